@@ -1,0 +1,170 @@
+//! Request and response bodies of the HTTP API, with their OpenAPI schemas.
+//! Kept apart from the database rows (`db::models`).
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::models::{SessionRow, UserRow};
+use crate::secret::Secret;
+
+fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"id": "0192f5b8-6c4e-7d3a-9a51-3f1c2b7e8d90", "email": "a@example.com",
+    "email_verified": true, "display_name": null, "roles": ["viewer"], "disabled": false,
+    "created_at": "2026-11-28T12:00:00Z", "updated_at": "2026-11-28T12:00:00Z", "last_login_at": "2026-11-28T12:05:00Z"}))]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub display_name: Option<String>,
+    pub roles: Vec<String>,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+impl User {
+    pub fn from_row(row: &UserRow, roles: Vec<String>) -> Self {
+        Self {
+            id: row.id.clone(),
+            email: row.email.clone(),
+            email_verified: row.email_verified,
+            display_name: row.display_name.clone(),
+            roles,
+            disabled: row.disabled,
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+            last_login_at: row.last_login_at.map(utc),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"access_token": "eyJhbGciOiJFZERTQSIs…", "refresh_token": "eyJhbGciOiJFZERTQSIs…",
+    "token_type": "Bearer", "expires_in": 900, "refresh_expires_in": 2592000,
+    "user": {"id": "0192f5b8-6c4e-7d3a-9a51-3f1c2b7e8d90", "email": "a@example.com", "email_verified": true,
+    "display_name": null, "roles": ["viewer"], "disabled": false, "created_at": "2026-11-28T12:00:00Z",
+    "updated_at": "2026-11-28T12:00:00Z", "last_login_at": "2026-11-28T12:05:00Z"}}))]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Seconds until the refresh token expires.
+    pub refresh_expires_in: u64,
+    pub user: User,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"status": "verification_sent"}))]
+pub struct Accepted {
+    /// `verification_sent` or `reset_sent`.
+    pub status: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Session {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// Whether this is the session of the token making the request.
+    pub current: bool,
+}
+
+impl Session {
+    pub fn from_row(row: &SessionRow, current_session: &str) -> Self {
+        Self {
+            id: row.id.clone(),
+            created_at: utc(row.created_at),
+            last_used_at: utc(row.last_used_at),
+            ip: row.ip.clone(),
+            user_agent: row.user_agent.clone(),
+            current: row.id == current_session,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionList {
+    pub sessions: Vec<Session>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "a@example.com", "password": "correct-Horse-battery-9", "display_name": "Ada"}))]
+pub struct RegisterRequest {
+    pub email: String,
+    #[schema(value_type = String, format = Password)]
+    pub password: Secret,
+    pub display_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "a@example.com", "password": "correct-Horse-battery-9"}))]
+pub struct LoginRequest {
+    pub email: String,
+    #[schema(value_type = String, format = Password)]
+    pub password: Secret,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    #[schema(value_type = String)]
+    pub refresh_token: Secret,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    /// The token from the mail link.
+    #[schema(value_type = String)]
+    pub token: Secret,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "a@example.com"}))]
+pub struct EmailRequest {
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResetConfirmRequest {
+    #[schema(value_type = String)]
+    pub token: Secret,
+    #[schema(value_type = String, format = Password)]
+    pub new_password: Secret,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ChangePasswordRequest {
+    #[schema(value_type = String, format = Password)]
+    pub current_password: Secret,
+    #[schema(value_type = String, format = Password)]
+    pub new_password: Secret,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"display_name": "Ada Lovelace"}))]
+pub struct UpdateMeRequest {
+    /// Up to 100 characters; `null` clears it. Required (send `null` to clear).
+    #[serde(deserialize_with = "nullable")]
+    pub display_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DeleteMeRequest {
+    #[schema(value_type = String, format = Password)]
+    pub password: Secret,
+}
+
+/// A field that must be present but may be `null`.
+fn nullable<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Option::<String>::deserialize(deserializer)
+}

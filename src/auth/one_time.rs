@@ -1,0 +1,73 @@
+//! One-time tokens for mail links: 32 random bytes, base64url in the link,
+//! only their SHA-256 in the database.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::NaiveDateTime;
+use sha2::{Digest, Sha256};
+
+use crate::db::AnyConnection;
+use crate::db::models::{NewOneTimeToken, OneTimeTokenRow};
+use crate::error::{ApiError, TokenKind};
+
+pub const VERIFY_EMAIL: &str = "verify_email";
+pub const RESET_PASSWORD: &str = "reset_password";
+
+/// Creates a token for `purpose` and stores its hash; returns the token.
+pub fn issue(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    purpose: &str,
+    now: NaiveDateTime,
+    ttl: std::time::Duration,
+) -> Result<String, ApiError> {
+    let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let expires_at = now + chrono::Duration::from_std(ttl).map_err(ApiError::internal)?;
+    crate::db::tokens::insert(
+        conn,
+        &NewOneTimeToken {
+            token_hash: &hash(&token),
+            user_id,
+            purpose,
+            created_at: now,
+            expires_at,
+        },
+    )?;
+    Ok(token)
+}
+
+pub fn hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Finds a live token of `purpose` and spends it, in the caller's
+/// transaction. The lookup is by hash, so no secret is compared in
+/// variable time.
+pub fn consume(
+    conn: &mut AnyConnection,
+    token: &str,
+    purpose: &str,
+    now: NaiveDateTime,
+) -> Result<OneTimeTokenRow, ApiError> {
+    let invalid = ApiError::InvalidToken(TokenKind::OneTime);
+    if token.is_empty() || token.len() > 128 {
+        return Err(invalid);
+    }
+    let token_hash = hash(token);
+    let row = crate::db::tokens::find(conn, &token_hash)?
+        .ok_or(ApiError::InvalidToken(TokenKind::OneTime))?;
+    if row.purpose != purpose {
+        return Err(invalid);
+    }
+    if row.used_at.is_some() {
+        return Err(ApiError::TokenUsed);
+    }
+    if row.expires_at <= now {
+        return Err(ApiError::TokenExpired(TokenKind::OneTime));
+    }
+    if !crate::db::tokens::mark_used(conn, &token_hash, now)? {
+        return Err(ApiError::TokenUsed);
+    }
+    Ok(row)
+}

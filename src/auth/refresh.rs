@@ -1,0 +1,133 @@
+//! Refresh-token rotation with reuse detection (API.md §2).
+//!
+//! 1. The store atomically marks the presented token's `jti` spent.
+//! 2. The first spender rotates the session row in the database (a
+//!    conditional update on the current `jti`, so the database also refuses a
+//!    token that is no longer current, e.g. after a restart of the
+//!    in-process store) and keeps the answer in the store for the grace
+//!    window.
+//! 3. A later spender inside the grace window gets that same answer (two tabs
+//!    refreshing at once); after it, the presentation is reuse: the whole
+//!    session is revoked.
+
+use std::time::Duration;
+
+use chrono::{TimeDelta, Utc};
+
+use crate::api_types::{TokenPair, User};
+use crate::auth::{revocation, session};
+use crate::db::{now, sessions};
+use crate::error::{ApiError, TokenKind};
+use crate::state::AppState;
+use crate::store::Spend;
+use crate::tokens::{RefreshClaims, TokenError};
+
+/// How long a racing request waits for the winner's answer.
+const SUCCESSOR_WAIT: Duration = Duration::from_secs(5);
+const SUCCESSOR_POLL: Duration = Duration::from_millis(20);
+
+pub fn verify(state: &AppState, token: &str) -> Result<RefreshClaims, ApiError> {
+    state.tokens.verify_refresh(token).map_err(|e| match e {
+        TokenError::Expired => ApiError::TokenExpired(TokenKind::Refresh),
+        _ => ApiError::InvalidToken(TokenKind::Refresh),
+    })
+}
+
+pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> Result<TokenPair, ApiError> {
+    let access = state.store.access_state(&claims.sid, &claims.sub).await?;
+    if access.session_revoked || access.valid_after.is_some_and(|after| claims.iat < after) {
+        return Err(ApiError::SessionRevoked);
+    }
+
+    let now_ms = Utc::now().timestamp_millis();
+    // The spent mark must outlive the token it covers.
+    let remaining = (claims.exp - now_ms / 1000).max(1) as u64;
+    let spend = state
+        .store
+        .spend_refresh(&claims.jti, now_ms, Duration::from_secs(remaining + 60))
+        .await?;
+    match spend {
+        Spend::Fresh => rotate_fresh(state, claims).await,
+        Spend::AlreadySpent { at_ms } => {
+            let grace = state.settings.refresh_reuse_grace.as_millis() as i64;
+            if now_ms - at_ms <= grace {
+                successor(state, &claims.jti).await
+            } else {
+                reuse_detected(state, claims).await
+            }
+        }
+    }
+}
+
+async fn rotate_fresh(state: &AppState, claims: &RefreshClaims) -> Result<TokenPair, ApiError> {
+    let at = now();
+    let session_id = claims.sid.clone();
+    let user_id = claims.sub.clone();
+    let loaded = state
+        .db
+        .run(move |conn| {
+            let session = sessions::find(conn, &session_id)?;
+            let user = crate::auth::users::load(conn, &user_id)?;
+            Ok((session, user))
+        })
+        .await?;
+    let (Some(session), Some((row, roles))) = loaded else {
+        return Err(ApiError::InvalidToken(TokenKind::Refresh));
+    };
+    if session.revoked_at.is_some() || session.user_id != claims.sub {
+        return Err(ApiError::SessionRevoked);
+    }
+    if row.disabled {
+        return Err(ApiError::AccountDisabled);
+    }
+    let user = User::from_row(&row, roles);
+    let minted = session::mint_pair(state, &user, &claims.sid, at)?;
+    let expires_at =
+        at + TimeDelta::from_std(state.settings.refresh_ttl).map_err(ApiError::internal)?;
+    let (sid, old_jti, new_jti) = (
+        claims.sid.clone(),
+        claims.jti.clone(),
+        minted.refresh_jti.clone(),
+    );
+    let rotated = state
+        .db
+        .run(move |conn| {
+            Ok(sessions::rotate(
+                conn, &sid, &old_jti, &new_jti, at, expires_at,
+            )?)
+        })
+        .await?;
+    if !rotated {
+        // The database says this token is not the session's current one:
+        // it was spent before (the store may have lost its mark).
+        return reuse_detected(state, claims).await;
+    }
+    let json = serde_json::to_string(&minted.pair).map_err(ApiError::internal)?;
+    let grace = state
+        .settings
+        .refresh_reuse_grace
+        .max(Duration::from_secs(1));
+    state.store.put_successor(&claims.jti, &json, grace).await?;
+    Ok(minted.pair)
+}
+
+/// Waits for the winning request's answer and returns the same pair.
+async fn successor(state: &AppState, jti: &str) -> Result<TokenPair, ApiError> {
+    let deadline = tokio::time::Instant::now() + SUCCESSOR_WAIT;
+    loop {
+        if let Some(json) = state.store.get_successor(jti).await? {
+            return serde_json::from_str(&json).map_err(ApiError::internal);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            // The first use failed part-way; the token is spent regardless.
+            return Err(ApiError::InvalidToken(TokenKind::Refresh));
+        }
+        tokio::time::sleep(SUCCESSOR_POLL).await;
+    }
+}
+
+async fn reuse_detected(state: &AppState, claims: &RefreshClaims) -> Result<TokenPair, ApiError> {
+    tracing::warn!(session_id = %claims.sid, user_id = %claims.sub, "refresh token reuse detected; revoking the session");
+    revocation::revoke_session(state, &claims.sid).await?;
+    Err(ApiError::RefreshTokenReused)
+}

@@ -1,0 +1,106 @@
+//! Starting a session at login and minting token pairs.
+
+use chrono::{NaiveDateTime, TimeDelta};
+
+use crate::api_types::{TokenPair, User};
+use crate::db::models::{NewSession, UserRow};
+use crate::db::{now, sessions, users};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::tokens::{Subject, TokenError};
+
+/// Where a login came from, shown in the session list.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A freshly signed pair and the refresh token's id.
+pub struct MintedPair {
+    pub pair: TokenPair,
+    pub refresh_jti: String,
+}
+
+fn signing_failed(e: TokenError) -> ApiError {
+    ApiError::internal(e)
+}
+
+/// Signs an access and a refresh token for `user` in session `session_id`.
+pub fn mint_pair(
+    state: &AppState,
+    user: &User,
+    session_id: &str,
+    at: NaiveDateTime,
+) -> Result<MintedPair, ApiError> {
+    let iat = at.and_utc().timestamp();
+    let subject = Subject {
+        user_id: &user.id,
+        email: &user.email,
+        email_verified: user.email_verified,
+        roles: &user.roles,
+    };
+    let (access_token, _) = state
+        .tokens
+        .issue_access(&subject, session_id, iat)
+        .map_err(signing_failed)?;
+    let (refresh_token, refresh) = state
+        .tokens
+        .issue_refresh(&user.id, session_id, iat)
+        .map_err(signing_failed)?;
+    Ok(MintedPair {
+        pair: TokenPair {
+            access_token,
+            refresh_token,
+            token_type: "Bearer".into(),
+            expires_in: state.tokens.access_ttl().as_secs(),
+            refresh_expires_in: state.tokens.refresh_ttl().as_secs(),
+            user: user.clone(),
+        },
+        refresh_jti: refresh.jti,
+    })
+}
+
+/// Starts a session for a user who just proved their password: records the
+/// login, stores the session row, and returns the first token pair.
+pub async fn start(
+    state: &AppState,
+    row: UserRow,
+    roles: Vec<String>,
+    client: ClientInfo,
+    upgraded_hash: Option<String>,
+) -> Result<TokenPair, ApiError> {
+    let at = now();
+    let mut user = User::from_row(&row, roles);
+    user.last_login_at = Some(at.and_utc());
+    let session_id = uuid::Uuid::now_v7().to_string();
+    let minted = mint_pair(state, &user, &session_id, at)?;
+    let expires_at =
+        at + TimeDelta::from_std(state.settings.refresh_ttl).map_err(ApiError::internal)?;
+    let refresh_jti = minted.refresh_jti.clone();
+    let user_id = user.id.clone();
+    state
+        .db
+        .transaction(move |conn| {
+            sessions::insert(
+                conn,
+                &NewSession {
+                    id: &session_id,
+                    user_id: &user_id,
+                    refresh_jti: &refresh_jti,
+                    created_at: at,
+                    last_used_at: at,
+                    expires_at,
+                    ip: client.ip.as_deref(),
+                    user_agent: client.user_agent.as_deref(),
+                },
+            )?;
+            users::set_last_login(conn, &user_id, at)?;
+            if let Some(hash) = upgraded_hash {
+                users::upgrade_password_hash(conn, &user_id, &hash)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(minted.pair)
+}

@@ -1,0 +1,213 @@
+//! The command line: `serve`, `migrate`, `openapi`, `keygen`, `create-admin`.
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::auth::Email;
+use crate::config::{JwtSettings, Settings};
+use crate::db::models::NewUser;
+use crate::db::{Db, now, users};
+use crate::password::{self, Password};
+use crate::startup::{Application, StartupError};
+use crate::tokens::keys;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "authd",
+    version,
+    about = "Authentication service: JWTs, sessions, roles"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (runs pending migrations first).
+    Serve,
+    /// Run pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Write a new Ed25519 signing key (PKCS#8 PEM, mode 0600).
+    Keygen {
+        /// Where to write it (default: AUTH_JWT_KEY_FILE).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Create a verified admin, or give an existing user the admin role.
+    /// The password of a new admin is read from stdin, or prompted for on a terminal.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+/// A failed command: the line to print and the exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub code: i32,
+}
+
+impl Failure {
+    fn config(e: impl std::fmt::Display) -> Self {
+        Self {
+            message: e.to_string(),
+            code: 2,
+        }
+    }
+
+    fn runtime(e: impl std::fmt::Display) -> Self {
+        Self {
+            message: e.to_string(),
+            code: 1,
+        }
+    }
+}
+
+impl From<StartupError> for Failure {
+    fn from(e: StartupError) -> Self {
+        Self::config(e)
+    }
+}
+
+pub async fn run(cli: Cli, settings: Settings) -> Result<(), Failure> {
+    match cli.command {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => migrate(settings).await,
+        Command::Openapi => {
+            print!("{}", crate::openapi::document_json());
+            Ok(())
+        }
+        Command::Keygen { out, force } => keygen(&settings, out, force),
+        Command::CreateAdmin { email } => create_admin(settings, &email).await,
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), Failure> {
+    let bind = settings.bind.clone();
+    let app = Application::build(settings).await?;
+    tracing::info!(address = %bind, port = app.port(), "authd listening");
+    app.run_until_stopped().await.map_err(Failure::runtime)?;
+    tracing::info!("authd stopped");
+    Ok(())
+}
+
+async fn open_db(settings: &Settings) -> Result<Db, Failure> {
+    let url = settings.database_url.clone();
+    let size = settings.database_pool_size.min(2);
+    tokio::task::spawn_blocking(move || {
+        let db =
+            Db::connect(&url, size).map_err(|e| Failure::config(format!("DATABASE_URL: {e}")))?;
+        let applied = db
+            .migrate()
+            .map_err(|e| Failure::config(format!("DATABASE_URL: {e}")))?;
+        Ok::<_, Failure>((db, applied))
+    })
+    .await
+    .map_err(Failure::runtime)?
+    .map(|(db, applied)| {
+        if applied > 0 {
+            tracing::info!(applied, "ran database migrations");
+        }
+        db
+    })
+}
+
+async fn migrate(settings: Settings) -> Result<(), Failure> {
+    open_db(&settings).await?;
+    println!("migrations are up to date");
+    Ok(())
+}
+
+fn keygen(settings: &Settings, out: Option<PathBuf>, force: bool) -> Result<(), Failure> {
+    let path = match (out, &settings.jwt) {
+        (Some(path), _) => path,
+        (None, JwtSettings::EdDsa { key_file, .. }) => key_file.clone(),
+        (None, JwtSettings::Hs256 { .. }) => {
+            return Err(Failure::config(
+                "AUTH_JWT_ALG: keygen makes Ed25519 keys; pass --out PATH",
+            ));
+        }
+    };
+    let key = keys::generate_signing_key();
+    keys::write_signing_key(&path, &key, force)
+        .map_err(|e| Failure::runtime(format!("{e} (use --force to replace an existing key)")))?;
+    let kid = keys::kid_of(&key).map_err(Failure::runtime)?;
+    println!("wrote {} (kid {kid})", path.display());
+    Ok(())
+}
+
+fn read_password() -> Result<String, Failure> {
+    if std::io::stdin().is_terminal() {
+        let first =
+            rpassword::prompt_password("Password for the new admin: ").map_err(Failure::runtime)?;
+        let again = rpassword::prompt_password("Again: ").map_err(Failure::runtime)?;
+        if first != again {
+            return Err(Failure::runtime("the passwords differ"));
+        }
+        Ok(first)
+    } else {
+        let mut raw = String::new();
+        std::io::stdin()
+            .read_to_string(&mut raw)
+            .map_err(Failure::runtime)?;
+        Ok(raw.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+async fn create_admin(settings: Settings, raw_email: &str) -> Result<(), Failure> {
+    let email = Email::parse(raw_email).map_err(|m| Failure::runtime(format!("--email {m}")))?;
+    let db = open_db(&settings).await?;
+    let mut conn = db.get_blocking().map_err(Failure::runtime)?;
+    let existing = users::find_by_email(&mut conn, email.as_str()).map_err(Failure::runtime)?;
+    let at = now();
+    if let Some(user) = existing {
+        let mut roles = users::roles_of(&mut conn, &user.id).map_err(Failure::runtime)?;
+        if !roles.iter().any(|r| r == "admin") {
+            roles.push("admin".into());
+        }
+        use diesel::Connection;
+        conn.transaction(|conn| {
+            users::set_roles(conn, &user.id, &roles)?;
+            users::mark_verified(conn, &user.id, at)
+        })
+        .map_err(Failure::runtime)?;
+        println!("{email} now has the admin role");
+        return Ok(());
+    }
+    let raw = read_password()?;
+    let password = Password::parse(&raw, email.as_str(), &settings.password)
+        .map_err(|failures| Failure::runtime(format!("the password {}", failures.join("; "))))?;
+    let hash = password::hash_blocking(password.expose(), settings.bcrypt_cost)
+        .map_err(Failure::runtime)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        users::insert(
+            conn,
+            &NewUser {
+                id: &id,
+                email: email.as_str(),
+                password_hash: &hash,
+                display_name: None,
+                email_verified: true,
+                disabled: false,
+                created_at: at,
+                updated_at: at,
+                password_changed_at: at,
+            },
+            &["admin".to_owned()],
+        )
+    })
+    .map_err(Failure::runtime)?;
+    println!("created admin {email}");
+    Ok(())
+}

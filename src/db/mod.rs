@@ -1,0 +1,171 @@
+//! The database: one Diesel code path over SQLite and PostgreSQL, pooled by
+//! r2d2. Queries run on the blocking pool through [`Db::run`], never on the
+//! async workers.
+
+pub mod models;
+pub mod outbox;
+pub mod schema;
+pub mod sessions;
+pub mod tokens;
+pub mod users;
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::DatabaseUrl;
+use crate::error::ApiError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type DbPool = Pool<ConnectionManager<AnyConnection>>;
+pub type PooledConn = PooledConnection<ConnectionManager<AnyConnection>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    #[error("cannot create the connection pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("cannot run migrations: {0}")]
+    Migrate(String),
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pool: DbPool,
+}
+
+/// Sets the SQLite pragmas on every new pooled connection.
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
+        if let AnyConnection::Sqlite(conn) = conn {
+            conn.batch_execute(
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+impl Db {
+    /// Connects once directly (so a failure names its real cause), then
+    /// builds the pool.
+    pub fn connect(url: &DatabaseUrl, pool_size: u32) -> Result<Self, DbSetupError> {
+        let raw = match url {
+            DatabaseUrl::Postgres(raw) => {
+                PgConnection::establish(raw).map_err(|e| DbSetupError::Connect(e.to_string()))?;
+                raw.clone()
+            }
+            DatabaseUrl::Sqlite(path) => {
+                if !path.starts_with("file:")
+                    && let Some(parent) = std::path::Path::new(path).parent()
+                    && !parent.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        DbSetupError::Connect(format!("cannot create {}: {e}", parent.display()))
+                    })?;
+                }
+                SqliteConnection::establish(path)
+                    .map_err(|e| DbSetupError::Connect(e.to_string()))?;
+                path.clone()
+            }
+        };
+        let manager = ConnectionManager::<AnyConnection>::new(raw);
+        let builder = Pool::builder()
+            .max_size(pool_size)
+            .connection_timeout(Duration::from_secs(5))
+            .connection_customizer(Box::new(SqlitePragmas));
+        // A shared in-memory SQLite database lives while one connection is
+        // open: keep one always (and a warm connection helps every backend).
+        let pool = builder.min_idle(Some(1)).build(manager)?;
+        Ok(Self { pool })
+    }
+
+    pub fn migrate(&self) -> Result<usize, DbSetupError> {
+        let mut conn = self.pool.get()?;
+        let applied = match &mut *conn {
+            AnyConnection::Sqlite(c) => {
+                c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len())
+            }
+            AnyConnection::Postgresql(c) => c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len()),
+        };
+        applied.map_err(|e| DbSetupError::Migrate(e.to_string()))
+    }
+
+    /// A connection for start-up and CLI work, outside any request.
+    pub fn get_blocking(&self) -> Result<PooledConn, ApiError> {
+        self.pool
+            .get()
+            .map_err(|_| ApiError::ServiceUnavailable("database"))
+    }
+
+    /// Runs `f` with a pooled connection on the blocking pool.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| {
+                tracing::warn!(error = %e, "database pool exhausted or unreachable");
+                ApiError::ServiceUnavailable("database")
+            })?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
+    }
+
+    /// Runs `f` inside one transaction on the blocking pool.
+    pub async fn transaction<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| conn.transaction(f)).await
+    }
+
+    pub async fn ping(&self) -> Result<(), ApiError> {
+        self.run(|conn| {
+            conn.batch_execute("SELECT 1")?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub fn state(&self) -> r2d2::State {
+        self.pool.state()
+    }
+}
+
+/// Now, truncated to microseconds: PostgreSQL keeps no more, so values
+/// compare equal after a round trip on both backends.
+pub fn now() -> NaiveDateTime {
+    truncate(Utc::now().naive_utc())
+}
+
+pub fn truncate(t: NaiveDateTime) -> NaiveDateTime {
+    use chrono::Timelike;
+    let micros = t.nanosecond() / 1_000 * 1_000;
+    t.with_nanosecond(micros).unwrap_or(t)
+}

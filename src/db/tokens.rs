@@ -1,0 +1,57 @@
+//! One-time tokens (email verification, password reset), stored only as
+//! SHA-256 hashes: the database never holds a usable token.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::AnyConnection;
+use super::models::{NewOneTimeToken, OneTimeTokenRow};
+use super::schema::one_time_tokens;
+
+pub fn insert(conn: &mut AnyConnection, token: &NewOneTimeToken<'_>) -> QueryResult<()> {
+    diesel::insert_into(one_time_tokens::table)
+        .values(token)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn find(conn: &mut AnyConnection, token_hash: &str) -> QueryResult<Option<OneTimeTokenRow>> {
+    one_time_tokens::table
+        .find(token_hash)
+        .first(conn)
+        .optional()
+}
+
+/// Spends the token; false if it was spent already (a concurrent use lost).
+pub fn mark_used(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        one_time_tokens::table
+            .find(token_hash)
+            .filter(one_time_tokens::used_at.is_null()),
+    )
+    .set(one_time_tokens::used_at.eq(now))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Spends every outstanding token of a purpose for a user.
+pub fn spend_all(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    purpose: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(
+        one_time_tokens::table
+            .filter(one_time_tokens::user_id.eq(user_id))
+            .filter(one_time_tokens::purpose.eq(purpose))
+            .filter(one_time_tokens::used_at.is_null()),
+    )
+    .set(one_time_tokens::used_at.eq(now))
+    .execute(conn)
+    .map(drop)
+}

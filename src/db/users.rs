@@ -1,0 +1,241 @@
+//! User rows and their roles.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::AnyConnection;
+use super::models::{NewUser, UserRow};
+use super::schema::{role_permissions, roles, user_roles, users};
+
+pub fn find_by_email(conn: &mut AnyConnection, email: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::email.eq(email))
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_id(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<UserRow>> {
+    users::table.find(id).first(conn).optional()
+}
+
+/// The user's role names, sorted.
+pub fn roles_of(conn: &mut AnyConnection, user_id: &str) -> QueryResult<Vec<String>> {
+    user_roles::table
+        .filter(user_roles::user_id.eq(user_id))
+        .select(user_roles::role_name)
+        .order(user_roles::role_name.asc())
+        .load(conn)
+}
+
+/// Inserts the user and its roles (call inside a transaction).
+pub fn insert(
+    conn: &mut AnyConnection,
+    user: &NewUser<'_>,
+    role_names: &[String],
+) -> QueryResult<()> {
+    diesel::insert_into(users::table)
+        .values(user)
+        .execute(conn)?;
+    set_roles(conn, user.id, role_names)
+}
+
+/// Replaces the user's roles (call inside a transaction). Batch inserts do
+/// not compile through the multi backend, hence the loop.
+pub fn set_roles(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    role_names: &[String],
+) -> QueryResult<()> {
+    diesel::delete(user_roles::table.filter(user_roles::user_id.eq(user_id))).execute(conn)?;
+    for role in role_names {
+        diesel::insert_into(user_roles::table)
+            .values((
+                user_roles::user_id.eq(user_id),
+                user_roles::role_name.eq(role),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn set_last_login(conn: &mut AnyConnection, id: &str, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::last_login_at.eq(at))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Stores a rehash of the same password (cost upgrade): no session changes.
+pub fn upgrade_password_hash(conn: &mut AnyConnection, id: &str, hash: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::password_hash.eq(hash))
+        .execute(conn)
+        .map(drop)
+}
+
+/// A new password: records when it changed, which kills reset tokens issued before.
+pub fn change_password(
+    conn: &mut AnyConnection,
+    id: &str,
+    hash: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::password_hash.eq(hash),
+            users::password_changed_at.eq(at),
+            users::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn mark_verified(conn: &mut AnyConnection, id: &str, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::email_verified.eq(true), users::updated_at.eq(at)))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn set_display_name(
+    conn: &mut AnyConnection,
+    id: &str,
+    name: Option<&str>,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::display_name.eq(name), users::updated_at.eq(at)))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn set_disabled(
+    conn: &mut AnyConnection,
+    id: &str,
+    disabled: bool,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::disabled.eq(disabled), users::updated_at.eq(at)))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn set_tokens_valid_after(
+    conn: &mut AnyConnection,
+    id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::tokens_valid_after.eq(at))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn delete(conn: &mut AnyConnection, id: &str) -> QueryResult<()> {
+    diesel::delete(users::table.find(id))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Users whose tokens issued before a time are dead, for restoring the
+/// in-process store after a restart.
+pub fn with_tokens_valid_after(
+    conn: &mut AnyConnection,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<(String, NaiveDateTime)>> {
+    users::table
+        .filter(users::tokens_valid_after.gt(since))
+        .select((users::id, users::tokens_valid_after.assume_not_null()))
+        .load(conn)
+}
+
+/// All role names that exist.
+pub fn role_names(conn: &mut AnyConnection) -> QueryResult<Vec<String>> {
+    roles::table
+        .select(roles::name)
+        .order(roles::name.asc())
+        .load(conn)
+}
+
+/// Roles with their description and permissions, sorted by name.
+pub fn roles_with_permissions(
+    conn: &mut AnyConnection,
+) -> QueryResult<Vec<(String, String, Vec<String>)>> {
+    let roles: Vec<(String, String)> = roles::table
+        .select((roles::name, roles::description))
+        .order(roles::name.asc())
+        .load(conn)?;
+    let grants: Vec<(String, String)> = role_permissions::table
+        .select((
+            role_permissions::role_name,
+            role_permissions::permission_name,
+        ))
+        .order(role_permissions::permission_name.asc())
+        .load(conn)?;
+    Ok(roles
+        .into_iter()
+        .map(|(name, description)| {
+            let permissions = grants
+                .iter()
+                .filter(|(role, _)| *role == name)
+                .map(|(_, p)| p.clone())
+                .collect();
+            (name, description, permissions)
+        })
+        .collect())
+}
+
+/// How many enabled users hold `role`.
+pub fn count_enabled_with_role(conn: &mut AnyConnection, role: &str) -> QueryResult<i64> {
+    user_roles::table
+        .inner_join(users::table)
+        .filter(user_roles::role_name.eq(role))
+        .filter(users::disabled.eq(false))
+        .count()
+        .get_result(conn)
+}
+
+pub struct UserFilter {
+    pub email_contains: Option<String>,
+    pub role: Option<String>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// One page of users, newest first, and the total that match.
+pub fn list(conn: &mut AnyConnection, filter: &UserFilter) -> QueryResult<(Vec<UserRow>, i64)> {
+    let query = || {
+        let mut query = users::table.into_boxed();
+        if let Some(part) = &filter.email_contains {
+            query = query.filter(
+                users::email
+                    .like(format!("%{}%", escape_like(part)))
+                    .escape('\\'),
+            );
+        }
+        if let Some(role) = &filter.role {
+            query = query.filter(
+                users::id.eq_any(
+                    user_roles::table
+                        .filter(user_roles::role_name.eq(role.clone()))
+                        .select(user_roles::user_id),
+                ),
+            );
+        }
+        query
+    };
+    let total = query().count().get_result(conn)?;
+    let rows = query()
+        .order((users::created_at.desc(), users::id.desc()))
+        .offset(filter.offset)
+        .limit(filter.limit)
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+fn escape_like(raw: &str) -> String {
+    raw.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

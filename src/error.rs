@@ -1,0 +1,242 @@
+//! One closed error type for every HTTP answer that is not a success,
+//! rendered as RFC 9457 problem JSON with the contract's stable `code`.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Field name → messages, as in `errors` of a 422.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// The figures of a rate-limit decision, rendered as `RateLimit-*` headers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimitInfo {
+    pub limit: u32,
+    pub remaining: u32,
+    /// Seconds until the window resets.
+    pub reset: u64,
+}
+
+/// Which kind of token a token error is about: the contract answers 401 for
+/// refresh tokens and 400 for one-time (verification, reset) tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    Refresh,
+    OneTime,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    MalformedRequest(String),
+    #[error("the request has invalid fields")]
+    Validation(FieldErrors),
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("the request body must be application/json")]
+    UnsupportedMediaType,
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("this method is not allowed on this path")]
+    MethodNotAllowed,
+    #[error("a valid bearer access token is required")]
+    Unauthorized,
+    #[error("email or password is incorrect")]
+    InvalidCredentials,
+    #[error("the email address has not been verified yet")]
+    EmailNotVerified,
+    #[error("the account is disabled")]
+    AccountDisabled,
+    #[error("too many failed logins; the account is locked for a while")]
+    AccountLocked { retry_after: u64 },
+    #[error("too many requests; retry later")]
+    RateLimited(RateLimitInfo),
+    #[error("the token is invalid")]
+    InvalidToken(TokenKind),
+    #[error("the token has expired")]
+    TokenExpired(TokenKind),
+    #[error("the token has already been used")]
+    TokenUsed,
+    #[error("the refresh token was already used; the session has been revoked")]
+    RefreshTokenReused,
+    #[error("the session has been revoked")]
+    SessionRevoked,
+    #[error("you do not have the permission this needs")]
+    Forbidden,
+    #[error("{0}")]
+    Conflict(&'static str),
+    #[error("internal error")]
+    Internal { id: uuid::Uuid },
+    #[error("a backing service is unavailable: {0}")]
+    ServiceUnavailable(&'static str),
+}
+
+/// The problem document, as the contract shows it (and as OpenAPI documents
+/// every error).
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
+#[schema(example = json!({"type": "about:blank", "title": "Unauthorized", "status": 401,
+    "detail": "email or password is incorrect", "code": "invalid_credentials"}))]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable error code (API.md §8).
+    pub code: String,
+    /// Field errors of a 422.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<FieldErrors>,
+    /// Correlation id of a 500, also in the server log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_id: Option<String>,
+}
+
+impl ApiError {
+    /// An internal failure: logs the cause with a correlation id and returns
+    /// an error that carries only the id.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        let id = uuid::Uuid::now_v7();
+        tracing::error!(error_id = %id, cause = %cause, "internal error");
+        Self::Internal { id }
+    }
+
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.insert(field.to_owned(), vec![message.into()]);
+        Self::Validation(errors)
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MalformedRequest(_) => "malformed_request",
+            Self::Validation(_) => "validation_failed",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Unauthorized => "unauthorized",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::EmailNotVerified => "email_not_verified",
+            Self::AccountDisabled => "account_disabled",
+            Self::AccountLocked { .. } => "account_locked",
+            Self::RateLimited(_) => "rate_limited",
+            Self::InvalidToken(_) => "invalid_token",
+            Self::TokenExpired(_) => "token_expired",
+            Self::TokenUsed => "token_used",
+            Self::RefreshTokenReused => "refresh_token_reused",
+            Self::SessionRevoked => "session_revoked",
+            Self::Forbidden => "forbidden",
+            Self::Conflict(_) => "conflict",
+            Self::Internal { .. } => "internal_error",
+            Self::ServiceUnavailable(_) => "service_unavailable",
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        Problem {
+            kind: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            code: self.code().into(),
+            errors: match self {
+                Self::Validation(errors) => Some(errors.clone()),
+                _ => None,
+            },
+            error_id: match self {
+                Self::Internal { id } => Some(id.to_string()),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::MalformedRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unauthorized
+            | Self::InvalidCredentials
+            | Self::RefreshTokenReused
+            | Self::SessionRevoked => StatusCode::UNAUTHORIZED,
+            Self::InvalidToken(TokenKind::Refresh) | Self::TokenExpired(TokenKind::Refresh) => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::InvalidToken(TokenKind::OneTime)
+            | Self::TokenExpired(TokenKind::OneTime)
+            | Self::TokenUsed => StatusCode::BAD_REQUEST,
+            Self::EmailNotVerified | Self::AccountDisabled | Self::Forbidden => {
+                StatusCode::FORBIDDEN
+            }
+            Self::AccountLocked { .. } | Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        match self {
+            Self::RateLimited(info) => {
+                response.insert_header((header::RETRY_AFTER, info.reset.max(1).to_string()));
+                insert_rate_limit_headers(&mut response, info);
+            }
+            Self::AccountLocked { retry_after } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.max(&1).to_string()));
+            }
+            _ => {}
+        }
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        response.body(body)
+    }
+}
+
+pub fn insert_rate_limit_headers(
+    response: &mut actix_web::HttpResponseBuilder,
+    info: &RateLimitInfo,
+) {
+    for (name, value) in rate_limit_headers(info) {
+        response.insert_header((name, value));
+    }
+}
+
+pub fn rate_limit_headers(info: &RateLimitInfo) -> [(&'static str, HeaderValue); 3] {
+    [
+        ("RateLimit-Limit", HeaderValue::from(info.limit)),
+        ("RateLimit-Remaining", HeaderValue::from(info.remaining)),
+        ("RateLimit-Reset", HeaderValue::from(info.reset)),
+    ]
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => Self::NotFound("not found"),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                Self::Conflict("it already exists")
+            }
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                Self::ServiceUnavailable("database")
+            }
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                Self::ServiceUnavailable("database")
+            }
+            other => Self::internal(format!("database: {other}")),
+        }
+    }
+}

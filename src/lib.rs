@@ -1,0 +1,22 @@
+//! authd: register, verify, log in, rotate refresh tokens, reset passwords
+//! and guard routes by role. `docs/ARCHITECTURE.md` shows the path of a
+//! request through these modules.
+
+pub mod api_types;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod mail;
+pub mod openapi;
+pub mod password;
+pub mod ratelimit;
+pub mod routes;
+pub mod secret;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod tokens;

@@ -1,0 +1,76 @@
+//! Mail: composed from compiled-in templates, written to the outbox table in
+//! the caller's transaction, delivered by the background worker to `.eml`
+//! files (default) or SMTP.
+
+pub mod templates;
+pub mod transport;
+pub mod worker;
+
+use chrono::Utc;
+
+use crate::config::Settings;
+use crate::db::models::NewOutboxMessage;
+use crate::db::{AnyConnection, now, outbox};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub use templates::MailKind;
+
+/// Messages waiting longer than this make `/readyz` report mail as degraded.
+const DEGRADED_AFTER_SECS: i64 = 300;
+
+/// Queues a mail in the caller's transaction: it is sent if and only if the
+/// change that caused it commits.
+pub fn enqueue(
+    conn: &mut AnyConnection,
+    settings: &Settings,
+    recipient: &str,
+    kind: MailKind,
+) -> Result<(), ApiError> {
+    let rendered = templates::render(settings, &kind);
+    let id = uuid::Uuid::now_v7().to_string();
+    let at = now();
+    outbox::enqueue(
+        conn,
+        &NewOutboxMessage {
+            id: &id,
+            recipient,
+            kind: kind.name(),
+            subject: &rendered.subject,
+            body_text: &rendered.text,
+            body_html: &rendered.html,
+            status: outbox::PENDING,
+            attempts: 0,
+            next_attempt_at: at,
+            created_at: at,
+        },
+    )?;
+    Ok(())
+}
+
+/// Fails at start when the SMTP URL cannot be used.
+pub fn check_transport(settings: &Settings) -> Result<(), String> {
+    transport::Transport::from_settings(settings).map(drop)
+}
+
+pub fn transport_name(settings: &Settings) -> &'static str {
+    if settings.smtp_url.is_some() {
+        "smtp"
+    } else {
+        "file"
+    }
+}
+
+/// `ok`, or `degraded` when the oldest waiting message is older than five
+/// minutes (the transport is failing), or `unavailable`.
+pub async fn health(state: &AppState) -> &'static str {
+    match state.db.run(|conn| Ok(outbox::stats(conn)?)).await {
+        Ok((_, Some(oldest), _))
+            if (Utc::now().naive_utc() - oldest).num_seconds() > DEGRADED_AFTER_SECS =>
+        {
+            "degraded"
+        }
+        Ok(_) => "ok",
+        Err(_) => "unavailable",
+    }
+}

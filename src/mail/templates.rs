@@ -1,0 +1,115 @@
+//! Mail templates: files under `templates/mail/`, compiled in. The first line
+//! of each `.txt` file is the subject. Every mail has a plain-text part that
+//! holds its link verbatim.
+
+use crate::config::Settings;
+
+pub enum MailKind {
+    Verification { token: String },
+    AccountExists,
+    PasswordReset { token: String },
+    PasswordChanged,
+}
+
+impl MailKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Verification { .. } => "verification",
+            Self::AccountExists => "account_exists",
+            Self::PasswordReset { .. } => "password_reset",
+            Self::PasswordChanged => "password_changed",
+        }
+    }
+}
+
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+fn sources(kind: &MailKind) -> (&'static str, &'static str) {
+    match kind {
+        MailKind::Verification { .. } => (
+            include_str!("../../templates/mail/verification.txt"),
+            include_str!("../../templates/mail/verification.html"),
+        ),
+        MailKind::AccountExists => (
+            include_str!("../../templates/mail/account_exists.txt"),
+            include_str!("../../templates/mail/account_exists.html"),
+        ),
+        MailKind::PasswordReset { .. } => (
+            include_str!("../../templates/mail/password_reset.txt"),
+            include_str!("../../templates/mail/password_reset.html"),
+        ),
+        MailKind::PasswordChanged => (
+            include_str!("../../templates/mail/password_changed.txt"),
+            include_str!("../../templates/mail/password_changed.html"),
+        ),
+    }
+}
+
+/// The frontend link a mail carries (API.md §5): never a mutating GET here.
+pub fn link(settings: &Settings, kind: &MailKind) -> String {
+    let base = &settings.frontend_url;
+    match kind {
+        MailKind::Verification { token } => format!("{base}/verify-email?token={token}"),
+        MailKind::PasswordReset { token } => format!("{base}/reset-password?token={token}"),
+        MailKind::AccountExists | MailKind::PasswordChanged => format!("{base}/reset-password"),
+    }
+}
+
+pub fn render(settings: &Settings, kind: &MailKind) -> Rendered {
+    let (text, html) = sources(kind);
+    let link = link(settings, kind);
+    let hours = match kind {
+        MailKind::PasswordReset { .. } => settings.reset_ttl.as_secs().div_ceil(3600),
+        _ => settings.verify_ttl.as_secs().div_ceil(3600),
+    }
+    .to_string();
+    let fill = |template: &str, escape: bool| {
+        let value = |v: &str| if escape { html_escape(v) } else { v.to_owned() };
+        template
+            .replace("{{product}}", &value(&settings.product_name))
+            .replace("{{link}}", &value(&link))
+            .replace("{{hours}}", &hours)
+    };
+    let text = fill(text, false);
+    let (subject, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));
+    Rendered {
+        subject: subject.trim().to_owned(),
+        text: body.to_owned(),
+        html: fill(html, true),
+    }
+}
+
+fn html_escape(raw: &str) -> String {
+    raw.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[test]
+    fn verification_mail_carries_the_link_in_plain_text() {
+        let settings = Settings::from_vars(&HashMap::new()).unwrap();
+        let kind = MailKind::Verification {
+            token: "abc".into(),
+        };
+        let rendered = render(&settings, &kind);
+        assert!(
+            rendered
+                .text
+                .contains("http://localhost:3000/verify-email?token=abc")
+        );
+        assert!(rendered.subject.contains("Confirm"));
+        assert!(rendered.html.contains("verify-email?token=abc"));
+    }
+}

@@ -1,0 +1,25 @@
+//! authd's entry point: parse the command line, load settings, start
+//! logging, run the command. Failures print one line; bad configuration
+//! exits with code 2.
+
+use clap::Parser;
+
+use authd::cli::{self, Cli};
+use authd::config::Settings;
+
+fn main() {
+    let cli = Cli::parse();
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("authd: configuration error: {e}");
+            std::process::exit(2);
+        }
+    };
+    authd::telemetry::init(settings.log_format);
+    let result = actix_web::rt::System::new().block_on(cli::run(cli, settings));
+    if let Err(failure) = result {
+        eprintln!("authd: {}", failure.message);
+        std::process::exit(failure.code);
+    }
+}

@@ -1,0 +1,60 @@
+//! The OpenAPI document: info, security scheme and shared schemas here; the
+//! paths come from the `#[utoipa::path]` handlers that `routes::configure`
+//! registers, so what is served is what is documented.
+
+use actix_web::App;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+use crate::error::Problem;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "authd",
+        description = "Authentication service: registration, email verification, login with JWT access and rotating refresh tokens, password reset, sessions, roles.\n\nEvery error is RFC 9457 problem JSON (`application/problem+json`) with a stable `code`.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    components(schemas(Problem)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Registration, login, tokens, sessions, passwords"),
+        (name = "me", description = "The caller's own account"),
+        (name = "admin", description = "User and role administration"),
+        (name = "meta", description = "Keys and API description"),
+        (name = "ops", description = "Probes for load balancers"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.bearer_format = Some("JWT".into());
+        scheme.description = Some("An access token from /v1/auth/login or /v1/auth/refresh".into());
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The whole document, as served at `/openapi.json` and printed by
+/// `authd openapi`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::routes::configure)
+        .split_for_parts();
+    doc.info.version = env!("CARGO_PKG_VERSION").into();
+    doc
+}
+
+/// The document as pretty JSON with a trailing newline (the checked-in form).
+pub fn document_json() -> String {
+    let mut json = serde_json::to_string_pretty(&document()).unwrap_or_default();
+    json.push('\n');
+    json
+}

@@ -1,0 +1,85 @@
+//! Password hashing and policy.
+//!
+//! Hashes are bcrypt over a SHA-256 pre-hash: `bcrypt(base64(sha256(pw)))`.
+//! bcrypt reads only 72 bytes, so hashing the raw password would let two
+//! passwords that share their first 72 bytes both log in; the pre-hash
+//! folds the whole password (up to 256 characters of any Unicode, so up to
+//! 1 KiB of UTF-8) into 44 ASCII bytes with no NUL, which bcrypt reads whole.
+//! All bcrypt work runs on the blocking pool.
+
+mod policy;
+
+pub use policy::Password;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(String);
+
+fn prehash(password: &str) -> String {
+    STANDARD.encode(Sha256::digest(password.as_bytes()))
+}
+
+/// Hashes on the calling thread: for start-up and the CLI only.
+pub fn hash_blocking(password: &str, cost: u32) -> Result<String, HashError> {
+    bcrypt::hash(prehash(password), cost).map_err(|e| HashError(e.to_string()))
+}
+
+/// A hash of a random password, to verify against for unknown emails.
+pub fn dummy_hash(cost: u32) -> Result<String, HashError> {
+    let random: [u8; 16] = rand::random();
+    hash_blocking(&STANDARD.encode(random), cost)
+}
+
+pub async fn hash(password: &Password, cost: u32) -> Result<String, ApiError> {
+    let password = password.expose().to_owned();
+    tokio::task::spawn_blocking(move || hash_blocking(&password, cost))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+/// Checks `password` against `hash` (bcrypt compares in constant time).
+/// A malformed stored hash verifies as false.
+pub async fn verify(password: &str, hash: &str) -> Result<bool, ApiError> {
+    let password = password.to_owned();
+    let hash = hash.to_owned();
+    tokio::task::spawn_blocking(move || bcrypt::verify(prehash(&password), &hash).unwrap_or(false))
+        .await
+        .map_err(ApiError::internal)
+}
+
+/// Whether a stored hash was made at another cost and should be redone.
+pub fn needs_rehash(hash: &str, cost: u32) -> bool {
+    hash.split('$')
+        .nth(2)
+        .and_then(|c| c.parse::<u32>().ok())
+        .is_none_or(|c| c != cost)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_sharing_72_bytes_differ() {
+        let base = "a".repeat(72);
+        let hash = hash_blocking(&format!("{base}1"), 4).unwrap();
+        assert!(bcrypt::verify(prehash(&format!("{base}1")), &hash).unwrap());
+        assert!(!bcrypt::verify(prehash(&format!("{base}2")), &hash).unwrap());
+        assert!(!bcrypt::verify(prehash(&base), &hash).unwrap());
+    }
+
+    #[test]
+    fn cost_is_read_from_the_hash() {
+        let hash = hash_blocking("x", 4).unwrap();
+        assert!(!needs_rehash(&hash, 4));
+        assert!(needs_rehash(&hash, 5));
+        assert!(needs_rehash("garbage", 4));
+    }
+}

@@ -1,0 +1,16 @@
+//! `/v1/admin`: user and role administration. Every route declares the
+//! permission it needs with one `RequirePermission<…>` guard.
+
+mod roles;
+mod users;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(users::list_users)
+        .service(users::get_user)
+        .service(users::set_roles)
+        .service(users::disable_user)
+        .service(users::enable_user)
+        .service(roles::list_roles);
+}

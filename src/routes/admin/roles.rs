@@ -1,0 +1,53 @@
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::RequirePermission;
+use crate::auth::guard::UsersRead;
+use crate::db::users;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct Role {
+    pub name: String,
+    pub description: String,
+    pub permissions: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"roles": [{"name": "viewer", "description": "Reads content", "permissions": ["content:read"]}]}))]
+pub struct RoleList {
+    pub roles: Vec<Role>,
+}
+
+/// Every role with its permissions. Needs `users:read`.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Roles", body = RoleList),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: needs `users:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/roles")]
+pub async fn list_roles(
+    state: web::Data<AppState>,
+    _caller: RequirePermission<UsersRead>,
+) -> Result<HttpResponse, ApiError> {
+    let roles = state
+        .db
+        .run(|conn| Ok(users::roles_with_permissions(conn)?))
+        .await?;
+    let roles = roles
+        .into_iter()
+        .map(|(name, description, permissions)| Role {
+            name,
+            description,
+            permissions,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(RoleList { roles }))
+}

@@ -1,0 +1,284 @@
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api_types::User;
+use crate::auth::guard::{RolesAssign, UsersRead, UsersWrite};
+use crate::auth::{RequirePermission, revocation};
+use crate::db::{now, users};
+use crate::error::{ApiError, FieldErrors, Problem};
+use crate::extract::JsonBody;
+use crate::state::AppState;
+
+const MAX_PER_PAGE: u32 = 100;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListUsersQuery {
+    /// Page number, from 1.
+    #[param(minimum = 1, default = 1)]
+    pub page: Option<u32>,
+    /// Users per page (at most 100; larger values are capped).
+    #[param(minimum = 1, maximum = 100, default = 50)]
+    pub per_page: Option<u32>,
+    /// Only users whose email contains this (case-insensitive).
+    pub email: Option<String>,
+    /// Only users holding this role.
+    pub role: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserPage {
+    pub users: Vec<User>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: i64,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"roles": ["editor"]}))]
+pub struct SetRolesRequest {
+    pub roles: Vec<String>,
+}
+
+/// List users, newest first. Needs `users:read`.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(ListUsersQuery),
+    responses(
+        (status = 200, description = "One page of users", body = UserPage),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: needs `users:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: bad query parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/users")]
+pub async fn list_users(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _caller: RequirePermission<UsersRead>,
+) -> Result<HttpResponse, ApiError> {
+    let query = web::Query::<ListUsersQuery>::from_query(req.query_string())
+        .map_err(|_| {
+            ApiError::validation("query", "page and per_page must be whole numbers from 1")
+        })?
+        .into_inner();
+    let page = query.page.unwrap_or(1);
+    if page == 0 {
+        return Err(ApiError::validation("page", "must be at least 1"));
+    }
+    let per_page = query.per_page.unwrap_or(50);
+    if per_page == 0 {
+        return Err(ApiError::validation("per_page", "must be at least 1"));
+    }
+    let per_page = per_page.min(MAX_PER_PAGE);
+    let filter = users::UserFilter {
+        email_contains: query
+            .email
+            .map(|e| e.trim().to_lowercase())
+            .filter(|e| !e.is_empty()),
+        role: query.role.filter(|r| !r.is_empty()),
+        offset: i64::from(page - 1) * i64::from(per_page),
+        limit: i64::from(per_page),
+    };
+    let (users, total) = state
+        .db
+        .run(move |conn| {
+            let (rows, total) = users::list(conn, &filter)?;
+            let users = rows
+                .iter()
+                .map(|row| Ok(User::from_row(row, users::roles_of(conn, &row.id)?)))
+                .collect::<Result<Vec<_>, ApiError>>()?;
+            Ok((users, total))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(UserPage {
+        users,
+        page,
+        per_page,
+        total,
+    }))
+}
+
+/// One user. Needs `users:read`.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user", body = User),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: needs `users:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/users/{id}")]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    _caller: RequirePermission<UsersRead>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let user = state
+        .db
+        .run(move |conn| crate::auth::users::view(conn, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// Replace a user's roles. Needs `roles:assign`. The last admin cannot
+/// remove their own admin role.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    request_body = SetRolesRequest,
+    responses(
+        (status = 200, description = "The user with the new roles (effective in their tokens from the next refresh)", body = User),
+        (status = 400, description = "`malformed_request`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: needs `roles:assign`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: the last admin would lose the admin role", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: unknown role", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/users/{id}/roles")]
+pub async fn set_roles(
+    state: web::Data<AppState>,
+    caller: RequirePermission<RolesAssign>,
+    id: web::Path<String>,
+    body: JsonBody<SetRolesRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let mut wanted = body.0.roles;
+    wanted.sort();
+    wanted.dedup();
+    let unknown: Vec<&String> = wanted
+        .iter()
+        .filter(|r| !state.role_permissions.contains_key(*r))
+        .collect();
+    if !unknown.is_empty() {
+        let mut errors = FieldErrors::new();
+        errors.insert(
+            "roles".into(),
+            unknown
+                .iter()
+                .map(|r| format!("unknown role {r:?}"))
+                .collect(),
+        );
+        return Err(ApiError::Validation(errors));
+    }
+    let is_self = caller.caller.user_id() == id;
+    let user = state
+        .db
+        .transaction(move |conn| {
+            let (row, current) =
+                crate::auth::users::load(conn, &id)?.ok_or(ApiError::NotFound("no such user"))?;
+            let loses_admin =
+                current.iter().any(|r| r == "admin") && !wanted.iter().any(|r| r == "admin");
+            if is_self
+                && loses_admin
+                && !row.disabled
+                && users::count_enabled_with_role(conn, "admin")? <= 1
+            {
+                return Err(ApiError::Conflict(
+                    "the last admin cannot remove their own admin role",
+                ));
+            }
+            users::set_roles(conn, &id, &wanted)?;
+            let (row, roles) =
+                crate::auth::users::load(conn, &id)?.ok_or(ApiError::NotFound("no such user"))?;
+            Ok(User::from_row(&row, roles))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// Disable a user: they cannot log in, and every session ends at once.
+/// Needs `users:write`. The last admin cannot disable themselves.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The disabled user", body = User),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: needs `users:write`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: the last admin cannot disable themselves", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users/{id}/disable")]
+pub async fn disable_user(
+    state: web::Data<AppState>,
+    caller: RequirePermission<UsersWrite>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let is_self = caller.caller.user_id() == id;
+    let target = id.clone();
+    state
+        .db
+        .transaction(move |conn| {
+            let (row, roles) = crate::auth::users::load(conn, &target)?
+                .ok_or(ApiError::NotFound("no such user"))?;
+            let admin = roles.iter().any(|r| r == "admin");
+            if is_self
+                && admin
+                && !row.disabled
+                && users::count_enabled_with_role(conn, "admin")? <= 1
+            {
+                return Err(ApiError::Conflict(
+                    "the last admin cannot disable themselves",
+                ));
+            }
+            users::set_disabled(conn, &target, true, now())?;
+            Ok(())
+        })
+        .await?;
+    revocation::revoke_everything(&state, &id).await?;
+    let user = state
+        .db
+        .run(move |conn| crate::auth::users::view(conn, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// Enable a disabled user again. Needs `users:write`.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The enabled user", body = User),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: needs `users:write`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users/{id}/enable")]
+pub async fn enable_user(
+    state: web::Data<AppState>,
+    _caller: RequirePermission<UsersWrite>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let user = state
+        .db
+        .transaction(move |conn| {
+            crate::auth::users::load(conn, &id)?.ok_or(ApiError::NotFound("no such user"))?;
+            users::set_disabled(conn, &id, false, now())?;
+            crate::auth::users::view(conn, &id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(user))
+}

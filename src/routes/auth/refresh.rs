@@ -1,0 +1,49 @@
+use actix_web::{HttpResponse, post, web};
+
+use crate::api_types::{RefreshRequest, TokenPair};
+use crate::auth::refresh as rotation;
+use crate::error::{ApiError, Problem};
+use crate::extract::JsonBody;
+use crate::ratelimit;
+use crate::state::AppState;
+
+/// Trade a refresh token for a new pair; the presented token is spent.
+///
+/// Roles and email state are read again from the database. Presenting a
+/// spent token again revokes the whole session (`refresh_token_reused`),
+/// except within the reuse grace window (10 s by default), which returns the
+/// same successor pair.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair", body = TokenPair,
+            headers(("RateLimit-Limit" = u32), ("RateLimit-Remaining" = u32), ("RateLimit-Reset" = u32))),
+        (status = 400, description = "`malformed_request`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_token`, `token_expired`, `refresh_token_reused` or `session_revoked`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`account_disabled`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited` (per session)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: JsonBody<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let claims = rotation::verify(&state, body.0.refresh_token.expose())?;
+    let limit = ratelimit::check(
+        &state,
+        "refresh",
+        &claims.sid,
+        state.settings.rate_limits.refresh_per_session,
+    )
+    .await?;
+    let pair = rotation::rotate(&state, &claims).await?;
+    let mut response = HttpResponse::Ok();
+    ratelimit::headers(&mut response, &[limit]);
+    Ok(response.json(pair))
+}

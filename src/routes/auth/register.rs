@@ -1,0 +1,157 @@
+use actix_web::{HttpRequest, HttpResponse, post, web};
+
+use crate::api_types::{Accepted, RegisterRequest};
+use crate::auth::{Email, one_time};
+use crate::db::models::NewUser;
+use crate::db::{now, users};
+use crate::error::{ApiError, FieldErrors, Problem};
+use crate::extract::{JsonBody, client_ip};
+use crate::mail::{self, MailKind};
+use crate::password::{self, Password};
+use crate::ratelimit;
+use crate::state::AppState;
+
+pub const DISPLAY_NAME_MAX: usize = 100;
+
+/// Validates a display name: trimmed, 1–100 characters, no control characters.
+pub fn parse_display_name(raw: Option<&str>) -> Result<Option<String>, &'static str> {
+    let Some(raw) = raw else { return Ok(None) };
+    let name = raw.trim();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    if name.chars().count() > DISPLAY_NAME_MAX {
+        return Err("must be at most 100 characters long");
+    }
+    if name.chars().any(char::is_control) {
+        return Err("must not contain control characters");
+    }
+    Ok(Some(name.to_owned()))
+}
+
+/// Register: the same 202 whether or not the email is taken.
+///
+/// A new email gets an unverified account with the default role and a
+/// verification mail; a verified account gets an "account already exists"
+/// mail; an unverified one gets its verification mail again.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 202, description = "Verification mail queued (or the existing account told)", body = Accepted),
+        (status = 400, description = "`malformed_request`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: bad email, password policy, display name", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/register")]
+pub async fn register(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: JsonBody<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let limit = ratelimit::check_ip(
+        &state,
+        "register",
+        client_ip(&req, &state),
+        state.settings.rate_limits.register_per_ip,
+    )
+    .await?;
+
+    let mut errors = FieldErrors::new();
+    let email = Email::parse(&body.email)
+        .map_err(|m| errors.insert("email".into(), vec![m.into()]))
+        .ok();
+    let password = Password::parse(
+        body.password.expose(),
+        email.as_ref().map_or("", |e| e.as_str()),
+        &state.settings.password,
+    )
+    .map_err(|m| errors.insert("password".into(), m))
+    .ok();
+    let display_name = parse_display_name(body.display_name.as_deref())
+        .map_err(|m| errors.insert("display_name".into(), vec![m.into()]))
+        .ok();
+    let (Some(email), Some(password), Some(display_name)) = (email, password, display_name) else {
+        return Err(ApiError::Validation(errors));
+    };
+
+    // Hash in every case, so a taken email answers in the same time.
+    let hash = password::hash(&password, state.settings.bcrypt_cost).await?;
+    let mail_allowed = ratelimit::mail_allowed(&state, "verify", email.as_str()).await?;
+    let settings = state.clone();
+    let result = state
+        .db
+        .transaction(move |conn| {
+            let settings = &settings.settings;
+            let at = now();
+            match users::find_by_email(conn, email.as_str())? {
+                Some(existing) => {
+                    if !mail_allowed {
+                        return Ok(());
+                    }
+                    let kind = if existing.email_verified {
+                        MailKind::AccountExists
+                    } else {
+                        let token = one_time::issue(
+                            conn,
+                            &existing.id,
+                            one_time::VERIFY_EMAIL,
+                            at,
+                            settings.verify_ttl,
+                        )?;
+                        MailKind::Verification { token }
+                    };
+                    mail::enqueue(conn, settings, email.as_str(), kind)
+                }
+                None => {
+                    let id = uuid::Uuid::now_v7().to_string();
+                    users::insert(
+                        conn,
+                        &NewUser {
+                            id: &id,
+                            email: email.as_str(),
+                            password_hash: &hash,
+                            display_name: display_name.as_deref(),
+                            email_verified: false,
+                            disabled: false,
+                            created_at: at,
+                            updated_at: at,
+                            password_changed_at: at,
+                        },
+                        std::slice::from_ref(&settings.default_role),
+                    )?;
+                    let token = one_time::issue(
+                        conn,
+                        &id,
+                        one_time::VERIFY_EMAIL,
+                        at,
+                        settings.verify_ttl,
+                    )?;
+                    mail::enqueue(
+                        conn,
+                        settings,
+                        email.as_str(),
+                        MailKind::Verification { token },
+                    )
+                }
+            }
+        })
+        .await;
+    match result {
+        Ok(()) => state.mail_wakeup.notify_one(),
+        // Two registrations of one new email raced and the other won: the
+        // answer is the same 202 either way.
+        Err(ApiError::Conflict(_)) => {}
+        Err(e) => return Err(e),
+    }
+    let mut response = HttpResponse::Accepted();
+    ratelimit::headers(&mut response, &[limit]);
+    Ok(response.json(Accepted {
+        status: "verification_sent",
+    }))
+}

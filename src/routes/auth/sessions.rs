@@ -1,0 +1,68 @@
+use actix_web::{HttpResponse, delete, get, web};
+
+use crate::api_types::{Session, SessionList};
+use crate::auth::{Authenticated, revocation};
+use crate::db::{now, sessions};
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+/// The caller's active sessions, newest first.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Active sessions", body = SessionList),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/sessions")]
+pub async fn list_sessions(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let user_id = caller.user_id().to_owned();
+    let rows = state
+        .db
+        .run(move |conn| Ok(sessions::list_active(conn, &user_id, now())?))
+        .await?;
+    let sessions = rows
+        .iter()
+        .map(|row| Session::from_row(row, caller.session_id()))
+        .collect();
+    Ok(HttpResponse::Ok().json(SessionList { sessions }))
+}
+
+/// Revoke one of the caller's own sessions.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Session id")),
+    responses(
+        (status = 204, description = "Session revoked"),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such live session of the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/sessions/{id}")]
+pub async fn revoke_session(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let lookup = id.clone();
+    let session = state
+        .db
+        .run(move |conn| Ok(sessions::find(conn, &lookup)?))
+        .await?;
+    // Another user's session answers exactly like a missing one.
+    match session {
+        Some(s) if s.user_id == caller.user_id() && s.revoked_at.is_none() => {
+            revocation::revoke_session(&state, &id).await?;
+            Ok(HttpResponse::NoContent().finish())
+        }
+        _ => Err(ApiError::NotFound("no such session")),
+    }
+}

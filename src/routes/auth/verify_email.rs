@@ -1,0 +1,108 @@
+use actix_web::{HttpRequest, HttpResponse, post, web};
+
+use crate::api_types::{Accepted, EmailRequest, TokenRequest, User};
+use crate::auth::{Email, one_time};
+use crate::db::{now, users};
+use crate::error::{ApiError, Problem};
+use crate::extract::{JsonBody, client_ip};
+use crate::mail::{self, MailKind};
+use crate::ratelimit;
+use crate::state::AppState;
+
+/// Confirm an email address with the token from the verification mail.
+#[utoipa::path(
+    tag = "auth",
+    request_body = TokenRequest,
+    responses(
+        (status = 200, description = "Email verified", body = User),
+        (status = 400, description = "`invalid_token`, `token_expired`, `token_used` or `malformed_request`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/verify-email")]
+pub async fn verify_email(
+    state: web::Data<AppState>,
+    body: JsonBody<TokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let token = body.0.token.expose().to_owned();
+    let user = state
+        .db
+        .transaction(move |conn| {
+            let at = now();
+            let row = one_time::consume(conn, &token, one_time::VERIFY_EMAIL, at)?;
+            users::mark_verified(conn, &row.user_id, at)?;
+            crate::auth::users::view(conn, &row.user_id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// Send the verification mail again. The same answer for unknown, verified
+/// and unverified emails; only an unverified account gets mail.
+#[utoipa::path(
+    tag = "auth",
+    request_body = EmailRequest,
+    responses(
+        (status = 202, description = "Accepted", body = Accepted),
+        (status = 400, description = "`malformed_request`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited` (per IP)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/verify-email/resend")]
+pub async fn resend_verification(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: JsonBody<EmailRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = ratelimit::check_ip(
+        &state,
+        "mail",
+        client_ip(&req, &state),
+        state.settings.rate_limits.mail_per_ip,
+    )
+    .await?;
+    let email = Email::parse(&body.0.email).map_err(|m| ApiError::validation("email", m))?;
+    if ratelimit::mail_allowed(&state, "verify", email.as_str()).await? {
+        let app = state.clone();
+        let queued = state
+            .db
+            .transaction(move |conn| {
+                let settings = &app.settings;
+                match users::find_by_email(conn, email.as_str())? {
+                    Some(user) if !user.email_verified => {
+                        let token = one_time::issue(
+                            conn,
+                            &user.id,
+                            one_time::VERIFY_EMAIL,
+                            now(),
+                            settings.verify_ttl,
+                        )?;
+                        mail::enqueue(
+                            conn,
+                            settings,
+                            email.as_str(),
+                            MailKind::Verification { token },
+                        )?;
+                        Ok(true)
+                    }
+                    _ => Ok(false),
+                }
+            })
+            .await?;
+        if queued {
+            state.mail_wakeup.notify_one();
+        }
+    }
+    let mut response = HttpResponse::Accepted();
+    ratelimit::headers(&mut response, &[limit]);
+    Ok(response.json(Accepted {
+        status: "verification_sent",
+    }))
+}

@@ -1,0 +1,94 @@
+//! HTTP routes, one file per action. `configure` registers every documented
+//! route (utoipa collects them into the OpenAPI document); the few routes
+//! that are not part of the API (docs UI) come from `configure_unlisted`.
+
+pub mod admin;
+pub mod auth;
+pub mod docs;
+pub mod fallback;
+pub mod health;
+pub mod keys;
+pub mod me;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::config::Settings;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(keys::jwks)
+        .service(docs::openapi_json)
+        .service(scope::scope("/v1/auth").configure(auth::configure))
+        .service(scope::scope("/v1/me").configure(me::configure))
+        .service(scope::scope("/v1/admin").configure(admin::configure));
+}
+
+pub fn configure_unlisted(cfg: &mut actix_web::web::ServiceConfig) {
+    docs::configure_ui(cfg);
+}
+
+const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+// Swagger UI needs inline styles and its own scripts; nothing may load from
+// elsewhere.
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// Headers every response carries; API answers are never cached.
+pub async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let docs = req.path().starts_with("/docs");
+    let api = req.path().starts_with("/v1/");
+    let mut response = next.call(req).await?;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    let csp = if docs { DOCS_CSP } else { API_CSP };
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
+    if api && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(response)
+}
+
+/// CORS for the configured SPA origins only; no origin is allowed when none
+/// is configured. Credentials are never allowed with a wildcard.
+pub fn cors(settings: &Settings) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+            "Retry-After",
+            "X-Request-Id",
+        ])
+        .max_age(600);
+    for origin in &settings.cors_origins {
+        if origin == "*" {
+            cors = cors.allow_any_origin().send_wildcard();
+        } else {
+            cors = cors.allowed_origin(origin);
+        }
+    }
+    cors
+}

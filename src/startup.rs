@@ -1,0 +1,183 @@
+//! Builds the application from settings, binds the listener (port 0 in
+//! tests), exposes the real port, and runs until stopped.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{ErrorHandlers, from_fn};
+use actix_web::{App, HttpServer, web};
+use tokio::sync::Notify;
+use utoipa_actix_web::AppExt;
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::routes::fallback::RouteTable;
+use crate::state::AppState;
+use crate::store::{MemoryStore, RedisStore, Store};
+use crate::tokens::Tokens;
+use crate::{mail, openapi, password, routes, telemetry};
+
+/// A start-up failure, printed as one line naming the variable to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct StartupError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+impl StartupError {
+    fn new(var: &'static str, message: impl std::fmt::Display) -> Self {
+        Self {
+            var,
+            message: message.to_string(),
+        }
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+/// Opens the database (running pending migrations) and the store.
+pub async fn open_backends(settings: &Settings) -> Result<(Db, Arc<dyn Store>), StartupError> {
+    let url = settings.database_url.clone();
+    let pool_size = settings.database_pool_size;
+    let db = tokio::task::spawn_blocking(move || {
+        let db = Db::connect(&url, pool_size)?;
+        db.migrate()?;
+        Ok::<_, crate::db::DbSetupError>(db)
+    })
+    .await
+    .map_err(|e| StartupError::new("DATABASE_URL", e))?
+    .map_err(|e| StartupError::new("DATABASE_URL", e))?;
+
+    let store: Arc<dyn Store> = match &settings.redis_url {
+        Some(url) => Arc::new(
+            RedisStore::connect(url, &settings.redis_prefix)
+                .await
+                .map_err(|e| StartupError::new("REDIS_URL", e))?,
+        ),
+        None => {
+            tracing::warn!(
+                "REDIS_URL is unset: using the in-process store, which is right for one instance only"
+            );
+            let store = Arc::new(MemoryStore::new());
+            crate::auth::revocation::restore_into(&db, store.as_ref(), settings)
+                .await
+                .map_err(|e| StartupError::new("DATABASE_URL", e))?;
+            store
+        }
+    };
+    Ok((db, store))
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let listener = TcpListener::bind(&settings.bind).map_err(|e| {
+            StartupError::new(
+                "AUTH_BIND",
+                format!("cannot listen on {}: {e}", settings.bind),
+            )
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartupError::new("AUTH_BIND", e))?
+            .port();
+
+        let (db, store) = open_backends(&settings).await?;
+        let tokens = Tokens::new(&settings).map_err(|e| StartupError::new(e.variable(), e))?;
+        let cost = settings.bcrypt_cost;
+        let dummy_hash = tokio::task::spawn_blocking(move || password::dummy_hash(cost))
+            .await
+            .map_err(|e| StartupError::new("AUTH_BCRYPT_COST", e))?
+            .map_err(|e| StartupError::new("AUTH_BCRYPT_COST", e))?;
+        mail::check_transport(&settings).map_err(|e| StartupError::new("AUTH_SMTP_URL", e))?;
+
+        let role_permissions = db
+            .run(|conn| Ok(crate::db::users::roles_with_permissions(conn)?))
+            .await
+            .map_err(|e| StartupError::new("DATABASE_URL", e))?
+            .into_iter()
+            .map(|(name, _, permissions)| (name, permissions))
+            .collect();
+        if !settings_has_role(&role_permissions, &settings.default_role) {
+            return Err(StartupError::new(
+                "AUTH_DEFAULT_ROLE",
+                format!("no role named {:?}", settings.default_role),
+            ));
+        }
+
+        let doc = openapi::document();
+        let openapi_json =
+            serde_json::to_string_pretty(&doc).map_err(|e| StartupError::new("openapi", e))?;
+        let state = web::Data::new(AppState {
+            routes: RouteTable::from_openapi(&doc),
+            settings,
+            db,
+            store,
+            tokens,
+            mail_wakeup: Arc::new(Notify::new()),
+            openapi_json,
+            dummy_hash,
+            role_permissions,
+        });
+
+        mail::worker::spawn(state.clone().into_inner());
+
+        let server_state = state.clone();
+        let server = HttpServer::new(move || {
+            let state = server_state.clone();
+            App::new()
+                .app_data(state.clone())
+                .into_utoipa_app()
+                .configure(routes::configure)
+                .into_app()
+                .configure(routes::configure_unlisted)
+                .default_service(web::to(routes::fallback::not_found_or_not_allowed))
+                .wrap(from_fn(routes::security_headers))
+                .wrap(routes::cors(&state.settings))
+                .wrap(
+                    ErrorHandlers::new()
+                        .default_handler(routes::fallback::problem_for_plain_errors),
+                )
+                .wrap(from_fn(telemetry::request_log))
+        })
+        .listen(listener)
+        .map_err(|e| StartupError::new("AUTH_BIND", e))?
+        .client_request_timeout(Duration::from_secs(10))
+        .shutdown_timeout(10)
+        .run();
+
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM (or `handle().stop()`), finishing the
+    /// requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn settings_has_role(roles: &std::collections::HashMap<String, Vec<String>>, role: &str) -> bool {
+    roles.contains_key(role)
+}

@@ -1,0 +1,39 @@
+//! What every handler shares: settings, database, store, keys, and the
+//! handles of the background work.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::routes::fallback::RouteTable;
+use crate::store::Store;
+use crate::tokens::Tokens;
+
+pub struct AppState {
+    pub settings: Settings,
+    pub db: Db,
+    pub store: Arc<dyn Store>,
+    pub tokens: Tokens,
+    /// Wakes the mail worker when a request queued a message.
+    pub mail_wakeup: Arc<Notify>,
+    /// The OpenAPI document, serialised once at start.
+    pub openapi_json: String,
+    pub routes: RouteTable,
+    /// A bcrypt hash at the configured cost, verified against when the
+    /// email is unknown, so that a login costs the same either way.
+    pub dummy_hash: String,
+    /// Role name → permission names, read from the database at start (roles
+    /// are seeded by migration and do not change at run time).
+    pub role_permissions: HashMap<String, Vec<String>>,
+}
+
+impl AppState {
+    pub fn role_grants(&self, role: &str, permission: &str) -> bool {
+        self.role_permissions
+            .get(role)
+            .is_some_and(|granted| granted.iter().any(|p| p == permission))
+    }
+}

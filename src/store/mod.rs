@@ -1,0 +1,126 @@
+//! What lives in Redis: spent refresh-token ids, revoked sessions, per-user
+//! "valid after" times, rate counters and lockouts. Every entry has a TTL so
+//! nothing grows forever. Two implementations behind one trait: in-process
+//! (one instance) and Redis (many instances behind a load balancer).
+
+mod memory;
+mod redis;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub use self::memory::MemoryStore;
+pub use self::redis::RedisStore;
+
+#[derive(Debug, thiserror::Error)]
+#[error("store unavailable: {0}")]
+pub struct StoreError(pub String);
+
+impl From<StoreError> for crate::error::ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::warn!(error = %e, "store call failed");
+        Self::ServiceUnavailable("store")
+    }
+}
+
+/// What the store knows about an access token's session and user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AccessState {
+    pub session_revoked: bool,
+    /// Tokens issued (iat, unix seconds) before this are dead.
+    pub valid_after: Option<i64>,
+}
+
+/// The outcome of spending a refresh token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spend {
+    /// This call spent it: go on and rotate.
+    Fresh,
+    /// It was spent before, at this time (unix milliseconds).
+    AlreadySpent { at_ms: i64 },
+}
+
+/// A counter in a window: its value after this call and the seconds left
+/// until it resets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counter {
+    pub count: u64,
+    pub reset_in: Duration,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Which backend this is, for `/readyz` and logs.
+    fn kind(&self) -> &'static str;
+
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Revocation state of a session and its user, in one round trip.
+    async fn access_state(
+        &self,
+        session_id: &str,
+        user_id: &str,
+    ) -> Result<AccessState, StoreError>;
+
+    async fn revoke_sessions(
+        &self,
+        session_ids: &[String],
+        ttl: Duration,
+    ) -> Result<(), StoreError>;
+
+    /// Raises the user's "valid after" time (never lowers it).
+    async fn set_valid_after(
+        &self,
+        user_id: &str,
+        unix_secs: i64,
+        ttl: Duration,
+    ) -> Result<(), StoreError>;
+
+    /// Atomically marks refresh token `jti` as spent at `now_ms`, or reports
+    /// when it was spent first.
+    async fn spend_refresh(
+        &self,
+        jti: &str,
+        now_ms: i64,
+        ttl: Duration,
+    ) -> Result<Spend, StoreError>;
+
+    /// Keeps the answer that a spent refresh token produced, for the grace window.
+    async fn put_successor(&self, jti: &str, value: &str, ttl: Duration) -> Result<(), StoreError>;
+
+    async fn get_successor(&self, jti: &str) -> Result<Option<String>, StoreError>;
+
+    /// Fixed window: increments `key`, starting a `window` on the first hit.
+    async fn hit_window(&self, key: &str, window: Duration) -> Result<Counter, StoreError>;
+
+    /// Increments `key` and (re)sets its expiry to `ttl` from now, so the
+    /// count lasts `ttl` after the latest hit.
+    async fn hit_extend(&self, key: &str, ttl: Duration) -> Result<Counter, StoreError>;
+
+    /// The current value of a counter, if it has not expired.
+    async fn counter(&self, key: &str) -> Result<Option<Counter>, StoreError>;
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// Store key builders, so every caller spells a key the same way.
+pub mod keys {
+    pub fn revoked_session(session_id: &str) -> String {
+        format!("revoked:{session_id}")
+    }
+    pub fn valid_after(user_id: &str) -> String {
+        format!("valid_after:{user_id}")
+    }
+    pub fn spent_refresh(jti: &str) -> String {
+        format!("spent:{jti}")
+    }
+    pub fn successor(jti: &str) -> String {
+        format!("successor:{jti}")
+    }
+}
+
+/// TTLs in whole milliseconds, at least one.
+pub(crate) fn ttl_ms(ttl: Duration) -> u64 {
+    (ttl.as_millis() as u64).max(1)
+}

@@ -1,0 +1,249 @@
+//! The Redis store: shared by every instance behind a load balancer. Each
+//! call is one round trip (one command, or one Lua script where it must read
+//! and write atomically). The connection manager reconnects by itself, so the
+//! service recovers without a restart when Redis comes back.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncCommands, Script};
+
+use super::{AccessState, Counter, Spend, Store, StoreError, keys, ttl_ms};
+
+const SPEND_SCRIPT: &str = r"
+local first = redis.call('GET', KEYS[1])
+if first then return first end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return false
+";
+
+const VALID_AFTER_SCRIPT: &str = r"
+local old = tonumber(redis.call('GET', KEYS[1]) or '0')
+local new = tonumber(ARGV[1])
+if new > old then old = new end
+redis.call('SET', KEYS[1], old, 'PX', ARGV[2])
+return old
+";
+
+// ARGV[2] = 1: extend the expiry on every hit; 0: only on the first.
+const HIT_SCRIPT: &str = r"
+local count = redis.call('INCR', KEYS[1])
+if count == 1 or ARGV[2] == '1' then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+";
+
+const COUNTER_SCRIPT: &str = r"
+local count = redis.call('GET', KEYS[1])
+if not count then return false end
+return {tonumber(count), redis.call('PTTL', KEYS[1])}
+";
+
+pub struct RedisStore {
+    conn: ConnectionManager,
+    prefix: String,
+    spend: Script,
+    valid_after: Script,
+    hit: Script,
+    counter: Script,
+}
+
+fn unavailable(e: redis::RedisError) -> StoreError {
+    StoreError(e.to_string())
+}
+
+impl RedisStore {
+    /// Connects (failing if Redis does not answer now) with short timeouts,
+    /// so a dead Redis gives a quick 503 rather than a hung request.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(unavailable)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_secs(1));
+        let conn = tokio::time::timeout(
+            Duration::from_secs(5),
+            ConnectionManager::new_with_config(client, config),
+        )
+        .await
+        .map_err(|_| StoreError("timed out connecting to Redis".into()))?
+        .map_err(unavailable)?;
+        let store = Self {
+            conn,
+            prefix: prefix.to_owned(),
+            spend: Script::new(SPEND_SCRIPT),
+            valid_after: Script::new(VALID_AFTER_SCRIPT),
+            hit: Script::new(HIT_SCRIPT),
+            counter: Script::new(COUNTER_SCRIPT),
+        };
+        store.ping().await?;
+        Ok(store)
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    fn conn(&self) -> ConnectionManager {
+        // Cheap: a handle onto one multiplexed connection.
+        self.conn.clone()
+    }
+
+    async fn hit(&self, key: &str, ttl: Duration, extend: bool) -> Result<Counter, StoreError> {
+        let (count, ttl_left): (u64, i64) = self
+            .hit
+            .key(self.key(key))
+            .arg(ttl_ms(ttl))
+            .arg(if extend { "1" } else { "0" })
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(Counter {
+            count,
+            reset_in: Duration::from_millis(ttl_left.max(0) as u64),
+        })
+    }
+}
+
+#[async_trait]
+impl Store for RedisStore {
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let _: String = redis::cmd("PING")
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn access_state(
+        &self,
+        session_id: &str,
+        user_id: &str,
+    ) -> Result<AccessState, StoreError> {
+        let (revoked, valid_after): (Option<i64>, Option<i64>) = self
+            .conn()
+            .mget(&[
+                self.key(&keys::revoked_session(session_id)),
+                self.key(&keys::valid_after(user_id)),
+            ])
+            .await
+            .map_err(unavailable)?;
+        Ok(AccessState {
+            session_revoked: revoked.is_some(),
+            valid_after,
+        })
+    }
+
+    async fn revoke_sessions(
+        &self,
+        session_ids: &[String],
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        if session_ids.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        for id in session_ids {
+            pipe.cmd("SET")
+                .arg(self.key(&keys::revoked_session(id)))
+                .arg(1)
+                .arg("PX")
+                .arg(ttl_ms(ttl))
+                .ignore();
+        }
+        pipe.query_async::<()>(&mut self.conn())
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn set_valid_after(
+        &self,
+        user_id: &str,
+        unix_secs: i64,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let _: i64 = self
+            .valid_after
+            .key(self.key(&keys::valid_after(user_id)))
+            .arg(unix_secs)
+            .arg(ttl_ms(ttl))
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn spend_refresh(
+        &self,
+        jti: &str,
+        now_ms: i64,
+        ttl: Duration,
+    ) -> Result<Spend, StoreError> {
+        let first: Option<i64> = self
+            .spend
+            .key(self.key(&keys::spent_refresh(jti)))
+            .arg(now_ms)
+            .arg(ttl_ms(ttl))
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(match first {
+            None => Spend::Fresh,
+            Some(at_ms) => Spend::AlreadySpent { at_ms },
+        })
+    }
+
+    async fn put_successor(&self, jti: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.conn()
+            .pset_ex::<_, _, ()>(self.key(&keys::successor(jti)), value, ttl_ms(ttl))
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn get_successor(&self, jti: &str) -> Result<Option<String>, StoreError> {
+        self.conn()
+            .get(self.key(&keys::successor(jti)))
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn hit_window(&self, key: &str, window: Duration) -> Result<Counter, StoreError> {
+        self.hit(key, window, false).await
+    }
+
+    async fn hit_extend(&self, key: &str, ttl: Duration) -> Result<Counter, StoreError> {
+        self.hit(key, ttl, true).await
+    }
+
+    async fn counter(&self, key: &str) -> Result<Option<Counter>, StoreError> {
+        let value: Option<(u64, i64)> = self
+            .counter
+            .key(self.key(key))
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(value.map(|(count, ttl)| Counter {
+            count,
+            reset_in: Duration::from_millis(ttl.max(0) as u64),
+        }))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.conn()
+            .del::<_, ()>(self.key(key))
+            .await
+            .map_err(unavailable)
+    }
+}

@@ -1,0 +1,192 @@
+//! Signing and verification keys, and the JWKS that publishes the public ones.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey};
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse, ThumbprintHash};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+
+use crate::config::JwtSettings;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("cannot read {path}: {cause}")]
+    Read { path: String, cause: String },
+    #[error("cannot write {path}: {cause}")]
+    Write { path: String, cause: String },
+    #[error("{path} is not an Ed25519 key in PEM form: {cause}")]
+    Parse { path: String, cause: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+impl KeyError {
+    /// The configuration variable a failure is about.
+    pub fn variable(&self) -> &'static str {
+        "AUTH_JWT_KEY_FILE"
+    }
+}
+
+/// The key set of a running server: one key signs, every key verifies.
+pub struct KeySet {
+    pub algorithm: Algorithm,
+    pub signing_kid: String,
+    pub encoding: EncodingKey,
+    pub decoding: HashMap<String, DecodingKey>,
+    pub jwks: JwkSet,
+}
+
+impl KeySet {
+    pub fn load(settings: &JwtSettings) -> Result<Self, KeyError> {
+        match settings {
+            JwtSettings::Hs256 { secret } => {
+                let bytes = secret.expose().as_bytes();
+                let encoding =
+                    EncodingKey::from_secret(bytes).map_err(|e| KeyError::Other(e.to_string()))?;
+                let decoding =
+                    DecodingKey::from_secret(bytes).map_err(|e| KeyError::Other(e.to_string()))?;
+                let kid = "hs256".to_owned();
+                Ok(Self {
+                    algorithm: Algorithm::HS256,
+                    signing_kid: kid.clone(),
+                    encoding,
+                    decoding: HashMap::from([(kid, decoding)]),
+                    jwks: JwkSet { keys: Vec::new() },
+                })
+            }
+            JwtSettings::EdDsa {
+                key_file,
+                verify_key_files,
+            } => {
+                let signing = load_or_create_signing_key(key_file)?;
+                let pem = signing
+                    .to_pkcs8_pem(LineEnding::LF)
+                    .map_err(|e| KeyError::Other(e.to_string()))?;
+                let encoding = EncodingKey::from_ed_pem(pem.as_bytes())
+                    .map_err(|e| KeyError::Other(e.to_string()))?;
+                let mut set = Self {
+                    algorithm: Algorithm::EdDSA,
+                    signing_kid: String::new(),
+                    encoding,
+                    decoding: HashMap::new(),
+                    jwks: JwkSet { keys: Vec::new() },
+                };
+                set.signing_kid = set.add_public(&signing.verifying_key())?;
+                for path in verify_key_files {
+                    let key = load_verifying_key(path)?;
+                    set.add_public(&key)?;
+                }
+                Ok(set)
+            }
+        }
+    }
+
+    /// Adds a verification key and its JWK; returns its kid (the RFC 7638
+    /// thumbprint, so the same key always has the same id).
+    fn add_public(&mut self, key: &VerifyingKey) -> Result<String, KeyError> {
+        let x = URL_SAFE_NO_PAD.encode(key.as_bytes());
+        let decoding =
+            DecodingKey::from_ed_components(&x).map_err(|e| KeyError::Other(e.to_string()))?;
+        let mut jwk: Jwk = serde_json::from_value(serde_json::json!({
+            "kty": "OKP", "crv": "Ed25519", "x": x,
+        }))
+        .map_err(|e| KeyError::Other(e.to_string()))?;
+        let kid = jwk
+            .thumbprint(ThumbprintHash::SHA256)
+            .map_err(|e| KeyError::Other(e.to_string()))?;
+        jwk.common.key_id = Some(kid.clone());
+        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+        jwk.common.key_algorithm = Some(KeyAlgorithm::EdDSA);
+        if !self.decoding.contains_key(&kid) {
+            self.decoding.insert(kid.clone(), decoding);
+            self.jwks.keys.push(jwk);
+        }
+        Ok(kid)
+    }
+}
+
+fn load_or_create_signing_key(path: &Path) -> Result<SigningKey, KeyError> {
+    match std::fs::read_to_string(path) {
+        Ok(pem) => SigningKey::from_pkcs8_pem(&pem).map_err(|e| KeyError::Parse {
+            path: path.display().to_string(),
+            cause: e.to_string(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = generate_signing_key();
+            write_signing_key(path, &key, false)?;
+            tracing::info!(path = %path.display(), "generated a new Ed25519 signing key");
+            Ok(key)
+        }
+        Err(e) => Err(KeyError::Read {
+            path: path.display().to_string(),
+            cause: e.to_string(),
+        }),
+    }
+}
+
+/// A public key file (SPKI PEM), or a private key file whose public half is used.
+fn load_verifying_key(path: &Path) -> Result<VerifyingKey, KeyError> {
+    let pem = std::fs::read_to_string(path).map_err(|e| KeyError::Read {
+        path: path.display().to_string(),
+        cause: e.to_string(),
+    })?;
+    VerifyingKey::from_public_key_pem(&pem)
+        .or_else(|_| SigningKey::from_pkcs8_pem(&pem).map(|k| k.verifying_key()))
+        .map_err(|e| KeyError::Parse {
+            path: path.display().to_string(),
+            cause: e.to_string(),
+        })
+}
+
+pub fn generate_signing_key() -> SigningKey {
+    SigningKey::from_bytes(&rand::random::<[u8; 32]>())
+}
+
+/// Writes a PKCS#8 PEM readable by its owner only (0600).
+pub fn write_signing_key(path: &Path, key: &SigningKey, overwrite: bool) -> Result<(), KeyError> {
+    let err = |cause: String| KeyError::Write {
+        path: path.display().to_string(),
+        cause,
+    };
+    if let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|e| err(e.to_string()))?;
+    }
+    let pem = key
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| err(e.to_string()))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if overwrite {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| err(e.to_string()))?;
+    file.write_all(pem.as_bytes())
+        .map_err(|e| err(e.to_string()))
+}
+
+/// The kid a signing key gets, as `authd keygen` reports it.
+pub fn kid_of(key: &SigningKey) -> Result<String, KeyError> {
+    let mut set = KeySet {
+        algorithm: Algorithm::EdDSA,
+        signing_kid: String::new(),
+        encoding: EncodingKey::from_ed_der(&[]),
+        decoding: HashMap::new(),
+        jwks: JwkSet { keys: Vec::new() },
+    };
+    set.add_public(&key.verifying_key())
+}

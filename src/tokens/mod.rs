@@ -1,0 +1,207 @@
+//! JWTs: the claims of API.md §2, issuing, and verification that pins the
+//! algorithm and checks `iss`, `aud`, `exp` and `typ`.
+
+pub mod keys;
+
+use std::time::Duration;
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Header, Validation};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use self::keys::{KeyError, KeySet};
+use crate::config::Settings;
+
+/// Leeway for `exp`, for clocks of verifying services that run a bit behind.
+const LEEWAY_SECS: u64 = 5;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenType {
+    Access,
+    Refresh,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    pub sid: String,
+    pub jti: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub typ: TokenType,
+    pub email: String,
+    pub email_verified: bool,
+    pub roles: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshClaims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    pub sid: String,
+    pub jti: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub typ: TokenType,
+}
+
+trait Typed {
+    fn typ(&self) -> TokenType;
+}
+
+impl Typed for AccessClaims {
+    fn typ(&self) -> TokenType {
+        self.typ
+    }
+}
+
+impl Typed for RefreshClaims {
+    fn typ(&self) -> TokenType {
+        self.typ
+    }
+}
+
+/// Who an access token speaks for.
+#[derive(Clone, Debug)]
+pub struct Subject<'a> {
+    pub user_id: &'a str,
+    pub email: &'a str,
+    pub email_verified: bool,
+    pub roles: &'a [String],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is invalid")]
+    Invalid,
+    #[error("the token could not be signed")]
+    Signing,
+}
+
+pub struct Tokens {
+    keys: KeySet,
+    issuer: String,
+    audience: String,
+    access_ttl: Duration,
+    refresh_ttl: Duration,
+    validation: Validation,
+}
+
+impl Tokens {
+    pub fn new(settings: &Settings) -> Result<Self, KeyError> {
+        let keys = KeySet::load(&settings.jwt)?;
+        let mut validation = Validation::new(keys.algorithm);
+        validation.leeway = LEEWAY_SECS;
+        validation.set_issuer(&[&settings.issuer]);
+        validation.set_audience(&[&settings.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        Ok(Self {
+            keys,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+            access_ttl: settings.access_ttl,
+            refresh_ttl: settings.refresh_ttl,
+            validation,
+        })
+    }
+
+    pub fn jwks(&self) -> &jsonwebtoken::jwk::JwkSet {
+        &self.keys.jwks
+    }
+
+    pub fn access_ttl(&self) -> Duration {
+        self.access_ttl
+    }
+
+    pub fn refresh_ttl(&self) -> Duration {
+        self.refresh_ttl
+    }
+
+    pub fn issue_access(
+        &self,
+        subject: &Subject<'_>,
+        session_id: &str,
+        now: i64,
+    ) -> Result<(String, AccessClaims), TokenError> {
+        let claims = AccessClaims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: subject.user_id.to_owned(),
+            sid: session_id.to_owned(),
+            jti: uuid::Uuid::new_v4().to_string(),
+            iat: now,
+            exp: now + self.access_ttl.as_secs() as i64,
+            typ: TokenType::Access,
+            email: subject.email.to_owned(),
+            email_verified: subject.email_verified,
+            roles: subject.roles.to_vec(),
+        };
+        Ok((self.sign(&claims)?, claims))
+    }
+
+    pub fn issue_refresh(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        now: i64,
+    ) -> Result<(String, RefreshClaims), TokenError> {
+        let claims = RefreshClaims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: user_id.to_owned(),
+            sid: session_id.to_owned(),
+            jti: uuid::Uuid::new_v4().to_string(),
+            iat: now,
+            exp: now + self.refresh_ttl.as_secs() as i64,
+            typ: TokenType::Refresh,
+        };
+        Ok((self.sign(&claims)?, claims))
+    }
+
+    fn sign<T: Serialize>(&self, claims: &T) -> Result<String, TokenError> {
+        let mut header = Header::new(self.keys.algorithm);
+        header.kid = Some(self.keys.signing_kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.keys.encoding).map_err(|e| {
+            tracing::error!(error = %e, "signing a token failed");
+            TokenError::Signing
+        })
+    }
+
+    pub fn verify_access(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        self.verify(token, TokenType::Access)
+    }
+
+    pub fn verify_refresh(&self, token: &str) -> Result<RefreshClaims, TokenError> {
+        self.verify(token, TokenType::Refresh)
+    }
+
+    fn verify<T: DeserializeOwned + Typed>(
+        &self,
+        token: &str,
+        expected: TokenType,
+    ) -> Result<T, TokenError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
+        if header.alg != self.keys.algorithm {
+            return Err(TokenError::Invalid);
+        }
+        let kid = header.kid.as_deref().unwrap_or(&self.keys.signing_kid);
+        let key = self.keys.decoding.get(kid).ok_or(TokenError::Invalid)?;
+        let data = jsonwebtoken::decode::<T>(token, key, &self.validation).map_err(|e| match e
+            .kind()
+        {
+            ErrorKind::ExpiredSignature => TokenError::Expired,
+            _ => TokenError::Invalid,
+        })?;
+        if data.claims.typ() != expected {
+            return Err(TokenError::Invalid);
+        }
+        Ok(data.claims)
+    }
+}
