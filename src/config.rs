@@ -247,7 +247,11 @@ impl Settings {
             ));
         }
 
-        let classes = env.text("AUTH_PASSWORD_CLASSES", "letter,digit,symbol");
+        // Set but empty disables the class rules, so read it raw.
+        let classes = vars
+            .get("AUTH_PASSWORD_CLASSES")
+            .cloned()
+            .unwrap_or_else(|| "letter,digit,symbol".to_owned());
         let classes: Vec<&str> = classes
             .split(',')
             .map(str::trim)
@@ -350,7 +354,7 @@ impl Settings {
             frontend_url,
             smtp_url,
             mail_from: env.text("AUTH_MAIL_FROM", "authd <no-reply@localhost>"),
-            mail_max_attempts: env.parse("AUTH_MAIL_MAX_ATTEMPTS", 8)?,
+            mail_max_attempts: env.parse("AUTH_MAIL_MAX_ATTEMPTS", 16)?,
             outbox_dir: env.text("AUTH_OUTBOX_DIR", "./data/outbox").into(),
             log_format: match env.text("AUTH_LOG_FORMAT", "pretty").as_str() {
                 "pretty" => LogFormat::Pretty,
@@ -372,6 +376,9 @@ impl Settings {
             body_limit: env.parse("AUTH_BODY_LIMIT", 64 * 1024)?,
             product_name: env.text("AUTH_PRODUCT_NAME", "authd"),
         };
+        if let Err(e) = settings.mail_from.parse::<lettre::message::Mailbox>() {
+            return Err(ConfigError::new("AUTH_MAIL_FROM", format!("not a mail address: {e}")));
+        }
         if settings.lockout_threshold == 0 {
             return Err(ConfigError::new(
                 "AUTH_LOCKOUT_THRESHOLD",

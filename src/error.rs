@@ -216,9 +216,9 @@ pub fn insert_rate_limit_headers(
 
 pub fn rate_limit_headers(info: &RateLimitInfo) -> [(&'static str, HeaderValue); 3] {
     [
-        ("RateLimit-Limit", HeaderValue::from(info.limit)),
-        ("RateLimit-Remaining", HeaderValue::from(info.remaining)),
-        ("RateLimit-Reset", HeaderValue::from(info.reset)),
+        ("ratelimit-limit", HeaderValue::from(info.limit)),
+        ("ratelimit-remaining", HeaderValue::from(info.remaining)),
+        ("ratelimit-reset", HeaderValue::from(info.reset)),
     ]
 }
 

@@ -12,14 +12,19 @@ fn main() {
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(e) => {
-            eprintln!("authd: configuration error: {e}");
+            eprintln!("authd: configuration error: {}", one_line(&e.to_string()));
             std::process::exit(2);
         }
     };
     authd::telemetry::init(settings.log_format);
     let result = actix_web::rt::System::new().block_on(cli::run(cli, settings));
     if let Err(failure) = result {
-        eprintln!("authd: {}", failure.message);
+        eprintln!("authd: {}", one_line(&failure.message));
         std::process::exit(failure.code);
     }
+}
+
+/// Failures print as one line, even when a driver's message has several.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }

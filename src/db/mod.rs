@@ -142,7 +142,7 @@ impl Db {
         F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(move |conn| conn.transaction(f)).await
+        self.run(move |conn| write_transaction(conn, f)).await
     }
 
     pub async fn ping(&self) -> Result<(), ApiError> {
@@ -168,4 +168,36 @@ pub fn truncate(t: NaiveDateTime) -> NaiveDateTime {
     use chrono::Timelike;
     let micros = t.nanosecond() / 1_000 * 1_000;
     t.with_nanosecond(micros).unwrap_or(t)
+}
+
+/// A transaction that will write. On SQLite it starts with `BEGIN IMMEDIATE`:
+/// a deferred transaction that reads first and writes later fails with
+/// "database is locked" when another writer committed in between, where an
+/// immediate one waits its turn (busy_timeout).
+pub fn write_transaction<T, F>(conn: &mut AnyConnection, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, ApiError>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    match conn {
+        AnyConnection::Postgresql(_) => return conn.transaction(f),
+        AnyConnection::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?,
+    }
+    let result = f(conn);
+    let AnyConnection::Sqlite(inner) = conn else {
+        return Err(ApiError::internal("connection changed inside a transaction"));
+    };
+    match result {
+        Ok(value) => match AnsiTransactionManager::commit_transaction(inner) {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let _ = AnsiTransactionManager::rollback_transaction(inner);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            let _ = AnsiTransactionManager::rollback_transaction(inner);
+            Err(e)
+        }
+    }
 }

@@ -1,75 +1,61 @@
 //! Rate limits (API.md §6): fixed-window counters in the store, so every
 //! instance on one Redis shares them. One store round trip per check.
+//!
+//! A passed check leaves its figures in the request's extensions; the
+//! response middleware (`routes::security_headers`) turns them into
+//! `RateLimit-*` headers on every answer of a limited route.
 
 use std::net::IpAddr;
 
-use actix_web::HttpResponseBuilder;
+use actix_web::{HttpMessage, HttpRequest};
 
 use crate::config::Limit;
-use crate::error::{ApiError, RateLimitInfo, insert_rate_limit_headers};
+use crate::error::{ApiError, RateLimitInfo};
 use crate::state::AppState;
 
-/// Counts one request against `limit` for `bucket`/`key`. Err(429) past the
-/// limit; otherwise the figures for the `RateLimit-*` headers (None when
-/// limits are off).
-pub async fn check(
-    state: &AppState,
-    bucket: &str,
-    key: &str,
-    limit: Limit,
-) -> Result<Option<RateLimitInfo>, ApiError> {
+/// Counts one event against `limit` for `bucket`/`key`. Ok(None) when limits
+/// are off.
+async fn count(state: &AppState, bucket: &str, key: &str, limit: Limit) -> Result<Option<(bool, RateLimitInfo)>, ApiError> {
     if !state.settings.rate_limits.enabled {
         return Ok(None);
     }
-    let counter = state
-        .store
-        .hit_window(&format!("rl:{bucket}:{key}"), limit.window)
-        .await?;
-    let reset = counter.reset_in.as_secs_f64().ceil() as u64;
+    let counter = state.store.hit_window(&format!("rl:{bucket}:{key}"), limit.window).await?;
     let info = RateLimitInfo {
         limit: limit.count,
-        remaining: limit
-            .count
-            .saturating_sub(counter.count.min(u64::from(u32::MAX)) as u32),
-        reset: reset.max(1),
+        remaining: u64::from(limit.count).saturating_sub(counter.count) as u32,
+        reset: (counter.reset_in.as_secs_f64().ceil() as u64).max(1),
     };
-    if counter.count > u64::from(limit.count) {
+    Ok(Some((counter.count <= u64::from(limit.count), info)))
+}
+
+/// Err(429 `rate_limited`) past the limit; otherwise records the figures
+/// for the response headers.
+pub async fn check(req: &HttpRequest, state: &AppState, bucket: &str, key: &str, limit: Limit) -> Result<(), ApiError> {
+    let Some((allowed, info)) = count(state, bucket, key, limit).await? else {
+        return Ok(());
+    };
+    if !allowed {
         tracing::info!(bucket, "rate limit hit");
         return Err(ApiError::RateLimited(info));
     }
-    Ok(Some(info))
+    let mut extensions = req.extensions_mut();
+    let tighter = extensions.get::<RateLimitInfo>().is_none_or(|old| info.remaining < old.remaining);
+    if tighter {
+        extensions.insert(info);
+    }
+    Ok(())
 }
 
 /// Per client IP; requests without a known peer share one bucket.
-pub async fn check_ip(
-    state: &AppState,
-    bucket: &str,
-    ip: Option<IpAddr>,
-    limit: Limit,
-) -> Result<Option<RateLimitInfo>, ApiError> {
+pub async fn check_ip(req: &HttpRequest, state: &AppState, bucket: &str, ip: Option<IpAddr>, limit: Limit) -> Result<(), ApiError> {
     let key = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    check(state, bucket, &key, limit).await
+    check(req, state, bucket, &key, limit).await
 }
 
 /// The silent per-email mail quota: false means "answer as usual, send nothing".
 pub async fn mail_allowed(state: &AppState, purpose: &str, email: &str) -> Result<bool, ApiError> {
-    match check(
-        state,
-        &format!("mail:{purpose}"),
-        email,
-        state.settings.rate_limits.mail_per_email,
-    )
-    .await
-    {
-        Ok(_) => Ok(true),
-        Err(ApiError::RateLimited(_)) => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
-/// Adds the `RateLimit-*` headers of the tightest passed limit.
-pub fn headers(response: &mut HttpResponseBuilder, infos: &[Option<RateLimitInfo>]) {
-    if let Some(info) = infos.iter().flatten().min_by_key(|i| i.remaining) {
-        insert_rate_limit_headers(response, info);
-    }
+    let limit = state.settings.rate_limits.mail_per_email;
+    Ok(count(state, &format!("mail:{purpose}"), email, limit)
+        .await?
+        .is_none_or(|(allowed, _)| allowed))
 }

@@ -13,12 +13,14 @@ pub mod me;
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::HttpMessage;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::config::Settings;
+use crate::error::{RateLimitInfo, rate_limit_headers};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
@@ -63,6 +65,13 @@ pub async fn security_headers(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(csp),
     );
+    let limit = response.request().extensions().get::<RateLimitInfo>().copied();
+    if let Some(info) = limit {
+        for (name, value) in rate_limit_headers(&info) {
+            response.headers_mut().insert(HeaderName::from_static(name), value);
+        }
+    }
+    let headers = response.headers_mut();
     if api && !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

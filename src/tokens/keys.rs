@@ -22,6 +22,8 @@ pub enum KeyError {
     Write { path: String, cause: String },
     #[error("{path} is not an Ed25519 key in PEM form: {cause}")]
     Parse { path: String, cause: String },
+    #[error("verification key {path}: {cause}")]
+    VerifyKey { path: String, cause: String },
     #[error("{0}")]
     Other(String),
 }
@@ -29,7 +31,10 @@ pub enum KeyError {
 impl KeyError {
     /// The configuration variable a failure is about.
     pub fn variable(&self) -> &'static str {
-        "AUTH_JWT_KEY_FILE"
+        match self {
+            Self::VerifyKey { .. } => "AUTH_JWT_VERIFY_KEY_FILES",
+            _ => "AUTH_JWT_KEY_FILE",
+        }
     }
 }
 
@@ -79,7 +84,10 @@ impl KeySet {
                 };
                 set.signing_kid = set.add_public(&signing.verifying_key())?;
                 for path in verify_key_files {
-                    let key = load_verifying_key(path)?;
+                    let key = load_verifying_key(path).map_err(|e| KeyError::VerifyKey {
+                        path: path.display().to_string(),
+                        cause: e.to_string(),
+                    })?;
                     set.add_public(&key)?;
                 }
                 Ok(set)

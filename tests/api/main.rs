@@ -1,1 +1,21 @@
+//! The integration suite: every test starts a real server on a random port
+//! and talks HTTP to it. See `helpers.rs` for how the backend is chosen.
 
+mod admin;
+mod cli;
+mod errors;
+mod health;
+mod login;
+mod me;
+mod password;
+mod ratelimit;
+mod refresh;
+mod register;
+mod sessions;
+mod smtp;
+mod store;
+mod store_outage;
+mod tokens;
+
+mod helpers;
+mod smtp_sink;

@@ -37,7 +37,8 @@ pub async fn login(
     body: JsonBody<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let limit = ratelimit::check_ip(
+    ratelimit::check_ip(
+        &req,
         &state,
         "login",
         client_ip(&req, &state),
@@ -92,7 +93,5 @@ pub async fn login(
         upgraded,
     )
     .await?;
-    let mut response = HttpResponse::Ok();
-    ratelimit::headers(&mut response, &[limit]);
-    Ok(response.json(pair))
+    Ok(HttpResponse::Ok().json(pair))
 }

@@ -31,7 +31,8 @@ pub async fn request_reset(
     state: web::Data<AppState>,
     body: JsonBody<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = ratelimit::check_ip(
+    ratelimit::check_ip(
+        &req,
         &state,
         "mail",
         client_ip(&req, &state),
@@ -68,9 +69,7 @@ pub async fn request_reset(
             state.mail_wakeup.notify_one();
         }
     }
-    let mut response = HttpResponse::Accepted();
-    ratelimit::headers(&mut response, &[limit]);
-    Ok(response.json(Accepted {
+    Ok(HttpResponse::Accepted().json(Accepted {
         status: "reset_sent",
     }))
 }

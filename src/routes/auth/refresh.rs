@@ -1,4 +1,4 @@
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::api_types::{RefreshRequest, TokenPair};
 use crate::auth::refresh as rotation;
@@ -31,11 +31,13 @@ use crate::state::AppState;
 )]
 #[post("/refresh")]
 pub async fn refresh(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: JsonBody<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let claims = rotation::verify(&state, body.0.refresh_token.expose())?;
-    let limit = ratelimit::check(
+    ratelimit::check(
+        &req,
         &state,
         "refresh",
         &claims.sid,
@@ -43,7 +45,5 @@ pub async fn refresh(
     )
     .await?;
     let pair = rotation::rotate(&state, &claims).await?;
-    let mut response = HttpResponse::Ok();
-    ratelimit::headers(&mut response, &[limit]);
-    Ok(response.json(pair))
+    Ok(HttpResponse::Ok().json(pair))
 }

@@ -54,7 +54,8 @@ pub async fn register(
     body: JsonBody<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let limit = ratelimit::check_ip(
+    ratelimit::check_ip(
+        &req,
         &state,
         "register",
         client_ip(&req, &state),
@@ -149,9 +150,7 @@ pub async fn register(
         Err(ApiError::Conflict(_)) => {}
         Err(e) => return Err(e),
     }
-    let mut response = HttpResponse::Accepted();
-    ratelimit::headers(&mut response, &[limit]);
-    Ok(response.json(Accepted {
+    Ok(HttpResponse::Accepted().json(Accepted {
         status: "verification_sent",
     }))
 }

@@ -61,7 +61,8 @@ pub async fn resend_verification(
     state: web::Data<AppState>,
     body: JsonBody<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = ratelimit::check_ip(
+    ratelimit::check_ip(
+        &req,
         &state,
         "mail",
         client_ip(&req, &state),
@@ -100,9 +101,7 @@ pub async fn resend_verification(
             state.mail_wakeup.notify_one();
         }
     }
-    let mut response = HttpResponse::Accepted();
-    ratelimit::headers(&mut response, &[limit]);
-    Ok(response.json(Accepted {
+    Ok(HttpResponse::Accepted().json(Accepted {
         status: "verification_sent",
     }))
 }

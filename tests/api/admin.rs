@@ -1,0 +1,182 @@
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_with};
+
+/// Every admin route with a body where it needs one.
+fn admin_routes(id: &str) -> Vec<(&'static str, String, Option<Value>)> {
+    vec![
+        ("GET", "/v1/admin/users".into(), None),
+        ("GET", format!("/v1/admin/users/{id}"), None),
+        ("PUT", format!("/v1/admin/users/{id}/roles"), Some(json!({"roles": ["editor"]}))),
+        ("POST", format!("/v1/admin/users/{id}/disable"), None),
+        ("POST", format!("/v1/admin/users/{id}/enable"), None),
+        ("GET", "/v1/admin/roles".into(), None),
+    ]
+}
+
+async fn user_id(app: &TestApp, access: &str) -> String {
+    app.get("/v1/me", Some(access)).await.json()["id"].as_str().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn anonymous_callers_and_viewers_are_refused_on_every_admin_route() {
+    let app = spawn_app().await;
+    let viewer = app.verified_user().await;
+    let tokens = app.login_user(&viewer).await;
+    let id = user_id(&app, &tokens.access).await;
+    for (method, path, body) in admin_routes(&id) {
+        app.request(method, &path, None, body.as_ref(), &[])
+            .await
+            .assert_problem(401, "unauthorized");
+        app.request(method, &path, Some(&tokens.access), body.as_ref(), &[])
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    // Nothing changed.
+    let me = app.get("/v1/me", Some(&tokens.access)).await.json();
+    assert_eq!(me["roles"], json!(["viewer"]));
+    assert_eq!(me["disabled"], false);
+}
+
+#[actix_web::test]
+async fn admins_read_users_and_roles() {
+    let app = spawn_app().await;
+    let (_, admin) = app.admin().await;
+    let user = app.verified_user().await;
+    let tokens = app.login_user(&user).await;
+    let id = user_id(&app, &tokens.access).await;
+
+    let one = app.get(&format!("/v1/admin/users/{id}"), Some(&admin.access)).await;
+    assert_eq!(one.status, 200);
+    assert_eq!(one.json()["email"], user.email);
+    app.get("/v1/admin/users/no-such-id", Some(&admin.access))
+        .await
+        .assert_problem(404, "not_found");
+
+    let roles = app.get("/v1/admin/roles", Some(&admin.access)).await;
+    assert_eq!(roles.status, 200);
+    let roles = roles.json()["roles"].clone();
+    let find = |name: &str| roles.as_array().unwrap().iter().find(|r| r["name"] == name).unwrap().clone();
+    assert_eq!(find("viewer")["permissions"], json!(["content:read"]));
+    assert_eq!(find("editor")["permissions"], json!(["content:read", "content:write"]));
+    let admin_permissions = find("admin")["permissions"].as_array().unwrap().len();
+    assert_eq!(admin_permissions, 5);
+}
+
+#[actix_web::test]
+async fn roles_can_be_set_and_unknown_roles_are_422() {
+    let app = spawn_app().await;
+    let (_, admin) = app.admin().await;
+    let user = app.verified_user().await;
+    let tokens = app.login_user(&user).await;
+    let id = user_id(&app, &tokens.access).await;
+    let path = format!("/v1/admin/users/{id}/roles");
+
+    let set = app
+        .request("PUT", &path, Some(&admin.access), Some(&json!({"roles": ["editor", "viewer"]})), &[])
+        .await;
+    assert_eq!(set.status, 200);
+    assert_eq!(set.json()["roles"], json!(["editor", "viewer"]));
+
+    let unknown = app
+        .request("PUT", &path, Some(&admin.access), Some(&json!({"roles": ["editor", "superuser"]})), &[])
+        .await;
+    unknown.assert_problem(422, "validation_failed");
+    assert!(unknown.json()["errors"]["roles"].to_string().contains("superuser"));
+    let unchanged = app.get(&format!("/v1/admin/users/{id}"), Some(&admin.access)).await.json();
+    assert_eq!(unchanged["roles"], json!(["editor", "viewer"]));
+}
+
+#[actix_web::test]
+async fn disabling_kills_live_tokens_at_once_and_enabling_allows_login_again() {
+    let app = spawn_app().await;
+    let (_, admin) = app.admin().await;
+    let user = app.verified_user().await;
+    let tokens = app.login_user(&user).await;
+    let id = user_id(&app, &tokens.access).await;
+
+    let disabled = app.post_auth(&format!("/v1/admin/users/{id}/disable"), &admin.access, None).await;
+    assert_eq!(disabled.status, 200);
+    assert_eq!(disabled.json()["disabled"], true);
+    app.get("/v1/me", Some(&tokens.access)).await.assert_problem(401, "unauthorized");
+    assert_eq!(app.refresh(&tokens.refresh).await.status, 401);
+    app.login(&user.email, &user.password).await.assert_problem(403, "account_disabled");
+
+    let enabled = app.post_auth(&format!("/v1/admin/users/{id}/enable"), &admin.access, None).await;
+    assert_eq!(enabled.status, 200);
+    assert_eq!(enabled.json()["disabled"], false);
+    let again = app.login_user(&user).await;
+    assert_eq!(app.get("/v1/me", Some(&again.access)).await.status, 200);
+}
+
+#[actix_web::test]
+async fn the_last_admin_cannot_demote_or_disable_themselves() {
+    let app = spawn_app().await;
+    let (_, admin) = app.admin().await;
+    let id = user_id(&app, &admin.access).await;
+    app.request("PUT", &format!("/v1/admin/users/{id}/roles"), Some(&admin.access), Some(&json!({"roles": ["viewer"]})), &[])
+        .await
+        .assert_problem(409, "conflict");
+    app.post_auth(&format!("/v1/admin/users/{id}/disable"), &admin.access, None)
+        .await
+        .assert_problem(409, "conflict");
+    app.request("DELETE", "/v1/me", Some(&admin.access), Some(&json!({"password": PASSWORD})), &[])
+        .await
+        .assert_problem(409, "conflict");
+
+    // With a second admin, the first may step down.
+    let (_, second) = app.admin().await;
+    let demoted = app
+        .request("PUT", &format!("/v1/admin/users/{id}/roles"), Some(&admin.access), Some(&json!({"roles": ["viewer"]})), &[])
+        .await;
+    assert_eq!(demoted.status, 200);
+    assert_eq!(app.get("/v1/admin/roles", Some(&second.access)).await.status, 200);
+}
+
+#[actix_web::test]
+async fn pagination_and_filters_over_120_users() {
+    let app = spawn_app_with(&[("AUTH_RATE_LIMITS", "false")]).await;
+    let (_, admin) = app.admin().await;
+    for i in 0..120 {
+        let email = if i % 3 == 0 { format!("team-{i}@corp.example") } else { format!("person-{i}@mail.example") };
+        assert_eq!(app.register(&email, PASSWORD).await.status, 202);
+    }
+    let page = |query: &'static str| {
+        let app = &app;
+        let token = admin.access.clone();
+        async move { app.get(&format!("/v1/admin/users?{query}"), Some(&token)).await }
+    };
+
+    let first = page("page=1&per_page=50").await.json();
+    assert_eq!(first["total"], 121);
+    assert_eq!(first["page"], 1);
+    assert_eq!(first["per_page"], 50);
+    assert_eq!(first["users"].as_array().unwrap().len(), 50);
+    let third = page("page=3&per_page=50").await.json();
+    assert_eq!(third["users"].as_array().unwrap().len(), 21);
+    let beyond = page("page=9&per_page=50").await.json();
+    assert_eq!(beyond["users"].as_array().unwrap().len(), 0);
+
+    // Pages do not overlap.
+    let second = page("page=2&per_page=50").await.json();
+    let ids = |p: &Value| p["users"].as_array().unwrap().iter().map(|u| u["id"].clone()).collect::<Vec<_>>();
+    assert!(ids(&first).iter().all(|id| !ids(&second).contains(id)));
+
+    let capped = page("per_page=1000").await.json();
+    assert_eq!(capped["per_page"], 100);
+    assert_eq!(capped["users"].as_array().unwrap().len(), 100);
+
+    let corp = page("email=CORP.example&per_page=100").await.json();
+    assert_eq!(corp["total"], 40);
+    assert!(corp["users"].as_array().unwrap().iter().all(|u| u["email"].as_str().unwrap().ends_with("@corp.example")));
+
+    let admins = page("role=admin").await.json();
+    assert_eq!(admins["total"], 1);
+    let viewers = page("role=viewer&email=person-1").await.json();
+    assert!(viewers["total"].as_i64().unwrap() > 0);
+
+    let bad = app.get("/v1/admin/users?page=zero", Some(&admin.access)).await;
+    bad.assert_problem(422, "validation_failed");
+    let zero = app.get("/v1/admin/users?page=0", Some(&admin.access)).await;
+    zero.assert_problem(422, "validation_failed");
+}

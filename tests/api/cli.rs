@@ -1,0 +1,170 @@
+//! The binary: configuration errors, create-admin, openapi, keygen.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::helpers::{PASSWORD, TestApp, spawn_app};
+
+fn authd(vars: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_authd"));
+    cmd.env_clear()
+        .current_dir(dir.path())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run authd");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn app_vars(app: &TestApp) -> Vec<(&str, &str)> {
+    app.vars
+        .iter()
+        .filter(|(k, _)| k.as_str() != "AUTH_BIND")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+#[actix_web::test]
+async fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
+    for (var, value) in [
+        ("AUTH_JWT_ALG", "none"),
+        ("AUTH_BCRYPT_COST", "99"),
+        ("AUTH_RATE_LOGIN_PER_IP", "lots"),
+        ("AUTH_TRUSTED_PROXIES", "not-an-ip"),
+    ] {
+        let (code, _, stderr) = authd(&[(var, value)], &["serve"], None);
+        assert_eq!(code, 2, "{var}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(var), "{stderr}");
+    }
+    let (code, _, stderr) = authd(&[("AUTH_JWT_ALG", "HS256"), ("AUTH_JWT_SECRET", "short")], &["serve"], None);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("AUTH_JWT_SECRET"), "{stderr}");
+}
+
+#[actix_web::test]
+async fn an_unreachable_database_at_start_exits_2_naming_it() {
+    let (code, _, stderr) = authd(
+        &[("DATABASE_URL", "postgres://postgres@127.0.0.1:1/nothing"), ("AUTH_BIND", "127.0.0.1:0")],
+        &["serve"],
+        None,
+    );
+    assert_eq!(code, 2, "{stderr}");
+    let last = stderr.trim().lines().last().unwrap_or_default();
+    assert!(last.contains("DATABASE_URL"), "{stderr}");
+}
+
+#[actix_web::test]
+async fn create_admin_then_login() {
+    let app = spawn_app().await;
+    let vars = app_vars(&app);
+    let (code, stdout, stderr) = authd(&vars, &["create-admin", "--email", "Boss@Example.com"], Some(PASSWORD));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("created admin boss@example.com"), "{stdout}");
+
+    let tokens = app.login("boss@example.com", PASSWORD).await;
+    assert_eq!(tokens.status, 200);
+    assert_eq!(tokens.json()["user"]["roles"], serde_json::json!(["admin"]));
+    let access = tokens.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get("/v1/admin/users", Some(&access)).await.status, 200);
+}
+
+#[actix_web::test]
+async fn create_admin_refuses_a_weak_password_and_promotes_existing_users() {
+    let app = spawn_app().await;
+    let vars = app_vars(&app);
+    let (code, _, stderr) = authd(&vars, &["create-admin", "--email", "weak@example.com"], Some("password"));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("password"), "{stderr}");
+    app.login("weak@example.com", "password").await.assert_problem(401, "invalid_credentials");
+
+    let (code, _, stderr) = authd(&vars, &["create-admin", "--email", "not-an-email"], Some(PASSWORD));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("email"), "{stderr}");
+
+    let user = app.verified_user().await;
+    let (code, stdout, stderr) = authd(&vars, &["create-admin", "--email", &user.email], None);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("admin role"), "{stdout}");
+    let tokens = app.login_user(&user).await;
+    assert_eq!(tokens.body["user"]["roles"], serde_json::json!(["admin", "viewer"]));
+}
+
+#[actix_web::test]
+async fn migrate_and_openapi_commands_work() {
+    let app = spawn_app().await;
+    let (code, stdout, stderr) = authd(&app_vars(&app), &["migrate"], None);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("up to date"));
+    let (code, stdout, _) = authd(&[], &["openapi"], None);
+    assert_eq!(code, 0);
+    let checked_in = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json")).unwrap();
+    assert_eq!(stdout, checked_in);
+}
+
+#[actix_web::test]
+async fn keygen_writes_an_owner_only_key_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.pem").display().to_string();
+    let (code, stdout, stderr) = authd(&[], &["keygen", "--out", &path], None);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("kid"), "{stdout}");
+    let pem = std::fs::read_to_string(&path).unwrap();
+    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let (code, _, _) = authd(&[], &["keygen", "--out", &path], None);
+    assert_ne!(code, 0);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), pem);
+    let (code, _, _) = authd(&[], &["keygen", "--out", &path, "--force"], None);
+    assert_eq!(code, 0);
+    assert_ne!(std::fs::read_to_string(&path).unwrap(), pem);
+}
+
+#[actix_web::test]
+async fn serve_on_defaults_creates_data_and_answers_healthz() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_authd"))
+        .env_clear()
+        .env("AUTH_BIND", format!("127.0.0.1:{port}"))
+        .current_dir(dir.path())
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = awc::Client::default();
+    let mut ok = false;
+    for _ in 0..100 {
+        if let Ok(mut r) = client.get(format!("http://127.0.0.1:{port}/healthz")).send().await {
+            ok = r.status() == 200 && r.body().await.unwrap() == r#"{"status":"ok"}"#;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // SIGTERM: a graceful stop with exit code 0.
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let status = child.wait().unwrap();
+    assert!(ok, "healthz did not answer");
+    assert!(status.success(), "{status:?}");
+    assert!(dir.path().join("data/authd.db").exists());
+    assert!(dir.path().join("data/jwt-ed25519.pem").exists());
+}

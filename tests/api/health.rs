@@ -1,0 +1,114 @@
+use crate::helpers::spawn_app;
+
+#[actix_web::test]
+async fn healthz_answers_ok() {
+    let app = spawn_app().await;
+    let response = app.get("/healthz", None).await;
+    assert_eq!(response.status, 200);
+    assert_eq!(response.json(), serde_json::json!({"status": "ok"}));
+}
+
+#[actix_web::test]
+async fn readyz_checks_the_database_store_and_mail_and_names_the_backends() {
+    let app = spawn_app().await;
+    let response = app.get("/readyz", None).await;
+    assert_eq!(response.status, 200);
+    let body = response.json();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["checks"]["database"], "ok");
+    assert_eq!(body["checks"]["store"], "ok");
+    assert_eq!(body["checks"]["mail"], "ok");
+    assert_eq!(body["backends"]["database"], if app.is_postgres() { "postgres" } else { "sqlite" });
+    assert_eq!(body["backends"]["store"], if app.is_redis() { "redis" } else { "memory" });
+    assert_eq!(body["backends"]["mail"], "file");
+}
+
+#[actix_web::test]
+async fn served_openapi_document_is_the_checked_in_one() {
+    let app = spawn_app().await;
+    let response = app.get("/openapi.json", None).await;
+    assert_eq!(response.status, 200);
+    let served = response.json();
+    let checked_in: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+            .expect("openapi/openapi.json is checked in"),
+    )
+    .expect("openapi/openapi.json is JSON");
+    assert_eq!(
+        served, checked_in,
+        "openapi/openapi.json is stale: regenerate it with `cargo run -- openapi > openapi/openapi.json`"
+    );
+    assert_eq!(served["openapi"], "3.1.0");
+}
+
+#[actix_web::test]
+async fn checked_in_openapi_document_is_byte_identical_to_the_generated_one() {
+    let generated = authd::openapi::document_json();
+    let checked_in = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+        .expect("openapi/openapi.json is checked in");
+    assert!(
+        generated == checked_in,
+        "openapi/openapi.json is stale: regenerate it with `cargo run -- openapi > openapi/openapi.json`"
+    );
+}
+
+#[actix_web::test]
+async fn openapi_documents_every_contract_route() {
+    let doc = authd::openapi::document();
+    let paths: Vec<&String> = doc.paths.paths.keys().collect();
+    for expected in [
+        "/v1/auth/register",
+        "/v1/auth/login",
+        "/v1/auth/refresh",
+        "/v1/auth/logout",
+        "/v1/auth/logout-all",
+        "/v1/auth/sessions",
+        "/v1/auth/sessions/{id}",
+        "/v1/auth/verify-email",
+        "/v1/auth/verify-email/resend",
+        "/v1/auth/password-reset/request",
+        "/v1/auth/password-reset/confirm",
+        "/v1/auth/password/change",
+        "/v1/me",
+        "/v1/admin/users",
+        "/v1/admin/users/{id}",
+        "/v1/admin/users/{id}/roles",
+        "/v1/admin/users/{id}/disable",
+        "/v1/admin/users/{id}/enable",
+        "/v1/admin/roles",
+        "/.well-known/jwks.json",
+        "/openapi.json",
+        "/healthz",
+        "/readyz",
+    ] {
+        assert!(paths.iter().any(|p| p.as_str() == expected), "{expected} is not documented");
+    }
+    let components = doc.components.expect("components");
+    assert!(components.security_schemes.contains_key("bearer"));
+}
+
+#[actix_web::test]
+async fn docs_page_is_served_with_a_strict_content_security_policy() {
+    let app = spawn_app().await;
+    let redirect = app.get("/docs", None).await;
+    assert_eq!(redirect.status, 308);
+    let page = app.get("/docs/", None).await;
+    assert_eq!(page.status, 200);
+    assert!(String::from_utf8_lossy(&page.body).contains("swagger"));
+    let csp = page.header("content-security-policy").expect("csp");
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+}
+
+#[actix_web::test]
+async fn every_response_carries_security_headers_and_a_request_id() {
+    let app = spawn_app().await;
+    for path in ["/healthz", "/nope", "/v1/me"] {
+        let response = app.get(path, None).await;
+        assert_eq!(response.header("x-content-type-options").as_deref(), Some("nosniff"), "{path}");
+        assert_eq!(response.header("referrer-policy").as_deref(), Some("no-referrer"), "{path}");
+        assert!(response.header("x-request-id").is_some(), "{path}");
+    }
+    let api = app.get("/v1/me", None).await;
+    assert_eq!(api.header("cache-control").as_deref(), Some("no-store"));
+}
