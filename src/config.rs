@@ -377,7 +377,10 @@ impl Settings {
             product_name: env.text("AUTH_PRODUCT_NAME", "authd"),
         };
         if let Err(e) = settings.mail_from.parse::<lettre::message::Mailbox>() {
-            return Err(ConfigError::new("AUTH_MAIL_FROM", format!("not a mail address: {e}")));
+            return Err(ConfigError::new(
+                "AUTH_MAIL_FROM",
+                format!("not a mail address: {e}"),
+            ));
         }
         if settings.lockout_threshold == 0 {
             return Err(ConfigError::new(

@@ -181,11 +181,15 @@ where
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
     match conn {
         AnyConnection::Postgresql(_) => return conn.transaction(f),
-        AnyConnection::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?,
+        AnyConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
+        }
     }
     let result = f(conn);
     let AnyConnection::Sqlite(inner) = conn else {
-        return Err(ApiError::internal("connection changed inside a transaction"));
+        return Err(ApiError::internal(
+            "connection changed inside a transaction",
+        ));
     };
     match result {
         Ok(value) => match AnsiTransactionManager::commit_transaction(inner) {

@@ -112,7 +112,11 @@ mod tests {
 
     #[test]
     fn long_unicode_passwords_work() {
-        let long: String = "Grüße aus Köln, 7 Tage 🔑 später! ".chars().cycle().take(256).collect();
+        let long: String = "Grüße aus Köln, 7 Tage 🔑 später! "
+            .chars()
+            .cycle()
+            .take(256)
+            .collect();
         assert_eq!(long.chars().count(), 256);
         assert!(Password::parse(&long, "a@example.com", &policy()).is_ok());
         assert!(Password::parse(&format!("{long}x"), "a@example.com", &policy()).is_err());

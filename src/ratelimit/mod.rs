@@ -15,11 +15,19 @@ use crate::state::AppState;
 
 /// Counts one event against `limit` for `bucket`/`key`. Ok(None) when limits
 /// are off.
-async fn count(state: &AppState, bucket: &str, key: &str, limit: Limit) -> Result<Option<(bool, RateLimitInfo)>, ApiError> {
+async fn count(
+    state: &AppState,
+    bucket: &str,
+    key: &str,
+    limit: Limit,
+) -> Result<Option<(bool, RateLimitInfo)>, ApiError> {
     if !state.settings.rate_limits.enabled {
         return Ok(None);
     }
-    let counter = state.store.hit_window(&format!("rl:{bucket}:{key}"), limit.window).await?;
+    let counter = state
+        .store
+        .hit_window(&format!("rl:{bucket}:{key}"), limit.window)
+        .await?;
     let info = RateLimitInfo {
         limit: limit.count,
         remaining: u64::from(limit.count).saturating_sub(counter.count) as u32,
@@ -30,7 +38,13 @@ async fn count(state: &AppState, bucket: &str, key: &str, limit: Limit) -> Resul
 
 /// Err(429 `rate_limited`) past the limit; otherwise records the figures
 /// for the response headers.
-pub async fn check(req: &HttpRequest, state: &AppState, bucket: &str, key: &str, limit: Limit) -> Result<(), ApiError> {
+pub async fn check(
+    req: &HttpRequest,
+    state: &AppState,
+    bucket: &str,
+    key: &str,
+    limit: Limit,
+) -> Result<(), ApiError> {
     let Some((allowed, info)) = count(state, bucket, key, limit).await? else {
         return Ok(());
     };
@@ -39,7 +53,9 @@ pub async fn check(req: &HttpRequest, state: &AppState, bucket: &str, key: &str,
         return Err(ApiError::RateLimited(info));
     }
     let mut extensions = req.extensions_mut();
-    let tighter = extensions.get::<RateLimitInfo>().is_none_or(|old| info.remaining < old.remaining);
+    let tighter = extensions
+        .get::<RateLimitInfo>()
+        .is_none_or(|old| info.remaining < old.remaining);
     if tighter {
         extensions.insert(info);
     }
@@ -47,7 +63,13 @@ pub async fn check(req: &HttpRequest, state: &AppState, bucket: &str, key: &str,
 }
 
 /// Per client IP; requests without a known peer share one bucket.
-pub async fn check_ip(req: &HttpRequest, state: &AppState, bucket: &str, ip: Option<IpAddr>, limit: Limit) -> Result<(), ApiError> {
+pub async fn check_ip(
+    req: &HttpRequest,
+    state: &AppState,
+    bucket: &str,
+    ip: Option<IpAddr>,
+    limit: Limit,
+) -> Result<(), ApiError> {
     let key = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     check(req, state, bucket, &key, limit).await
 }

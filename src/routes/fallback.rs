@@ -96,7 +96,8 @@ pub fn problem_for_plain_errors<B: MessageBody + 'static>(
     // Our own answers are JSON already (problem JSON, or a JSON body such as
     // /readyz's 503); only the framework's plain ones are rewritten.
     let is_json = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
-        v.as_bytes().starts_with(b"application/problem+json") || v.as_bytes().starts_with(b"application/json")
+        v.as_bytes().starts_with(b"application/problem+json")
+            || v.as_bytes().starts_with(b"application/json")
     });
     if is_json {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));

@@ -11,9 +11,9 @@ pub mod keys;
 pub mod me;
 
 use actix_cors::Cors;
+use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::HttpMessage;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use utoipa_actix_web::scope;
@@ -65,10 +65,16 @@ pub async fn security_headers(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(csp),
     );
-    let limit = response.request().extensions().get::<RateLimitInfo>().copied();
+    let limit = response
+        .request()
+        .extensions()
+        .get::<RateLimitInfo>()
+        .copied();
     if let Some(info) = limit {
         for (name, value) in rate_limit_headers(&info) {
-            response.headers_mut().insert(HeaderName::from_static(name), value);
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static(name), value);
         }
     }
     let headers = response.headers_mut();

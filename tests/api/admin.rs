@@ -7,7 +7,11 @@ fn admin_routes(id: &str) -> Vec<(&'static str, String, Option<Value>)> {
     vec![
         ("GET", "/v1/admin/users".into(), None),
         ("GET", format!("/v1/admin/users/{id}"), None),
-        ("PUT", format!("/v1/admin/users/{id}/roles"), Some(json!({"roles": ["editor"]}))),
+        (
+            "PUT",
+            format!("/v1/admin/users/{id}/roles"),
+            Some(json!({"roles": ["editor"]})),
+        ),
         ("POST", format!("/v1/admin/users/{id}/disable"), None),
         ("POST", format!("/v1/admin/users/{id}/enable"), None),
         ("GET", "/v1/admin/roles".into(), None),
@@ -15,7 +19,10 @@ fn admin_routes(id: &str) -> Vec<(&'static str, String, Option<Value>)> {
 }
 
 async fn user_id(app: &TestApp, access: &str) -> String {
-    app.get("/v1/me", Some(access)).await.json()["id"].as_str().unwrap().to_owned()
+    app.get("/v1/me", Some(access)).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 #[actix_web::test]
@@ -46,7 +53,9 @@ async fn admins_read_users_and_roles() {
     let tokens = app.login_user(&user).await;
     let id = user_id(&app, &tokens.access).await;
 
-    let one = app.get(&format!("/v1/admin/users/{id}"), Some(&admin.access)).await;
+    let one = app
+        .get(&format!("/v1/admin/users/{id}"), Some(&admin.access))
+        .await;
     assert_eq!(one.status, 200);
     assert_eq!(one.json()["email"], user.email);
     app.get("/v1/admin/users/no-such-id", Some(&admin.access))
@@ -56,9 +65,20 @@ async fn admins_read_users_and_roles() {
     let roles = app.get("/v1/admin/roles", Some(&admin.access)).await;
     assert_eq!(roles.status, 200);
     let roles = roles.json()["roles"].clone();
-    let find = |name: &str| roles.as_array().unwrap().iter().find(|r| r["name"] == name).unwrap().clone();
+    let find = |name: &str| {
+        roles
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap()
+            .clone()
+    };
     assert_eq!(find("viewer")["permissions"], json!(["content:read"]));
-    assert_eq!(find("editor")["permissions"], json!(["content:read", "content:write"]));
+    assert_eq!(
+        find("editor")["permissions"],
+        json!(["content:read", "content:write"])
+    );
     let admin_permissions = find("admin")["permissions"].as_array().unwrap().len();
     assert_eq!(admin_permissions, 5);
 }
@@ -73,17 +93,36 @@ async fn roles_can_be_set_and_unknown_roles_are_422() {
     let path = format!("/v1/admin/users/{id}/roles");
 
     let set = app
-        .request("PUT", &path, Some(&admin.access), Some(&json!({"roles": ["editor", "viewer"]})), &[])
+        .request(
+            "PUT",
+            &path,
+            Some(&admin.access),
+            Some(&json!({"roles": ["editor", "viewer"]})),
+            &[],
+        )
         .await;
     assert_eq!(set.status, 200);
     assert_eq!(set.json()["roles"], json!(["editor", "viewer"]));
 
     let unknown = app
-        .request("PUT", &path, Some(&admin.access), Some(&json!({"roles": ["editor", "superuser"]})), &[])
+        .request(
+            "PUT",
+            &path,
+            Some(&admin.access),
+            Some(&json!({"roles": ["editor", "superuser"]})),
+            &[],
+        )
         .await;
     unknown.assert_problem(422, "validation_failed");
-    assert!(unknown.json()["errors"]["roles"].to_string().contains("superuser"));
-    let unchanged = app.get(&format!("/v1/admin/users/{id}"), Some(&admin.access)).await.json();
+    assert!(
+        unknown.json()["errors"]["roles"]
+            .to_string()
+            .contains("superuser")
+    );
+    let unchanged = app
+        .get(&format!("/v1/admin/users/{id}"), Some(&admin.access))
+        .await
+        .json();
     assert_eq!(unchanged["roles"], json!(["editor", "viewer"]));
 }
 
@@ -95,14 +134,26 @@ async fn disabling_kills_live_tokens_at_once_and_enabling_allows_login_again() {
     let tokens = app.login_user(&user).await;
     let id = user_id(&app, &tokens.access).await;
 
-    let disabled = app.post_auth(&format!("/v1/admin/users/{id}/disable"), &admin.access, None).await;
+    let disabled = app
+        .post_auth(
+            &format!("/v1/admin/users/{id}/disable"),
+            &admin.access,
+            None,
+        )
+        .await;
     assert_eq!(disabled.status, 200);
     assert_eq!(disabled.json()["disabled"], true);
-    app.get("/v1/me", Some(&tokens.access)).await.assert_problem(401, "unauthorized");
+    app.get("/v1/me", Some(&tokens.access))
+        .await
+        .assert_problem(401, "unauthorized");
     assert_eq!(app.refresh(&tokens.refresh).await.status, 401);
-    app.login(&user.email, &user.password).await.assert_problem(403, "account_disabled");
+    app.login(&user.email, &user.password)
+        .await
+        .assert_problem(403, "account_disabled");
 
-    let enabled = app.post_auth(&format!("/v1/admin/users/{id}/enable"), &admin.access, None).await;
+    let enabled = app
+        .post_auth(&format!("/v1/admin/users/{id}/enable"), &admin.access, None)
+        .await;
     assert_eq!(enabled.status, 200);
     assert_eq!(enabled.json()["disabled"], false);
     let again = app.login_user(&user).await;
@@ -114,23 +165,50 @@ async fn the_last_admin_cannot_demote_or_disable_themselves() {
     let app = spawn_app().await;
     let (_, admin) = app.admin().await;
     let id = user_id(&app, &admin.access).await;
-    app.request("PUT", &format!("/v1/admin/users/{id}/roles"), Some(&admin.access), Some(&json!({"roles": ["viewer"]})), &[])
-        .await
-        .assert_problem(409, "conflict");
-    app.post_auth(&format!("/v1/admin/users/{id}/disable"), &admin.access, None)
-        .await
-        .assert_problem(409, "conflict");
-    app.request("DELETE", "/v1/me", Some(&admin.access), Some(&json!({"password": PASSWORD})), &[])
-        .await
-        .assert_problem(409, "conflict");
+    app.request(
+        "PUT",
+        &format!("/v1/admin/users/{id}/roles"),
+        Some(&admin.access),
+        Some(&json!({"roles": ["viewer"]})),
+        &[],
+    )
+    .await
+    .assert_problem(409, "conflict");
+    app.post_auth(
+        &format!("/v1/admin/users/{id}/disable"),
+        &admin.access,
+        None,
+    )
+    .await
+    .assert_problem(409, "conflict");
+    app.request(
+        "DELETE",
+        "/v1/me",
+        Some(&admin.access),
+        Some(&json!({"password": PASSWORD})),
+        &[],
+    )
+    .await
+    .assert_problem(409, "conflict");
 
     // With a second admin, the first may step down.
     let (_, second) = app.admin().await;
     let demoted = app
-        .request("PUT", &format!("/v1/admin/users/{id}/roles"), Some(&admin.access), Some(&json!({"roles": ["viewer"]})), &[])
+        .request(
+            "PUT",
+            &format!("/v1/admin/users/{id}/roles"),
+            Some(&admin.access),
+            Some(&json!({"roles": ["viewer"]})),
+            &[],
+        )
         .await;
     assert_eq!(demoted.status, 200);
-    assert_eq!(app.get("/v1/admin/roles", Some(&second.access)).await.status, 200);
+    assert_eq!(
+        app.get("/v1/admin/roles", Some(&second.access))
+            .await
+            .status,
+        200
+    );
 }
 
 #[actix_web::test]
@@ -138,13 +216,20 @@ async fn pagination_and_filters_over_120_users() {
     let app = spawn_app_with(&[("AUTH_RATE_LIMITS", "false")]).await;
     let (_, admin) = app.admin().await;
     for i in 0..120 {
-        let email = if i % 3 == 0 { format!("team-{i}@corp.example") } else { format!("person-{i}@mail.example") };
+        let email = if i % 3 == 0 {
+            format!("team-{i}@corp.example")
+        } else {
+            format!("person-{i}@mail.example")
+        };
         assert_eq!(app.register(&email, PASSWORD).await.status, 202);
     }
     let page = |query: &'static str| {
         let app = &app;
         let token = admin.access.clone();
-        async move { app.get(&format!("/v1/admin/users?{query}"), Some(&token)).await }
+        async move {
+            app.get(&format!("/v1/admin/users?{query}"), Some(&token))
+                .await
+        }
     };
 
     let first = page("page=1&per_page=50").await.json();
@@ -159,7 +244,14 @@ async fn pagination_and_filters_over_120_users() {
 
     // Pages do not overlap.
     let second = page("page=2&per_page=50").await.json();
-    let ids = |p: &Value| p["users"].as_array().unwrap().iter().map(|u| u["id"].clone()).collect::<Vec<_>>();
+    let ids = |p: &Value| {
+        p["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["id"].clone())
+            .collect::<Vec<_>>()
+    };
     assert!(ids(&first).iter().all(|id| !ids(&second).contains(id)));
 
     let capped = page("per_page=1000").await.json();
@@ -168,14 +260,22 @@ async fn pagination_and_filters_over_120_users() {
 
     let corp = page("email=CORP.example&per_page=100").await.json();
     assert_eq!(corp["total"], 40);
-    assert!(corp["users"].as_array().unwrap().iter().all(|u| u["email"].as_str().unwrap().ends_with("@corp.example")));
+    assert!(
+        corp["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["email"].as_str().unwrap().ends_with("@corp.example"))
+    );
 
     let admins = page("role=admin").await.json();
     assert_eq!(admins["total"], 1);
     let viewers = page("role=viewer&email=person-1").await.json();
     assert!(viewers["total"].as_i64().unwrap() > 0);
 
-    let bad = app.get("/v1/admin/users?page=zero", Some(&admin.access)).await;
+    let bad = app
+        .get("/v1/admin/users?page=zero", Some(&admin.access))
+        .await;
     bad.assert_problem(422, "validation_failed");
     let zero = app.get("/v1/admin/users?page=0", Some(&admin.access)).await;
     zero.assert_problem(422, "validation_failed");

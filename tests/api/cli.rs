@@ -19,7 +19,12 @@ fn authd(vars: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> (i32, Str
     }
     let mut child = cmd.spawn().expect("run authd");
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     }
     drop(child.stdin.take());
     let out = child.wait_with_output().unwrap();
@@ -51,7 +56,11 @@ async fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
         assert!(stderr.contains(var), "{stderr}");
     }
-    let (code, _, stderr) = authd(&[("AUTH_JWT_ALG", "HS256"), ("AUTH_JWT_SECRET", "short")], &["serve"], None);
+    let (code, _, stderr) = authd(
+        &[("AUTH_JWT_ALG", "HS256"), ("AUTH_JWT_SECRET", "short")],
+        &["serve"],
+        None,
+    );
     assert_eq!(code, 2);
     assert!(stderr.contains("AUTH_JWT_SECRET"), "{stderr}");
 }
@@ -59,7 +68,10 @@ async fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
 #[actix_web::test]
 async fn an_unreachable_database_at_start_exits_2_naming_it() {
     let (code, _, stderr) = authd(
-        &[("DATABASE_URL", "postgres://postgres@127.0.0.1:1/nothing"), ("AUTH_BIND", "127.0.0.1:0")],
+        &[
+            ("DATABASE_URL", "postgres://postgres@127.0.0.1:1/nothing"),
+            ("AUTH_BIND", "127.0.0.1:0"),
+        ],
         &["serve"],
         None,
     );
@@ -72,9 +84,16 @@ async fn an_unreachable_database_at_start_exits_2_naming_it() {
 async fn create_admin_then_login() {
     let app = spawn_app().await;
     let vars = app_vars(&app);
-    let (code, stdout, stderr) = authd(&vars, &["create-admin", "--email", "Boss@Example.com"], Some(PASSWORD));
+    let (code, stdout, stderr) = authd(
+        &vars,
+        &["create-admin", "--email", "Boss@Example.com"],
+        Some(PASSWORD),
+    );
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("created admin boss@example.com"), "{stdout}");
+    assert!(
+        stdout.contains("created admin boss@example.com"),
+        "{stdout}"
+    );
 
     let tokens = app.login("boss@example.com", PASSWORD).await;
     assert_eq!(tokens.status, 200);
@@ -87,12 +106,22 @@ async fn create_admin_then_login() {
 async fn create_admin_refuses_a_weak_password_and_promotes_existing_users() {
     let app = spawn_app().await;
     let vars = app_vars(&app);
-    let (code, _, stderr) = authd(&vars, &["create-admin", "--email", "weak@example.com"], Some("password"));
+    let (code, _, stderr) = authd(
+        &vars,
+        &["create-admin", "--email", "weak@example.com"],
+        Some("password"),
+    );
     assert_ne!(code, 0);
     assert!(stderr.contains("password"), "{stderr}");
-    app.login("weak@example.com", "password").await.assert_problem(401, "invalid_credentials");
+    app.login("weak@example.com", "password")
+        .await
+        .assert_problem(401, "invalid_credentials");
 
-    let (code, _, stderr) = authd(&vars, &["create-admin", "--email", "not-an-email"], Some(PASSWORD));
+    let (code, _, stderr) = authd(
+        &vars,
+        &["create-admin", "--email", "not-an-email"],
+        Some(PASSWORD),
+    );
     assert_ne!(code, 0);
     assert!(stderr.contains("email"), "{stderr}");
 
@@ -101,7 +130,10 @@ async fn create_admin_refuses_a_weak_password_and_promotes_existing_users() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("admin role"), "{stdout}");
     let tokens = app.login_user(&user).await;
-    assert_eq!(tokens.body["user"]["roles"], serde_json::json!(["admin", "viewer"]));
+    assert_eq!(
+        tokens.body["user"]["roles"],
+        serde_json::json!(["admin", "viewer"])
+    );
 }
 
 #[actix_web::test]
@@ -112,7 +144,9 @@ async fn migrate_and_openapi_commands_work() {
     assert!(stdout.contains("up to date"));
     let (code, stdout, _) = authd(&[], &["openapi"], None);
     assert_eq!(code, 0);
-    let checked_in = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json")).unwrap();
+    let checked_in =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+            .unwrap();
     assert_eq!(stdout, checked_in);
 }
 
@@ -128,7 +162,10 @@ async fn keygen_writes_an_owner_only_key_and_refuses_to_overwrite() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     let (code, _, _) = authd(&[], &["keygen", "--out", &path], None);
     assert_ne!(code, 0);
@@ -141,7 +178,11 @@ async fn keygen_writes_an_owner_only_key_and_refuses_to_overwrite() {
 #[actix_web::test]
 async fn serve_on_defaults_creates_data_and_answers_healthz() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_authd"))
         .env_clear()
         .env("AUTH_BIND", format!("127.0.0.1:{port}"))
@@ -154,14 +195,21 @@ async fn serve_on_defaults_creates_data_and_answers_healthz() {
     let client = awc::Client::default();
     let mut ok = false;
     for _ in 0..100 {
-        if let Ok(mut r) = client.get(format!("http://127.0.0.1:{port}/healthz")).send().await {
+        if let Ok(mut r) = client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+        {
             ok = r.status() == 200 && r.body().await.unwrap() == r#"{"status":"ok"}"#;
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     // SIGTERM: a graceful stop with exit code 0.
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
     let status = child.wait().unwrap();
     assert!(ok, "healthz did not answer");
     assert!(status.success(), "{status:?}");

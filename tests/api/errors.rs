@@ -5,7 +5,14 @@ use crate::helpers::{PASSWORD, spawn_app};
 #[actix_web::test]
 async fn malformed_json_is_a_400_problem() {
     let app = spawn_app().await;
-    let response = app.raw("POST", "/v1/auth/login", Some("application/json"), b"{".to_vec()).await;
+    let response = app
+        .raw(
+            "POST",
+            "/v1/auth/login",
+            Some("application/json"),
+            b"{".to_vec(),
+        )
+        .await;
     response.assert_problem(400, "malformed_request");
     assert_eq!(response.json()["type"], "about:blank");
     assert_eq!(response.json()["title"], "Bad Request");
@@ -14,16 +21,36 @@ async fn malformed_json_is_a_400_problem() {
 #[actix_web::test]
 async fn missing_and_wrong_typed_fields_are_a_422_naming_each_field() {
     let app = spawn_app().await;
-    let missing = app.post("/v1/auth/login", json!({"email": "a@example.com"})).await;
+    let missing = app
+        .post("/v1/auth/login", json!({"email": "a@example.com"}))
+        .await;
     missing.assert_problem(422, "validation_failed");
     assert_eq!(missing.json()["errors"]["password"], json!(["is required"]));
 
-    let wrong = app.post("/v1/auth/login", json!({"email": "a@example.com", "password": 12345678})).await;
+    let wrong = app
+        .post(
+            "/v1/auth/login",
+            json!({"email": "a@example.com", "password": 12345678}),
+        )
+        .await;
     wrong.assert_problem(422, "validation_failed");
-    assert_eq!(wrong.json()["errors"]["password"], json!(["must be a string"]));
-    assert!(!String::from_utf8_lossy(&wrong.body).contains("12345678"), "the value is echoed");
+    assert_eq!(
+        wrong.json()["errors"]["password"],
+        json!(["must be a string"])
+    );
+    assert!(
+        !String::from_utf8_lossy(&wrong.body).contains("12345678"),
+        "the value is echoed"
+    );
 
-    let not_object = app.raw("POST", "/v1/auth/login", Some("application/json"), b"[1,2]".to_vec()).await;
+    let not_object = app
+        .raw(
+            "POST",
+            "/v1/auth/login",
+            Some("application/json"),
+            b"[1,2]".to_vec(),
+        )
+        .await;
     not_object.assert_problem(422, "validation_failed");
 }
 
@@ -31,7 +58,14 @@ async fn missing_and_wrong_typed_fields_are_a_422_naming_each_field() {
 async fn a_body_over_64_kib_is_a_413() {
     let app = spawn_app().await;
     let big = json!({"email": "a@example.com", "password": "x".repeat(70 * 1024)});
-    let response = app.raw("POST", "/v1/auth/login", Some("application/json"), serde_json::to_vec(&big).unwrap()).await;
+    let response = app
+        .raw(
+            "POST",
+            "/v1/auth/login",
+            Some("application/json"),
+            serde_json::to_vec(&big).unwrap(),
+        )
+        .await;
     response.assert_problem(413, "payload_too_large");
 }
 
@@ -42,18 +76,24 @@ async fn a_wrong_content_type_is_a_415() {
     app.raw("POST", "/v1/auth/login", Some("text/plain"), body.clone())
         .await
         .assert_problem(415, "unsupported_media_type");
-    app.raw("POST", "/v1/auth/login", None, body).await.assert_problem(415, "unsupported_media_type");
+    app.raw("POST", "/v1/auth/login", None, body)
+        .await
+        .assert_problem(415, "unsupported_media_type");
 }
 
 #[actix_web::test]
 async fn unknown_routes_are_404_and_wrong_methods_405_problems() {
     let app = spawn_app().await;
-    app.get("/v1/nothing-here", None).await.assert_problem(404, "not_found");
+    app.get("/v1/nothing-here", None)
+        .await
+        .assert_problem(404, "not_found");
     app.get("/", None).await.assert_problem(404, "not_found");
     let wrong = app.get("/v1/auth/login", None).await;
     wrong.assert_problem(405, "method_not_allowed");
     assert_eq!(wrong.header("allow").as_deref(), Some("POST"));
-    let wrong = app.request("PUT", "/v1/auth/sessions/abc", None, None, &[]).await;
+    let wrong = app
+        .request("PUT", "/v1/auth/sessions/abc", None, None, &[])
+        .await;
     wrong.assert_problem(405, "method_not_allowed");
 }
 
@@ -62,7 +102,9 @@ async fn bad_input_changes_nothing() {
     let app = spawn_app().await;
     let email = "half@example.com";
     // A weak password: refused, and no account, no mail.
-    app.register(email, "short").await.assert_problem(422, "validation_failed");
+    app.register(email, "short")
+        .await
+        .assert_problem(422, "validation_failed");
     assert!(app.unread_mail_to(email).await.is_empty());
     // The email is still free: registering properly sends a verification mail.
     assert_eq!(app.register(email, PASSWORD).await.status, 202);

@@ -18,8 +18,18 @@ async fn readyz_checks_the_database_store_and_mail_and_names_the_backends() {
     assert_eq!(body["checks"]["database"], "ok");
     assert_eq!(body["checks"]["store"], "ok");
     assert_eq!(body["checks"]["mail"], "ok");
-    assert_eq!(body["backends"]["database"], if app.is_postgres() { "postgres" } else { "sqlite" });
-    assert_eq!(body["backends"]["store"], if app.is_redis() { "redis" } else { "memory" });
+    assert_eq!(
+        body["backends"]["database"],
+        if app.is_postgres() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    );
+    assert_eq!(
+        body["backends"]["store"],
+        if app.is_redis() { "redis" } else { "memory" }
+    );
     assert_eq!(body["backends"]["mail"], "file");
 }
 
@@ -44,8 +54,9 @@ async fn served_openapi_document_is_the_checked_in_one() {
 #[actix_web::test]
 async fn checked_in_openapi_document_is_byte_identical_to_the_generated_one() {
     let generated = authd::openapi::document_json();
-    let checked_in = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
-        .expect("openapi/openapi.json is checked in");
+    let checked_in =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+            .expect("openapi/openapi.json is checked in");
     assert!(
         generated == checked_in,
         "openapi/openapi.json is stale: regenerate it with `cargo run -- openapi > openapi/openapi.json`"
@@ -81,7 +92,10 @@ async fn openapi_documents_every_contract_route() {
         "/healthz",
         "/readyz",
     ] {
-        assert!(paths.iter().any(|p| p.as_str() == expected), "{expected} is not documented");
+        assert!(
+            paths.iter().any(|p| p.as_str() == expected),
+            "{expected} is not documented"
+        );
     }
     let components = doc.components.expect("components");
     assert!(components.security_schemes.contains_key("bearer"));
@@ -105,8 +119,16 @@ async fn every_response_carries_security_headers_and_a_request_id() {
     let app = spawn_app().await;
     for path in ["/healthz", "/nope", "/v1/me"] {
         let response = app.get(path, None).await;
-        assert_eq!(response.header("x-content-type-options").as_deref(), Some("nosniff"), "{path}");
-        assert_eq!(response.header("referrer-policy").as_deref(), Some("no-referrer"), "{path}");
+        assert_eq!(
+            response.header("x-content-type-options").as_deref(),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(
+            response.header("referrer-policy").as_deref(),
+            Some("no-referrer"),
+            "{path}"
+        );
         assert!(response.header("x-request-id").is_some(), "{path}");
     }
     let api = app.get("/v1/me", None).await;

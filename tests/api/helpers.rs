@@ -23,11 +23,15 @@ use serde_json::{Value, json};
 pub const PASSWORD: &str = "correct-Horse-battery-9";
 
 pub fn postgres_admin_url() -> Option<String> {
-    std::env::var("TEST_DATABASE_URL").ok().filter(|v| !v.is_empty())
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
 }
 
 pub fn redis_url() -> Option<String> {
-    std::env::var("TEST_REDIS_URL").ok().filter(|v| !v.is_empty())
+    std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
 }
 
 /// Resources a test server owns and removes when the test ends.
@@ -51,11 +55,13 @@ impl Drop for Owned {
 
 fn drop_database(admin_url: &str, name: &str) {
     for _ in 0..10 {
-        let dropped = PgConnection::establish(admin_url).ok().and_then(|mut conn| {
-            diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .execute(&mut conn)
-                .ok()
-        });
+        let dropped = PgConnection::establish(admin_url)
+            .ok()
+            .and_then(|mut conn| {
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .ok()
+            });
         if dropped.is_some() {
             return;
         }
@@ -65,8 +71,12 @@ fn drop_database(admin_url: &str, name: &str) {
 }
 
 fn delete_redis_prefix(url: &str, prefix: &str) {
-    let Ok(client) = redis::Client::open(url) else { return };
-    let Ok(mut conn) = client.get_connection() else { return };
+    let Ok(client) = redis::Client::open(url) else {
+        return;
+    };
+    let Ok(mut conn) = client.get_connection() else {
+        return;
+    };
     let keys: Vec<String> = redis::cmd("KEYS")
         .arg(format!("{prefix}*"))
         .query(&mut conn)
@@ -94,13 +104,15 @@ pub struct Response {
 
 impl Response {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body))
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
 
     pub fn code(&self) -> String {
@@ -110,8 +122,16 @@ impl Response {
     /// Asserts a problem answer with this status and code.
     #[track_caller]
     pub fn assert_problem(&self, status: u16, code: &str) {
-        assert_eq!(self.status, status, "{}", String::from_utf8_lossy(&self.body));
-        assert_eq!(self.header("content-type").as_deref(), Some("application/problem+json"));
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        assert_eq!(
+            self.header("content-type").as_deref(),
+            Some("application/problem+json")
+        );
         assert_eq!(self.code(), code, "{}", String::from_utf8_lossy(&self.body));
         assert_eq!(self.json()["status"], status);
     }
@@ -136,7 +156,11 @@ impl Mail {
     }
 
     pub fn token(&self) -> String {
-        self.link().split("token=").nth(1).unwrap_or_default().to_owned()
+        self.link()
+            .split("token=")
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned()
     }
 }
 
@@ -166,7 +190,8 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     };
     if let Some(admin_url) = postgres_admin_url() {
         let name = format!("authd_test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = PgConnection::establish(&admin_url).expect("TEST_DATABASE_URL must be reachable");
+        let mut conn =
+            PgConnection::establish(&admin_url).expect("TEST_DATABASE_URL must be reachable");
         diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
             .execute(&mut conn)
             .expect("create test database");
@@ -216,7 +241,9 @@ fn base_vars(dir: &Path) -> HashMap<String, String> {
 }
 
 fn database_url_for(admin_url: &str, name: &str) -> String {
-    let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = admin_url
+        .split_once('?')
+        .map_or((admin_url, None), |(b, q)| (b, Some(q)));
     let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
     match query {
         Some(q) => format!("{base}/{name}?{q}"),
@@ -280,7 +307,9 @@ impl TestApp {
         headers: &[(&str, &str)],
     ) -> Response {
         let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut req = self.client.request(method, format!("{}{path}", self.address));
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.address));
         if let Some(token) = token {
             req = req.insert_header(("Authorization", format!("Bearer {token}")));
         }
@@ -295,9 +324,17 @@ impl TestApp {
     }
 
     /// Sends a raw body with the given content type (or none).
-    pub async fn raw(&self, method: &str, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Response {
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Response {
         let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut req = self.client.request(method, format!("{}{path}", self.address));
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.address));
         if let Some(ct) = content_type {
             req = req.insert_header(("Content-Type", ct));
         }
@@ -313,29 +350,51 @@ impl TestApp {
     }
 
     pub async fn post_auth(&self, path: &str, token: &str, body: Option<Value>) -> Response {
-        self.request("POST", path, Some(token), body.as_ref(), &[]).await
+        self.request("POST", path, Some(token), body.as_ref(), &[])
+            .await
     }
 
     pub async fn register(&self, email: &str, password: &str) -> Response {
-        self.post("/v1/auth/register", json!({"email": email, "password": password})).await
+        self.post(
+            "/v1/auth/register",
+            json!({"email": email, "password": password}),
+        )
+        .await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Response {
-        self.post("/v1/auth/login", json!({"email": email, "password": password})).await
+        self.post(
+            "/v1/auth/login",
+            json!({"email": email, "password": password}),
+        )
+        .await
     }
 
     pub async fn refresh(&self, refresh_token: &str) -> Response {
-        self.post("/v1/auth/refresh", json!({"refresh_token": refresh_token})).await
+        self.post("/v1/auth/refresh", json!({"refresh_token": refresh_token}))
+            .await
     }
 
     /// Registers, reads the verification mail, verifies.
     pub async fn verified_user(&self) -> TestUser {
         let email = format!("user-{}@example.com", uuid::Uuid::new_v4().simple());
         let response = self.register(&email, PASSWORD).await;
-        assert_eq!(response.status, 202, "{}", String::from_utf8_lossy(&response.body));
+        assert_eq!(
+            response.status,
+            202,
+            "{}",
+            String::from_utf8_lossy(&response.body)
+        );
         let mail = self.mail_to(&email).await;
-        let verified = self.post("/v1/auth/verify-email", json!({"token": mail.token()})).await;
-        assert_eq!(verified.status, 200, "{}", String::from_utf8_lossy(&verified.body));
+        let verified = self
+            .post("/v1/auth/verify-email", json!({"token": mail.token()}))
+            .await;
+        assert_eq!(
+            verified.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&verified.body)
+        );
         TestUser {
             email,
             password: PASSWORD.into(),
@@ -344,11 +403,22 @@ impl TestApp {
 
     pub async fn login_user(&self, user: &TestUser) -> Tokens {
         let response = self.login(&user.email, &user.password).await;
-        assert_eq!(response.status, 200, "{}", String::from_utf8_lossy(&response.body));
+        assert_eq!(
+            response.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&response.body)
+        );
         let body = response.json();
         Tokens {
-            access: body["access_token"].as_str().expect("access token").to_owned(),
-            refresh: body["refresh_token"].as_str().expect("refresh token").to_owned(),
+            access: body["access_token"]
+                .as_str()
+                .expect("access token")
+                .to_owned(),
+            refresh: body["refresh_token"]
+                .as_str()
+                .expect("refresh token")
+                .to_owned(),
             body,
         }
     }
@@ -441,9 +511,9 @@ fn parse_mail(raw: &str) -> Mail {
             .to_owned()
     };
     let to = header("To");
-    let to = to
-        .rsplit_once('<')
-        .map_or(to.clone(), |(_, addr)| addr.trim_end_matches('>').to_owned());
+    let to = to.rsplit_once('<').map_or(to.clone(), |(_, addr)| {
+        addr.trim_end_matches('>').to_owned()
+    });
     Mail {
         to,
         subject: header("Subject"),
@@ -452,7 +522,13 @@ fn parse_mail(raw: &str) -> Mail {
 }
 
 async fn read(
-    sent: Result<awc::ClientResponse<impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin>, awc::error::SendRequestError>,
+    sent: Result<
+        awc::ClientResponse<
+            impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
+            + Unpin,
+        >,
+        awc::error::SendRequestError,
+    >,
 ) -> Response {
     let mut response = sent.expect("request failed");
     let body = response.body().limit(16 * 1024 * 1024).await.expect("body");

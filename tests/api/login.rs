@@ -8,7 +8,10 @@ async fn login_returns_the_token_pair_and_the_user() {
     let user = app.verified_user().await;
     let response = app.login(&user.email, &user.password).await;
     assert_eq!(response.status, 200);
-    assert_eq!(response.header("cache-control").as_deref(), Some("no-store"));
+    assert_eq!(
+        response.header("cache-control").as_deref(),
+        Some("no-store")
+    );
     let body = response.json();
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 900);
@@ -47,16 +50,28 @@ async fn unverified_users_may_log_in_when_verification_is_not_required() {
 async fn passwords_sharing_their_first_72_bytes_do_not_both_log_in() {
     let app = spawn_app().await;
     let email = "long@example.com";
-    let password = format!("{}-and-then-the-rest-9!", "Correct-horse-battery-staple-".repeat(3));
+    let password = format!(
+        "{}-and-then-the-rest-9!",
+        "Correct-horse-battery-staple-".repeat(3)
+    );
     assert!(password.len() > 72);
     assert_eq!(app.register(email, &password).await.status, 202);
     let token = app.mail_to(email).await.token();
-    assert_eq!(app.post("/v1/auth/verify-email", json!({"token": token})).await.status, 200);
+    assert_eq!(
+        app.post("/v1/auth/verify-email", json!({"token": token}))
+            .await
+            .status,
+        200
+    );
 
     let first_72 = &password[..72];
-    app.login(email, first_72).await.assert_problem(401, "invalid_credentials");
+    app.login(email, first_72)
+        .await
+        .assert_problem(401, "invalid_credentials");
     let other_tail = format!("{first_72}-something-else");
-    app.login(email, &other_tail).await.assert_problem(401, "invalid_credentials");
+    app.login(email, &other_tail)
+        .await
+        .assert_problem(401, "invalid_credentials");
     assert_eq!(app.login(email, &password).await.status, 200);
 }
 
@@ -67,10 +82,17 @@ async fn a_256_character_unicode_password_works() {
     let email = "unicode@example.com";
     assert_eq!(app.register(email, &password).await.status, 202);
     let token = app.mail_to(email).await.token();
-    assert_eq!(app.post("/v1/auth/verify-email", json!({"token": token})).await.status, 200);
+    assert_eq!(
+        app.post("/v1/auth/verify-email", json!({"token": token}))
+            .await
+            .status,
+        200
+    );
     assert_eq!(app.login(email, &password).await.status, 200);
     let almost: String = password.chars().take(255).collect();
-    app.login(email, &almost).await.assert_problem(401, "invalid_credentials");
+    app.login(email, &almost)
+        .await
+        .assert_problem(401, "invalid_credentials");
 }
 
 #[actix_web::test]
@@ -82,7 +104,13 @@ async fn a_hash_of_another_cost_is_upgraded_at_the_next_login() {
         async move {
             db.run(move |conn| {
                 let row = authd::db::users::find_by_email(conn, &email)?.expect("user");
-                Ok(row.password_hash.split('$').nth(2).unwrap().parse::<u32>().unwrap())
+                Ok(row
+                    .password_hash
+                    .split('$')
+                    .nth(2)
+                    .unwrap()
+                    .parse::<u32>()
+                    .unwrap())
             })
             .await
             .unwrap()
@@ -90,7 +118,13 @@ async fn a_hash_of_another_cost_is_upgraded_at_the_next_login() {
     };
     assert_eq!(stored_cost(&app, user.email.clone()).await, 4);
     let upgraded = spawn_sibling(&app, &[("AUTH_BCRYPT_COST", "5")]).await;
-    assert_eq!(upgraded.login(&user.email, &user.password).await.status, 200);
+    assert_eq!(
+        upgraded.login(&user.email, &user.password).await.status,
+        200
+    );
     assert_eq!(stored_cost(&upgraded, user.email.clone()).await, 5);
-    assert_eq!(upgraded.login(&user.email, &user.password).await.status, 200);
+    assert_eq!(
+        upgraded.login(&user.email, &user.password).await.status,
+        200
+    );
 }

@@ -1,6 +1,9 @@
 //! The integration suite: every test starts a real server on a random port
 //! and talks HTTP to it. See `helpers.rs` for how the backend is chosen.
 
+// Test code may panic on the unexpected: that is how a test fails.
+#![allow(clippy::unwrap_used)]
+
 mod admin;
 mod cli;
 mod errors;

@@ -12,48 +12,86 @@ async fn the_whole_reset_flow_through_the_mailed_link() {
     let user = app.verified_user().await;
     let before = app.login_user(&user).await;
 
-    let requested = app.post("/v1/auth/password-reset/request", json!({"email": user.email})).await;
+    let requested = app
+        .post(
+            "/v1/auth/password-reset/request",
+            json!({"email": user.email}),
+        )
+        .await;
     assert_eq!(requested.status, 202);
     assert_eq!(requested.json(), json!({"status": "reset_sent"}));
     let mail = app.mail_to(&user.email).await;
     assert!(
-        mail.link().starts_with("https://app.example.test/reset-password?token="),
+        mail.link()
+            .starts_with("https://app.example.test/reset-password?token="),
         "{}",
         mail.link()
     );
 
     let confirmed = app
-        .post("/v1/auth/password-reset/confirm", json!({"token": mail.token(), "new_password": NEW_PASSWORD}))
+        .post(
+            "/v1/auth/password-reset/confirm",
+            json!({"token": mail.token(), "new_password": NEW_PASSWORD}),
+        )
         .await;
-    assert_eq!(confirmed.status, 204, "{}", String::from_utf8_lossy(&confirmed.body));
+    assert_eq!(
+        confirmed.status,
+        204,
+        "{}",
+        String::from_utf8_lossy(&confirmed.body)
+    );
 
     // Every session is gone, the old password is dead, the new one works.
-    app.get("/v1/me", Some(&before.access)).await.assert_problem(401, "unauthorized");
-    app.refresh(&before.refresh).await.assert_problem(401, "session_revoked");
-    app.login(&user.email, PASSWORD).await.assert_problem(401, "invalid_credentials");
+    app.get("/v1/me", Some(&before.access))
+        .await
+        .assert_problem(401, "unauthorized");
+    app.refresh(&before.refresh)
+        .await
+        .assert_problem(401, "session_revoked");
+    app.login(&user.email, PASSWORD)
+        .await
+        .assert_problem(401, "invalid_credentials");
     assert_eq!(app.login(&user.email, NEW_PASSWORD).await.status, 200);
 
     let notice = app.mail_to(&user.email).await;
-    assert!(notice.subject.contains("password was changed"), "{}", notice.subject);
+    assert!(
+        notice.subject.contains("password was changed"),
+        "{}",
+        notice.subject
+    );
 
     // The token was single use.
-    app.post("/v1/auth/password-reset/confirm", json!({"token": mail.token(), "new_password": "Yet-another-one-88"}))
-        .await
-        .assert_problem(400, "token_used");
+    app.post(
+        "/v1/auth/password-reset/confirm",
+        json!({"token": mail.token(), "new_password": "Yet-another-one-88"}),
+    )
+    .await
+    .assert_problem(400, "token_used");
 }
 
 #[actix_web::test]
 async fn reset_marks_the_email_verified() {
     let app = spawn_app().await;
-    assert_eq!(app.register("forgetful@example.com", PASSWORD).await.status, 202);
+    assert_eq!(
+        app.register("forgetful@example.com", PASSWORD).await.status,
+        202
+    );
     app.mail_to("forgetful@example.com").await; // the verification mail, ignored
     assert_eq!(
-        app.post("/v1/auth/password-reset/request", json!({"email": "forgetful@example.com"})).await.status,
+        app.post(
+            "/v1/auth/password-reset/request",
+            json!({"email": "forgetful@example.com"})
+        )
+        .await
+        .status,
         202
     );
     let reset = app.mail_to("forgetful@example.com").await;
     let confirmed = app
-        .post("/v1/auth/password-reset/confirm", json!({"token": reset.token(), "new_password": NEW_PASSWORD}))
+        .post(
+            "/v1/auth/password-reset/confirm",
+            json!({"token": reset.token(), "new_password": NEW_PASSWORD}),
+        )
         .await;
     assert_eq!(confirmed.status, 204);
     let login = app.login("forgetful@example.com", NEW_PASSWORD).await;
@@ -65,11 +103,26 @@ async fn reset_marks_the_email_verified() {
 async fn reset_request_answers_alike_and_mails_only_existing_accounts() {
     let app = spawn_app().await;
     let user = app.verified_user().await;
-    let known = app.post("/v1/auth/password-reset/request", json!({"email": user.email})).await;
-    let unknown = app.post("/v1/auth/password-reset/request", json!({"email": "ghost@example.com"})).await;
+    let known = app
+        .post(
+            "/v1/auth/password-reset/request",
+            json!({"email": user.email}),
+        )
+        .await;
+    let unknown = app
+        .post(
+            "/v1/auth/password-reset/request",
+            json!({"email": "ghost@example.com"}),
+        )
+        .await;
     assert_eq!(known.status, 202);
     assert_eq!(known.body, unknown.body);
-    assert!(app.mail_to(&user.email).await.link().contains("reset-password?token="));
+    assert!(
+        app.mail_to(&user.email)
+            .await
+            .link()
+            .contains("reset-password?token=")
+    );
     assert!(app.unread_mail_to("ghost@example.com").await.is_empty());
 }
 
@@ -77,12 +130,19 @@ async fn reset_request_answers_alike_and_mails_only_existing_accounts() {
 async fn reset_tokens_expire() {
     let app = spawn_app_with(&[("AUTH_RESET_TTL", "1")]).await;
     let user = app.verified_user().await;
-    app.post("/v1/auth/password-reset/request", json!({"email": user.email})).await;
+    app.post(
+        "/v1/auth/password-reset/request",
+        json!({"email": user.email}),
+    )
+    .await;
     let token = app.mail_to(&user.email).await.token();
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    app.post("/v1/auth/password-reset/confirm", json!({"token": token, "new_password": NEW_PASSWORD}))
-        .await
-        .assert_problem(400, "token_expired");
+    app.post(
+        "/v1/auth/password-reset/confirm",
+        json!({"token": token, "new_password": NEW_PASSWORD}),
+    )
+    .await
+    .assert_problem(400, "token_expired");
     assert_eq!(app.login(&user.email, PASSWORD).await.status, 200);
 }
 
@@ -90,7 +150,11 @@ async fn reset_tokens_expire() {
 async fn a_reset_token_dies_when_the_password_changes_another_way() {
     let app = spawn_app().await;
     let user = app.verified_user().await;
-    app.post("/v1/auth/password-reset/request", json!({"email": user.email})).await;
+    app.post(
+        "/v1/auth/password-reset/request",
+        json!({"email": user.email}),
+    )
+    .await;
     let token = app.mail_to(&user.email).await.token();
     let tokens = app.login_user(&user).await;
     let changed = app
@@ -102,33 +166,58 @@ async fn a_reset_token_dies_when_the_password_changes_another_way() {
         .await;
     assert_eq!(changed.status, 204);
     let refused = app
-        .post("/v1/auth/password-reset/confirm", json!({"token": token, "new_password": "Yet-another-one-88"}))
+        .post(
+            "/v1/auth/password-reset/confirm",
+            json!({"token": token, "new_password": "Yet-another-one-88"}),
+        )
         .await;
     assert_eq!(refused.status, 400);
-    assert!(["invalid_token", "token_used"].contains(&refused.code().as_str()), "{}", refused.code());
+    assert!(
+        ["invalid_token", "token_used"].contains(&refused.code().as_str()),
+        "{}",
+        refused.code()
+    );
     assert_eq!(app.login(&user.email, NEW_PASSWORD).await.status, 200);
 }
 
 #[actix_web::test]
 async fn verify_and_reset_tokens_are_not_interchangeable() {
     let app = spawn_app().await;
-    assert_eq!(app.register("mixed@example.com", PASSWORD).await.status, 202);
+    assert_eq!(
+        app.register("mixed@example.com", PASSWORD).await.status,
+        202
+    );
     let verify_token = app.mail_to("mixed@example.com").await.token();
-    app.post("/v1/auth/password-reset/confirm", json!({"token": verify_token, "new_password": NEW_PASSWORD}))
-        .await
-        .assert_problem(400, "invalid_token");
+    app.post(
+        "/v1/auth/password-reset/confirm",
+        json!({"token": verify_token, "new_password": NEW_PASSWORD}),
+    )
+    .await
+    .assert_problem(400, "invalid_token");
 
-    app.post("/v1/auth/password-reset/request", json!({"email": "mixed@example.com"})).await;
+    app.post(
+        "/v1/auth/password-reset/request",
+        json!({"email": "mixed@example.com"}),
+    )
+    .await;
     let reset_token = app.mail_to("mixed@example.com").await.token();
     app.post("/v1/auth/verify-email", json!({"token": reset_token}))
         .await
         .assert_problem(400, "invalid_token");
     // Both still work for their own purpose.
-    assert_eq!(app.post("/v1/auth/verify-email", json!({"token": verify_token})).await.status, 200);
     assert_eq!(
-        app.post("/v1/auth/password-reset/confirm", json!({"token": reset_token, "new_password": NEW_PASSWORD}))
+        app.post("/v1/auth/verify-email", json!({"token": verify_token}))
             .await
             .status,
+        200
+    );
+    assert_eq!(
+        app.post(
+            "/v1/auth/password-reset/confirm",
+            json!({"token": reset_token, "new_password": NEW_PASSWORD})
+        )
+        .await
+        .status,
         204
     );
 }
@@ -137,17 +226,27 @@ async fn verify_and_reset_tokens_are_not_interchangeable() {
 async fn a_weak_new_password_is_refused_and_the_token_survives() {
     let app = spawn_app().await;
     let user = app.verified_user().await;
-    app.post("/v1/auth/password-reset/request", json!({"email": user.email})).await;
+    app.post(
+        "/v1/auth/password-reset/request",
+        json!({"email": user.email}),
+    )
+    .await;
     let token = app.mail_to(&user.email).await.token();
     let weak = app
-        .post("/v1/auth/password-reset/confirm", json!({"token": token, "new_password": "password"}))
+        .post(
+            "/v1/auth/password-reset/confirm",
+            json!({"token": token, "new_password": "password"}),
+        )
         .await;
     weak.assert_problem(422, "validation_failed");
     assert!(weak.json()["errors"]["new_password"].is_array());
     assert_eq!(
-        app.post("/v1/auth/password-reset/confirm", json!({"token": token, "new_password": NEW_PASSWORD}))
-            .await
-            .status,
+        app.post(
+            "/v1/auth/password-reset/confirm",
+            json!({"token": token, "new_password": NEW_PASSWORD})
+        )
+        .await
+        .status,
         204
     );
 }
@@ -184,10 +283,20 @@ async fn change_password_keeps_the_current_session_and_kills_the_others() {
     assert_eq!(changed.status, 204);
     assert_eq!(app.get("/v1/me", Some(&current.access)).await.status, 200);
     assert_eq!(app.refresh(&current.refresh).await.status, 200);
-    app.get("/v1/me", Some(&other.access)).await.assert_problem(401, "unauthorized");
-    app.refresh(&other.refresh).await.assert_problem(401, "session_revoked");
-    app.login(&user.email, PASSWORD).await.assert_problem(401, "invalid_credentials");
+    app.get("/v1/me", Some(&other.access))
+        .await
+        .assert_problem(401, "unauthorized");
+    app.refresh(&other.refresh)
+        .await
+        .assert_problem(401, "session_revoked");
+    app.login(&user.email, PASSWORD)
+        .await
+        .assert_problem(401, "invalid_credentials");
     assert_eq!(app.login(&user.email, NEW_PASSWORD).await.status, 200);
     let notice = app.mail_to(&user.email).await;
-    assert!(notice.subject.contains("password was changed"), "{}", notice.subject);
+    assert!(
+        notice.subject.contains("password was changed"),
+        "{}",
+        notice.subject
+    );
 }

@@ -17,8 +17,18 @@ async fn refresh_rotates_the_pair() {
     assert_ne!(second["access_token"], first.body["access_token"]);
     assert_eq!(second["token_type"], "Bearer");
     assert_eq!(second["user"]["email"], user.email);
-    assert_eq!(app.get("/v1/me", second["access_token"].as_str()).await.status, 200);
-    assert_eq!(app.refresh(second["refresh_token"].as_str().unwrap()).await.status, 200);
+    assert_eq!(
+        app.get("/v1/me", second["access_token"].as_str())
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.refresh(second["refresh_token"].as_str().unwrap())
+            .await
+            .status,
+        200
+    );
 }
 
 #[actix_web::test]
@@ -31,12 +41,20 @@ async fn reusing_a_spent_refresh_token_after_the_grace_window_revokes_the_sessio
     let new_refresh = second["refresh_token"].as_str().unwrap();
 
     tokio::time::sleep(Duration::from_millis(1300)).await;
-    app.refresh(&first.refresh).await.assert_problem(401, "refresh_token_reused");
+    app.refresh(&first.refresh)
+        .await
+        .assert_problem(401, "refresh_token_reused");
 
     // Every token descended from that login is dead.
-    app.get("/v1/me", Some(new_access)).await.assert_problem(401, "unauthorized");
-    app.get("/v1/me", Some(&first.access)).await.assert_problem(401, "unauthorized");
-    app.refresh(new_refresh).await.assert_problem(401, "session_revoked");
+    app.get("/v1/me", Some(new_access))
+        .await
+        .assert_problem(401, "unauthorized");
+    app.get("/v1/me", Some(&first.access))
+        .await
+        .assert_problem(401, "unauthorized");
+    app.refresh(new_refresh)
+        .await
+        .assert_problem(401, "session_revoked");
     // Other sessions of the user are untouched.
     let other = app.login_user(&user).await;
     assert_eq!(app.get("/v1/me", Some(&other.access)).await.status, 200);
@@ -71,7 +89,12 @@ async fn ten_concurrent_refreshes_of_one_token_share_one_successor_and_keep_the_
     }
     let access = pairs[0]["access_token"].as_str().unwrap();
     assert_eq!(app.get("/v1/me", Some(access)).await.status, 200);
-    assert_eq!(app.refresh(pairs[0]["refresh_token"].as_str().unwrap()).await.status, 200);
+    assert_eq!(
+        app.refresh(pairs[0]["refresh_token"].as_str().unwrap())
+            .await
+            .status,
+        200
+    );
 }
 
 #[actix_web::test]
@@ -79,8 +102,15 @@ async fn refresh_after_logout_is_refused() {
     let app = spawn_app().await;
     let user = app.verified_user().await;
     let tokens = app.login_user(&user).await;
-    assert_eq!(app.post_auth("/v1/auth/logout", &tokens.access, None).await.status, 204);
-    app.refresh(&tokens.refresh).await.assert_problem(401, "session_revoked");
+    assert_eq!(
+        app.post_auth("/v1/auth/logout", &tokens.access, None)
+            .await
+            .status,
+        204
+    );
+    app.refresh(&tokens.refresh)
+        .await
+        .assert_problem(401, "session_revoked");
 }
 
 #[actix_web::test]
@@ -91,15 +121,29 @@ async fn refresh_rereads_roles_and_email_state() {
     let tokens = app.login_user(&user).await;
     let id = tokens.body["user"]["id"].as_str().unwrap().to_owned();
     let changed = app
-        .request("PUT", &format!("/v1/admin/users/{id}/roles"), Some(&admin.access), Some(&json!({"roles": ["editor"]})), &[])
+        .request(
+            "PUT",
+            &format!("/v1/admin/users/{id}/roles"),
+            Some(&admin.access),
+            Some(&json!({"roles": ["editor"]})),
+            &[],
+        )
         .await;
     assert_eq!(changed.status, 200);
     let refreshed = app.refresh(&tokens.refresh).await.json();
     assert_eq!(refreshed["user"]["roles"], json!(["editor"]));
-    let payload = refreshed["access_token"].as_str().unwrap().split('.').nth(1).unwrap().to_owned();
+    let payload = refreshed["access_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_owned();
     use base64::Engine;
     let claims: serde_json::Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap(),
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
     )
     .unwrap();
     assert_eq!(claims["roles"], json!(["editor"]));
@@ -113,11 +157,22 @@ async fn refresh_of_a_disabled_account_is_refused() {
     let tokens = app.login_user(&user).await;
     let id = tokens.body["user"]["id"].as_str().unwrap().to_owned();
     assert_eq!(
-        app.post_auth(&format!("/v1/admin/users/{id}/disable"), &admin.access, None).await.status,
+        app.post_auth(
+            &format!("/v1/admin/users/{id}/disable"),
+            &admin.access,
+            None
+        )
+        .await
+        .status,
         200
     );
     let refused = app.refresh(&tokens.refresh).await;
-    assert_eq!(refused.status, 401, "{}", String::from_utf8_lossy(&refused.body));
+    assert_eq!(
+        refused.status,
+        401,
+        "{}",
+        String::from_utf8_lossy(&refused.body)
+    );
 }
 
 #[actix_web::test]
@@ -126,17 +181,31 @@ async fn revocations_survive_a_restart() {
     let user = app.verified_user().await;
     let logged_out = app.login_user(&user).await;
     let rotated = app.login_user(&user).await;
-    assert_eq!(app.post_auth("/v1/auth/logout", &logged_out.access, None).await.status, 204);
+    assert_eq!(
+        app.post_auth("/v1/auth/logout", &logged_out.access, None)
+            .await
+            .status,
+        204
+    );
     let successor = app.refresh(&rotated.refresh).await.json();
     app.stop().await;
 
     // A new process on the same database (and, on the in-process store, an
     // empty store restored from the session rows).
     let restarted = spawn_sibling(&app, &[("AUTH_REFRESH_REUSE_GRACE", "0")]).await;
-    restarted.get("/v1/me", Some(&logged_out.access)).await.assert_problem(401, "unauthorized");
-    restarted.refresh(&logged_out.refresh).await.assert_problem(401, "session_revoked");
+    restarted
+        .get("/v1/me", Some(&logged_out.access))
+        .await
+        .assert_problem(401, "unauthorized");
+    restarted
+        .refresh(&logged_out.refresh)
+        .await
+        .assert_problem(401, "session_revoked");
     // The spent refresh token stays spent: presenting it is reuse.
-    restarted.refresh(&rotated.refresh).await.assert_problem(401, "refresh_token_reused");
+    restarted
+        .refresh(&rotated.refresh)
+        .await
+        .assert_problem(401, "refresh_token_reused");
     restarted
         .refresh(successor["refresh_token"].as_str().unwrap())
         .await

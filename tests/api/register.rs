@@ -12,7 +12,8 @@ async fn registering_sends_a_verification_mail_with_a_frontend_link() {
     let mail = app.mail_to("new.user@example.com").await;
     assert!(mail.subject.contains("Confirm"), "{}", mail.subject);
     assert!(
-        mail.link().starts_with("https://app.example.test/verify-email?token="),
+        mail.link()
+            .starts_with("https://app.example.test/verify-email?token="),
         "{}",
         mail.link()
     );
@@ -26,14 +27,19 @@ async fn registering_sends_a_verification_mail_with_a_frontend_link() {
         .await
         .assert_problem(401, "invalid_credentials");
 
-    let verified = app.post("/v1/auth/verify-email", json!({"token": mail.token()})).await;
+    let verified = app
+        .post("/v1/auth/verify-email", json!({"token": mail.token()}))
+        .await;
     assert_eq!(verified.status, 200);
     let user = verified.json();
     assert_eq!(user["email"], "new.user@example.com");
     assert_eq!(user["email_verified"], true);
     assert_eq!(user["roles"], json!(["viewer"]));
     assert_eq!(user["disabled"], false);
-    assert_eq!(app.login("NEW.USER@example.com", PASSWORD).await.status, 200);
+    assert_eq!(
+        app.login("NEW.USER@example.com", PASSWORD).await.status,
+        200
+    );
 }
 
 #[actix_web::test]
@@ -47,11 +53,20 @@ async fn registering_a_taken_email_answers_byte_for_byte_like_a_new_one() {
     assert_eq!(fresh.header("content-type"), taken.header("content-type"));
 
     let mail = app.mail_to(&user.email).await;
-    assert!(mail.subject.contains("tried to register"), "{}", mail.subject);
-    assert!(!mail.raw.contains("verify-email"), "an existing account gets no verification link");
+    assert!(
+        mail.subject.contains("tried to register"),
+        "{}",
+        mail.subject
+    );
+    assert!(
+        !mail.raw.contains("verify-email"),
+        "an existing account gets no verification link"
+    );
     // The password of the existing account did not change.
     assert_eq!(app.login(&user.email, &user.password).await.status, 200);
-    app.login(&user.email, "Another-passw0rd!x").await.assert_problem(401, "invalid_credentials");
+    app.login(&user.email, "Another-passw0rd!x")
+        .await
+        .assert_problem(401, "invalid_credentials");
 }
 
 #[actix_web::test]
@@ -64,7 +79,9 @@ async fn registering_an_unverified_email_again_resends_verification() {
     let second = app.mail_to(email).await;
     assert_ne!(first.token(), second.token());
     assert_eq!(
-        app.post("/v1/auth/verify-email", json!({"token": second.token()})).await.status,
+        app.post("/v1/auth/verify-email", json!({"token": second.token()}))
+            .await
+            .status,
         200
     );
 }
@@ -82,13 +99,23 @@ async fn password_policy_reports_every_failed_rule_at_once() {
     assert!(rules.iter().any(|r| r.contains("guess")), "{rules:?}");
     assert!(!String::from_utf8_lossy(&response.body).contains("\"abc\""));
 
-    let around_email = app.register("jonathan.smith@example.com", "Jonathan.Smith!2024").await;
+    let around_email = app
+        .register("jonathan.smith@example.com", "Jonathan.Smith!2024")
+        .await;
     around_email.assert_problem(422, "validation_failed");
-    assert!(around_email.json()["errors"]["password"].to_string().contains("email"));
+    assert!(
+        around_email.json()["errors"]["password"]
+            .to_string()
+            .contains("email")
+    );
 
     let too_long = app.register("long@example.com", &"aB3!".repeat(65)).await;
     too_long.assert_problem(422, "validation_failed");
-    assert!(too_long.json()["errors"]["password"].to_string().contains("at most 256"));
+    assert!(
+        too_long.json()["errors"]["password"]
+            .to_string()
+            .contains("at most 256")
+    );
 }
 
 #[actix_web::test]
@@ -124,7 +151,12 @@ async fn verification_tokens_are_single_use() {
     let app = spawn_app().await;
     assert_eq!(app.register("once@example.com", PASSWORD).await.status, 202);
     let token = app.mail_to("once@example.com").await.token();
-    assert_eq!(app.post("/v1/auth/verify-email", json!({"token": token})).await.status, 200);
+    assert_eq!(
+        app.post("/v1/auth/verify-email", json!({"token": token}))
+            .await
+            .status,
+        200
+    );
     app.post("/v1/auth/verify-email", json!({"token": token}))
         .await
         .assert_problem(400, "token_used");
@@ -148,12 +180,23 @@ async fn verification_tokens_expire() {
 async fn resend_answers_alike_and_mails_only_unverified_accounts() {
     let app = spawn_app().await;
     let verified = app.verified_user().await;
-    assert_eq!(app.register("unverified@example.com", PASSWORD).await.status, 202);
+    assert_eq!(
+        app.register("unverified@example.com", PASSWORD)
+            .await
+            .status,
+        202
+    );
     app.mail_to("unverified@example.com").await;
 
     let mut bodies = Vec::new();
-    for email in ["nobody@example.com", verified.email.as_str(), "unverified@example.com"] {
-        let response = app.post("/v1/auth/verify-email/resend", json!({"email": email})).await;
+    for email in [
+        "nobody@example.com",
+        verified.email.as_str(),
+        "unverified@example.com",
+    ] {
+        let response = app
+            .post("/v1/auth/verify-email/resend", json!({"email": email}))
+            .await;
         assert_eq!(response.status, 202);
         bodies.push(response.body);
     }

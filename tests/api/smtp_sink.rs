@@ -28,7 +28,9 @@ impl Drop for SmtpSink {
 impl SmtpSink {
     /// Listens on `port` (0 for any free one).
     pub async fn start(port: u16) -> SmtpSink {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind smtp sink");
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("bind smtp sink");
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
         let store = received.clone();
@@ -40,7 +42,11 @@ impl SmtpSink {
                 });
             }
         });
-        SmtpSink { port, received, task }
+        SmtpSink {
+            port,
+            received,
+            task,
+        }
     }
 
     pub fn messages(&self) -> Vec<Received> {
@@ -50,7 +56,11 @@ impl SmtpSink {
     /// Waits up to `secs` for a message to `to`.
     pub async fn wait_for(&self, to: &str, secs: u64) -> Received {
         for _ in 0..secs * 20 {
-            if let Some(m) = self.messages().into_iter().find(|m| m.recipients.iter().any(|r| r == to)) {
+            if let Some(m) = self
+                .messages()
+                .into_iter()
+                .find(|m| m.recipients.iter().any(|r| r == to))
+            {
                 return m;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -59,7 +69,10 @@ impl SmtpSink {
     }
 }
 
-async fn session(socket: tokio::net::TcpStream, store: Arc<Mutex<Vec<Received>>>) -> std::io::Result<()> {
+async fn session(
+    socket: tokio::net::TcpStream,
+    store: Arc<Mutex<Vec<Received>>>,
+) -> std::io::Result<()> {
     let (read, mut write) = socket.into_split();
     let mut lines = BufReader::new(read).lines();
     write.write_all(b"220 sink ESMTP ready\r\n").await?;
@@ -68,13 +81,21 @@ async fn session(socket: tokio::net::TcpStream, store: Arc<Mutex<Vec<Received>>>
         let upper = line.to_ascii_uppercase();
         if upper.starts_with("EHLO") {
             write.write_all(b"250-sink\r\n250 8BITMIME\r\n").await?;
-        } else if upper.starts_with("HELO") || upper.starts_with("NOOP") || upper.starts_with("MAIL FROM") {
+        } else if upper.starts_with("HELO")
+            || upper.starts_with("NOOP")
+            || upper.starts_with("MAIL FROM")
+        {
             write.write_all(b"250 OK\r\n").await?;
         } else if upper.starts_with("RSET") {
             recipients.clear();
             write.write_all(b"250 OK\r\n").await?;
         } else if upper.starts_with("RCPT TO") {
-            let addr = line[8..].trim().trim_start_matches(':').trim().trim_matches(['<', '>']).to_owned();
+            let addr = line[8..]
+                .trim()
+                .trim_start_matches(':')
+                .trim()
+                .trim_matches(['<', '>'])
+                .to_owned();
             recipients.push(addr);
             write.write_all(b"250 OK\r\n").await?;
         } else if upper.starts_with("DATA") {

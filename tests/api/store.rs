@@ -8,8 +8,11 @@ use authd::store::{MemoryStore, RedisStore, Spend, Store};
 
 use crate::helpers::redis_url;
 
-async fn stores() -> Vec<(Arc<dyn Store>, Option<(String, String)>)> {
-    let mut stores: Vec<(Arc<dyn Store>, Option<(String, String)>)> = vec![(Arc::new(MemoryStore::new()), None)];
+/// A store, and the Redis URL and key prefix to clean up after it.
+type StoreUnderTest = (Arc<dyn Store>, Option<(String, String)>);
+
+async fn stores() -> Vec<StoreUnderTest> {
+    let mut stores: Vec<StoreUnderTest> = vec![(Arc::new(MemoryStore::new()), None)];
     if let Some(url) = redis_url() {
         let prefix = format!("authd-test:{}:", uuid::Uuid::new_v4().simple());
         let store = RedisStore::connect(&url, &prefix).await.expect("redis");
@@ -22,7 +25,10 @@ fn cleanup(redis: &Option<(String, String)>) {
     if let Some((url, prefix)) = redis {
         let client = redis::Client::open(url.as_str()).unwrap();
         let mut conn = client.get_connection().unwrap();
-        let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}*")).query(&mut conn).unwrap();
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{prefix}*"))
+            .query(&mut conn)
+            .unwrap();
         if !keys.is_empty() {
             let _: () = redis::cmd("DEL").arg(&keys).query(&mut conn).unwrap();
         }
@@ -35,7 +41,12 @@ async fn spending_a_refresh_token_is_atomic_and_remembers_when() {
         let kind = store.kind();
         let results = futures_util::future::join_all((0..20).map(|i| {
             let store = store.clone();
-            async move { store.spend_refresh("jti-1", 1000 + i, Duration::from_secs(60)).await.unwrap() }
+            async move {
+                store
+                    .spend_refresh("jti-1", 1000 + i, Duration::from_secs(60))
+                    .await
+                    .unwrap()
+            }
         }))
         .await;
         let fresh = results.iter().filter(|r| **r == Spend::Fresh).count();
@@ -47,7 +58,10 @@ async fn spending_a_refresh_token_is_atomic_and_remembers_when() {
                 Spend::Fresh => None,
             })
             .collect();
-        assert!(firsts.windows(2).all(|w| w[0] == w[1]), "{kind}: one first-use time");
+        assert!(
+            firsts.windows(2).all(|w| w[0] == w[1]),
+            "{kind}: one first-use time"
+        );
         cleanup(&redis);
     }
 }
@@ -56,14 +70,40 @@ async fn spending_a_refresh_token_is_atomic_and_remembers_when() {
 async fn entries_expire_with_their_ttl() {
     for (store, redis) in stores().await {
         let kind = store.kind();
-        store.spend_refresh("short", 1, Duration::from_millis(200)).await.unwrap();
-        store.revoke_sessions(&["s1".into()], Duration::from_millis(200)).await.unwrap();
-        store.put_successor("short", "{}", Duration::from_millis(200)).await.unwrap();
-        assert!(store.access_state("s1", "u").await.unwrap().session_revoked, "{kind}");
-        assert_eq!(store.get_successor("short").await.unwrap().as_deref(), Some("{}"), "{kind}");
+        store
+            .spend_refresh("short", 1, Duration::from_millis(200))
+            .await
+            .unwrap();
+        store
+            .revoke_sessions(&["s1".into()], Duration::from_millis(200))
+            .await
+            .unwrap();
+        store
+            .put_successor("short", "{}", Duration::from_millis(200))
+            .await
+            .unwrap();
+        assert!(
+            store.access_state("s1", "u").await.unwrap().session_revoked,
+            "{kind}"
+        );
+        assert_eq!(
+            store.get_successor("short").await.unwrap().as_deref(),
+            Some("{}"),
+            "{kind}"
+        );
         tokio::time::sleep(Duration::from_millis(400)).await;
-        assert_eq!(store.spend_refresh("short", 2, Duration::from_secs(1)).await.unwrap(), Spend::Fresh, "{kind}");
-        assert!(!store.access_state("s1", "u").await.unwrap().session_revoked, "{kind}");
+        assert_eq!(
+            store
+                .spend_refresh("short", 2, Duration::from_secs(1))
+                .await
+                .unwrap(),
+            Spend::Fresh,
+            "{kind}"
+        );
+        assert!(
+            !store.access_state("s1", "u").await.unwrap().session_revoked,
+            "{kind}"
+        );
         assert_eq!(store.get_successor("short").await.unwrap(), None, "{kind}");
         cleanup(&redis);
     }
@@ -74,15 +114,38 @@ async fn access_state_reports_revocation_and_valid_after_in_one_call() {
     for (store, redis) in stores().await {
         let kind = store.kind();
         let state = store.access_state("s", "u").await.unwrap();
-        assert!(!state.session_revoked && state.valid_after.is_none(), "{kind}");
-        store.set_valid_after("u", 100, Duration::from_secs(60)).await.unwrap();
-        store.set_valid_after("u", 50, Duration::from_secs(60)).await.unwrap();
-        store.revoke_sessions(&["s".into(), "t".into()], Duration::from_secs(60)).await.unwrap();
+        assert!(
+            !state.session_revoked && state.valid_after.is_none(),
+            "{kind}"
+        );
+        store
+            .set_valid_after("u", 100, Duration::from_secs(60))
+            .await
+            .unwrap();
+        store
+            .set_valid_after("u", 50, Duration::from_secs(60))
+            .await
+            .unwrap();
+        store
+            .revoke_sessions(&["s".into(), "t".into()], Duration::from_secs(60))
+            .await
+            .unwrap();
         let state = store.access_state("s", "u").await.unwrap();
         assert!(state.session_revoked, "{kind}");
         assert_eq!(state.valid_after, Some(100), "{kind}: never lowered");
-        assert!(store.access_state("t", "other").await.unwrap().session_revoked, "{kind}");
-        assert_eq!(store.access_state("x", "other").await.unwrap().valid_after, None, "{kind}");
+        assert!(
+            store
+                .access_state("t", "other")
+                .await
+                .unwrap()
+                .session_revoked,
+            "{kind}"
+        );
+        assert_eq!(
+            store.access_state("x", "other").await.unwrap().valid_after,
+            None,
+            "{kind}"
+        );
         cleanup(&redis);
     }
 }
@@ -92,18 +155,39 @@ async fn window_counters_count_and_reset() {
     for (store, redis) in stores().await {
         let kind = store.kind();
         for expected in 1..=3 {
-            let c = store.hit_window("rl", Duration::from_millis(300)).await.unwrap();
+            let c = store
+                .hit_window("rl", Duration::from_millis(300))
+                .await
+                .unwrap();
             assert_eq!(c.count, expected, "{kind}");
             assert!(c.reset_in <= Duration::from_millis(300), "{kind}");
         }
-        assert_eq!(store.counter("rl").await.unwrap().map(|c| c.count), Some(3), "{kind}");
+        assert_eq!(
+            store.counter("rl").await.unwrap().map(|c| c.count),
+            Some(3),
+            "{kind}"
+        );
         tokio::time::sleep(Duration::from_millis(450)).await;
         assert_eq!(store.counter("rl").await.unwrap(), None, "{kind}");
-        assert_eq!(store.hit_window("rl", Duration::from_secs(1)).await.unwrap().count, 1, "{kind}");
+        assert_eq!(
+            store
+                .hit_window("rl", Duration::from_secs(1))
+                .await
+                .unwrap()
+                .count,
+            1,
+            "{kind}"
+        );
 
         // Extending counters live on after each hit; delete clears them.
-        store.hit_extend("lock", Duration::from_secs(60)).await.unwrap();
-        let c = store.hit_extend("lock", Duration::from_secs(60)).await.unwrap();
+        store
+            .hit_extend("lock", Duration::from_secs(60))
+            .await
+            .unwrap();
+        let c = store
+            .hit_extend("lock", Duration::from_secs(60))
+            .await
+            .unwrap();
         assert_eq!(c.count, 2, "{kind}");
         assert!(c.reset_in > Duration::from_secs(58), "{kind}");
         store.delete("lock").await.unwrap();
@@ -118,10 +202,19 @@ async fn concurrent_hits_are_all_counted() {
         let kind = store.kind();
         futures_util::future::join_all((0..50).map(|_| {
             let store = store.clone();
-            async move { store.hit_window("many", Duration::from_secs(60)).await.unwrap() }
+            async move {
+                store
+                    .hit_window("many", Duration::from_secs(60))
+                    .await
+                    .unwrap()
+            }
         }))
         .await;
-        assert_eq!(store.counter("many").await.unwrap().unwrap().count, 50, "{kind}");
+        assert_eq!(
+            store.counter("many").await.unwrap().unwrap().count,
+            50,
+            "{kind}"
+        );
         cleanup(&redis);
     }
 }
@@ -134,11 +227,20 @@ async fn redis_keys_live_under_the_prefix() {
     };
     let prefix = format!("authd-test:{}:", uuid::Uuid::new_v4().simple());
     let store = RedisStore::connect(&url, &prefix).await.unwrap();
-    store.revoke_sessions(&["s".into()], Duration::from_secs(60)).await.unwrap();
-    store.hit_window("rl:x", Duration::from_secs(60)).await.unwrap();
+    store
+        .revoke_sessions(&["s".into()], Duration::from_secs(60))
+        .await
+        .unwrap();
+    store
+        .hit_window("rl:x", Duration::from_secs(60))
+        .await
+        .unwrap();
     let client = redis::Client::open(url.as_str()).unwrap();
     let mut conn = client.get_connection().unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}*")).query(&mut conn).unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query(&mut conn)
+        .unwrap();
     assert_eq!(keys.len(), 2);
     let ttl: i64 = redis::cmd("PTTL").arg(&keys[0]).query(&mut conn).unwrap();
     assert!(ttl > 0, "every key has a TTL");

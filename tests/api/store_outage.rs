@@ -8,7 +8,16 @@ use crate::helpers::spawn_app_with;
 
 fn start_redis(port: u16) -> Option<Child> {
     Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -27,7 +36,11 @@ async fn wait_for_redis(port: u16) {
 
 #[actix_web::test]
 async fn with_redis_down_protected_routes_fail_closed_and_recover_when_it_returns() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let Some(mut redis) = start_redis(port) else {
         eprintln!("redis-server is not installed: skipping the outage test");
         return;
@@ -42,8 +55,12 @@ async fn with_redis_down_protected_routes_fail_closed_and_recover_when_it_return
     redis.kill().unwrap();
     redis.wait().unwrap();
 
-    app.get("/v1/me", Some(&tokens.access)).await.assert_problem(503, "service_unavailable");
-    app.refresh(&tokens.refresh).await.assert_problem(503, "service_unavailable");
+    app.get("/v1/me", Some(&tokens.access))
+        .await
+        .assert_problem(503, "service_unavailable");
+    app.refresh(&tokens.refresh)
+        .await
+        .assert_problem(503, "service_unavailable");
     app.post_auth("/v1/auth/logout", &tokens.access, None)
         .await
         .assert_problem(503, "service_unavailable");

@@ -53,12 +53,18 @@ async fn access_tokens_carry_the_contract_claims() {
     assert_eq!(access["email_verified"], true);
     assert_eq!(access["roles"], json!(["viewer"]));
     assert_eq!(access["sub"], tokens.body["user"]["id"]);
-    assert_eq!(access["exp"].as_i64().unwrap() - access["iat"].as_i64().unwrap(), 900);
+    assert_eq!(
+        access["exp"].as_i64().unwrap() - access["iat"].as_i64().unwrap(),
+        900
+    );
     assert_eq!(refresh["typ"], "refresh");
     assert_eq!(refresh["sid"], access["sid"]);
     assert_ne!(refresh["jti"], access["jti"]);
     assert!(refresh.get("email").is_none() && refresh.get("roles").is_none());
-    assert_eq!(refresh["exp"].as_i64().unwrap() - refresh["iat"].as_i64().unwrap(), 2_592_000);
+    assert_eq!(
+        refresh["exp"].as_i64().unwrap() - refresh["iat"].as_i64().unwrap(),
+        2_592_000
+    );
 
     let header = header_of(&tokens.access);
     assert_eq!(header["alg"], "EdDSA");
@@ -75,12 +81,16 @@ async fn other_services_can_verify_access_tokens_with_the_jwks() {
     let tokens = app.login_user(&user).await;
     let jwks: jsonwebtoken::jwk::JwkSet =
         serde_json::from_slice(&app.get("/.well-known/jwks.json", None).await.body).unwrap();
-    let kid = header_of(&tokens.access)["kid"].as_str().unwrap().to_owned();
+    let kid = header_of(&tokens.access)["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let key = jsonwebtoken::DecodingKey::from_jwk(jwks.find(&kid).expect("kid in jwks")).unwrap();
     let mut validation = jsonwebtoken::Validation::new(Algorithm::EdDSA);
     validation.set_audience(&["authd"]);
     validation.set_issuer(&["http://localhost:8080"]);
-    let data = jsonwebtoken::decode::<Value>(&tokens.access, &key, &validation).expect("verifies offline");
+    let data =
+        jsonwebtoken::decode::<Value>(&tokens.access, &key, &validation).expect("verifies offline");
     assert_eq!(data.claims["email"], user.email);
 }
 
@@ -92,7 +102,10 @@ async fn a_token_signed_with_the_right_key_and_claims_is_accepted() {
     let tokens = app.login_user(&user).await;
     let mut claims = claims_of(&tokens.access);
     claims["jti"] = json!(uuid::Uuid::new_v4().to_string());
-    assert_eq!(app.get("/v1/me", Some(&sign(&app, &claims))).await.status, 200);
+    assert_eq!(
+        app.get("/v1/me", Some(&sign(&app, &claims))).await.status,
+        200
+    );
 }
 
 #[actix_web::test]
@@ -100,12 +113,18 @@ async fn refresh_and_access_tokens_are_not_interchangeable() {
     let app = spawn_app().await;
     let user = app.verified_user().await;
     let tokens = app.login_user(&user).await;
-    app.get("/v1/me", Some(&tokens.refresh)).await.assert_problem(401, "unauthorized");
-    app.refresh(&tokens.access).await.assert_problem(401, "invalid_token");
+    app.get("/v1/me", Some(&tokens.refresh))
+        .await
+        .assert_problem(401, "unauthorized");
+    app.refresh(&tokens.access)
+        .await
+        .assert_problem(401, "invalid_token");
     // A refresh-shaped token with typ access is refused too.
     let mut claims = claims_of(&tokens.refresh);
     claims["typ"] = json!("access");
-    app.refresh(&sign(&app, &claims)).await.assert_problem(401, "invalid_token");
+    app.refresh(&sign(&app, &claims))
+        .await
+        .assert_problem(401, "invalid_token");
 }
 
 #[actix_web::test]
@@ -117,15 +136,26 @@ async fn forged_and_tampered_tokens_are_rejected() {
 
     // alg: none
     let none = unsigned(&json!({"alg": "none", "typ": "JWT"}), &claims);
-    app.get("/v1/me", Some(&none)).await.assert_problem(401, "unauthorized");
+    app.get("/v1/me", Some(&none))
+        .await
+        .assert_problem(401, "unauthorized");
 
     // HS256 signed with the public key as the secret (algorithm confusion).
     let jwks = jwks_of(&app);
-    let public = URL_SAFE_NO_PAD.decode(jwks["keys"][0]["x"].as_str().unwrap()).unwrap();
+    let public = URL_SAFE_NO_PAD
+        .decode(jwks["keys"][0]["x"].as_str().unwrap())
+        .unwrap();
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some(jwks["keys"][0]["kid"].as_str().unwrap().to_owned());
-    let confused = jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(&public).unwrap()).unwrap();
-    app.get("/v1/me", Some(&confused)).await.assert_problem(401, "unauthorized");
+    let confused = jsonwebtoken::encode(
+        &header,
+        &claims,
+        &EncodingKey::from_secret(&public).unwrap(),
+    )
+    .unwrap();
+    app.get("/v1/me", Some(&confused))
+        .await
+        .assert_problem(401, "unauthorized");
 
     // Tampered payload, original signature.
     let mut tampered_claims = claims.clone();
@@ -137,7 +167,9 @@ async fn forged_and_tampered_tokens_are_rejected() {
         URL_SAFE_NO_PAD.encode(tampered_claims.to_string()),
         parts[2]
     );
-    app.get("/v1/me", Some(&tampered)).await.assert_problem(401, "unauthorized");
+    app.get("/v1/me", Some(&tampered))
+        .await
+        .assert_problem(401, "unauthorized");
 
     // Wrong audience, wrong issuer, expired: properly signed, still refused.
     for (field, value) in [
@@ -147,13 +179,23 @@ async fn forged_and_tampered_tokens_are_rejected() {
     ] {
         let mut bad = claims.clone();
         bad[field] = value;
-        app.get("/v1/me", Some(&sign(&app, &bad))).await.assert_problem(401, "unauthorized");
+        app.get("/v1/me", Some(&sign(&app, &bad)))
+            .await
+            .assert_problem(401, "unauthorized");
     }
 
     // Garbage and a missing scheme.
-    app.get("/v1/me", Some("not.a.jwt")).await.assert_problem(401, "unauthorized");
+    app.get("/v1/me", Some("not.a.jwt"))
+        .await
+        .assert_problem(401, "unauthorized");
     let no_scheme = app
-        .request("GET", "/v1/me", None, None, &[("Authorization", &tokens.access)])
+        .request(
+            "GET",
+            "/v1/me",
+            None,
+            None,
+            &[("Authorization", &tokens.access)],
+        )
         .await;
     no_scheme.assert_problem(401, "unauthorized");
 }
@@ -165,12 +207,18 @@ async fn expired_and_foreign_refresh_tokens_are_refused() {
     let tokens = app.login_user(&user).await;
     let mut claims = claims_of(&tokens.refresh);
     claims["exp"] = json!(claims["iat"].as_i64().unwrap() - 60);
-    app.refresh(&sign(&app, &claims)).await.assert_problem(401, "token_expired");
+    app.refresh(&sign(&app, &claims))
+        .await
+        .assert_problem(401, "token_expired");
 
     let mut foreign = claims_of(&tokens.refresh);
     foreign["aud"] = json!("other");
-    app.refresh(&sign(&app, &foreign)).await.assert_problem(401, "invalid_token");
-    app.refresh("garbage").await.assert_problem(401, "invalid_token");
+    app.refresh(&sign(&app, &foreign))
+        .await
+        .assert_problem(401, "invalid_token");
+    app.refresh("garbage")
+        .await
+        .assert_problem(401, "invalid_token");
 }
 
 #[actix_web::test]
@@ -195,21 +243,35 @@ async fn an_old_key_listed_for_verification_still_verifies_after_rotation() {
     // Rotate: a new signing key, the old one kept for verification.
     let dir = app.key_file().parent().unwrap().to_path_buf();
     let new_key = dir.join("new.pem");
-    authd::tokens::keys::write_signing_key(&new_key, &authd::tokens::keys::generate_signing_key(), false).unwrap();
+    authd::tokens::keys::write_signing_key(
+        &new_key,
+        &authd::tokens::keys::generate_signing_key(),
+        false,
+    )
+    .unwrap();
     let new_key = new_key.display().to_string();
     let old_key = app.key_file().display().to_string();
     let rotated = crate::helpers::spawn_sibling(
         &app,
-        &[("AUTH_JWT_KEY_FILE", &new_key), ("AUTH_JWT_VERIFY_KEY_FILES", &old_key)],
+        &[
+            ("AUTH_JWT_KEY_FILE", &new_key),
+            ("AUTH_JWT_VERIFY_KEY_FILES", &old_key),
+        ],
     )
     .await;
     let jwks = rotated.get("/.well-known/jwks.json", None).await.json();
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
     assert_eq!(rotated.get("/v1/me", Some(&old.access)).await.status, 200);
     let fresh = rotated.login_user(&user).await;
-    assert_ne!(header_of(&fresh.access)["kid"], header_of(&old.access)["kid"]);
+    assert_ne!(
+        header_of(&fresh.access)["kid"],
+        header_of(&old.access)["kid"]
+    );
 
     // Without the old key listed, old tokens stop verifying.
     let forgotten = crate::helpers::spawn_sibling(&app, &[("AUTH_JWT_KEY_FILE", &new_key)]).await;
-    forgotten.get("/v1/me", Some(&old.access)).await.assert_problem(401, "unauthorized");
+    forgotten
+        .get("/v1/me", Some(&old.access))
+        .await
+        .assert_problem(401, "unauthorized");
 }
