@@ -16,6 +16,8 @@ use serde::de::DeserializeOwned;
 use crate::error::{ApiError, FieldErrors};
 use crate::state::AppState;
 
+const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A JSON request body of type `T`.
 pub struct JsonBody<T>(pub T);
 
@@ -42,16 +44,25 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             if declared.is_some_and(|len| len > limit) {
                 return Err(ApiError::PayloadTooLarge(limit));
             }
-            let mut body = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| {
-                    ApiError::MalformedRequest("the request body could not be read".into())
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::PayloadTooLarge(limit));
+            let read = async {
+                let mut body = BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|_| {
+                        ApiError::MalformedRequest("the request body could not be read".into())
+                    })?;
+                    if body.len() + chunk.len() > limit {
+                        return Err(ApiError::PayloadTooLarge(limit));
+                    }
+                    body.extend_from_slice(&chunk);
                 }
-                body.extend_from_slice(&chunk);
-            }
+                Ok(body)
+            };
+            // A client that trickles its body must not hold the connection.
+            let body = tokio::time::timeout(BODY_READ_TIMEOUT, read)
+                .await
+                .map_err(|_| {
+                    ApiError::MalformedRequest("the request body did not arrive in time".into())
+                })??;
             parse_json(&body).map(JsonBody)
         })
     }

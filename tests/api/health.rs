@@ -134,3 +134,46 @@ async fn every_response_carries_security_headers_and_a_request_id() {
     let api = app.get("/v1/me", None).await;
     assert_eq!(api.header("cache-control").as_deref(), Some("no-store"));
 }
+
+#[actix_web::test]
+async fn serves_on_an_in_memory_sqlite_database() {
+    let app = crate::helpers::spawn_app_with(&[("DATABASE_URL", "sqlite::memory:")]).await;
+    assert_eq!(app.get("/readyz", None).await.status, 200);
+    // Several pooled connections see one database: a full flow works.
+    let user = app.verified_user().await;
+    let tokens = app.login_user(&user).await;
+    assert_eq!(app.get("/v1/me", Some(&tokens.access)).await.status, 200);
+}
+
+#[actix_web::test]
+async fn readyz_reports_mail_degraded_when_old_mail_waits() {
+    let app = spawn_app().await;
+    let old = authd::db::now() - chrono::TimeDelta::minutes(10);
+    app.state
+        .db
+        .run(move |conn| {
+            use authd::db::schema::mail_outbox::dsl::*;
+            use diesel::prelude::*;
+            diesel::insert_into(mail_outbox)
+                .values((
+                    id.eq("stuck"),
+                    recipient.eq("stuck@example.com"),
+                    kind.eq("verification"),
+                    subject.eq("s"),
+                    body_text.eq("t"),
+                    body_html.eq("h"),
+                    status.eq("pending"),
+                    attempts.eq(3),
+                    // Not due for an hour: the worker leaves it alone.
+                    next_attempt_at.eq(authd::db::now() + chrono::TimeDelta::hours(1)),
+                    created_at.eq(old),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let ready = app.get("/readyz", None).await;
+    assert_eq!(ready.status, 200, "mail alone does not fail readiness");
+    assert_eq!(ready.json()["checks"]["mail"], "degraded");
+}
