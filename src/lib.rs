@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod mail;
+pub mod metrics;
 pub mod openapi;
 pub mod password;
 pub mod ratelimit;

@@ -124,6 +124,7 @@ impl Application {
             openapi_json,
             dummy_hash,
             role_permissions,
+            metrics: crate::metrics::Metrics::new(),
         });
 
         mail::worker::spawn(state.clone().into_inner());

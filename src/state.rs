@@ -8,6 +8,7 @@ use tokio::sync::Notify;
 
 use crate::config::Settings;
 use crate::db::Db;
+use crate::metrics::Metrics;
 use crate::routes::fallback::RouteTable;
 use crate::store::Store;
 use crate::tokens::Tokens;
@@ -28,6 +29,7 @@ pub struct AppState {
     /// Role name → permission names, read from the database at start (roles
     /// are seeded by migration and do not change at run time).
     pub role_permissions: HashMap<String, Vec<String>>,
+    pub metrics: Metrics,
 }
 
 impl AppState {

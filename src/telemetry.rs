@@ -4,15 +4,16 @@
 
 use std::time::Instant;
 
-use actix_web::Error;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::{Error, web};
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
+use crate::state::AppState;
 
 /// Installs the global subscriber; `RUST_LOG` overrides the default level.
 pub fn init(format: LogFormat) {
@@ -35,6 +36,7 @@ pub async fn request_log(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
     let request_id = uuid::Uuid::now_v7().to_string();
     let method = req.method().to_string();
     let path = req.path().to_owned();
@@ -47,6 +49,11 @@ pub async fn request_log(
         .match_pattern()
         .unwrap_or_else(|| "unmatched".into());
     tracing::info!(%request_id, %method, %path, %route, status, latency_ms, "request");
+    if let Some(state) = state {
+        state
+            .metrics
+            .observe_request(&method, &route, status, latency_ms / 1000.0);
+    }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }

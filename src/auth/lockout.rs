@@ -15,6 +15,7 @@ pub async fn check(state: &AppState, email: &Email) -> Result<(), ApiError> {
     if let Some(counter) = state.store.counter(&key(email)).await?
         && counter.count >= u64::from(state.settings.lockout_threshold)
     {
+        state.metrics.rate_limit_hit("lockout");
         return Err(ApiError::AccountLocked {
             retry_after: counter.reset_in.as_secs().max(1),
         });

@@ -128,6 +128,7 @@ async fn successor(state: &AppState, jti: &str) -> Result<TokenPair, ApiError> {
 
 async fn reuse_detected(state: &AppState, claims: &RefreshClaims) -> Result<TokenPair, ApiError> {
     tracing::warn!(session_id = %claims.sid, user_id = %claims.sub, "refresh token reuse detected; revoking the session");
+    state.metrics.refresh_reuse_detected();
     revocation::revoke_session(state, &claims.sid).await?;
     Err(ApiError::RefreshTokenReused)
 }

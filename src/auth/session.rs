@@ -44,6 +44,7 @@ pub fn mint_pair(
         .tokens
         .issue_access(&subject, session_id, iat)
         .map_err(signing_failed)?;
+    state.metrics.token_pair_issued();
     let (refresh_token, refresh) = state
         .tokens
         .issue_refresh(&user.id, session_id, iat)

@@ -41,7 +41,7 @@ async fn count(
 pub async fn check(
     req: &HttpRequest,
     state: &AppState,
-    bucket: &str,
+    bucket: &'static str,
     key: &str,
     limit: Limit,
 ) -> Result<(), ApiError> {
@@ -50,6 +50,7 @@ pub async fn check(
     };
     if !allowed {
         tracing::info!(bucket, "rate limit hit");
+        state.metrics.rate_limit_hit(bucket);
         return Err(ApiError::RateLimited(info));
     }
     let mut extensions = req.extensions_mut();
@@ -66,7 +67,7 @@ pub async fn check(
 pub async fn check_ip(
     req: &HttpRequest,
     state: &AppState,
-    bucket: &str,
+    bucket: &'static str,
     ip: Option<IpAddr>,
     limit: Limit,
 ) -> Result<(), ApiError> {

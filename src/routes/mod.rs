@@ -9,6 +9,7 @@ pub mod fallback;
 pub mod health;
 pub mod keys;
 pub mod me;
+pub mod metrics;
 
 use actix_cors::Cors;
 use actix_web::HttpMessage;
@@ -25,6 +26,7 @@ use crate::error::{RateLimitInfo, rate_limit_headers};
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
+        .service(metrics::metrics)
         .service(keys::jwks)
         .service(docs::openapi_json)
         .service(scope::scope("/v1/auth").configure(auth::configure))

@@ -91,6 +91,7 @@ async fn openapi_documents_every_contract_route() {
         "/openapi.json",
         "/healthz",
         "/readyz",
+        "/metrics",
     ] {
         assert!(
             paths.iter().any(|p| p.as_str() == expected),
@@ -176,4 +177,51 @@ async fn readyz_reports_mail_degraded_when_old_mail_waits() {
     let ready = app.get("/readyz", None).await;
     assert_eq!(ready.status, 200, "mail alone does not fail readiness");
     assert_eq!(ready.json()["checks"]["mail"], "degraded");
+}
+
+#[actix_web::test]
+async fn metrics_count_requests_logins_tokens_and_mail_with_bounded_labels() {
+    let app = spawn_app().await;
+    let user = app.verified_user().await;
+    let tokens = app.login_user(&user).await;
+    app.login(&user.email, "Wrong-passw0rd!").await;
+    app.get(
+        "/v1/admin/users/0192f5b8-6c4e-7d3a-9a51-3f1c2b7e8d90",
+        Some(&tokens.access),
+    )
+    .await;
+    app.get("/nope/secret@example.com", None).await;
+    app.wait_outbox_drained().await;
+
+    let response = app.get("/metrics", None).await;
+    assert_eq!(response.status, 200);
+    assert!(
+        response
+            .header("content-type")
+            .unwrap()
+            .contains("openmetrics-text")
+    );
+    let text = String::from_utf8(response.body).unwrap();
+    for needle in [
+        r#"authd_http_requests_total{method="POST",route="/v1/auth/login",status="200"} 1"#,
+        r#"authd_http_requests_total{method="POST",route="/v1/auth/login",status="401"} 1"#,
+        r#"authd_http_requests_total{method="GET",route="/v1/admin/users/{id}",status="403"} 1"#,
+        r#"route="unmatched""#,
+        r#"authd_logins_total{outcome="success"} 1"#,
+        r#"authd_logins_total{outcome="invalid_credentials"} 1"#,
+        r#"authd_tokens_issued_total{kind="access"} 1"#,
+        r#"authd_tokens_issued_total{kind="refresh"} 1"#,
+        "authd_http_request_duration_seconds_bucket",
+        "authd_mail_outbox_pending 0",
+        "authd_mail_outbox_dead 0",
+        "authd_refresh_reuse_detected_total 0",
+        r#"authd_db_pool_connections{state="idle"}"#,
+    ] {
+        assert!(text.contains(needle), "missing {needle} in\n{text}");
+    }
+    assert!(
+        !text.contains("secret@example.com"),
+        "a raw path leaked into a label"
+    );
+    assert!(!text.contains(&user.email));
 }

@@ -36,17 +36,29 @@ pub async fn login(
     state: web::Data<AppState>,
     body: JsonBody<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.0;
+    let result = attempt(&req, &state, body.0).await;
+    state.metrics.login(match &result {
+        Ok(_) => "success",
+        Err(e) => e.code(),
+    });
+    result
+}
+
+async fn attempt(
+    req: &HttpRequest,
+    state: &AppState,
+    body: LoginRequest,
+) -> Result<HttpResponse, ApiError> {
     ratelimit::check_ip(
-        &req,
-        &state,
+        req,
+        state,
         "login",
-        client_ip(&req, &state),
+        client_ip(req, state),
         state.settings.rate_limits.login_per_ip,
     )
     .await?;
     let email = Email::parse(&body.email).map_err(|m| ApiError::validation("email", m))?;
-    lockout::check(&state, &email).await?;
+    lockout::check(state, &email).await?;
 
     let lookup = email.clone();
     let found = state
@@ -68,10 +80,10 @@ pub async fn login(
         });
     let matches = password::verify(body.password.expose(), hash).await?;
     let Some((row, roles)) = found.filter(|_| matches) else {
-        lockout::record_failure(&state, &email).await?;
+        lockout::record_failure(state, &email).await?;
         return Err(ApiError::InvalidCredentials);
     };
-    lockout::reset(&state, &email).await?;
+    lockout::reset(state, &email).await?;
 
     if row.disabled {
         return Err(ApiError::AccountDisabled);
@@ -85,13 +97,6 @@ pub async fn login(
     } else {
         None
     };
-    let pair = session::start(
-        &state,
-        row,
-        roles,
-        super::client_info(&req, &state),
-        upgraded,
-    )
-    .await?;
+    let pair = session::start(&state, row, roles, super::client_info(req, state), upgraded).await?;
     Ok(HttpResponse::Ok().json(pair))
 }

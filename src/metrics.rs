@@ -1,0 +1,191 @@
+//! Prometheus metrics. Label values are bounded: route templates (never raw
+//! paths), status codes, outcomes from a closed set; never emails or ids.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: &'static str,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new([
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+    ])
+}
+
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    logins: Family<OutcomeLabels, Counter>,
+    tokens_issued: Family<KindLabels, Counter>,
+    refresh_reuse: Counter,
+    rate_limited: Family<KindLabels, Counter>,
+    outbox_pending: Gauge,
+    outbox_dead: Gauge,
+    pool: Family<StateLabels, Gauge>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("authd");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
+        let logins = Family::<OutcomeLabels, Counter>::default();
+        let tokens_issued = Family::<KindLabels, Counter>::default();
+        let refresh_reuse = Counter::default();
+        let rate_limited = Family::<KindLabels, Counter>::default();
+        let outbox_pending = Gauge::default();
+        let outbox_dead = Gauge::default();
+        let pool = Family::<StateLabels, Gauge>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by route template and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route template",
+            latency.clone(),
+        );
+        registry.register("logins", "Login attempts by outcome", logins.clone());
+        registry.register(
+            "tokens_issued",
+            "Tokens issued by kind",
+            tokens_issued.clone(),
+        );
+        registry.register(
+            "refresh_reuse_detected",
+            "Spent refresh tokens presented again (sessions revoked)",
+            refresh_reuse.clone(),
+        );
+        registry.register(
+            "rate_limit_hits",
+            "Requests refused by a rate limit, by bucket",
+            rate_limited.clone(),
+        );
+        registry.register(
+            "mail_outbox_pending",
+            "Mails waiting for delivery",
+            outbox_pending.clone(),
+        );
+        registry.register(
+            "mail_outbox_dead",
+            "Mails that used all their delivery attempts",
+            outbox_dead.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Database pool connections by state",
+            pool.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            logins,
+            tokens_issued,
+            refresh_reuse,
+            rate_limited,
+            outbox_pending,
+            outbox_dead,
+            pool,
+        }
+    }
+
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+            })
+            .observe(seconds);
+    }
+
+    /// `outcome` is `success` or an error code.
+    pub fn login(&self, outcome: &'static str) {
+        self.logins.get_or_create(&OutcomeLabels { outcome }).inc();
+    }
+
+    pub fn token_pair_issued(&self) {
+        self.tokens_issued
+            .get_or_create(&KindLabels { kind: "access" })
+            .inc();
+        self.tokens_issued
+            .get_or_create(&KindLabels { kind: "refresh" })
+            .inc();
+    }
+
+    pub fn refresh_reuse_detected(&self) {
+        self.refresh_reuse.inc();
+    }
+
+    /// `bucket` is one of the fixed limit names (login, register, …).
+    pub fn rate_limit_hit(&self, bucket: &'static str) {
+        self.rate_limited
+            .get_or_create(&KindLabels { kind: bucket })
+            .inc();
+    }
+
+    /// Renders the text exposition, with the point-in-time gauges set first.
+    pub fn render(&self, outbox_pending: i64, outbox_dead: i64, pool: r2d2::State) -> String {
+        self.outbox_pending.set(outbox_pending);
+        self.outbox_dead.set(outbox_dead);
+        let idle = i64::from(pool.idle_connections);
+        self.pool
+            .get_or_create(&StateLabels { state: "idle" })
+            .set(idle);
+        self.pool
+            .get_or_create(&StateLabels { state: "in_use" })
+            .set(i64::from(pool.connections) - idle);
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
