@@ -97,6 +97,6 @@ async fn attempt(
     } else {
         None
     };
-    let pair = session::start(&state, row, roles, super::client_info(req, state), upgraded).await?;
+    let pair = session::start(state, row, roles, super::client_info(req, state), upgraded).await?;
     Ok(HttpResponse::Ok().json(pair))
 }
