@@ -125,6 +125,7 @@ impl Application {
             dummy_hash,
             role_permissions,
             metrics: crate::metrics::Metrics::new(),
+            passwords: password::Hasher::new(cost),
         });
 
         mail::worker::spawn(state.clone().into_inner());

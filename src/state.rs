@@ -30,6 +30,7 @@ pub struct AppState {
     /// are seeded by migration and do not change at run time).
     pub role_permissions: HashMap<String, Vec<String>>,
     pub metrics: Metrics,
+    pub passwords: crate::password::Hasher,
 }
 
 impl AppState {

@@ -7,6 +7,7 @@
 //! ```
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -21,7 +22,7 @@ use crate::tokens::AccessClaims;
 /// issued after the user's last logout-all, reset or disable.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
-    pub claims: AccessClaims,
+    pub claims: Arc<AccessClaims>,
 }
 
 impl Authenticated {

@@ -12,6 +12,7 @@
 
 use std::time::Duration;
 
+use actix_web::web;
 use chrono::{TimeDelta, Utc};
 
 use crate::api_types::{TokenPair, User};
@@ -33,7 +34,10 @@ pub fn verify(state: &AppState, token: &str) -> Result<RefreshClaims, ApiError> 
     })
 }
 
-pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> Result<TokenPair, ApiError> {
+pub async fn rotate(
+    state: &web::Data<AppState>,
+    claims: &RefreshClaims,
+) -> Result<TokenPair, ApiError> {
     let access = state.store.access_state(&claims.sid, &claims.sub).await?;
     if access.session_revoked || access.valid_after.is_some_and(|after| claims.iat < after) {
         return Err(ApiError::SessionRevoked);
@@ -59,56 +63,66 @@ pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> Result<TokenPai
     }
 }
 
-async fn rotate_fresh(state: &AppState, claims: &RefreshClaims) -> Result<TokenPair, ApiError> {
-    let at = now();
-    let session_id = claims.sid.clone();
-    let user_id = claims.sub.clone();
-    let loaded = state
+/// What the database said to a fresh rotation.
+enum Rotation {
+    Rotated(TokenPair),
+    /// The presented token is not the session's current one.
+    NotCurrent,
+}
+
+async fn rotate_fresh(
+    state: &web::Data<AppState>,
+    claims: &RefreshClaims,
+) -> Result<TokenPair, ApiError> {
+    // One trip to the blocking pool: read, sign, and move the session on.
+    let app = state.clone();
+    let presented = claims.clone();
+    let rotation = state
         .db
         .run(move |conn| {
-            let session = sessions::find(conn, &session_id)?;
-            let user = crate::auth::users::load(conn, &user_id)?;
-            Ok((session, user))
+            let claims = presented;
+            let at = now();
+            let session = sessions::find(conn, &claims.sid)?;
+            let user = crate::auth::users::load(conn, &claims.sub)?;
+            let (Some(session), Some((row, roles))) = (session, user) else {
+                return Err(ApiError::InvalidToken(TokenKind::Refresh));
+            };
+            if session.revoked_at.is_some() || session.user_id != claims.sub {
+                return Err(ApiError::SessionRevoked);
+            }
+            if row.disabled {
+                return Err(ApiError::AccountDisabled);
+            }
+            let user = User::from_row(&row, roles);
+            let minted = session::mint_pair(&app, &user, &claims.sid, at)?;
+            let expires_at =
+                at + TimeDelta::from_std(app.settings.refresh_ttl).map_err(ApiError::internal)?;
+            if !sessions::rotate(
+                conn,
+                &claims.sid,
+                &claims.jti,
+                &minted.refresh_jti,
+                at,
+                expires_at,
+            )? {
+                return Ok(Rotation::NotCurrent);
+            }
+            Ok(Rotation::Rotated(minted.pair))
         })
         .await?;
-    let (Some(session), Some((row, roles))) = loaded else {
-        return Err(ApiError::InvalidToken(TokenKind::Refresh));
+    let pair = match rotation {
+        Rotation::Rotated(pair) => pair,
+        // The database says this token was spent before (the store may
+        // have lost its mark, e.g. an in-process store after a restart).
+        Rotation::NotCurrent => return reuse_detected(state, claims).await,
     };
-    if session.revoked_at.is_some() || session.user_id != claims.sub {
-        return Err(ApiError::SessionRevoked);
-    }
-    if row.disabled {
-        return Err(ApiError::AccountDisabled);
-    }
-    let user = User::from_row(&row, roles);
-    let minted = session::mint_pair(state, &user, &claims.sid, at)?;
-    let expires_at =
-        at + TimeDelta::from_std(state.settings.refresh_ttl).map_err(ApiError::internal)?;
-    let (sid, old_jti, new_jti) = (
-        claims.sid.clone(),
-        claims.jti.clone(),
-        minted.refresh_jti.clone(),
-    );
-    let rotated = state
-        .db
-        .run(move |conn| {
-            Ok(sessions::rotate(
-                conn, &sid, &old_jti, &new_jti, at, expires_at,
-            )?)
-        })
-        .await?;
-    if !rotated {
-        // The database says this token is not the session's current one:
-        // it was spent before (the store may have lost its mark).
-        return reuse_detected(state, claims).await;
-    }
-    let json = serde_json::to_string(&minted.pair).map_err(ApiError::internal)?;
+    let json = serde_json::to_string(&pair).map_err(ApiError::internal)?;
     let grace = state
         .settings
         .refresh_reuse_grace
         .max(Duration::from_secs(1));
     state.store.put_successor(&claims.jti, &json, grace).await?;
-    Ok(minted.pair)
+    Ok(pair)
 }
 
 /// Waits for the winning request's answer and returns the same pair.

@@ -9,6 +9,7 @@ pub mod sessions;
 pub mod tokens;
 pub mod users;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, Utc};
@@ -16,6 +17,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use tokio::sync::Semaphore;
 
 use crate::config::DatabaseUrl;
 use crate::error::ApiError;
@@ -45,6 +47,9 @@ pub enum DbSetupError {
 #[derive(Clone)]
 pub struct Db {
     pool: DbPool,
+    /// One permit per pooled connection: a query waits here, on the async
+    /// side, rather than on a blocking thread of its own.
+    slots: Arc<Semaphore>,
 }
 
 /// Sets the SQLite pragmas on every new pooled connection.
@@ -95,7 +100,10 @@ impl Db {
         // A shared in-memory SQLite database lives while one connection is
         // open: keep one always (and a warm connection helps every backend).
         let pool = builder.min_idle(Some(1)).build(manager)?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            slots: Arc::new(Semaphore::new(pool_size as usize)),
+        })
     }
 
     pub fn migrate(&self) -> Result<usize, DbSetupError> {
@@ -125,7 +133,14 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let slot = self
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(ApiError::internal)?;
         tokio::task::spawn_blocking(move || {
+            let _slot = slot;
             let mut conn = pool.get().map_err(|e| {
                 tracing::warn!(error = %e, "database pool exhausted or unreachable");
                 ApiError::ServiceUnavailable("database")

@@ -14,6 +14,7 @@ pub use policy::Password;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
 
@@ -36,22 +37,57 @@ pub fn dummy_hash(cost: u32) -> Result<String, HashError> {
     hash_blocking(&STANDARD.encode(random), cost)
 }
 
-pub async fn hash(password: &Password, cost: u32) -> Result<String, ApiError> {
-    let password = password.expose().to_owned();
-    tokio::task::spawn_blocking(move || hash_blocking(&password, cost))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)
+/// Runs bcrypt on the blocking pool, at most one hash per core at a time:
+/// more in parallel would not finish sooner, only hold more threads and
+/// memory, and make every waiting request slow instead of serving them in turn.
+pub struct Hasher {
+    cost: u32,
+    slots: Semaphore,
 }
 
-/// Checks `password` against `hash` (bcrypt compares in constant time).
-/// A malformed stored hash verifies as false.
-pub async fn verify(password: &str, hash: &str) -> Result<bool, ApiError> {
-    let password = password.to_owned();
-    let hash = hash.to_owned();
-    tokio::task::spawn_blocking(move || bcrypt::verify(prehash(&password), &hash).unwrap_or(false))
-        .await
-        .map_err(ApiError::internal)
+impl Hasher {
+    pub fn new(cost: u32) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            cost,
+            slots: Semaphore::new(cores),
+        }
+    }
+
+    pub fn cost(&self) -> u32 {
+        self.cost
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let _slot = self.slots.acquire().await.map_err(ApiError::internal)?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(ApiError::internal)
+    }
+
+    pub async fn hash(&self, password: &Password) -> Result<String, ApiError> {
+        let password = password.expose().to_owned();
+        let cost = self.cost;
+        self.run(move || hash_blocking(&password, cost))
+            .await?
+            .map_err(ApiError::internal)
+    }
+
+    /// Checks `password` against `hash` (bcrypt compares in constant time).
+    /// A malformed stored hash verifies as false.
+    pub async fn verify(&self, password: &str, hash: &str) -> Result<bool, ApiError> {
+        let password = password.to_owned();
+        let hash = hash.to_owned();
+        self.run(move || verify_blocking(&password, &hash)).await
+    }
+}
+
+/// Verifies on the calling thread: for the CLI and benchmarks only.
+pub fn verify_blocking(password: &str, hash: &str) -> bool {
+    bcrypt::verify(prehash(password), hash).unwrap_or(false)
 }
 
 /// Whether a stored hash was made at another cost and should be redone.

@@ -8,7 +8,6 @@ use crate::auth::{Authenticated, revocation};
 use crate::db::{now, sessions, users};
 use crate::error::{ApiError, Problem};
 use crate::extract::JsonBody;
-use crate::password;
 use crate::routes::auth::parse_display_name;
 use crate::state::AppState;
 
@@ -106,7 +105,11 @@ pub async fn delete_me(
         .await?
         .ok_or(ApiError::Unauthorized)?;
     let (user, roles) = found;
-    if !password::verify(body.0.password.expose(), &user.password_hash).await? {
+    if !state
+        .passwords
+        .verify(body.0.password.expose(), &user.password_hash)
+        .await?
+    {
         return Err(ApiError::InvalidCredentials);
     }
     let is_admin = roles.iter().any(|r| r == "admin");

@@ -3,12 +3,14 @@
 
 pub mod keys;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Header, Validation};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use self::keys::{KeyError, KeySet};
 use crate::config::Settings;
@@ -85,8 +87,16 @@ pub enum TokenError {
     Signing,
 }
 
+/// How many verified access tokens to remember. Each entry is a few hundred
+/// bytes; the bound keeps memory flat under any load.
+const VERIFIED_CACHE_ENTRIES: u64 = 10_000;
+
 pub struct Tokens {
     keys: KeySet,
+    /// SHA-256 of an access token → its verified claims, until it expires:
+    /// a token presented again skips the signature check. Revocation is
+    /// still checked on every request (the guard asks the store).
+    verified: moka::sync::Cache<[u8; 32], Arc<AccessClaims>>,
     issuer: String,
     audience: String,
     access_ttl: Duration,
@@ -103,6 +113,10 @@ impl Tokens {
         validation.set_audience(&[&settings.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         Ok(Self {
+            verified: moka::sync::Cache::builder()
+                .max_capacity(VERIFIED_CACHE_ENTRIES)
+                .time_to_live(settings.access_ttl)
+                .build(),
             keys,
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
@@ -174,8 +188,19 @@ impl Tokens {
         })
     }
 
-    pub fn verify_access(&self, token: &str) -> Result<AccessClaims, TokenError> {
-        self.verify(token, TokenType::Access)
+    pub fn verify_access(&self, token: &str) -> Result<Arc<AccessClaims>, TokenError> {
+        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(claims) = self.verified.get(&key) {
+            // The same rule as the full check: `exp` with the leeway.
+            if claims.exp + LEEWAY_SECS as i64 > jsonwebtoken::get_current_timestamp() as i64 {
+                return Ok(claims);
+            }
+            self.verified.invalidate(&key);
+            return Err(TokenError::Expired);
+        }
+        let claims = Arc::new(self.verify::<AccessClaims>(token, TokenType::Access)?);
+        self.verified.insert(key, claims.clone());
+        Ok(claims)
     }
 
     pub fn verify_refresh(&self, token: &str) -> Result<RefreshClaims, TokenError> {

@@ -78,7 +78,7 @@ async fn attempt(
         .map_or(state.dummy_hash.as_str(), |(row, _)| {
             row.password_hash.as_str()
         });
-    let matches = password::verify(body.password.expose(), hash).await?;
+    let matches = state.passwords.verify(body.password.expose(), hash).await?;
     let Some((row, roles)) = found.filter(|_| matches) else {
         lockout::record_failure(state, &email).await?;
         return Err(ApiError::InvalidCredentials);
@@ -93,7 +93,7 @@ async fn attempt(
     }
     let upgraded = if password::needs_rehash(&row.password_hash, state.settings.bcrypt_cost) {
         let password = crate::password::Password::from_verified(body.password.expose());
-        Some(password::hash(&password, state.settings.bcrypt_cost).await?)
+        Some(state.passwords.hash(&password).await?)
     } else {
         None
     };

@@ -6,7 +6,7 @@ use crate::db::{now, sessions, tokens, users};
 use crate::error::{ApiError, Problem};
 use crate::extract::JsonBody;
 use crate::mail::{self, MailKind};
-use crate::password::{self, Password};
+use crate::password::Password;
 use crate::state::AppState;
 
 /// Change the password of the logged-in user. Keeps the current session,
@@ -39,7 +39,11 @@ pub async fn change_password(
         .run(move |conn| Ok(users::find_by_id(conn, &lookup)?))
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    if !password::verify(body.current_password.expose(), &user.password_hash).await? {
+    if !state
+        .passwords
+        .verify(body.current_password.expose(), &user.password_hash)
+        .await?
+    {
         return Err(ApiError::InvalidCredentials);
     }
     let password = Password::parse(
@@ -48,7 +52,7 @@ pub async fn change_password(
         &state.settings.password,
     )
     .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
-    let hash = password::hash(&password, state.settings.bcrypt_cost).await?;
+    let hash = state.passwords.hash(&password).await?;
 
     let app = state.clone();
     let keep = caller.session_id().to_owned();

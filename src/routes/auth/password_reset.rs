@@ -6,7 +6,7 @@ use crate::db::{now, sessions, tokens, users};
 use crate::error::{ApiError, Problem, TokenKind};
 use crate::extract::{JsonBody, client_ip};
 use crate::mail::{self, MailKind};
-use crate::password::{self, Password};
+use crate::password::Password;
 use crate::ratelimit;
 use crate::state::AppState;
 
@@ -131,7 +131,7 @@ pub async fn confirm_reset(
         &state.settings.password,
     )
     .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
-    let hash = password::hash(&password, state.settings.bcrypt_cost).await?;
+    let hash = state.passwords.hash(&password).await?;
 
     let app = state.clone();
     let user_id = user.id.clone();

@@ -7,7 +7,7 @@ use crate::db::{now, users};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{JsonBody, client_ip};
 use crate::mail::{self, MailKind};
-use crate::password::{self, Password};
+use crate::password::Password;
 use crate::ratelimit;
 use crate::state::AppState;
 
@@ -82,7 +82,7 @@ pub async fn register(
     };
 
     // Hash in every case, so a taken email answers in the same time.
-    let hash = password::hash(&password, state.settings.bcrypt_cost).await?;
+    let hash = state.passwords.hash(&password).await?;
     let mail_allowed = ratelimit::mail_allowed(&state, "verify", email.as_str()).await?;
     let settings = state.clone();
     let result = state
