@@ -155,6 +155,7 @@ pub struct ChangePasswordRequest {
 pub struct UpdateMeRequest {
     /// Up to 100 characters; `null` clears it. Required (send `null` to clear).
     #[serde(deserialize_with = "nullable")]
+    #[schema(required = true)]
     pub display_name: Option<String>,
 }
 

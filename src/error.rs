@@ -88,8 +88,9 @@ pub struct Problem {
     pub detail: String,
     /// Stable machine-readable error code (API.md §8).
     pub code: String,
-    /// Field errors of a 422.
+    /// Field errors of a 422: field name → messages.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<std::collections::HashMap<String, Vec<String>>>)]
     pub errors: Option<FieldErrors>,
     /// Correlation id of a 500, also in the server log.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -16,6 +16,7 @@ use actix_web::web;
 use chrono::{TimeDelta, Utc};
 
 use crate::api_types::{TokenPair, User};
+use crate::auth::session::PairIds;
 use crate::auth::{revocation, session};
 use crate::db::{now, sessions};
 use crate::error::{ApiError, TokenKind};
@@ -44,18 +45,17 @@ pub async fn rotate(
     }
 
     let now_ms = Utc::now().timestamp_millis();
-    // The spent mark must outlive the token it covers.
-    let remaining = (claims.exp - now_ms / 1000).max(1) as u64;
-    let spend = state
+    let remaining = Duration::from_secs((claims.exp - now_ms / 1000).max(1) as u64 + 60);
+    let ttl = state
         .store
-        .spend_refresh(&claims.jti, now_ms, Duration::from_secs(remaining + 60))
-        .await?;
+        .denylist_ttl(remaining, state.settings.refresh_reuse_grace);
+    let spend = state.store.spend_refresh(&claims.jti, now_ms, ttl).await?;
     match spend {
         Spend::Fresh => rotate_fresh(state, claims).await,
         Spend::AlreadySpent { at_ms } => {
             let grace = state.settings.refresh_reuse_grace.as_millis() as i64;
             if now_ms - at_ms <= grace {
-                successor(state, &claims.jti).await
+                successor(state, claims).await
             } else {
                 reuse_detected(state, claims).await
             }
@@ -65,7 +65,7 @@ pub async fn rotate(
 
 /// What the database said to a fresh rotation.
 enum Rotation {
-    Rotated(TokenPair),
+    Rotated(Box<session::MintedPair>),
     /// The presented token is not the session's current one.
     NotCurrent,
 }
@@ -94,43 +94,64 @@ async fn rotate_fresh(
                 return Err(ApiError::AccountDisabled);
             }
             let user = User::from_row(&row, roles);
-            let minted = session::mint_pair(&app, &user, &claims.sid, at)?;
+            let minted = session::mint_pair(&app, &user, &claims.sid, PairIds::new(at))?;
             let expires_at =
                 at + TimeDelta::from_std(app.settings.refresh_ttl).map_err(ApiError::internal)?;
             if !sessions::rotate(
                 conn,
                 &claims.sid,
                 &claims.jti,
-                &minted.refresh_jti,
+                &minted.ids.refresh_jti,
                 at,
                 expires_at,
             )? {
                 return Ok(Rotation::NotCurrent);
             }
-            Ok(Rotation::Rotated(minted.pair))
+            Ok(Rotation::Rotated(Box::new(minted)))
         })
         .await?;
-    let pair = match rotation {
-        Rotation::Rotated(pair) => pair,
+    let minted = match rotation {
+        Rotation::Rotated(minted) => minted,
         // The database says this token was spent before (the store may
         // have lost its mark, e.g. an in-process store after a restart).
         Rotation::NotCurrent => return reuse_detected(state, claims).await,
     };
-    let json = serde_json::to_string(&pair).map_err(ApiError::internal)?;
+    // Only the ids are kept (a few dozen bytes, not the tokens): a racing
+    // request signs the same pair again from them.
     let grace = state
         .settings
         .refresh_reuse_grace
         .max(Duration::from_secs(1));
-    state.store.put_successor(&claims.jti, &json, grace).await?;
-    Ok(pair)
+    state
+        .store
+        .put_successor(&claims.jti, &minted.ids.encode(), grace)
+        .await?;
+    Ok(minted.pair)
 }
 
-/// Waits for the winning request's answer and returns the same pair.
-async fn successor(state: &AppState, jti: &str) -> Result<TokenPair, ApiError> {
+/// Waits for the winning request's ids and signs the same pair again (the
+/// user is read afresh; unless it changed in the last seconds, the pair is
+/// identical byte for byte).
+async fn successor(
+    state: &web::Data<AppState>,
+    claims: &RefreshClaims,
+) -> Result<TokenPair, ApiError> {
     let deadline = tokio::time::Instant::now() + SUCCESSOR_WAIT;
     loop {
-        if let Some(json) = state.store.get_successor(jti).await? {
-            return serde_json::from_str(&json).map_err(ApiError::internal);
+        if let Some(raw) = state.store.get_successor(&claims.jti).await? {
+            let ids = PairIds::decode(&raw)
+                .ok_or_else(|| ApiError::internal("malformed successor record"))?;
+            let app = state.clone();
+            let (sid, sub) = (claims.sid.clone(), claims.sub.clone());
+            return state
+                .db
+                .run(move |conn| {
+                    let (row, roles) = crate::auth::users::load(conn, &sub)?
+                        .ok_or(ApiError::InvalidToken(TokenKind::Refresh))?;
+                    let user = User::from_row(&row, roles);
+                    Ok(session::mint_pair(&app, &user, &sid, ids)?.pair)
+                })
+                .await;
         }
         if tokio::time::Instant::now() >= deadline {
             // The first use failed part-way; the token is spent regardless.

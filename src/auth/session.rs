@@ -19,7 +19,40 @@ pub struct ClientInfo {
 /// A freshly signed pair and the refresh token's id.
 pub struct MintedPair {
     pub pair: TokenPair,
+    pub ids: PairIds,
+}
+
+/// What makes a pair: its two token ids and its issue time. Kept for the
+/// refresh grace window, it lets the same pair be signed again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairIds {
+    pub access_jti: String,
     pub refresh_jti: String,
+    pub iat: i64,
+}
+
+impl PairIds {
+    pub fn new(at: NaiveDateTime) -> Self {
+        Self {
+            access_jti: uuid::Uuid::new_v4().to_string(),
+            refresh_jti: uuid::Uuid::new_v4().to_string(),
+            iat: at.and_utc().timestamp(),
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        format!("{} {} {}", self.access_jti, self.refresh_jti, self.iat)
+    }
+
+    pub fn decode(raw: &str) -> Option<Self> {
+        let mut parts = raw.split(' ');
+        let ids = Self {
+            access_jti: parts.next()?.to_owned(),
+            refresh_jti: parts.next()?.to_owned(),
+            iat: parts.next()?.parse().ok()?,
+        };
+        parts.next().is_none().then_some(ids)
+    }
 }
 
 fn signing_failed(e: TokenError) -> ApiError {
@@ -31,9 +64,9 @@ pub fn mint_pair(
     state: &AppState,
     user: &User,
     session_id: &str,
-    at: NaiveDateTime,
+    ids: PairIds,
 ) -> Result<MintedPair, ApiError> {
-    let iat = at.and_utc().timestamp();
+    let iat = ids.iat;
     let subject = Subject {
         user_id: &user.id,
         email: &user.email,
@@ -42,12 +75,12 @@ pub fn mint_pair(
     };
     let (access_token, _) = state
         .tokens
-        .issue_access(&subject, session_id, iat)
+        .issue_access(&subject, session_id, iat, &ids.access_jti)
         .map_err(signing_failed)?;
     state.metrics.token_pair_issued();
-    let (refresh_token, refresh) = state
+    let (refresh_token, _) = state
         .tokens
-        .issue_refresh(&user.id, session_id, iat)
+        .issue_refresh(&user.id, session_id, iat, &ids.refresh_jti)
         .map_err(signing_failed)?;
     Ok(MintedPair {
         pair: TokenPair {
@@ -58,7 +91,7 @@ pub fn mint_pair(
             refresh_expires_in: state.tokens.refresh_ttl().as_secs(),
             user: user.clone(),
         },
-        refresh_jti: refresh.jti,
+        ids,
     })
 }
 
@@ -75,10 +108,10 @@ pub async fn start(
     let mut user = User::from_row(&row, roles);
     user.last_login_at = Some(at.and_utc());
     let session_id = uuid::Uuid::now_v7().to_string();
-    let minted = mint_pair(state, &user, &session_id, at)?;
+    let minted = mint_pair(state, &user, &session_id, PairIds::new(at))?;
     let expires_at =
         at + TimeDelta::from_std(state.settings.refresh_ttl).map_err(ApiError::internal)?;
-    let refresh_jti = minted.refresh_jti.clone();
+    let refresh_jti = minted.ids.refresh_jti.clone();
     let user_id = user.id.clone();
     state
         .db

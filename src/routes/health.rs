@@ -28,7 +28,7 @@ pub struct Readiness {
 }
 
 /// Liveness: the process answers. Touches no backend.
-#[utoipa::path(tag = "ops", responses((status = 200, body = Health)))]
+#[utoipa::path(tag = "ops", responses((status = 200, description = "The process is alive", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })

@@ -56,6 +56,13 @@ pub trait Store: Send + Sync {
 
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// How long a spent-token mark lives, given the token's remaining
+    /// lifetime and the reuse grace window. By default the mark outlives
+    /// the token (the shared denylist of API.md §2).
+    fn denylist_ttl(&self, token_remaining: Duration, _grace: Duration) -> Duration {
+        token_remaining
+    }
+
     /// Revocation state of a session and its user, in one round trip.
     async fn access_state(
         &self,

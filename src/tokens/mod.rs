@@ -138,18 +138,21 @@ impl Tokens {
         self.refresh_ttl
     }
 
+    /// Signs an access token with id `jti`. Signing is deterministic (EdDSA
+    /// and HS256): the same claims always give the same token.
     pub fn issue_access(
         &self,
         subject: &Subject<'_>,
         session_id: &str,
         now: i64,
+        jti: &str,
     ) -> Result<(String, AccessClaims), TokenError> {
         let claims = AccessClaims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             sub: subject.user_id.to_owned(),
             sid: session_id.to_owned(),
-            jti: uuid::Uuid::new_v4().to_string(),
+            jti: jti.to_owned(),
             iat: now,
             exp: now + self.access_ttl.as_secs() as i64,
             typ: TokenType::Access,
@@ -165,13 +168,14 @@ impl Tokens {
         user_id: &str,
         session_id: &str,
         now: i64,
+        jti: &str,
     ) -> Result<(String, RefreshClaims), TokenError> {
         let claims = RefreshClaims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             sub: user_id.to_owned(),
             sid: session_id.to_owned(),
-            jti: uuid::Uuid::new_v4().to_string(),
+            jti: jti.to_owned(),
             iat: now,
             exp: now + self.refresh_ttl.as_secs() as i64,
             typ: TokenType::Refresh,
