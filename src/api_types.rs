@@ -101,15 +101,18 @@ pub struct SessionList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"email": "a@example.com", "password": "correct-Horse-battery-9", "display_name": "Ada"}))]
 pub struct RegisterRequest {
+    #[schema(format = Email, min_length = 1, max_length = 254)]
     pub email: String,
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, min_length = 8, max_length = 256)]
     pub password: Secret,
+    #[schema(max_length = 100)]
     pub display_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"email": "a@example.com", "password": "correct-Horse-battery-9"}))]
 pub struct LoginRequest {
+    #[schema(format = Email, min_length = 1, max_length = 254)]
     pub email: String,
     #[schema(value_type = String, format = Password)]
     pub password: Secret,
@@ -131,6 +134,7 @@ pub struct TokenRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"email": "a@example.com"}))]
 pub struct EmailRequest {
+    #[schema(format = Email, min_length = 1, max_length = 254)]
     pub email: String,
 }
 
@@ -138,7 +142,7 @@ pub struct EmailRequest {
 pub struct ResetConfirmRequest {
     #[schema(value_type = String)]
     pub token: Secret,
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, min_length = 8, max_length = 256)]
     pub new_password: Secret,
 }
 
@@ -146,7 +150,7 @@ pub struct ResetConfirmRequest {
 pub struct ChangePasswordRequest {
     #[schema(value_type = String, format = Password)]
     pub current_password: Secret,
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, min_length = 8, max_length = 256)]
     pub new_password: Secret,
 }
 
@@ -155,7 +159,7 @@ pub struct ChangePasswordRequest {
 pub struct UpdateMeRequest {
     /// Up to 100 characters; `null` clears it. Required (send `null` to clear).
     #[serde(deserialize_with = "nullable")]
-    #[schema(required = true)]
+    #[schema(required = true, max_length = 100)]
     pub display_name: Option<String>,
 }
 

@@ -96,6 +96,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             e.column()
         ))
     })?;
+    // serde would read an array positionally into a struct's fields; every
+    // body of this API is an object.
+    if !value.is_object() {
+        return Err(ApiError::validation("body", "must be a JSON object"));
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let message = e.inner().to_string();

@@ -4,6 +4,7 @@
 
 pub mod api_types;
 pub mod auth;
+pub mod blocking;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -125,7 +125,8 @@ impl Application {
             dummy_hash,
             role_permissions,
             metrics: crate::metrics::Metrics::new(),
-            passwords: password::Hasher::new(cost),
+            passwords: password::Hasher::new(cost)
+                .map_err(|e| StartupError::new("AUTH_BCRYPT_COST", e))?,
         });
 
         mail::worker::spawn(state.clone().into_inner());

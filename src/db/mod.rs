@@ -17,8 +17,8 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use tokio::sync::Semaphore;
 
+use crate::blocking::WorkerPool;
 use crate::config::DatabaseUrl;
 use crate::error::ApiError;
 
@@ -47,9 +47,8 @@ pub enum DbSetupError {
 #[derive(Clone)]
 pub struct Db {
     pool: DbPool,
-    /// One permit per pooled connection: a query waits here, on the async
-    /// side, rather than on a blocking thread of its own.
-    slots: Arc<Semaphore>,
+    /// One thread per pooled connection runs the queries.
+    workers: Arc<WorkerPool>,
 }
 
 /// Sets the SQLite pragmas on every new pooled connection.
@@ -100,9 +99,11 @@ impl Db {
         // A shared in-memory SQLite database lives while one connection is
         // open: keep one always (and a warm connection helps every backend).
         let pool = builder.min_idle(Some(1)).build(manager)?;
+        let workers = WorkerPool::new("authd-db", pool_size as usize)
+            .map_err(|e| DbSetupError::Connect(format!("cannot start database threads: {e}")))?;
         Ok(Self {
             pool,
-            slots: Arc::new(Semaphore::new(pool_size as usize)),
+            workers: Arc::new(workers),
         })
     }
 
@@ -126,29 +127,22 @@ impl Db {
             .map_err(|_| ApiError::ServiceUnavailable("database"))
     }
 
-    /// Runs `f` with a pooled connection on the blocking pool.
+    /// Runs `f` with a pooled connection on the database threads.
     pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        let slot = self
-            .slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(ApiError::internal)?;
-        tokio::task::spawn_blocking(move || {
-            let _slot = slot;
-            let mut conn = pool.get().map_err(|e| {
-                tracing::warn!(error = %e, "database pool exhausted or unreachable");
-                ApiError::ServiceUnavailable("database")
-            })?;
-            f(&mut conn)
-        })
-        .await
-        .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
+        self.workers
+            .run(move || {
+                let mut conn = pool.get().map_err(|e| {
+                    tracing::warn!(error = %e, "database pool exhausted or unreachable");
+                    ApiError::ServiceUnavailable("database")
+                })?;
+                f(&mut conn)
+            })
+            .await?
     }
 
     /// Runs `f` inside one transaction on the blocking pool.

@@ -11,10 +11,10 @@ mod policy;
 
 pub use policy::Password;
 
+use crate::blocking::WorkerPool;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
 
@@ -37,21 +37,21 @@ pub fn dummy_hash(cost: u32) -> Result<String, HashError> {
     hash_blocking(&STANDARD.encode(random), cost)
 }
 
-/// Runs bcrypt on the blocking pool, at most one hash per core at a time:
-/// more in parallel would not finish sooner, only hold more threads and
-/// memory, and make every waiting request slow instead of serving them in turn.
+/// Runs bcrypt on its own threads, one per core: more in parallel would not
+/// finish sooner, only hold more memory and make every waiting request slow
+/// instead of serving them in turn.
 pub struct Hasher {
     cost: u32,
-    slots: Semaphore,
+    workers: WorkerPool,
 }
 
 impl Hasher {
-    pub fn new(cost: u32) -> Self {
+    pub fn new(cost: u32) -> std::io::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Self {
+        Ok(Self {
             cost,
-            slots: Semaphore::new(cores),
-        }
+            workers: WorkerPool::new("authd-bcrypt", cores)?,
+        })
     }
 
     pub fn cost(&self) -> u32 {
@@ -62,10 +62,7 @@ impl Hasher {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, ApiError> {
-        let _slot = self.slots.acquire().await.map_err(ApiError::internal)?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(ApiError::internal)
+        self.workers.run(work).await
     }
 
     pub async fn hash(&self, password: &Password) -> Result<String, ApiError> {

@@ -63,8 +63,10 @@ impl RouteTable {
     }
 }
 
+/// Path segments, empty ones included: `/v1/me/` and `//v1/me` are other
+/// paths than `/v1/me` (404, not 405).
 fn segments(path: &str) -> impl Iterator<Item = &str> {
-    path.split('/').filter(|s| !s.is_empty())
+    path.split('/').skip(1)
 }
 
 pub async fn not_found_or_not_allowed(

@@ -111,3 +111,32 @@ async fn bad_input_changes_nothing() {
     let mail = app.mail_to(email).await;
     assert!(mail.link().contains("/verify-email?token="));
 }
+
+#[actix_web::test]
+async fn a_json_array_is_not_an_object() {
+    let app = spawn_app().await;
+    let user = app.verified_user().await;
+    let array = serde_json::to_vec(&json!([user.email, user.password])).unwrap();
+    let response = app
+        .raw("POST", "/v1/auth/login", Some("application/json"), array)
+        .await;
+    response.assert_problem(422, "validation_failed");
+    assert_eq!(
+        response.json()["errors"]["body"],
+        json!(["must be a JSON object"])
+    );
+}
+
+#[actix_web::test]
+async fn a_trailing_slash_is_another_path() {
+    let app = spawn_app().await;
+    app.get("/v1/me/", None)
+        .await
+        .assert_problem(404, "not_found");
+    app.get("//v1/me", None)
+        .await
+        .assert_problem(404, "not_found");
+    app.request("POST", "/v1/auth/login/", None, Some(&json!({})), &[])
+        .await
+        .assert_problem(404, "not_found");
+}

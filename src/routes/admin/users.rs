@@ -10,17 +10,19 @@ use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::JsonBody;
 use crate::state::AppState;
 
-const MAX_PER_PAGE: u32 = 100;
+const MAX_PER_PAGE: i64 = 100;
+/// Far past any real page; keeps offsets well inside 64 bits.
+const MAX_PAGE: i64 = 1_000_000_000;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListUsersQuery {
     /// Page number, from 1.
-    #[param(minimum = 1, default = 1)]
-    pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 1_000_000_000, default = 1)]
+    pub page: Option<i64>,
     /// Users per page (at most 100; larger values are capped).
-    #[param(minimum = 1, maximum = 100, default = 50)]
-    pub per_page: Option<u32>,
+    #[param(minimum = 1, default = 50)]
+    pub per_page: Option<i64>,
     /// Only users whose email contains this (case-insensitive).
     pub email: Option<String>,
     /// Only users holding this role.
@@ -30,8 +32,8 @@ pub struct ListUsersQuery {
 #[derive(Serialize, ToSchema)]
 pub struct UserPage {
     pub users: Vec<User>,
-    pub page: u32,
-    pub per_page: u32,
+    pub page: i64,
+    pub per_page: i64,
     pub total: i64,
 }
 
@@ -66,11 +68,11 @@ pub async fn list_users(
         })?
         .into_inner();
     let page = query.page.unwrap_or(1);
-    if page == 0 {
-        return Err(ApiError::validation("page", "must be at least 1"));
+    if !(1..=MAX_PAGE).contains(&page) {
+        return Err(ApiError::validation("page", "must be from 1 to 1000000000"));
     }
     let per_page = query.per_page.unwrap_or(50);
-    if per_page == 0 {
+    if per_page < 1 {
         return Err(ApiError::validation("per_page", "must be at least 1"));
     }
     let per_page = per_page.min(MAX_PER_PAGE);
@@ -80,8 +82,8 @@ pub async fn list_users(
             .map(|e| e.trim().to_lowercase())
             .filter(|e| !e.is_empty()),
         role: query.role.filter(|r| !r.is_empty()),
-        offset: i64::from(page - 1) * i64::from(per_page),
-        limit: i64::from(per_page),
+        offset: (page - 1) * per_page,
+        limit: per_page,
     };
     let (users, total) = state
         .db

@@ -26,7 +26,7 @@ use crate::state::AppState;
         (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited` (per IP) or `account_locked`", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u32))),
+            headers(("Retry-After" = u32, description = "Seconds to wait"), ("RateLimit-Limit" = u32), ("RateLimit-Remaining" = u32), ("RateLimit-Reset" = u32))),
         (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
     )
 )]
