@@ -4,11 +4,6 @@
 
 use clap::Parser;
 
-// mimalloc returns freed memory to the system where glibc's per-thread
-// arenas keep it: the resident size stays near what is really in use.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use authd::cli::{self, Cli};
 use authd::config::Settings;
 

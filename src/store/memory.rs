@@ -1,15 +1,22 @@
-//! The in-process store (one instance only): a moka cache whose entries each
-//! carry their own expiry. Compound updates take one lock, so each call is
-//! atomic like its Redis counterpart.
+//! The in-process store (one instance only): a map under one lock, each
+//! entry with its own expiry. Every call holds the lock for its whole
+//! read-modify-write, so each is atomic like its Redis counterpart.
+//!
+//! A plain map rather than a cache crate: under a refresh load this holds
+//! tens of thousands of short-lived entries, and a cache's per-entry
+//! bookkeeping (several hundred bytes each) dominated the process's memory.
+//! Expired entries are swept in passes amortised over writes.
 
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use moka::Expiry;
-use moka::sync::Cache;
 
 use super::{AccessState, Counter, Spend, Store, StoreError, keys};
+
+/// Writes between two sweeps of expired entries.
+const SWEEP_EVERY: u32 = 1024;
 
 #[derive(Clone, Debug)]
 struct Entry {
@@ -20,95 +27,72 @@ struct Entry {
 #[derive(Clone, Debug)]
 enum Value {
     Int(i64),
-    Text(String),
+    /// A spent refresh token: when, and (once known) its successor record,
+    /// in one entry rather than two.
+    Spent { at_ms: i64, successor: Option<Box<str>> },
 }
 
-struct PerEntryExpiry;
+#[derive(Default)]
+struct Map {
+    entries: HashMap<Box<str>, Entry>,
+    writes: u32,
+}
 
-impl Expiry<String, Entry> for PerEntryExpiry {
-    fn expire_after_create(&self, _key: &String, entry: &Entry, now: Instant) -> Option<Duration> {
-        Some(entry.expires_at.saturating_duration_since(now))
+impl Map {
+    fn live(&self, key: &str, now: Instant) -> Option<&Entry> {
+        self.entries.get(key).filter(|e| e.expires_at > now)
     }
 
-    fn expire_after_update(
-        &self,
-        _key: &String,
-        entry: &Entry,
-        now: Instant,
-        _left: Option<Duration>,
-    ) -> Option<Duration> {
-        Some(entry.expires_at.saturating_duration_since(now))
+    fn int(&self, key: &str, now: Instant) -> Option<i64> {
+        match self.live(key, now)?.value {
+            Value::Int(v) => Some(v),
+            Value::Spent { .. } => None,
+        }
+    }
+
+    fn set(&mut self, key: String, value: Value, expires_at: Instant) {
+        self.writes += 1;
+        if self.writes >= SWEEP_EVERY {
+            self.writes = 0;
+            let now = Instant::now();
+            self.entries.retain(|_, e| e.expires_at > now);
+            if self.entries.capacity() > 4 * self.entries.len().max(1024) {
+                self.entries.shrink_to_fit();
+            }
+        }
+        self.entries.insert(key.into_boxed_str(), Entry { value, expires_at });
     }
 }
 
+#[derive(Default)]
 pub struct MemoryStore {
-    entries: Cache<String, Entry>,
-    // Serialises read-modify-write calls; plain reads do not take it.
-    write: Mutex<()>,
-}
-
-impl Default for MemoryStore {
-    fn default() -> Self {
-        Self::new()
-    }
+    // No capacity bound on purpose: evicting a revocation early would bring
+    // a revoked token back to life. TTLs bound the size.
+    map: Mutex<Map>,
 }
 
 impl MemoryStore {
     pub fn new() -> Self {
-        Self {
-            // No capacity bound on purpose: evicting a revocation early would
-            // bring a revoked token back to life. TTLs bound the size.
-            entries: Cache::builder().expire_after(PerEntryExpiry).build(),
-            write: Mutex::new(()),
-        }
+        Self::default()
     }
 
-    fn live(&self, key: &str) -> Option<Entry> {
-        self.entries
-            .get(key)
-            .filter(|e| e.expires_at > Instant::now())
-    }
-
-    fn int(&self, key: &str) -> Option<i64> {
-        match self.live(key)?.value {
-            Value::Int(v) => Some(v),
-            Value::Text(_) => None,
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
-        // A panic while holding this lock cannot leave an entry half-written
-        // (each insert is whole), so a poisoned lock is still usable.
-        self.write.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn set(&self, key: String, value: Value, ttl: Duration) {
-        self.entries.insert(
-            key,
-            Entry {
-                value,
-                expires_at: Instant::now() + ttl,
-            },
-        );
+    fn lock(&self) -> MutexGuard<'_, Map> {
+        // Every write replaces a whole entry, so a panic elsewhere while the
+        // lock was held cannot leave one half-written: a poisoned lock is usable.
+        self.map.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn increment(&self, key: &str, ttl: Duration, extend: bool) -> Counter {
-        let _guard = self.lock();
+        let mut map = self.lock();
         let now = Instant::now();
-        let (count, expires_at) = match self.live(key) {
+        let (count, expires_at) = match map.live(key, now) {
             Some(Entry {
                 value: Value::Int(v),
                 expires_at,
-            }) => (v + 1, if extend { now + ttl } else { expires_at }),
+            }) => (v + 1, if extend { now + ttl } else { *expires_at }),
             _ => (1, now + ttl),
         };
-        self.entries.insert(
-            key.to_owned(),
-            Entry {
-                value: Value::Int(count),
-                expires_at,
-            },
-        );
+        map.set(key.to_owned(), Value::Int(count), expires_at);
         Counter {
             count: count as u64,
             reset_in: expires_at.saturating_duration_since(now),
@@ -132,67 +116,83 @@ impl Store for MemoryStore {
     /// requests racing inside the grace window, so it need not fill memory
     /// for the token's 30 days.
     fn denylist_ttl(&self, token_remaining: Duration, grace: Duration) -> Duration {
-        token_remaining.min(grace + Duration::from_secs(60))
+        token_remaining.min(grace + Duration::from_secs(2))
     }
 
-    async fn access_state(
-        &self,
-        session_id: &str,
-        user_id: &str,
-    ) -> Result<AccessState, StoreError> {
+    async fn access_state(&self, session_id: &str, user_id: &str) -> Result<AccessState, StoreError> {
+        let map = self.lock();
+        let now = Instant::now();
         Ok(AccessState {
-            session_revoked: self.live(&keys::revoked_session(session_id)).is_some(),
-            valid_after: self.int(&keys::valid_after(user_id)),
+            session_revoked: map.live(&keys::revoked_session(session_id), now).is_some(),
+            valid_after: map.int(&keys::valid_after(user_id), now),
         })
     }
 
-    async fn revoke_sessions(
-        &self,
-        session_ids: &[String],
-        ttl: Duration,
-    ) -> Result<(), StoreError> {
+    async fn revoke_sessions(&self, session_ids: &[String], ttl: Duration) -> Result<(), StoreError> {
+        let mut map = self.lock();
+        let expires_at = Instant::now() + ttl;
         for id in session_ids {
-            self.set(keys::revoked_session(id), Value::Int(1), ttl);
+            map.set(keys::revoked_session(id), Value::Int(1), expires_at);
         }
         Ok(())
     }
 
-    async fn set_valid_after(
-        &self,
-        user_id: &str,
-        unix_secs: i64,
-        ttl: Duration,
-    ) -> Result<(), StoreError> {
-        let _guard = self.lock();
+    async fn set_valid_after(&self, user_id: &str, unix_secs: i64, ttl: Duration) -> Result<(), StoreError> {
+        let mut map = self.lock();
+        let now = Instant::now();
         let key = keys::valid_after(user_id);
-        let value = self.int(&key).map_or(unix_secs, |old| old.max(unix_secs));
-        self.set(key, Value::Int(value), ttl);
+        let value = map.int(&key, now).map_or(unix_secs, |old| old.max(unix_secs));
+        map.set(key, Value::Int(value), now + ttl);
         Ok(())
     }
 
-    async fn spend_refresh(
-        &self,
-        jti: &str,
-        now_ms: i64,
-        ttl: Duration,
-    ) -> Result<Spend, StoreError> {
-        let _guard = self.lock();
+    async fn spend_refresh(&self, jti: &str, now_ms: i64, ttl: Duration) -> Result<Spend, StoreError> {
+        let mut map = self.lock();
+        let now = Instant::now();
         let key = keys::spent_refresh(jti);
-        if let Some(at_ms) = self.int(&key) {
-            return Ok(Spend::AlreadySpent { at_ms });
+        if let Some(Entry {
+            value: Value::Spent { at_ms, .. },
+            ..
+        }) = map.live(&key, now)
+        {
+            return Ok(Spend::AlreadySpent { at_ms: *at_ms });
         }
-        self.set(key, Value::Int(now_ms), ttl);
+        let spent = Value::Spent {
+            at_ms: now_ms,
+            successor: None,
+        };
+        map.set(key, spent, now + ttl);
         Ok(Spend::Fresh)
     }
 
     async fn put_successor(&self, jti: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
-        self.set(keys::successor(jti), Value::Text(value.to_owned()), ttl);
+        let mut map = self.lock();
+        let now = Instant::now();
+        let key = keys::spent_refresh(jti);
+        let (at_ms, expires_at) = match map.live(&key, now) {
+            Some(Entry {
+                value: Value::Spent { at_ms, .. },
+                expires_at,
+            }) => (*at_ms, (*expires_at).max(now + ttl)),
+            _ => (0, now + ttl),
+        };
+        let spent = Value::Spent {
+            at_ms,
+            successor: Some(value.into()),
+        };
+        map.set(key, spent, expires_at);
         Ok(())
     }
 
     async fn get_successor(&self, jti: &str) -> Result<Option<String>, StoreError> {
-        Ok(match self.live(&keys::successor(jti)).map(|e| e.value) {
-            Some(Value::Text(v)) => Some(v),
+        let map = self.lock();
+        Ok(match map.live(&keys::spent_refresh(jti), Instant::now()) {
+            Some(Entry {
+                value: Value::Spent {
+                    successor: Some(s), ..
+                },
+                ..
+            }) => Some(s.to_string()),
             _ => None,
         })
     }
@@ -206,17 +206,19 @@ impl Store for MemoryStore {
     }
 
     async fn counter(&self, key: &str) -> Result<Option<Counter>, StoreError> {
-        Ok(self.live(key).and_then(|e| match e.value {
+        let map = self.lock();
+        let now = Instant::now();
+        Ok(map.live(key, now).and_then(|e| match e.value {
             Value::Int(v) => Some(Counter {
                 count: v as u64,
-                reset_in: e.expires_at.saturating_duration_since(Instant::now()),
+                reset_in: e.expires_at.saturating_duration_since(now),
             }),
-            Value::Text(_) => None,
+            Value::Spent { .. } => None,
         }))
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.entries.invalidate(key);
+        self.lock().entries.remove(key);
         Ok(())
     }
 }

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# CI wrapper: starts a throwaway authd (own data dir, free loopback port,
+# SQLite + in-process store), runs run.sh against it, stops it, cleans up.
+#
+#   ci-tools/schemathesis/ci.sh            # uses $AUTHD_BIN or the usual places
+#
+# The exit code and the last line are run.sh's
+# (`schemathesis: N passed, 0 failed` on success). Extra environment
+# (SCHEMATHESIS_*) is passed through to run.sh.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+
+if [[ -z ${AUTHD_BIN:-} ]]; then
+  for candidate in "$REPO/target/release/authd" "$REPO/target/debug/authd" \
+    "$(command -v authd || true)" /tmp/authd-bin/authd; do
+    if [[ -n $candidate && -x $candidate ]]; then AUTHD_BIN=$candidate; break; fi
+  done
+fi
+[[ -n ${AUTHD_BIN:-} && -x $AUTHD_BIN ]] || { echo "ci.sh: no authd binary; set AUTHD_BIN" >&2; exit 1; }
+export AUTHD_BIN
+
+DATA=$(mktemp -d "${TMPDIR:-/tmp}/authd-schemathesis-server.XXXXXX")
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+SERVER_PID=
+# shellcheck disable=SC2329 # called by the EXIT trap
+stop() {
+  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$DATA"
+}
+trap stop EXIT
+
+export AUTH_BCRYPT_COST=4
+AUTH_BIND=127.0.0.1:$PORT AUTH_RATE_LIMITS=false \
+  DATABASE_URL=sqlite://$DATA/authd.db AUTH_JWT_KEY_FILE=$DATA/key.pem AUTH_OUTBOX_DIR=$DATA/outbox \
+  AUTH_LOG_FORMAT=json "$AUTHD_BIN" serve >"$DATA/server.log" 2>&1 </dev/null &
+SERVER_PID=$!
+
+set +e -o pipefail
+"$HERE/run.sh" "http://127.0.0.1:$PORT" "sqlite://$DATA/authd.db" 2>&1 | tee "$DATA/run.log"
+rc=${PIPESTATUS[0]}
+set -e
+if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+  echo "ci.sh: the server died during the run; the end of its log:"
+  tail -n 50 "$DATA/server.log"
+  [[ $rc -eq 0 ]] && rc=1
+  echo "schemathesis: 0 passed, 1 failed"
+elif grep -q '"level":"ERROR"' "$DATA/server.log"; then
+  # Expected: one line from Schemathesis' NUL-byte header probe (actix-http
+  # logs malformed request headers at ERROR). Shown, not failed on.
+  echo "ci.sh: the server logged errors (not a failure by itself):"
+  grep '"level":"ERROR"' "$DATA/server.log" | tail -n 20
+  tail -n 1 "$DATA/run.log" # the summary line stays last
+fi
+exit "$rc"

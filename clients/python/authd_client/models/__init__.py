@@ -1,0 +1,57 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .accepted import Accepted
+from .b_tree_map import BTreeMap
+from .change_password_request import ChangePasswordRequest
+from .delete_me_request import DeleteMeRequest
+from .email_request import EmailRequest
+from .health import Health
+from .jwks_response_200 import JwksResponse200
+from .login_request import LoginRequest
+from .openapi_json_response_200 import OpenapiJsonResponse200
+from .problem import Problem
+from .readiness import Readiness
+from .readiness_backends import ReadinessBackends
+from .readiness_checks import ReadinessChecks
+from .refresh_request import RefreshRequest
+from .register_request import RegisterRequest
+from .reset_confirm_request import ResetConfirmRequest
+from .role import Role
+from .role_list import RoleList
+from .session import Session
+from .session_list import SessionList
+from .set_roles_request import SetRolesRequest
+from .token_pair import TokenPair
+from .token_request import TokenRequest
+from .update_me_request import UpdateMeRequest
+from .user import User
+from .user_page import UserPage
+
+__all__ = (
+    "Accepted",
+    "BTreeMap",
+    "ChangePasswordRequest",
+    "DeleteMeRequest",
+    "EmailRequest",
+    "Health",
+    "JwksResponse200",
+    "LoginRequest",
+    "OpenapiJsonResponse200",
+    "Problem",
+    "Readiness",
+    "ReadinessBackends",
+    "ReadinessChecks",
+    "RefreshRequest",
+    "RegisterRequest",
+    "ResetConfirmRequest",
+    "Role",
+    "RoleList",
+    "Session",
+    "SessionList",
+    "SetRolesRequest",
+    "TokenPair",
+    "TokenRequest",
+    "UpdateMeRequest",
+    "User",
+    "UserPage",
+)
