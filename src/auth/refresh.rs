@@ -1,14 +1,21 @@
 //! Refresh-token rotation with reuse detection (API.md §2).
 //!
-//! 1. The store atomically marks the presented token's `jti` spent.
-//! 2. The first spender rotates the session row in the database (a
-//!    conditional update on the current `jti`, so the database also refuses a
-//!    token that is no longer current, e.g. after a restart of the
-//!    in-process store) and keeps the answer in the store for the grace
-//!    window.
-//! 3. A later spender inside the grace window gets that same answer (two tabs
-//!    refreshing at once); after it, the presentation is reuse: the whole
-//!    session is revoked.
+//! The session row is the authority: it holds the current refresh token id,
+//! and the one it replaced with the time of that rotation.
+//!
+//! 1. With Redis, the presented token's id is first marked spent there (the
+//!    shared denylist, one atomic script). A token spent before, outside the
+//!    grace window, is reuse at once.
+//! 2. In one database transaction: if the token is the session's current
+//!    one, the session moves on to a new pair (a conditional update, so of
+//!    two racing requests exactly one wins, on any number of instances). If
+//!    it is the token the session just moved on from, within the grace
+//!    window, the same successor pair is signed again from the ids in the row
+//!    (signing is deterministic): two tabs refreshing at once both stay
+//!    logged in. Anything else is reuse: the whole session is revoked.
+//!
+//! Nothing is kept per refresh in memory: the in-process store needs no
+//! denylist, since one instance has one database.
 
 use std::time::Duration;
 
@@ -16,17 +23,13 @@ use actix_web::web;
 use chrono::{TimeDelta, Utc};
 
 use crate::api_types::{TokenPair, User};
-use crate::auth::session::PairIds;
-use crate::auth::{revocation, session};
-use crate::db::{now, sessions};
+use crate::auth::revocation;
+use crate::auth::session::{self, PairIds};
+use crate::db::{AnyConnection, now, sessions, write_transaction};
 use crate::error::{ApiError, TokenKind};
 use crate::state::AppState;
 use crate::store::Spend;
 use crate::tokens::{RefreshClaims, TokenError};
-
-/// How long a racing request waits for the winner's answer.
-const SUCCESSOR_WAIT: Duration = Duration::from_secs(5);
-const SUCCESSOR_POLL: Duration = Duration::from_millis(20);
 
 pub fn verify(state: &AppState, token: &str) -> Result<RefreshClaims, ApiError> {
     state.tokens.verify_refresh(token).map_err(|e| match e {
@@ -44,120 +47,103 @@ pub async fn rotate(
         return Err(ApiError::SessionRevoked);
     }
 
-    let now_ms = Utc::now().timestamp_millis();
-    let remaining = Duration::from_secs((claims.exp - now_ms / 1000).max(1) as u64 + 60);
-    let ttl = state
-        .store
-        .denylist_ttl(remaining, state.settings.refresh_reuse_grace);
-    let spend = state.store.spend_refresh(&claims.jti, now_ms, ttl).await?;
-    match spend {
-        Spend::Fresh => rotate_fresh(state, claims).await,
-        Spend::AlreadySpent { at_ms } => {
-            let grace = state.settings.refresh_reuse_grace.as_millis() as i64;
-            if now_ms - at_ms <= grace {
-                successor(state, claims).await
-            } else {
-                reuse_detected(state, claims).await
-            }
+    let grace = state.settings.refresh_reuse_grace;
+    if state.store.keeps_denylist() {
+        let now_ms = Utc::now().timestamp_millis();
+        // The mark outlives the token it covers.
+        let ttl = Duration::from_secs((claims.exp - now_ms / 1000).max(1) as u64 + 60);
+        if let Spend::AlreadySpent { at_ms } =
+            state.store.spend_refresh(&claims.jti, now_ms, ttl).await?
+            && now_ms - at_ms > grace.as_millis() as i64
+        {
+            return reuse_detected(state, claims).await;
         }
+    }
+
+    let app = state.clone();
+    let presented = claims.clone();
+    let outcome = state
+        .db
+        .run(move |conn| write_transaction(conn, |conn| settle(&app, conn, &presented, grace)))
+        .await?;
+    match outcome {
+        Outcome::Pair(pair) => Ok(*pair),
+        Outcome::Reuse => reuse_detected(state, claims).await,
     }
 }
 
-/// What the database said to a fresh rotation.
-enum Rotation {
-    Rotated(Box<session::MintedPair>),
-    /// The presented token is not the session's current one.
-    NotCurrent,
+enum Outcome {
+    Pair(Box<TokenPair>),
+    Reuse,
 }
 
-async fn rotate_fresh(
-    state: &web::Data<AppState>,
+/// Decides, in the caller's transaction, what the presented token gets.
+fn settle(
+    state: &AppState,
+    conn: &mut AnyConnection,
     claims: &RefreshClaims,
-) -> Result<TokenPair, ApiError> {
-    // One trip to the blocking pool: read, sign, and move the session on.
-    let app = state.clone();
-    let presented = claims.clone();
-    let rotation = state
-        .db
-        .run(move |conn| {
-            let claims = presented;
-            let at = now();
-            let session = sessions::find(conn, &claims.sid)?;
-            let user = crate::auth::users::load(conn, &claims.sub)?;
-            let (Some(session), Some((row, roles))) = (session, user) else {
-                return Err(ApiError::InvalidToken(TokenKind::Refresh));
-            };
-            if session.revoked_at.is_some() || session.user_id != claims.sub {
-                return Err(ApiError::SessionRevoked);
-            }
-            if row.disabled {
-                return Err(ApiError::AccountDisabled);
-            }
-            let user = User::from_row(&row, roles);
-            let minted = session::mint_pair(&app, &user, &claims.sid, PairIds::new(at))?;
-            let expires_at =
-                at + TimeDelta::from_std(app.settings.refresh_ttl).map_err(ApiError::internal)?;
-            if !sessions::rotate(
-                conn,
-                &claims.sid,
-                &claims.jti,
-                &minted.ids.refresh_jti,
-                at,
-                expires_at,
-            )? {
-                return Ok(Rotation::NotCurrent);
-            }
-            Ok(Rotation::Rotated(Box::new(minted)))
-        })
-        .await?;
-    let minted = match rotation {
-        Rotation::Rotated(minted) => minted,
-        // The database says this token was spent before (the store may
-        // have lost its mark, e.g. an in-process store after a restart).
-        Rotation::NotCurrent => return reuse_detected(state, claims).await,
+    grace: Duration,
+) -> Result<Outcome, ApiError> {
+    let at = now();
+    let session = sessions::find(conn, &claims.sid)?;
+    let user = crate::auth::users::load(conn, &claims.sub)?;
+    let (Some(session), Some((row, roles))) = (session, user) else {
+        return Err(ApiError::InvalidToken(TokenKind::Refresh));
     };
-    // Only the ids are kept (a few dozen bytes, not the tokens): a racing
-    // request signs the same pair again from them.
-    let grace = state
-        .settings
-        .refresh_reuse_grace
-        .max(Duration::from_secs(1));
-    state
-        .store
-        .put_successor(&claims.jti, &minted.ids.encode(), grace)
-        .await?;
-    Ok(minted.pair)
+    if session.revoked_at.is_some() || session.user_id != claims.sub {
+        return Err(ApiError::SessionRevoked);
+    }
+    if row.disabled {
+        return Err(ApiError::AccountDisabled);
+    }
+    let user = User::from_row(&row, roles);
+
+    if session.refresh_jti == claims.jti {
+        let minted = session::mint_pair(state, &user, &claims.sid, PairIds::new(at))?;
+        let expires_at =
+            at + TimeDelta::from_std(state.settings.refresh_ttl).map_err(ApiError::internal)?;
+        if sessions::rotate(conn, &claims.sid, &claims.jti, &minted.ids, at, expires_at)? {
+            return Ok(Outcome::Pair(Box::new(minted.pair)));
+        }
+        // Another request rotated it first; see what it left.
+        return match sessions::find(conn, &claims.sid)? {
+            Some(session) => successor(state, &user, &session, claims, grace, at),
+            None => Err(ApiError::InvalidToken(TokenKind::Refresh)),
+        };
+    }
+    successor(state, &user, &session, claims, grace, at)
 }
 
-/// Waits for the winning request's ids and signs the same pair again (the
-/// user is read afresh; unless it changed in the last seconds, the pair is
-/// identical byte for byte).
-async fn successor(
-    state: &web::Data<AppState>,
+/// The same pair again for the token the session just moved on from, within
+/// the grace window; reuse otherwise.
+fn successor(
+    state: &AppState,
+    user: &User,
+    session: &crate::db::models::SessionRow,
     claims: &RefreshClaims,
-) -> Result<TokenPair, ApiError> {
-    let deadline = tokio::time::Instant::now() + SUCCESSOR_WAIT;
-    loop {
-        if let Some(raw) = state.store.get_successor(&claims.jti).await? {
-            let ids = PairIds::decode(&raw)
-                .ok_or_else(|| ApiError::internal("malformed successor record"))?;
-            let app = state.clone();
-            let (sid, sub) = (claims.sid.clone(), claims.sub.clone());
-            return state
-                .db
-                .run(move |conn| {
-                    let (row, roles) = crate::auth::users::load(conn, &sub)?
-                        .ok_or(ApiError::InvalidToken(TokenKind::Refresh))?;
-                    let user = User::from_row(&row, roles);
-                    Ok(session::mint_pair(&app, &user, &sid, ids)?.pair)
-                })
-                .await;
+    grace: Duration,
+    at: chrono::NaiveDateTime,
+) -> Result<Outcome, ApiError> {
+    let within_grace = session.rotated_at.is_some_and(|rotated| {
+        at - rotated <= TimeDelta::from_std(grace).unwrap_or(TimeDelta::zero())
+    });
+    match (
+        &session.previous_refresh_jti,
+        &session.access_jti,
+        session.rotated_at,
+    ) {
+        (Some(previous), Some(access_jti), Some(rotated))
+            if *previous == claims.jti && within_grace =>
+        {
+            let ids = PairIds {
+                access_jti: access_jti.clone(),
+                refresh_jti: session.refresh_jti.clone(),
+                iat: rotated.and_utc().timestamp(),
+            };
+            let minted = session::mint_pair(state, user, &claims.sid, ids)?;
+            Ok(Outcome::Pair(Box::new(minted.pair)))
         }
-        if tokio::time::Instant::now() >= deadline {
-            // The first use failed part-way; the token is spent regardless.
-            return Err(ApiError::InvalidToken(TokenKind::Refresh));
-        }
-        tokio::time::sleep(SUCCESSOR_POLL).await;
+        _ => Ok(Outcome::Reuse),
     }
 }
 

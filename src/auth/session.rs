@@ -112,6 +112,7 @@ pub async fn start(
     let expires_at =
         at + TimeDelta::from_std(state.settings.refresh_ttl).map_err(ApiError::internal)?;
     let refresh_jti = minted.ids.refresh_jti.clone();
+    let access_jti = minted.ids.access_jti.clone();
     let user_id = user.id.clone();
     state
         .db
@@ -122,6 +123,7 @@ pub async fn start(
                     id: &session_id,
                     user_id: &user_id,
                     refresh_jti: &refresh_jti,
+                    access_jti: &access_jti,
                     created_at: at,
                     last_used_at: at,
                     expires_at,

@@ -42,6 +42,12 @@ pub struct SessionRow {
     pub id: String,
     pub user_id: String,
     pub refresh_jti: String,
+    /// The current pair's access token id, and the refresh token it
+    /// replaced and when: what a request racing inside the grace window
+    /// needs to be given the same pair.
+    pub access_jti: Option<String>,
+    pub previous_refresh_jti: Option<String>,
+    pub rotated_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub last_used_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
@@ -56,6 +62,7 @@ pub struct NewSession<'a> {
     pub id: &'a str,
     pub user_id: &'a str,
     pub refresh_jti: &'a str,
+    pub access_jti: &'a str,
     pub created_at: NaiveDateTime,
     pub last_used_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,

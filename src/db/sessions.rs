@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::AnyConnection;
 use super::models::{NewSession, SessionRow};
 use super::schema::sessions;
+use crate::auth::session::PairIds;
 
 pub fn insert(conn: &mut AnyConnection, session: &NewSession<'_>) -> QueryResult<()> {
     diesel::insert_into(sessions::table)
@@ -19,14 +20,15 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<SessionRow
     sessions::table.find(id).first(conn).optional()
 }
 
-/// Moves the session from refresh token `old_jti` to `new_jti`. False when
-/// `old_jti` is no longer current or the session is revoked: the database
-/// settles a race between two rotations.
+/// Moves the session from refresh token `old_jti` to the pair `ids`,
+/// remembering `old_jti` and when. False when `old_jti` is no longer current
+/// or the session is revoked: the database settles a race between two
+/// rotations (the loser's update matches no row once the winner's commits).
 pub fn rotate(
     conn: &mut AnyConnection,
     id: &str,
     old_jti: &str,
-    new_jti: &str,
+    ids: &PairIds,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -37,7 +39,10 @@ pub fn rotate(
             .filter(sessions::revoked_at.is_null()),
     )
     .set((
-        sessions::refresh_jti.eq(new_jti),
+        sessions::refresh_jti.eq(&ids.refresh_jti),
+        sessions::access_jti.eq(&ids.access_jti),
+        sessions::previous_refresh_jti.eq(old_jti),
+        sessions::rotated_at.eq(now),
         sessions::last_used_at.eq(now),
         sessions::expires_at.eq(expires_at),
     ))

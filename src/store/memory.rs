@@ -27,9 +27,10 @@ struct Entry {
 #[derive(Clone, Debug)]
 enum Value {
     Int(i64),
-    /// A spent refresh token: when, and (once known) its successor record,
-    /// in one entry rather than two.
-    Spent { at_ms: i64, successor: Option<Box<str>> },
+    /// A spent refresh token, and when it was spent.
+    Spent {
+        at_ms: i64,
+    },
 }
 
 #[derive(Default)]
@@ -60,7 +61,8 @@ impl Map {
                 self.entries.shrink_to_fit();
             }
         }
-        self.entries.insert(key.into_boxed_str(), Entry { value, expires_at });
+        self.entries
+            .insert(key.into_boxed_str(), Entry { value, expires_at });
     }
 }
 
@@ -110,16 +112,15 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    /// One instance has one database, whose session rows already remember
-    /// every spent refresh token for good (a token that is not the session's
-    /// current one is refused as reuse). Here the mark only has to settle
-    /// requests racing inside the grace window, so it need not fill memory
-    /// for the token's 30 days.
-    fn denylist_ttl(&self, token_remaining: Duration, grace: Duration) -> Duration {
-        token_remaining.min(grace + Duration::from_secs(2))
+    fn keeps_denylist(&self) -> bool {
+        false
     }
 
-    async fn access_state(&self, session_id: &str, user_id: &str) -> Result<AccessState, StoreError> {
+    async fn access_state(
+        &self,
+        session_id: &str,
+        user_id: &str,
+    ) -> Result<AccessState, StoreError> {
         let map = self.lock();
         let now = Instant::now();
         Ok(AccessState {
@@ -128,7 +129,11 @@ impl Store for MemoryStore {
         })
     }
 
-    async fn revoke_sessions(&self, session_ids: &[String], ttl: Duration) -> Result<(), StoreError> {
+    async fn revoke_sessions(
+        &self,
+        session_ids: &[String],
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
         let mut map = self.lock();
         let expires_at = Instant::now() + ttl;
         for id in session_ids {
@@ -137,64 +142,41 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn set_valid_after(&self, user_id: &str, unix_secs: i64, ttl: Duration) -> Result<(), StoreError> {
+    async fn set_valid_after(
+        &self,
+        user_id: &str,
+        unix_secs: i64,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
         let mut map = self.lock();
         let now = Instant::now();
         let key = keys::valid_after(user_id);
-        let value = map.int(&key, now).map_or(unix_secs, |old| old.max(unix_secs));
+        let value = map
+            .int(&key, now)
+            .map_or(unix_secs, |old| old.max(unix_secs));
         map.set(key, Value::Int(value), now + ttl);
         Ok(())
     }
 
-    async fn spend_refresh(&self, jti: &str, now_ms: i64, ttl: Duration) -> Result<Spend, StoreError> {
+    async fn spend_refresh(
+        &self,
+        jti: &str,
+        now_ms: i64,
+        ttl: Duration,
+    ) -> Result<Spend, StoreError> {
         let mut map = self.lock();
         let now = Instant::now();
         let key = keys::spent_refresh(jti);
         if let Some(Entry {
-            value: Value::Spent { at_ms, .. },
+            value: Value::Spent { at_ms },
             ..
         }) = map.live(&key, now)
         {
             return Ok(Spend::AlreadySpent { at_ms: *at_ms });
         }
-        let spent = Value::Spent {
-            at_ms: now_ms,
-            successor: None,
-        };
+        let spent = Value::Spent { at_ms: now_ms };
         map.set(key, spent, now + ttl);
         Ok(Spend::Fresh)
-    }
-
-    async fn put_successor(&self, jti: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
-        let mut map = self.lock();
-        let now = Instant::now();
-        let key = keys::spent_refresh(jti);
-        let (at_ms, expires_at) = match map.live(&key, now) {
-            Some(Entry {
-                value: Value::Spent { at_ms, .. },
-                expires_at,
-            }) => (*at_ms, (*expires_at).max(now + ttl)),
-            _ => (0, now + ttl),
-        };
-        let spent = Value::Spent {
-            at_ms,
-            successor: Some(value.into()),
-        };
-        map.set(key, spent, expires_at);
-        Ok(())
-    }
-
-    async fn get_successor(&self, jti: &str) -> Result<Option<String>, StoreError> {
-        let map = self.lock();
-        Ok(match map.live(&keys::spent_refresh(jti), Instant::now()) {
-            Some(Entry {
-                value: Value::Spent {
-                    successor: Some(s), ..
-                },
-                ..
-            }) => Some(s.to_string()),
-            _ => None,
-        })
     }
 
     async fn hit_window(&self, key: &str, window: Duration) -> Result<Counter, StoreError> {

@@ -56,11 +56,11 @@ pub trait Store: Send + Sync {
 
     async fn ping(&self) -> Result<(), StoreError>;
 
-    /// How long a spent-token mark lives, given the token's remaining
-    /// lifetime and the reuse grace window. By default the mark outlives
-    /// the token (the shared denylist of API.md §2).
-    fn denylist_ttl(&self, token_remaining: Duration, _grace: Duration) -> Duration {
-        token_remaining
+    /// Whether spent refresh tokens are marked here (the shared denylist of
+    /// API.md §2). The in-process store does not: one instance has one
+    /// database, whose session rows already settle every rotation.
+    fn keeps_denylist(&self) -> bool {
+        true
     }
 
     /// Revocation state of a session and its user, in one round trip.
@@ -93,11 +93,6 @@ pub trait Store: Send + Sync {
         ttl: Duration,
     ) -> Result<Spend, StoreError>;
 
-    /// Keeps the answer that a spent refresh token produced, for the grace window.
-    async fn put_successor(&self, jti: &str, value: &str, ttl: Duration) -> Result<(), StoreError>;
-
-    async fn get_successor(&self, jti: &str) -> Result<Option<String>, StoreError>;
-
     /// Fixed window: increments `key`, starting a `window` on the first hit.
     async fn hit_window(&self, key: &str, window: Duration) -> Result<Counter, StoreError>;
 
@@ -121,9 +116,6 @@ pub mod keys {
     }
     pub fn spent_refresh(jti: &str) -> String {
         format!("spent:{jti}")
-    }
-    pub fn successor(jti: &str) -> String {
-        format!("successor:{jti}")
     }
 }
 

@@ -205,20 +205,6 @@ impl Store for RedisStore {
         })
     }
 
-    async fn put_successor(&self, jti: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
-        self.conn()
-            .pset_ex::<_, _, ()>(self.key(&keys::successor(jti)), value, ttl_ms(ttl))
-            .await
-            .map_err(unavailable)
-    }
-
-    async fn get_successor(&self, jti: &str) -> Result<Option<String>, StoreError> {
-        self.conn()
-            .get(self.key(&keys::successor(jti)))
-            .await
-            .map_err(unavailable)
-    }
-
     async fn hit_window(&self, key: &str, window: Duration) -> Result<Counter, StoreError> {
         self.hit(key, window, false).await
     }
