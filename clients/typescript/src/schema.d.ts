@@ -470,9 +470,6 @@ export interface components {
             /** @description `verification_sent` or `reset_sent`. */
             status: string;
         };
-        BTreeMap: {
-            [key: string]: string[];
-        };
         ChangePasswordRequest: {
             /** Format: password */
             current_password: string;
@@ -489,6 +486,7 @@ export interface components {
          *     }
          */
         EmailRequest: {
+            /** Format: email */
             email: string;
         };
         /**
@@ -506,6 +504,7 @@ export interface components {
          *     }
          */
         LoginRequest: {
+            /** Format: email */
             email: string;
             /** Format: password */
             password: string;
@@ -529,7 +528,10 @@ export interface components {
             detail: string;
             /** @description Stable machine-readable error code (API.md §8). */
             code: string;
-            errors?: components["schemas"]["BTreeMap"] | null;
+            /** @description Field errors of a 422: field name → messages. */
+            errors?: {
+                [key: string]: string[];
+            } | null;
             /** @description Correlation id of a 500, also in the server log. */
             error_id?: string | null;
         };
@@ -571,6 +573,7 @@ export interface components {
          *     }
          */
         RegisterRequest: {
+            /** Format: email */
             email: string;
             /** Format: password */
             password: string;
@@ -676,7 +679,7 @@ export interface components {
          */
         UpdateMeRequest: {
             /** @description Up to 100 characters; `null` clears it. Required (send `null` to clear). */
-            display_name?: string | null;
+            display_name: string | null;
         };
         /**
          * @example {
@@ -709,9 +712,9 @@ export interface components {
         };
         UserPage: {
             users: components["schemas"]["User"][];
-            /** Format: int32 */
+            /** Format: int64 */
             page: number;
-            /** Format: int32 */
+            /** Format: int64 */
             per_page: number;
             /** Format: int64 */
             total: number;
@@ -734,6 +737,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The process is alive */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -863,6 +867,12 @@ export interface operations {
             /** @description Verification mail queued (or the existing account told) */
             202: {
                 headers: {
+                    /** @description Requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -908,6 +918,11 @@ export interface operations {
             /** @description `rate_limited` */
             429: {
                 headers: {
+                    "RateLimit-Limit"?: number;
+                    "RateLimit-Remaining"?: number;
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1007,6 +1022,10 @@ export interface operations {
             /** @description `rate_limited` (per IP) or `account_locked` */
             429: {
                 headers: {
+                    "RateLimit-Limit"?: number;
+                    "RateLimit-Remaining"?: number;
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1107,6 +1126,11 @@ export interface operations {
             /** @description `rate_limited` (per session) */
             429: {
                 headers: {
+                    "RateLimit-Limit"?: number;
+                    "RateLimit-Remaining"?: number;
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1367,6 +1391,12 @@ export interface operations {
             /** @description Accepted */
             202: {
                 headers: {
+                    /** @description Requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1412,6 +1442,11 @@ export interface operations {
             /** @description `rate_limited` (per IP) */
             429: {
                 headers: {
+                    "RateLimit-Limit"?: number;
+                    "RateLimit-Remaining"?: number;
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1445,6 +1480,12 @@ export interface operations {
             /** @description Accepted */
             202: {
                 headers: {
+                    /** @description Requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1495,6 +1536,11 @@ export interface operations {
             /** @description `rate_limited` (per IP) */
             429: {
                 headers: {
+                    "RateLimit-Limit"?: number;
+                    "RateLimit-Remaining"?: number;
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

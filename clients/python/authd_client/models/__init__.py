@@ -1,7 +1,6 @@
 """Contains all the data models used in inputs/outputs"""
 
 from .accepted import Accepted
-from .b_tree_map import BTreeMap
 from .change_password_request import ChangePasswordRequest
 from .delete_me_request import DeleteMeRequest
 from .email_request import EmailRequest
@@ -10,6 +9,7 @@ from .jwks_response_200 import JwksResponse200
 from .login_request import LoginRequest
 from .openapi_json_response_200 import OpenapiJsonResponse200
 from .problem import Problem
+from .problem_errors_type_0 import ProblemErrorsType0
 from .readiness import Readiness
 from .readiness_backends import ReadinessBackends
 from .readiness_checks import ReadinessChecks
@@ -29,7 +29,6 @@ from .user_page import UserPage
 
 __all__ = (
     "Accepted",
-    "BTreeMap",
     "ChangePasswordRequest",
     "DeleteMeRequest",
     "EmailRequest",
@@ -38,6 +37,7 @@ __all__ = (
     "LoginRequest",
     "OpenapiJsonResponse200",
     "Problem",
+    "ProblemErrorsType0",
     "Readiness",
     "ReadinessBackends",
     "ReadinessChecks",

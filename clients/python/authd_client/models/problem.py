@@ -9,7 +9,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.b_tree_map import BTreeMap
+    from ..models.problem_errors_type_0 import ProblemErrorsType0
 
 
 T = TypeVar("T", bound="Problem")
@@ -30,7 +30,7 @@ class Problem:
             status (int):
             detail (str):
             code (str): Stable machine-readable error code (API.md §8).
-            errors (BTreeMap | None | Unset):
+            errors (None | ProblemErrorsType0 | Unset): Field errors of a 422: field name → messages.
             error_id (None | str | Unset): Correlation id of a 500, also in the server log.
     """
 
@@ -39,12 +39,12 @@ class Problem:
     status: int
     detail: str
     code: str
-    errors: BTreeMap | None | Unset = UNSET
+    errors: None | ProblemErrorsType0 | Unset = UNSET
     error_id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.b_tree_map import BTreeMap
+        from ..models.problem_errors_type_0 import ProblemErrorsType0
 
         type_ = self.type_
 
@@ -59,7 +59,7 @@ class Problem:
         errors: dict[str, Any] | None | Unset
         if isinstance(self.errors, Unset):
             errors = UNSET
-        elif isinstance(self.errors, BTreeMap):
+        elif isinstance(self.errors, ProblemErrorsType0):
             errors = self.errors.to_dict()
         else:
             errors = self.errors
@@ -90,7 +90,7 @@ class Problem:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.b_tree_map import BTreeMap
+        from ..models.problem_errors_type_0 import ProblemErrorsType0
 
         d = dict(src_dict)
         type_ = d.pop("type")
@@ -103,7 +103,7 @@ class Problem:
 
         code = d.pop("code")
 
-        def _parse_errors(data: object) -> BTreeMap | None | Unset:
+        def _parse_errors(data: object) -> None | ProblemErrorsType0 | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -111,12 +111,12 @@ class Problem:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                errors_type_0 = BTreeMap.from_dict(data)
+                errors_type_0 = ProblemErrorsType0.from_dict(data)
 
                 return errors_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(BTreeMap | None | Unset, data)
+            return cast(None | ProblemErrorsType0 | Unset, data)
 
         errors = _parse_errors(d.pop("errors", UNSET))
 

@@ -6,8 +6,6 @@ from typing import Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="UpdateMeRequest")
 
 
@@ -18,24 +16,23 @@ class UpdateMeRequest:
         {'display_name': 'Ada Lovelace'}
 
     Attributes:
-        display_name (None | str | Unset): Up to 100 characters; `null` clears it. Required (send `null` to clear).
+        display_name (None | str): Up to 100 characters; `null` clears it. Required (send `null` to clear).
     """
 
-    display_name: None | str | Unset = UNSET
+    display_name: None | str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        display_name: None | str | Unset
-        if isinstance(self.display_name, Unset):
-            display_name = UNSET
-        else:
-            display_name = self.display_name
+        display_name: None | str
+        display_name = self.display_name
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if display_name is not UNSET:
-            field_dict["display_name"] = display_name
+        field_dict.update(
+            {
+                "display_name": display_name,
+            }
+        )
 
         return field_dict
 
@@ -43,14 +40,12 @@ class UpdateMeRequest:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
 
-        def _parse_display_name(data: object) -> None | str | Unset:
+        def _parse_display_name(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        display_name = _parse_display_name(d.pop("display_name", UNSET))
+        display_name = _parse_display_name(d.pop("display_name"))
 
         update_me_request = cls(
             display_name=display_name,

@@ -6,11 +6,13 @@ from typing import Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="BTreeMap")
+T = TypeVar("T", bound="ProblemErrorsType0")
 
 
 @_attrs_define
-class BTreeMap:
+class ProblemErrorsType0:
+    """Field errors of a 422: field name → messages."""
+
     additional_properties: dict[str, list[str]] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -24,7 +26,7 @@ class BTreeMap:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        b_tree_map = cls()
+        problem_errors_type_0 = cls()
 
         additional_properties = {}
         for prop_name, prop_dict in d.items():
@@ -32,8 +34,8 @@ class BTreeMap:
 
             additional_properties[prop_name] = additional_property
 
-        b_tree_map.additional_properties = additional_properties
-        return b_tree_map
+        problem_errors_type_0.additional_properties = additional_properties
+        return problem_errors_type_0
 
     @property
     def additional_keys(self) -> list[str]:
