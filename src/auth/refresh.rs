@@ -25,7 +25,7 @@ use chrono::{TimeDelta, Utc};
 use crate::api_types::{TokenPair, User};
 use crate::auth::revocation;
 use crate::auth::session::{self, PairIds};
-use crate::db::{AnyConnection, now, sessions, write_transaction};
+use crate::db::{AnyConnection, WriteTurn, now, sessions};
 use crate::error::{ApiError, TokenKind};
 use crate::state::AppState;
 use crate::store::Spend;
@@ -64,7 +64,7 @@ pub async fn rotate(
     let presented = claims.clone();
     let outcome = state
         .db
-        .run(move |conn| write_transaction(conn, |conn| settle(&app, conn, &presented, grace)))
+        .run_with_turn(move |conn, turn| settle(&app, conn, turn, &presented, grace))
         .await?;
     match outcome {
         Outcome::Pair(pair) => Ok(*pair),
@@ -77,10 +77,12 @@ enum Outcome {
     Reuse,
 }
 
-/// Decides, in the caller's transaction, what the presented token gets.
+/// Decides what the presented token gets. Reads and signing happen outside
+/// any lock; the one write is a conditional update, atomic by itself.
 fn settle(
     state: &AppState,
     conn: &mut AnyConnection,
+    turn: &WriteTurn,
     claims: &RefreshClaims,
     grace: Duration,
 ) -> Result<Outcome, ApiError> {
@@ -102,7 +104,11 @@ fn settle(
         let minted = session::mint_pair(state, &user, &claims.sid, PairIds::new(at))?;
         let expires_at =
             at + TimeDelta::from_std(state.settings.refresh_ttl).map_err(ApiError::internal)?;
-        if sessions::rotate(conn, &claims.sid, &claims.jti, &minted.ids, at, expires_at)? {
+        let rotated = {
+            let _turn = turn.take();
+            sessions::rotate(conn, &claims.sid, &claims.jti, &minted.ids, at, expires_at)?
+        };
+        if rotated {
             return Ok(Outcome::Pair(Box::new(minted.pair)));
         }
         // Another request rotated it first; see what it left.

@@ -9,7 +9,7 @@ pub mod sessions;
 pub mod tokens;
 pub mod users;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, Utc};
@@ -49,6 +49,10 @@ pub struct Db {
     pool: DbPool,
     /// One thread per pooled connection runs the queries.
     workers: Arc<WorkerPool>,
+    /// SQLite has one writer at a time. Write transactions queue here, in
+    /// order, instead of polling SQLite's busy handler (whose backoff sleeps
+    /// gave refreshes a tail of over a second under load).
+    sqlite_writes: Arc<Mutex<()>>,
 }
 
 /// Sets the SQLite pragmas on every new pooled connection.
@@ -104,6 +108,7 @@ impl Db {
         Ok(Self {
             pool,
             workers: Arc::new(workers),
+            sqlite_writes: Arc::new(Mutex::new(())),
         })
     }
 
@@ -145,13 +150,37 @@ impl Db {
             .await?
     }
 
-    /// Runs `f` inside one transaction on the blocking pool.
+    /// Runs `f` inside one transaction on the database threads.
     pub async fn transaction<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(move |conn| write_transaction(conn, f)).await
+        let writes = self.sqlite_writes.clone();
+        self.run(move |conn| {
+            let _turn = matches!(conn, AnyConnection::Sqlite(_))
+                .then(|| writes.lock().unwrap_or_else(PoisonError::into_inner));
+            write_transaction(conn, f)
+        })
+        .await
+    }
+
+    /// Runs `f` outside a transaction, handing it the SQLite writer's turn
+    /// to hold around a single conditional write (so the write queues here
+    /// rather than polling SQLite's busy handler).
+    pub async fn run_with_turn<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut AnyConnection, &WriteTurn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let writes = self.sqlite_writes.clone();
+        self.run(move |conn| {
+            let turn = WriteTurn {
+                gate: matches!(conn, AnyConnection::Sqlite(_)).then_some(writes),
+            };
+            f(conn, &turn)
+        })
+        .await
     }
 
     pub async fn ping(&self) -> Result<(), ApiError> {
@@ -164,6 +193,19 @@ impl Db {
 
     pub fn state(&self) -> r2d2::State {
         self.pool.state()
+    }
+}
+
+/// The SQLite writer's turn (nothing on PostgreSQL, where rows lock).
+pub struct WriteTurn {
+    gate: Option<Arc<Mutex<()>>>,
+}
+
+impl WriteTurn {
+    pub fn take(&self) -> Option<MutexGuard<'_, ()>> {
+        self.gate
+            .as_ref()
+            .map(|gate| gate.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
 
@@ -183,7 +225,7 @@ pub fn truncate(t: NaiveDateTime) -> NaiveDateTime {
 /// a deferred transaction that reads first and writes later fails with
 /// "database is locked" when another writer committed in between, where an
 /// immediate one waits its turn (busy_timeout).
-pub fn write_transaction<T, F>(conn: &mut AnyConnection, f: F) -> Result<T, ApiError>
+fn write_transaction<T, F>(conn: &mut AnyConnection, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut AnyConnection) -> Result<T, ApiError>,
 {
