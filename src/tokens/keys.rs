@@ -43,6 +43,9 @@ pub struct KeySet {
     pub algorithm: Algorithm,
     pub signing_kid: String,
     pub encoding: EncodingKey,
+    /// The Ed25519 signing key, parsed once (jsonwebtoken re-parses it and
+    /// re-derives its public half on every signature).
+    pub ed25519: Option<SigningKey>,
     pub decoding: HashMap<String, DecodingKey>,
     pub jwks: JwkSet,
 }
@@ -61,6 +64,7 @@ impl KeySet {
                     algorithm: Algorithm::HS256,
                     signing_kid: kid.clone(),
                     encoding,
+                    ed25519: None,
                     decoding: HashMap::from([(kid, decoding)]),
                     jwks: JwkSet { keys: Vec::new() },
                 })
@@ -79,10 +83,12 @@ impl KeySet {
                     algorithm: Algorithm::EdDSA,
                     signing_kid: String::new(),
                     encoding,
+                    ed25519: None,
                     decoding: HashMap::new(),
                     jwks: JwkSet { keys: Vec::new() },
                 };
                 set.signing_kid = set.add_public(&signing.verifying_key())?;
+                set.ed25519 = Some(signing);
                 for path in verify_key_files {
                     let key = load_verifying_key(path).map_err(|e| KeyError::VerifyKey {
                         path: path.display().to_string(),
@@ -193,6 +199,7 @@ pub fn kid_of(key: &SigningKey) -> Result<String, KeyError> {
         algorithm: Algorithm::EdDSA,
         signing_kid: String::new(),
         encoding: EncodingKey::from_ed_der(&[]),
+        ed25519: None,
         decoding: HashMap::new(),
         jwks: JwkSet { keys: Vec::new() },
     };
