@@ -103,8 +103,8 @@ impl Application {
             .map_err(|e| StartupError::new("DATABASE_URL", e))?
             .into_iter()
             .map(|(name, _, permissions)| (name, permissions))
-            .collect();
-        if !settings_has_role(&role_permissions, &settings.default_role) {
+            .collect::<std::collections::HashMap<_, _>>();
+        if !role_permissions.contains_key(&settings.default_role) {
             return Err(StartupError::new(
                 "AUTH_DEFAULT_ROLE",
                 format!("no role named {:?}", settings.default_role),
@@ -179,8 +179,4 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
-}
-
-fn settings_has_role(roles: &std::collections::HashMap<String, Vec<String>>, role: &str) -> bool {
-    roles.contains_key(role)
 }

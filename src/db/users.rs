@@ -150,14 +150,6 @@ pub fn with_tokens_valid_after(
         .load(conn)
 }
 
-/// All role names that exist.
-pub fn role_names(conn: &mut AnyConnection) -> QueryResult<Vec<String>> {
-    roles::table
-        .select(roles::name)
-        .order(roles::name.asc())
-        .load(conn)
-}
-
 /// Roles with their description and permissions, sorted by name.
 pub fn roles_with_permissions(
     conn: &mut AnyConnection,

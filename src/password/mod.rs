@@ -54,21 +54,11 @@ impl Hasher {
         })
     }
 
-    pub fn cost(&self) -> u32 {
-        self.cost
-    }
-
-    async fn run<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
-        self.workers.run(work).await
-    }
-
     pub async fn hash(&self, password: &Password) -> Result<String, ApiError> {
         let password = password.expose().to_owned();
         let cost = self.cost;
-        self.run(move || hash_blocking(&password, cost))
+        self.workers
+            .run(move || hash_blocking(&password, cost))
             .await?
             .map_err(ApiError::internal)
     }
@@ -78,7 +68,9 @@ impl Hasher {
     pub async fn verify(&self, password: &str, hash: &str) -> Result<bool, ApiError> {
         let password = password.to_owned();
         let hash = hash.to_owned();
-        self.run(move || verify_blocking(&password, &hash)).await
+        self.workers
+            .run(move || verify_blocking(&password, &hash))
+            .await
     }
 }
 

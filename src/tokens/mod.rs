@@ -62,28 +62,20 @@ fn sign_ed25519<T: Serialize>(
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use ed25519_dalek::Signer;
-    let part = |value: &dyn erased::Json| value.json().map(|json| URL_SAFE_NO_PAD.encode(json));
-    let message = format!("{}.{}", part(header)?, part(claims)?);
+    let part = |json: serde_json::Result<Vec<u8>>| {
+        json.map(|j| URL_SAFE_NO_PAD.encode(j))
+            .map_err(|_| TokenError::Signing)
+    };
+    let message = format!(
+        "{}.{}",
+        part(serde_json::to_vec(header))?,
+        part(serde_json::to_vec(claims))?
+    );
     let signature = key.sign(message.as_bytes());
     Ok(format!(
         "{message}.{}",
         URL_SAFE_NO_PAD.encode(signature.to_bytes())
     ))
-}
-
-mod erased {
-    use super::TokenError;
-
-    /// Serialises to JSON behind a trait object (header and claims differ in type).
-    pub trait Json {
-        fn json(&self) -> Result<Vec<u8>, TokenError>;
-    }
-
-    impl<T: serde::Serialize> Json for T {
-        fn json(&self) -> Result<Vec<u8>, TokenError> {
-            serde_json::to_vec(self).map_err(|_| TokenError::Signing)
-        }
-    }
 }
 
 trait Typed {
