@@ -5,10 +5,12 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::auth::Email;
+use diesel::Connection;
+
+use crate::auth::{Email, one_time};
 use crate::config::{JwtSettings, Settings};
 use crate::db::models::NewUser;
-use crate::db::{Db, now, users};
+use crate::db::{Db, now, sessions, tokens, users};
 use crate::password::{self, Password};
 use crate::startup::{Application, StartupError};
 use crate::tokens::keys;
@@ -41,8 +43,11 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Create a verified admin, or give an existing user the admin role.
-    /// The password of a new admin is read from stdin, or prompted for on a terminal.
+    /// Create a verified admin, or give an existing verified user the admin
+    /// role (enabling it if disabled). An existing account whose email was
+    /// never verified gets the password given here, loses every session,
+    /// then becomes admin. The password is read from stdin, or prompted for
+    /// on a terminal.
     CreateAdmin {
         #[arg(long)]
         email: String,
@@ -163,51 +168,141 @@ fn read_password() -> Result<String, Failure> {
     }
 }
 
+/// What `create-admin` did, as it tells the operator.
+enum AdminOutcome {
+    Created,
+    Promoted { re_enabled: bool },
+    TakenOver { revoked_sessions: usize },
+}
+
 async fn create_admin(settings: Settings, raw_email: &str) -> Result<(), Failure> {
     let email = Email::parse(raw_email).map_err(|m| Failure::runtime(format!("--email {m}")))?;
     let db = open_db(&settings).await?;
     let mut conn = db.get_blocking().map_err(Failure::runtime)?;
     let existing = users::find_by_email(&mut conn, email.as_str()).map_err(Failure::runtime)?;
     let at = now();
-    if let Some(user) = existing {
-        let mut roles = users::roles_of(&mut conn, &user.id).map_err(Failure::runtime)?;
-        if !roles.iter().any(|r| r == "admin") {
-            roles.push("admin".into());
+    let outcome = match existing {
+        // A verified owner proved the address: promote (and bring back a
+        // disabled admin).
+        Some(user) if user.email_verified => {
+            let mut roles = users::roles_of(&mut conn, &user.id).map_err(Failure::runtime)?;
+            if !roles.iter().any(|r| r == "admin") {
+                roles.push("admin".into());
+            }
+            conn.transaction(|conn| {
+                users::set_roles(conn, &user.id, &roles)?;
+                users::set_disabled(conn, &user.id, false, at)
+            })
+            .map_err(Failure::runtime)?;
+            AdminOutcome::Promoted {
+                re_enabled: user.disabled,
+            }
         }
-        use diesel::Connection;
-        conn.transaction(|conn| {
-            users::set_roles(conn, &user.id, &roles)?;
-            users::mark_verified(conn, &user.id, at)
-        })
-        .map_err(Failure::runtime)?;
-        println!("{email} now has the admin role");
-        return Ok(());
+        // Never verified: whoever registered it may not own the address.
+        // The operator's password replaces theirs and every session of it
+        // ends before it becomes an admin.
+        Some(user) => {
+            let hash = operator_password(&settings, &email)?;
+            let mut roles = users::roles_of(&mut conn, &user.id).map_err(Failure::runtime)?;
+            if !roles.iter().any(|r| r == "admin") {
+                roles.push("admin".into());
+            }
+            let revoked = conn
+                .transaction(|conn| {
+                    users::change_password(conn, &user.id, &hash, at)?;
+                    users::mark_verified(conn, &user.id, at)?;
+                    users::set_disabled(conn, &user.id, false, at)?;
+                    users::set_roles(conn, &user.id, &roles)?;
+                    users::set_tokens_valid_after(conn, &user.id, at)?;
+                    for purpose in [one_time::VERIFY_EMAIL, one_time::RESET_PASSWORD] {
+                        tokens::spend_all(conn, &user.id, purpose, at)?;
+                    }
+                    sessions::revoke_all_for_user(conn, &user.id, None, at)
+                })
+                .map_err(Failure::runtime)?;
+            publish_revocations(&settings, &user.id, &revoked, at).await?;
+            AdminOutcome::TakenOver {
+                revoked_sessions: revoked.len(),
+            }
+        }
+        None => {
+            let hash = operator_password(&settings, &email)?;
+            let id = uuid::Uuid::now_v7().to_string();
+            conn.transaction(|conn| {
+                users::insert(
+                    conn,
+                    &NewUser {
+                        id: &id,
+                        email: email.as_str(),
+                        password_hash: &hash,
+                        display_name: None,
+                        email_verified: true,
+                        disabled: false,
+                        created_at: at,
+                        updated_at: at,
+                        password_changed_at: at,
+                    },
+                    &["admin".to_owned()],
+                )
+            })
+            .map_err(Failure::runtime)?;
+            AdminOutcome::Created
+        }
+    };
+    match outcome {
+        AdminOutcome::Created => println!("created admin {email}"),
+        AdminOutcome::Promoted { re_enabled: false } => {
+            println!("{email} now has the admin role (existing verified account)");
+        }
+        AdminOutcome::Promoted { re_enabled: true } => {
+            println!(
+                "{email} now has the admin role and is enabled again (existing verified account)"
+            );
+        }
+        AdminOutcome::TakenOver { revoked_sessions } => println!(
+            "{email} was registered but never verified: its password was replaced by the one \
+             given here, {revoked_sessions} session(s) revoked, and it now has the admin role"
+        ),
     }
+    Ok(())
+}
+
+/// The password the operator gives (stdin or prompt), policy-checked and hashed.
+fn operator_password(settings: &Settings, email: &Email) -> Result<String, Failure> {
     let raw = read_password()?;
     let password = Password::parse(&raw, email.as_str(), &settings.password)
         .map_err(|failures| Failure::runtime(format!("the password {}", failures.join("; "))))?;
-    let hash = password::hash_blocking(password.expose(), settings.bcrypt_cost)
+    password::hash_blocking(password.expose(), settings.bcrypt_cost).map_err(Failure::runtime)
+}
+
+/// With Redis, running instances learn of the revocation at once. (The
+/// in-process store of a running instance cannot be reached from here: its
+/// refresh tokens die now, since the session rows say so, and admin routes
+/// check the database; other access tokens of the account live at most
+/// `AUTH_ACCESS_TTL` on authd's own endpoints.)
+async fn publish_revocations(
+    settings: &Settings,
+    user_id: &str,
+    sessions: &[String],
+    at: chrono::NaiveDateTime,
+) -> Result<(), Failure> {
+    let Some(url) = &settings.redis_url else {
+        return Ok(());
+    };
+    let store = crate::store::RedisStore::connect(url, &settings.redis_prefix)
+        .await
+        .map_err(|e| Failure::runtime(format!("REDIS_URL: {e}")))?;
+    use crate::store::Store;
+    store
+        .revoke_sessions(sessions, settings.refresh_ttl)
+        .await
         .map_err(Failure::runtime)?;
-    let id = uuid::Uuid::now_v7().to_string();
-    use diesel::Connection;
-    conn.transaction(|conn| {
-        users::insert(
-            conn,
-            &NewUser {
-                id: &id,
-                email: email.as_str(),
-                password_hash: &hash,
-                display_name: None,
-                email_verified: true,
-                disabled: false,
-                created_at: at,
-                updated_at: at,
-                password_changed_at: at,
-            },
-            &["admin".to_owned()],
+    store
+        .set_valid_after(
+            user_id,
+            at.and_utc().timestamp_millis(),
+            settings.refresh_ttl,
         )
-    })
-    .map_err(Failure::runtime)?;
-    println!("created admin {email}");
-    Ok(())
+        .await
+        .map_err(Failure::runtime)
 }

@@ -84,6 +84,16 @@ pub enum JwtSettings {
     },
 }
 
+/// The one header a trusted proxy's client address is read from. Never
+/// both: proxies append to `X-Forwarded-For` but pass a client's own
+/// `Forwarded` through untouched (or the reverse), so reading the other
+/// would let a client choose its address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientIpHeader {
+    XForwardedFor,
+    Forwarded,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {
     Pretty,
@@ -140,6 +150,8 @@ pub struct RateLimits {
     pub mail_per_email: Limit,
     pub mail_per_ip: Limit,
     pub refresh_per_session: Limit,
+    /// Password checks behind a token (change, delete) per session.
+    pub password_per_session: Limit,
 }
 
 #[derive(Clone, Debug)]
@@ -166,13 +178,18 @@ pub struct Settings {
     pub reset_ttl: Duration,
     pub verify_ttl: Duration,
     pub refresh_reuse_grace: Duration,
+    /// A session's absolute lifetime, however often it is refreshed.
+    pub session_max_age: Duration,
     pub bcrypt_cost: u32,
+    /// bcrypt jobs that may wait or run at once (`AUTH_BCRYPT_QUEUE`).
+    pub bcrypt_queue: usize,
     pub require_verified_email: bool,
     pub default_role: String,
     pub lockout_threshold: u32,
     pub lockout_duration: Duration,
     pub rate_limits: RateLimits,
     pub trusted_proxies: Vec<IpNet>,
+    pub client_ip_header: ClientIpHeader,
     pub cors_origins: Vec<String>,
     pub frontend_url: String,
     pub smtp_url: Option<Secret>,
@@ -186,10 +203,12 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Reads `.env` (if present) and the process environment.
+    /// Reads `.env` in the working directory (if present) and the process
+    /// environment. Never a parent directory's `.env`: a writable parent
+    /// such as `/tmp` could otherwise choose the signing algorithm and key.
     pub fn from_env() -> Result<Self, ConfigError> {
         // A missing .env is the normal case; a broken one is worth a line.
-        if let Err(e) = dotenvy::dotenv()
+        if let Err(e) = dotenvy::from_path(".env")
             && !e.not_found()
         {
             return Err(ConfigError::new(".env", e.to_string()));
@@ -306,7 +325,9 @@ impl Settings {
             reset_ttl: env.seconds("AUTH_RESET_TTL", 3600)?,
             verify_ttl: env.seconds("AUTH_VERIFY_TTL", 86_400)?,
             refresh_reuse_grace: env.seconds_or_zero("AUTH_REFRESH_REUSE_GRACE", 10)?,
+            session_max_age: env.seconds("AUTH_SESSION_MAX_AGE", 90 * 86_400)?,
             bcrypt_cost,
+            bcrypt_queue: env.parse("AUTH_BCRYPT_QUEUE", 16 * crate::password::cores())?,
             require_verified_email: env.parse("AUTH_REQUIRE_VERIFIED_EMAIL", true)?,
             default_role: env.text("AUTH_DEFAULT_ROLE", "viewer"),
             lockout_threshold: env.parse("AUTH_LOCKOUT_THRESHOLD", 5)?,
@@ -348,8 +369,29 @@ impl Settings {
                         window: Duration::from_secs(60),
                     },
                 )?,
+                password_per_session: env.parse(
+                    "AUTH_RATE_PASSWORD_PER_SESSION",
+                    Limit {
+                        count: 10,
+                        window: Duration::from_secs(3600),
+                    },
+                )?,
             },
             trusted_proxies,
+            client_ip_header: match env
+                .text("AUTH_CLIENT_IP_HEADER", "x-forwarded-for")
+                .to_ascii_lowercase()
+                .as_str()
+            {
+                "x-forwarded-for" => ClientIpHeader::XForwardedFor,
+                "forwarded" => ClientIpHeader::Forwarded,
+                other => {
+                    return Err(ConfigError::new(
+                        "AUTH_CLIENT_IP_HEADER",
+                        format!("unknown header {other:?}; use x-forwarded-for or forwarded"),
+                    ));
+                }
+            },
             cors_origins: env.list("AUTH_CORS_ORIGINS"),
             frontend_url,
             smtp_url,
@@ -387,6 +429,9 @@ impl Settings {
                 "AUTH_LOCKOUT_THRESHOLD",
                 "must be at least 1",
             ));
+        }
+        if settings.bcrypt_queue == 0 {
+            return Err(ConfigError::new("AUTH_BCRYPT_QUEUE", "must be at least 1"));
         }
         if settings.database_pool_size == 0 {
             return Err(ConfigError::new(

@@ -199,6 +199,11 @@ impl ResponseError for ApiError {
             Self::AccountLocked { retry_after } => {
                 response.insert_header((header::RETRY_AFTER, retry_after.max(&1).to_string()));
             }
+            // A backing service down or the password queue full: worth
+            // trying again in a moment.
+            Self::ServiceUnavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
             _ => {}
         }
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();

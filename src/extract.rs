@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
+use crate::config::ClientIpHeader;
 use crate::error::{ApiError, FieldErrors};
 use crate::state::AppState;
 
@@ -138,35 +139,39 @@ fn describe(path: &str, message: &str) -> (String, String) {
 }
 
 /// The client's IP: the socket peer, or, when the peer is a trusted proxy,
-/// the right-most address in `X-Forwarded-For` / `Forwarded` that is not a
-/// trusted proxy itself.
+/// the right-most address in the one configured header
+/// (`AUTH_CLIENT_IP_HEADER`) that is not a trusted proxy itself.
 pub fn client_ip(req: &HttpRequest, state: &AppState) -> Option<IpAddr> {
     let peer = req.peer_addr()?.ip();
     if !state.settings.is_trusted_proxy(peer) {
         return Some(peer);
     }
     let mut hops: Vec<IpAddr> = Vec::new();
-    for value in req.headers().get_all(header::FORWARDED) {
-        let Ok(value) = value.to_str() else { continue };
-        for element in value.split(',') {
-            for pair in element.split(';') {
-                if let Some((k, v)) = pair.trim().split_once('=')
-                    && k.trim().eq_ignore_ascii_case("for")
-                    && let Some(ip) = parse_forwarded_ip(v)
-                {
-                    hops.push(ip);
+    match state.settings.client_ip_header {
+        ClientIpHeader::Forwarded => {
+            for value in req.headers().get_all(header::FORWARDED) {
+                let Ok(value) = value.to_str() else { continue };
+                for element in value.split(',') {
+                    for pair in element.split(';') {
+                        if let Some((k, v)) = pair.trim().split_once('=')
+                            && k.trim().eq_ignore_ascii_case("for")
+                            && let Some(ip) = parse_forwarded_ip(v)
+                        {
+                            hops.push(ip);
+                        }
+                    }
                 }
             }
         }
-    }
-    if hops.is_empty() {
-        for value in req.headers().get_all("x-forwarded-for") {
-            let Ok(value) = value.to_str() else { continue };
-            hops.extend(
-                value
-                    .split(',')
-                    .filter_map(|s| s.trim().parse::<IpAddr>().ok()),
-            );
+        ClientIpHeader::XForwardedFor => {
+            for value in req.headers().get_all("x-forwarded-for") {
+                let Ok(value) = value.to_str() else { continue };
+                hops.extend(
+                    value
+                        .split(',')
+                        .filter_map(|s| s.trim().parse::<IpAddr>().ok()),
+                );
+            }
         }
     }
     Some(

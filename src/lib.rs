@@ -14,6 +14,7 @@ pub mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod password;
+pub mod private_fs;
 pub mod ratelimit;
 pub mod routes;
 pub mod secret;

@@ -114,6 +114,14 @@ impl Application {
         let doc = openapi::document();
         let openapi_json =
             serde_json::to_string_pretty(&doc).map_err(|e| StartupError::new("openapi", e))?;
+        let bcrypt_bounds = password::QueueBounds {
+            total: settings.bcrypt_queue,
+            // A fair share for one client: a quarter of the queue.
+            per_caller: settings
+                .rate_limits
+                .enabled
+                .then_some((settings.bcrypt_queue / 4).max(2)),
+        };
         let state = web::Data::new(AppState {
             routes: RouteTable::from_openapi(&doc),
             settings,
@@ -125,7 +133,7 @@ impl Application {
             dummy_hash,
             role_permissions,
             metrics: crate::metrics::Metrics::new(),
-            passwords: password::Hasher::new(cost)
+            passwords: password::Hasher::new(cost, bcrypt_bounds)
                 .map_err(|e| StartupError::new("AUTH_BCRYPT_COST", e))?,
         });
 

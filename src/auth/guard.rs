@@ -14,6 +14,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
+use crate::auth::admins;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tokens::AccessClaims;
@@ -59,8 +60,7 @@ impl FromRequest for Authenticated {
                 .verify_access(&token)
                 .map_err(|_| ApiError::Unauthorized)?;
             let access = state.store.access_state(&claims.sid, &claims.sub).await?;
-            if access.session_revoked || access.valid_after.is_some_and(|after| claims.iat < after)
-            {
+            if crate::auth::revocation::is_dead(&access, &claims.sid) {
                 return Err(ApiError::Unauthorized);
             }
             Ok(Self { claims })
@@ -91,7 +91,11 @@ permissions! {
     RolesAssign => "roles:assign",
 }
 
-/// An authenticated caller whose roles (from the access token) grant `P`.
+/// An authenticated caller whose roles grant `P` — the roles the database
+/// holds now, not those in the token: a demoted or disabled admin loses
+/// admin routes at once, not at the next refresh. (Admin routes are rare;
+/// one indexed query each costs far less than revoking every session of a
+/// user whose roles change.)
 pub struct RequirePermission<P: Permission> {
     pub caller: Authenticated,
     _permission: PhantomData<P>,
@@ -107,14 +111,12 @@ impl<P: Permission> FromRequest for RequirePermission<P> {
         Box::pin(async move {
             let caller = authenticated.await?;
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            let granted = caller
-                .claims
-                .roles
-                .iter()
-                .any(|role| state.role_grants(role, P::NAME));
-            if !granted {
-                return Err(ApiError::Forbidden);
-            }
+            let app = state.clone();
+            let checked = caller.clone();
+            state
+                .db
+                .run(move |conn| admins::ensure_caller_holds(&app, conn, &checked, P::NAME))
+                .await?;
             Ok(Self {
                 caller,
                 _permission: PhantomData,

@@ -1,13 +1,19 @@
 //! The account logic behind the routes: parsing identities, guarding routes,
 //! starting and rotating sessions, revoking them, one-time tokens, lockout.
 
+pub mod accounts;
+pub mod admins;
 pub mod email;
 pub mod guard;
 pub mod lockout;
+pub mod login;
 pub mod one_time;
+pub mod reauth;
 pub mod refresh;
+pub mod registration;
 pub mod revocation;
 pub mod session;
+pub mod text;
 pub mod users;
 
 pub use email::Email;

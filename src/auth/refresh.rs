@@ -43,7 +43,7 @@ pub async fn rotate(
     claims: &RefreshClaims,
 ) -> Result<TokenPair, ApiError> {
     let access = state.store.access_state(&claims.sid, &claims.sub).await?;
-    if access.session_revoked || access.valid_after.is_some_and(|after| claims.iat < after) {
+    if revocation::is_dead(&access, &claims.sid) {
         return Err(ApiError::SessionRevoked);
     }
 
@@ -97,6 +97,12 @@ fn settle(
     }
     if row.disabled {
         return Err(ApiError::AccountDisabled);
+    }
+    // Refreshing extends a session, but never past its absolute lifetime.
+    let max_age =
+        TimeDelta::from_std(state.settings.session_max_age).map_err(ApiError::internal)?;
+    if at - session.created_at >= max_age {
+        return Err(ApiError::TokenExpired(TokenKind::Refresh));
     }
     let user = User::from_row(&row, roles);
 

@@ -1,13 +1,34 @@
 //! Revoking sessions: the database row first (it must survive a restart),
 //! then the store (which every instance consults on each request).
 
-use chrono::Utc;
+use chrono::{NaiveDateTime, Utc};
 
 use crate::config::Settings;
 use crate::db::{Db, now, sessions, users};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::Store;
+use crate::store::{AccessState, Store};
+
+/// Whether the store's answer kills a token of session `session_id`: the
+/// session is revoked, or it started at or before the user's "valid after"
+/// time. Sessions are compared by when they started (to the millisecond,
+/// from their UUIDv7 id), not by a token's `iat` in whole seconds: a token
+/// minted in the same second before a revocation dies with it.
+pub fn is_dead(access: &AccessState, session_id: &str) -> bool {
+    access.session_revoked
+        || access
+            .valid_after_ms
+            .is_some_and(|after| started_ms(session_id).is_none_or(|started| started <= after))
+}
+
+/// When a session started: the timestamp of its UUIDv7 id, in unix ms.
+pub fn started_ms(session_id: &str) -> Option<i64> {
+    let (secs, nanos) = uuid::Uuid::parse_str(session_id)
+        .ok()?
+        .get_timestamp()?
+        .to_unix();
+    Some(secs as i64 * 1000 + i64::from(nanos / 1_000_000))
+}
 
 /// Revokes one session. False if it was not live.
 pub async fn revoke_session(state: &AppState, session_id: &str) -> Result<bool, ApiError> {
@@ -45,33 +66,36 @@ pub async fn revoke_everything(state: &AppState, user_id: &str) -> Result<(), Ap
         })
         .await?;
     publish(state, &revoked).await?;
-    publish_valid_after(state, user_id, at.and_utc().timestamp()).await
+    publish_valid_after(state, user_id, at).await
 }
 
 pub async fn publish_valid_after(
     state: &AppState,
     user_id: &str,
-    unix_secs: i64,
+    at: NaiveDateTime,
 ) -> Result<(), ApiError> {
     Ok(state
         .store
-        .set_valid_after(user_id, unix_secs, state.settings.refresh_ttl)
+        .set_valid_after(
+            user_id,
+            at.and_utc().timestamp_millis(),
+            state.settings.refresh_ttl,
+        )
         .await?)
 }
 
 /// Loads what the database remembers into a fresh in-process store after a
-/// restart: sessions revoked and "valid after" times within the last refresh
-/// lifetime (older tokens have expired anyway).
+/// restart: sessions revoked, "valid after" times and deleted accounts
+/// within the last refresh lifetime (older tokens have expired anyway).
 pub async fn restore_into(db: &Db, store: &dyn Store, settings: &Settings) -> Result<(), String> {
     let ttl = settings.refresh_ttl;
     let since =
         (Utc::now() - chrono::Duration::from_std(ttl).map_err(|e| e.to_string())?).naive_utc();
     let (revoked, valid_after) = db
         .run(move |conn| {
-            Ok((
-                sessions::revoked_since(conn, since)?,
-                users::with_tokens_valid_after(conn, since)?,
-            ))
+            let mut valid_after = users::with_tokens_valid_after(conn, since)?;
+            valid_after.extend(users::deleted_since(conn, since)?);
+            Ok((sessions::revoked_since(conn, since)?, valid_after))
         })
         .await
         .map_err(|e| e.to_string())?;
@@ -81,7 +105,7 @@ pub async fn restore_into(db: &Db, store: &dyn Store, settings: &Settings) -> Re
         .map_err(|e| e.to_string())?;
     for (user_id, at) in &valid_after {
         store
-            .set_valid_after(user_id, at.and_utc().timestamp(), ttl)
+            .set_valid_after(user_id, at.and_utc().timestamp_millis(), ttl)
             .await
             .map_err(|e| e.to_string())?;
     }

@@ -12,7 +12,7 @@ use crate::tokens::{Subject, TokenError};
 /// Where a login came from, shown in the session list.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
-    pub ip: Option<String>,
+    pub ip: Option<std::net::IpAddr>,
     pub user_agent: Option<String>,
 }
 
@@ -95,14 +95,33 @@ pub fn mint_pair(
     })
 }
 
+/// What a login proved, to be re-checked when its session is written.
+pub struct ProvenLogin {
+    /// The stored hash the password was verified against.
+    pub verified_hash: String,
+    /// The user's "valid after" time as the login read it.
+    pub tokens_valid_after: Option<NaiveDateTime>,
+    /// The same password at the configured cost, when the stored hash had
+    /// another one.
+    pub upgraded_hash: Option<String>,
+}
+
 /// Starts a session for a user who just proved their password: records the
 /// login, stores the session row, and returns the first token pair.
+///
+/// bcrypt ran outside any transaction, so a reset, disable or logout-all may
+/// have landed meanwhile. The login is recorded by a conditional update on
+/// the hash that was verified, the enabled flag and the "valid after" time;
+/// if any changed, no session is written. The update also locks the user
+/// row (PostgreSQL), so a reset that follows it waits and then revokes the
+/// new session with the others. A cost upgrade is written by the same
+/// update, so it never puts an old password's hash back over a new one.
 pub async fn start(
     state: &AppState,
     row: UserRow,
     roles: Vec<String>,
     client: ClientInfo,
-    upgraded_hash: Option<String>,
+    proven: ProvenLogin,
 ) -> Result<TokenPair, ApiError> {
     let at = now();
     let mut user = User::from_row(&row, roles);
@@ -117,6 +136,22 @@ pub async fn start(
     state
         .db
         .transaction(move |conn| {
+            let still_valid = users::record_login(
+                conn,
+                &user_id,
+                &users::LoginCheck {
+                    verified_hash: &proven.verified_hash,
+                    tokens_valid_after: proven.tokens_valid_after,
+                    upgraded_hash: proven.upgraded_hash.as_deref(),
+                },
+                at,
+            )?;
+            if !still_valid {
+                return Err(match users::find_by_id(conn, &user_id)? {
+                    Some(now) if now.disabled => ApiError::AccountDisabled,
+                    _ => ApiError::InvalidCredentials,
+                });
+            }
             sessions::insert(
                 conn,
                 &NewSession {
@@ -127,14 +162,10 @@ pub async fn start(
                     created_at: at,
                     last_used_at: at,
                     expires_at,
-                    ip: client.ip.as_deref(),
+                    ip: client.ip.map(|ip| ip.to_string()).as_deref(),
                     user_agent: client.user_agent.as_deref(),
                 },
             )?;
-            users::set_last_login(conn, &user_id, at)?;
-            if let Some(hash) = upgraded_hash {
-                users::upgrade_password_hash(conn, &user_id, &hash)?;
-            }
             Ok(())
         })
         .await?;

@@ -86,9 +86,14 @@ impl Db {
                     && let Some(parent) = std::path::Path::new(path).parent()
                     && !parent.as_os_str().is_empty()
                 {
-                    std::fs::create_dir_all(parent).map_err(|e| {
+                    crate::private_fs::create_dir_all(parent).map_err(|e| {
                         DbSetupError::Connect(format!("cannot create {}: {e}", parent.display()))
                     })?;
+                }
+                // SQLite gives its -wal and -shm files the database's mode.
+                if !path.starts_with("file:") {
+                    crate::private_fs::touch(std::path::Path::new(path))
+                        .map_err(|e| DbSetupError::Connect(format!("cannot create {path}: {e}")))?;
                 }
                 SqliteConnection::establish(path)
                     .map_err(|e| DbSetupError::Connect(e.to_string()))?;

@@ -20,6 +20,9 @@ pub struct UserRow {
     pub last_login_at: Option<NaiveDateTime>,
     pub password_changed_at: NaiveDateTime,
     pub tokens_valid_after: Option<NaiveDateTime>,
+    /// Registrations that set the password of this (then unverified)
+    /// account; see `auth::registration`.
+    pub registrations: i32,
 }
 
 #[derive(Debug, Insertable)]

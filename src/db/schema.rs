@@ -14,6 +14,14 @@ diesel::table! {
         last_login_at -> Nullable<Timestamp>,
         password_changed_at -> Timestamp,
         tokens_valid_after -> Nullable<Timestamp>,
+        registrations -> Integer,
+    }
+}
+
+diesel::table! {
+    deleted_users (user_id) {
+        user_id -> Text,
+        deleted_at -> Timestamp,
     }
 }
 
@@ -107,4 +115,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     one_time_tokens,
     mail_outbox,
+    deleted_users,
 );

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::models::{NewUser, UserRow};
-use super::schema::{role_permissions, roles, user_roles, users};
+use super::schema::{deleted_users, role_permissions, roles, user_roles, users};
 
 pub fn find_by_email(conn: &mut AnyConnection, email: &str) -> QueryResult<Option<UserRow>> {
     users::table
@@ -58,22 +58,42 @@ pub fn set_roles(
     Ok(())
 }
 
-pub fn set_last_login(conn: &mut AnyConnection, id: &str, at: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(users::table.find(id))
-        .set(users::last_login_at.eq(at))
-        .execute(conn)
-        .map(drop)
+/// What a login saw when it verified the password.
+pub struct LoginCheck<'a> {
+    pub verified_hash: &'a str,
+    pub tokens_valid_after: Option<NaiveDateTime>,
+    /// A rehash of the same password at the configured cost.
+    pub upgraded_hash: Option<&'a str>,
 }
 
-/// Stores a rehash of the same password (cost upgrade): no session changes.
-pub fn upgrade_password_hash(conn: &mut AnyConnection, id: &str, hash: &str) -> QueryResult<()> {
-    diesel::update(users::table.find(id))
-        .set(users::password_hash.eq(hash))
-        .execute(conn)
-        .map(drop)
+/// Records a login if the user still has the verified hash, is enabled and
+/// has the same "valid after" time; false otherwise (a reset, disable or
+/// logout-all landed while bcrypt ran). Writes a cost upgrade in the same
+/// conditional update.
+pub fn record_login(
+    conn: &mut AnyConnection,
+    id: &str,
+    check: &LoginCheck<'_>,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let hash = check.upgraded_hash.unwrap_or(check.verified_hash);
+    let target = users::table
+        .find(id)
+        .filter(users::password_hash.eq(check.verified_hash))
+        .filter(users::disabled.eq(false));
+    let updated = match check.tokens_valid_after {
+        Some(after) => diesel::update(target.filter(users::tokens_valid_after.eq(after)))
+            .set((users::last_login_at.eq(at), users::password_hash.eq(hash)))
+            .execute(conn)?,
+        None => diesel::update(target.filter(users::tokens_valid_after.is_null()))
+            .set((users::last_login_at.eq(at), users::password_hash.eq(hash)))
+            .execute(conn)?,
+    };
+    Ok(updated == 1)
 }
 
-/// A new password: records when it changed, which kills reset tokens issued before.
+/// A new password: records when it changed, which kills reset tokens
+/// issued before. The owner set it, so it is no longer contested.
 pub fn change_password(
     conn: &mut AnyConnection,
     id: &str,
@@ -85,9 +105,56 @@ pub fn change_password(
             users::password_hash.eq(hash),
             users::password_changed_at.eq(at),
             users::updated_at.eq(at),
+            users::registrations.eq(1),
         ))
         .execute(conn)
         .map(drop)
+}
+
+/// Another registration of a still unverified account: its password
+/// replaces the old one, and the account counts one more registration.
+pub fn replace_unverified_password(
+    conn: &mut AnyConnection,
+    id: &str,
+    hash: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(
+        users::table
+            .find(id)
+            .filter(users::email_verified.eq(false)),
+    )
+    .set((
+        users::password_hash.eq(hash),
+        users::password_changed_at.eq(at),
+        users::updated_at.eq(at),
+        users::registrations.eq(users::registrations + 1),
+    ))
+    .execute(conn)
+    .map(drop)
+}
+
+/// Leaves a tombstone for a deleted account: its tokens stay dead after a
+/// restart, although its sessions are gone.
+pub fn insert_tombstone(conn: &mut AnyConnection, id: &str, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::insert_into(deleted_users::table)
+        .values((
+            deleted_users::user_id.eq(id),
+            deleted_users::deleted_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Accounts deleted since a time, for restoring the store.
+pub fn deleted_since(
+    conn: &mut AnyConnection,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<(String, NaiveDateTime)>> {
+    deleted_users::table
+        .filter(deleted_users::deleted_at.gt(since))
+        .select((deleted_users::user_id, deleted_users::deleted_at))
+        .load(conn)
 }
 
 pub fn mark_verified(conn: &mut AnyConnection, id: &str, at: NaiveDateTime) -> QueryResult<()> {

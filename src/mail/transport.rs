@@ -105,26 +105,43 @@ fn plain_body(text: &str) -> Body {
 }
 
 /// Writes atomically (temporary name, then rename), so a reader never sees
-/// half a file. Names sort by creation time.
+/// half a file; owner-only (0600 in a 0700 folder), since a mail holds a
+/// live link. Names sort by creation time.
 async fn write_eml(dir: &Path, row: &OutboxRow, bytes: &[u8]) -> Result<(), String> {
-    tokio::fs::create_dir_all(dir)
-        .await
-        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let name = format!(
         "{}-{}.eml",
         row.created_at.format("%Y%m%dT%H%M%S%.6f"),
         row.id
     );
-    let tmp = dir.join(format!(".{name}.tmp"));
-    tokio::fs::write(&tmp, bytes)
-        .await
-        .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
     let path = dir.join(&name);
-    tokio::fs::rename(&tmp, &path)
+    let (dir, target, bytes) = (dir.to_owned(), path.clone(), bytes.to_vec());
+    tokio::task::spawn_blocking(move || write_private_atomically(&dir, &name, &target, &bytes))
         .await
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        .map_err(|e| e.to_string())??;
     tracing::info!(path = %path.display(), kind = %row.kind, "mail written to the outbox folder");
     Ok(())
+}
+
+fn write_private_atomically(
+    dir: &Path,
+    name: &str,
+    target: &Path,
+    bytes: &[u8],
+) -> Result<(), String> {
+    use std::io::Write;
+    crate::private_fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let mut file = crate::private_fs::options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)
+        .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    file.write_all(bytes)
+        .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    drop(file);
+    std::fs::rename(&tmp, target).map_err(|e| format!("cannot write {}: {e}", target.display()))
 }
 
 #[cfg(test)]

@@ -11,6 +11,10 @@ mod policy;
 
 pub use policy::Password;
 
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use crate::blocking::WorkerPool;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -40,38 +44,137 @@ pub fn dummy_hash(cost: u32) -> Result<String, HashError> {
 /// Runs bcrypt on its own threads, one per core: more in parallel would not
 /// finish sooner, only hold more memory and make every waiting request slow
 /// instead of serving them in turn.
+///
+/// The queue in front of them is bounded, in all and per caller: past
+/// either bound a request is refused at once (503 with `Retry-After`)
+/// instead of waiting seconds behind work it cannot overtake, so one client
+/// hammering a password check cannot slow every other user's login.
 pub struct Hasher {
     cost: u32,
     workers: WorkerPool,
+    admission: Arc<Admission>,
+}
+
+/// How many bcrypt jobs may wait or run: in all, and for one caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueBounds {
+    pub total: usize,
+    /// None: no per-caller share (rate limits off, as in benchmarks).
+    pub per_caller: Option<usize>,
+}
+
+#[derive(Default)]
+struct Counts {
+    total: usize,
+    by_caller: HashMap<IpAddr, usize>,
+}
+
+struct Admission {
+    bounds: QueueBounds,
+    counts: Mutex<Counts>,
+}
+
+/// A place in the queue, given back when the job has run.
+struct Ticket {
+    admission: Arc<Admission>,
+    caller: Option<IpAddr>,
+}
+
+impl Admission {
+    fn admit(self: &Arc<Self>, caller: Option<IpAddr>) -> Result<Ticket, ApiError> {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        if counts.total >= self.bounds.total {
+            return Err(ApiError::ServiceUnavailable("password hashing"));
+        }
+        if let (Some(ip), Some(share)) = (caller, self.bounds.per_caller) {
+            let mine = counts.by_caller.entry(ip).or_insert(0);
+            if *mine >= share {
+                return Err(ApiError::ServiceUnavailable("password hashing"));
+            }
+            *mine += 1;
+        }
+        counts.total += 1;
+        Ok(Ticket {
+            admission: self.clone(),
+            caller,
+        })
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut counts = self
+            .admission
+            .counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        counts.total = counts.total.saturating_sub(1);
+        if let Some(ip) = self.caller
+            && let Some(mine) = counts.by_caller.get_mut(&ip)
+        {
+            *mine = mine.saturating_sub(1);
+            if *mine == 0 {
+                counts.by_caller.remove(&ip);
+            }
+        }
+    }
 }
 
 impl Hasher {
-    pub fn new(cost: u32) -> std::io::Result<Self> {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    pub fn new(cost: u32, bounds: QueueBounds) -> std::io::Result<Self> {
         Ok(Self {
             cost,
-            workers: WorkerPool::new("authd-bcrypt", cores)?,
+            workers: WorkerPool::new("authd-bcrypt", cores())?,
+            admission: Arc::new(Admission {
+                bounds,
+                counts: Mutex::default(),
+            }),
         })
     }
 
-    pub async fn hash(&self, password: &Password) -> Result<String, ApiError> {
+    /// `caller` is the client IP the work is done for (None: no share).
+    pub async fn hash(
+        &self,
+        password: &Password,
+        caller: Option<IpAddr>,
+    ) -> Result<String, ApiError> {
+        let ticket = self.admission.admit(caller)?;
         let password = password.expose().to_owned();
         let cost = self.cost;
         self.workers
-            .run(move || hash_blocking(&password, cost))
+            .run(move || {
+                let hashed = hash_blocking(&password, cost);
+                drop(ticket);
+                hashed
+            })
             .await?
             .map_err(ApiError::internal)
     }
 
     /// Checks `password` against `hash` (bcrypt compares in constant time).
     /// A malformed stored hash verifies as false.
-    pub async fn verify(&self, password: &str, hash: &str) -> Result<bool, ApiError> {
+    pub async fn verify(
+        &self,
+        password: &str,
+        hash: &str,
+        caller: Option<IpAddr>,
+    ) -> Result<bool, ApiError> {
+        let ticket = self.admission.admit(caller)?;
         let password = password.to_owned();
         let hash = hash.to_owned();
         self.workers
-            .run(move || verify_blocking(&password, &hash))
+            .run(move || {
+                let matches = verify_blocking(&password, &hash);
+                drop(ticket);
+                matches
+            })
             .await
     }
+}
+
+/// The number of bcrypt threads.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// Verifies on the calling thread: for the CLI and benchmarks only.

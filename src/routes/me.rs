@@ -1,11 +1,11 @@
 //! `/v1/me`: the caller's own account.
 
-use actix_web::{HttpResponse, delete, get, patch, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api_types::{DeleteMeRequest, UpdateMeRequest, User};
-use crate::auth::{Authenticated, revocation};
-use crate::db::{now, sessions, users};
+use crate::auth::{Authenticated, accounts, reauth};
+use crate::db::{now, users};
 use crate::error::{ApiError, Problem};
 use crate::extract::JsonBody;
 use crate::routes::auth::parse_display_name;
@@ -93,40 +93,14 @@ pub async fn update_me(
 )]
 #[delete("")]
 pub async fn delete_me(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: Authenticated,
     body: JsonBody<DeleteMeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let user_id = caller.user_id().to_owned();
-    let lookup = user_id.clone();
-    let found = state
-        .db
-        .run(move |conn| crate::auth::users::load(conn, &lookup))
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-    let (user, roles) = found;
-    if !state
-        .passwords
-        .verify(body.0.password.expose(), &user.password_hash)
-        .await?
-    {
-        return Err(ApiError::InvalidCredentials);
-    }
-    let is_admin = roles.iter().any(|r| r == "admin");
-    let session_ids = state
-        .db
-        .transaction(move |conn| {
-            if is_admin && !user.disabled && users::count_enabled_with_role(conn, "admin")? <= 1 {
-                return Err(ApiError::Conflict(
-                    "the last admin cannot delete their own account",
-                ));
-            }
-            let ids = sessions::ids_for_user(conn, &user_id)?;
-            users::delete(conn, &user_id)?;
-            Ok(ids)
-        })
-        .await?;
-    revocation::publish(&state, &session_ids).await?;
+    let (user, _) =
+        reauth::confirm_password(&req, &state, &caller, body.0.password.expose()).await?;
+    accounts::delete(&state, &user.id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

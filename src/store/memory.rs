@@ -125,7 +125,7 @@ impl Store for MemoryStore {
         let now = Instant::now();
         Ok(AccessState {
             session_revoked: map.live(&keys::revoked_session(session_id), now).is_some(),
-            valid_after: map.int(&keys::valid_after(user_id), now),
+            valid_after_ms: map.int(&keys::valid_after(user_id), now),
         })
     }
 
@@ -145,15 +145,13 @@ impl Store for MemoryStore {
     async fn set_valid_after(
         &self,
         user_id: &str,
-        unix_secs: i64,
+        unix_ms: i64,
         ttl: Duration,
     ) -> Result<(), StoreError> {
         let mut map = self.lock();
         let now = Instant::now();
         let key = keys::valid_after(user_id);
-        let value = map
-            .int(&key, now)
-            .map_or(unix_secs, |old| old.max(unix_secs));
+        let value = map.int(&key, now).map_or(unix_ms, |old| old.max(unix_ms));
         map.set(key, Value::Int(value), now + ttl);
         Ok(())
     }

@@ -28,8 +28,9 @@ impl From<StoreError> for crate::error::ApiError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct AccessState {
     pub session_revoked: bool,
-    /// Tokens issued (iat, unix seconds) before this are dead.
-    pub valid_after: Option<i64>,
+    /// Sessions started (unix milliseconds, from their UUIDv7 id) at or
+    /// before this are dead.
+    pub valid_after_ms: Option<i64>,
 }
 
 /// The outcome of spending a refresh token.
@@ -80,7 +81,7 @@ pub trait Store: Send + Sync {
     async fn set_valid_after(
         &self,
         user_id: &str,
-        unix_secs: i64,
+        unix_ms: i64,
         ttl: Duration,
     ) -> Result<(), StoreError>;
 
@@ -112,7 +113,7 @@ pub mod keys {
         format!("revoked:{session_id}")
     }
     pub fn valid_after(user_id: &str) -> String {
-        format!("valid_after:{user_id}")
+        format!("valid_after_ms:{user_id}")
     }
     pub fn spent_refresh(jti: &str) -> String {
         format!("spent:{jti}")

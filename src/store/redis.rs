@@ -132,7 +132,7 @@ impl Store for RedisStore {
         session_id: &str,
         user_id: &str,
     ) -> Result<AccessState, StoreError> {
-        let (revoked, valid_after): (Option<i64>, Option<i64>) = self
+        let (revoked, valid_after_ms): (Option<i64>, Option<i64>) = self
             .conn()
             .mget(&[
                 self.key(&keys::revoked_session(session_id)),
@@ -142,7 +142,7 @@ impl Store for RedisStore {
             .map_err(unavailable)?;
         Ok(AccessState {
             session_revoked: revoked.is_some(),
-            valid_after,
+            valid_after_ms,
         })
     }
 
@@ -171,13 +171,13 @@ impl Store for RedisStore {
     async fn set_valid_after(
         &self,
         user_id: &str,
-        unix_secs: i64,
+        unix_ms: i64,
         ttl: Duration,
     ) -> Result<(), StoreError> {
         let _: i64 = self
             .valid_after
             .key(self.key(&keys::valid_after(user_id)))
-            .arg(unix_secs)
+            .arg(unix_ms)
             .arg(ttl_ms(ttl))
             .invoke_async(&mut self.conn())
             .await

@@ -171,22 +171,17 @@ pub fn write_signing_key(path: &Path, key: &SigningKey, overwrite: bool) -> Resu
     if let Some(parent) = path.parent()
         && !parent.as_os_str().is_empty()
     {
-        std::fs::create_dir_all(parent).map_err(|e| err(e.to_string()))?;
+        crate::private_fs::create_dir_all(parent).map_err(|e| err(e.to_string()))?;
     }
     let pem = key
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(|e| err(e.to_string()))?;
-    let mut options = std::fs::OpenOptions::new();
+    let mut options = crate::private_fs::options();
     options.write(true);
     if overwrite {
         options.create(true).truncate(true);
     } else {
         options.create_new(true);
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
     }
     let mut file = options.open(path).map_err(|e| err(e.to_string()))?;
     file.write_all(pem.as_bytes())

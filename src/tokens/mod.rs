@@ -1,5 +1,11 @@
 //! JWTs: the claims of API.md §2, issuing, and verification that pins the
 //! algorithm and checks `iss`, `aud`, `exp` and `typ`.
+//!
+//! A refresh token must never pass as an access token, even with a
+//! careless verifier that skips the `typ` claim: access tokens carry the
+//! JOSE header `typ: at+jwt` (RFC 9068), and refresh tokens the audience
+//! `<AUTH_AUDIENCE>:refresh`, which no resource server is configured to
+//! accept. Only authd verifies refresh tokens.
 
 pub mod keys;
 
@@ -17,6 +23,14 @@ use crate::config::Settings;
 
 /// Leeway for `exp`, for clocks of verifying services that run a bit behind.
 const LEEWAY_SECS: u64 = 5;
+
+/// The JOSE `typ` of access tokens (RFC 9068 §2.1).
+pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
+
+/// The audience of refresh tokens for a given `AUTH_AUDIENCE`.
+pub fn refresh_audience(audience: &str) -> String {
+    format!("{audience}:refresh")
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -127,17 +141,23 @@ pub struct Tokens {
     audience: String,
     access_ttl: Duration,
     refresh_ttl: Duration,
-    validation: Validation,
+    access_validation: Validation,
+    refresh_validation: Validation,
 }
 
 impl Tokens {
     pub fn new(settings: &Settings) -> Result<Self, KeyError> {
         let keys = KeySet::load(&settings.jwt)?;
-        let mut validation = Validation::new(keys.algorithm);
-        validation.leeway = LEEWAY_SECS;
-        validation.set_issuer(&[&settings.issuer]);
-        validation.set_audience(&[&settings.audience]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let validation = |audience: &str| {
+            let mut validation = Validation::new(keys.algorithm);
+            validation.leeway = LEEWAY_SECS;
+            validation.set_issuer(&[&settings.issuer]);
+            validation.set_audience(&[audience]);
+            validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+            validation
+        };
+        let access_validation = validation(&settings.audience);
+        let refresh_validation = validation(&refresh_audience(&settings.audience));
         Ok(Self {
             verified: moka::sync::Cache::builder()
                 .max_capacity(VERIFIED_CACHE_ENTRIES)
@@ -148,7 +168,8 @@ impl Tokens {
             audience: settings.audience.clone(),
             access_ttl: settings.access_ttl,
             refresh_ttl: settings.refresh_ttl,
-            validation,
+            access_validation,
+            refresh_validation,
         })
     }
 
@@ -186,7 +207,7 @@ impl Tokens {
             email_verified: subject.email_verified,
             roles: subject.roles.to_vec(),
         };
-        Ok((self.sign(&claims)?, claims))
+        Ok((self.sign(&claims, ACCESS_TOKEN_TYP)?, claims))
     }
 
     pub fn issue_refresh(
@@ -198,7 +219,7 @@ impl Tokens {
     ) -> Result<(String, RefreshClaims), TokenError> {
         let claims = RefreshClaims {
             iss: self.issuer.clone(),
-            aud: self.audience.clone(),
+            aud: refresh_audience(&self.audience),
             sub: user_id.to_owned(),
             sid: session_id.to_owned(),
             jti: jti.to_owned(),
@@ -206,11 +227,12 @@ impl Tokens {
             exp: now + self.refresh_ttl.as_secs() as i64,
             typ: TokenType::Refresh,
         };
-        Ok((self.sign(&claims)?, claims))
+        Ok((self.sign(&claims, "JWT")?, claims))
     }
 
-    fn sign<T: Serialize>(&self, claims: &T) -> Result<String, TokenError> {
+    fn sign<T: Serialize>(&self, claims: &T, typ: &str) -> Result<String, TokenError> {
         let mut header = Header::new(self.keys.algorithm);
+        header.typ = Some(typ.to_owned());
         header.kid = Some(self.keys.signing_kid.clone());
         if let Some(key) = &self.keys.ed25519 {
             return sign_ed25519(key, &header, claims);
@@ -224,6 +246,7 @@ impl Tokens {
     #[cfg(test)]
     fn sign_with_jsonwebtoken<T: Serialize>(&self, claims: &T) -> String {
         let mut header = Header::new(self.keys.algorithm);
+        header.typ = Some("JWT".to_owned());
         header.kid = Some(self.keys.signing_kid.clone());
         jsonwebtoken::encode(&header, claims, &self.keys.encoding).unwrap()
     }
@@ -256,14 +279,26 @@ impl Tokens {
         if header.alg != self.keys.algorithm {
             return Err(TokenError::Invalid);
         }
+        let (validation, header_typ_ok) = match expected {
+            TokenType::Access => (
+                &self.access_validation,
+                header.typ.as_deref() == Some(ACCESS_TOKEN_TYP),
+            ),
+            TokenType::Refresh => (
+                &self.refresh_validation,
+                header.typ.as_deref() != Some(ACCESS_TOKEN_TYP),
+            ),
+        };
+        if !header_typ_ok {
+            return Err(TokenError::Invalid);
+        }
         let kid = header.kid.as_deref().unwrap_or(&self.keys.signing_kid);
         let key = self.keys.decoding.get(kid).ok_or(TokenError::Invalid)?;
-        let data = jsonwebtoken::decode::<T>(token, key, &self.validation).map_err(|e| match e
-            .kind()
-        {
-            ErrorKind::ExpiredSignature => TokenError::Expired,
-            _ => TokenError::Invalid,
-        })?;
+        let data =
+            jsonwebtoken::decode::<T>(token, key, validation).map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })?;
         if data.claims.typ() != expected {
             return Err(TokenError::Invalid);
         }

@@ -5,7 +5,11 @@ use std::process::{Command, Stdio};
 
 use crate::helpers::{PASSWORD, TestApp, spawn_app};
 
-fn authd(vars: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+pub(crate) fn authd(
+    vars: &[(&str, &str)],
+    args: &[&str],
+    stdin: Option<&str>,
+) -> (i32, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_authd"));
     cmd.env_clear()
@@ -35,7 +39,7 @@ fn authd(vars: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> (i32, Str
     )
 }
 
-fn app_vars(app: &TestApp) -> Vec<(&str, &str)> {
+pub(crate) fn app_vars(app: &TestApp) -> Vec<(&str, &str)> {
     app.vars
         .iter()
         .filter(|(k, _)| k.as_str() != "AUTH_BIND")

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod audit;
 mod cli;
 mod errors;
 mod health;

@@ -115,7 +115,7 @@ async fn access_state_reports_revocation_and_valid_after_in_one_call() {
         let kind = store.kind();
         let state = store.access_state("s", "u").await.unwrap();
         assert!(
-            !state.session_revoked && state.valid_after.is_none(),
+            !state.session_revoked && state.valid_after_ms.is_none(),
             "{kind}"
         );
         store
@@ -132,7 +132,7 @@ async fn access_state_reports_revocation_and_valid_after_in_one_call() {
             .unwrap();
         let state = store.access_state("s", "u").await.unwrap();
         assert!(state.session_revoked, "{kind}");
-        assert_eq!(state.valid_after, Some(100), "{kind}: never lowered");
+        assert_eq!(state.valid_after_ms, Some(100), "{kind}: never lowered");
         assert!(
             store
                 .access_state("t", "other")
@@ -142,7 +142,11 @@ async fn access_state_reports_revocation_and_valid_after_in_one_call() {
             "{kind}"
         );
         assert_eq!(
-            store.access_state("x", "other").await.unwrap().valid_after,
+            store
+                .access_state("x", "other")
+                .await
+                .unwrap()
+                .valid_after_ms,
             None,
             "{kind}"
         );

@@ -17,12 +17,21 @@ fn header_of(token: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap()
 }
 
-/// Signs `claims` with the server's own private key (from its key file).
+/// Signs `claims` with the server's own private key (from its key file),
+/// with the JOSE `typ` authd gives that kind of token.
 fn sign(app: &TestApp, claims: &Value) -> String {
     let pem = std::fs::read(app.key_file()).unwrap();
     let key = EncodingKey::from_ed_pem(&pem).unwrap();
     let jwks = jwks_of(app);
     let mut header = Header::new(Algorithm::EdDSA);
+    header.typ = Some(
+        if claims["typ"] == "access" {
+            "at+jwt"
+        } else {
+            "JWT"
+        }
+        .into(),
+    );
     header.kid = Some(jwks["keys"][0]["kid"].as_str().unwrap().to_owned());
     jsonwebtoken::encode(&header, claims, &key).unwrap()
 }
@@ -58,6 +67,7 @@ async fn access_tokens_carry_the_contract_claims() {
         900
     );
     assert_eq!(refresh["typ"], "refresh");
+    assert_eq!(refresh["aud"], "authd:refresh");
     assert_eq!(refresh["sid"], access["sid"]);
     assert_ne!(refresh["jti"], access["jti"]);
     assert!(refresh.get("email").is_none() && refresh.get("roles").is_none());
@@ -68,6 +78,8 @@ async fn access_tokens_carry_the_contract_claims() {
 
     let header = header_of(&tokens.access);
     assert_eq!(header["alg"], "EdDSA");
+    assert_eq!(header["typ"], "at+jwt");
+    assert_eq!(header_of(&tokens.refresh)["typ"], "JWT");
     let jwks = app.get("/.well-known/jwks.json", None).await.json();
     assert_eq!(jwks["keys"][0]["kid"], header["kid"]);
     assert_eq!(jwks["keys"][0]["kty"], "OKP");

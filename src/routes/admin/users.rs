@@ -4,7 +4,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api_types::User;
 use crate::auth::guard::{RolesAssign, UsersRead, UsersWrite};
-use crate::auth::{RequirePermission, revocation};
+use crate::auth::{Permission, RequirePermission, admins, revocation};
 use crate::db::{now, users};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::JsonBody;
@@ -131,8 +131,8 @@ pub async fn get_user(
     Ok(HttpResponse::Ok().json(user))
 }
 
-/// Replace a user's roles. Needs `roles:assign`. The last admin cannot
-/// remove their own admin role.
+/// Replace a user's roles. Needs `roles:assign`. No change may leave zero
+/// enabled admins.
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),
@@ -144,7 +144,7 @@ pub async fn get_user(
         (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: needs `roles:assign`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`conflict`: the last admin would lose the admin role", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: it would leave no enabled admin", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: unknown role", body = Problem, content_type = "application/problem+json"),
@@ -177,23 +177,21 @@ pub async fn set_roles(
         );
         return Err(ApiError::Validation(errors));
     }
-    let is_self = caller.caller.user_id() == id;
+    let caller = caller.caller;
+    let app = state.clone();
     let user = state
         .db
         .transaction(move |conn| {
-            let (row, current) =
-                crate::auth::users::load(conn, &id)?.ok_or(ApiError::NotFound("no such user"))?;
-            let loses_admin =
-                current.iter().any(|r| r == "admin") && !wanted.iter().any(|r| r == "admin");
-            if is_self
-                && loses_admin
-                && !row.disabled
-                && users::count_enabled_with_role(conn, "admin")? <= 1
-            {
-                return Err(ApiError::Conflict(
-                    "the last admin cannot remove their own admin role",
-                ));
+            admins::lock_admin_changes(conn)?;
+            admins::ensure_caller_holds(&app, conn, &caller, RolesAssign::NAME)?;
+            if !wanted.iter().any(|r| r == admins::ADMIN_ROLE) {
+                admins::ensure_another_admin(
+                    conn,
+                    &id,
+                    "this would leave no enabled admin; make another admin first",
+                )?;
             }
+            users::find_by_id(conn, &id)?.ok_or(ApiError::NotFound("no such user"))?;
             users::set_roles(conn, &id, &wanted)?;
             let (row, roles) =
                 crate::auth::users::load(conn, &id)?.ok_or(ApiError::NotFound("no such user"))?;
@@ -204,7 +202,7 @@ pub async fn set_roles(
 }
 
 /// Disable a user: they cannot log in, and every session ends at once.
-/// Needs `users:write`. The last admin cannot disable themselves.
+/// Needs `users:write`. No change may leave zero enabled admins.
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),
@@ -214,7 +212,7 @@ pub async fn set_roles(
         (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: needs `users:write`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`conflict`: the last admin cannot disable themselves", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: it would leave no enabled admin", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -225,23 +223,20 @@ pub async fn disable_user(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let is_self = caller.caller.user_id() == id;
+    let caller = caller.caller;
     let target = id.clone();
+    let app = state.clone();
     state
         .db
         .transaction(move |conn| {
-            let (row, roles) = crate::auth::users::load(conn, &target)?
-                .ok_or(ApiError::NotFound("no such user"))?;
-            let admin = roles.iter().any(|r| r == "admin");
-            if is_self
-                && admin
-                && !row.disabled
-                && users::count_enabled_with_role(conn, "admin")? <= 1
-            {
-                return Err(ApiError::Conflict(
-                    "the last admin cannot disable themselves",
-                ));
-            }
+            admins::lock_admin_changes(conn)?;
+            admins::ensure_caller_holds(&app, conn, &caller, UsersWrite::NAME)?;
+            users::find_by_id(conn, &target)?.ok_or(ApiError::NotFound("no such user"))?;
+            admins::ensure_another_admin(
+                conn,
+                &target,
+                "this would leave no enabled admin; make another admin first",
+            )?;
             users::set_disabled(conn, &target, true, now())?;
             Ok(())
         })
@@ -270,13 +265,16 @@ pub async fn disable_user(
 #[post("/users/{id}/enable")]
 pub async fn enable_user(
     state: web::Data<AppState>,
-    _caller: RequirePermission<UsersWrite>,
+    caller: RequirePermission<UsersWrite>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
+    let caller = caller.caller;
+    let app = state.clone();
     let user = state
         .db
         .transaction(move |conn| {
+            admins::ensure_caller_holds(&app, conn, &caller, UsersWrite::NAME)?;
             crate::auth::users::load(conn, &id)?.ok_or(ApiError::NotFound("no such user"))?;
             users::set_disabled(conn, &id, false, now())?;
             crate::auth::users::view(conn, &id)

@@ -1,10 +1,9 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::api_types::{LoginRequest, TokenPair};
-use crate::auth::{Email, lockout, session};
+use crate::auth::Email;
 use crate::error::{ApiError, Problem};
-use crate::extract::{JsonBody, client_ip};
-use crate::password;
+use crate::extract::JsonBody;
 use crate::ratelimit;
 use crate::state::AppState;
 
@@ -27,7 +26,7 @@ use crate::state::AppState;
         (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited` (per IP) or `account_locked`", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u32, description = "Seconds to wait"), ("RateLimit-Limit" = u32), ("RateLimit-Remaining" = u32), ("RateLimit-Reset" = u32))),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable` (a backing service is down, or too many password checks are waiting)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/login")]
@@ -49,54 +48,17 @@ async fn attempt(
     state: &AppState,
     body: LoginRequest,
 ) -> Result<HttpResponse, ApiError> {
+    let client = super::client_info(req, state);
     ratelimit::check_ip(
         req,
         state,
         "login",
-        client_ip(req, state),
+        client.ip,
         state.settings.rate_limits.login_per_ip,
     )
     .await?;
     let email = Email::parse(&body.email).map_err(|m| ApiError::validation("email", m))?;
-    lockout::check(state, &email).await?;
-
-    let lookup = email.clone();
-    let found = state
-        .db
-        .run(move |conn| {
-            let Some(row) = crate::db::users::find_by_email(conn, lookup.as_str())? else {
-                return Ok(None);
-            };
-            let roles = crate::db::users::roles_of(conn, &row.id)?;
-            Ok(Some((row, roles)))
-        })
-        .await?;
-
-    // Unknown emails still cost one bcrypt verification (no timing oracle).
-    let hash = found
-        .as_ref()
-        .map_or(state.dummy_hash.as_str(), |(row, _)| {
-            row.password_hash.as_str()
-        });
-    let matches = state.passwords.verify(body.password.expose(), hash).await?;
-    let Some((row, roles)) = found.filter(|_| matches) else {
-        lockout::record_failure(state, &email).await?;
-        return Err(ApiError::InvalidCredentials);
-    };
-    lockout::reset(state, &email).await?;
-
-    if row.disabled {
-        return Err(ApiError::AccountDisabled);
-    }
-    if state.settings.require_verified_email && !row.email_verified {
-        return Err(ApiError::EmailNotVerified);
-    }
-    let upgraded = if password::needs_rehash(&row.password_hash, state.settings.bcrypt_cost) {
-        let password = crate::password::Password::from_verified(body.password.expose());
-        Some(state.passwords.hash(&password).await?)
-    } else {
-        None
-    };
-    let pair = session::start(state, row, roles, super::client_info(req, state), upgraded).await?;
+    let pair =
+        crate::auth::login::with_password(state, &email, body.password.expose(), client).await?;
     Ok(HttpResponse::Ok().json(pair))
 }

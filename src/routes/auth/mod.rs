@@ -33,7 +33,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 pub(crate) fn client_info(req: &HttpRequest, state: &AppState) -> ClientInfo {
     ClientInfo {
-        ip: client_ip(req, state).map(|ip| ip.to_string()),
+        ip: client_ip(req, state),
         user_agent: user_agent(req),
     }
 }

@@ -1,10 +1,10 @@
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::api_types::ChangePasswordRequest;
-use crate::auth::{Authenticated, one_time, revocation};
+use crate::auth::{Authenticated, one_time, reauth, revocation};
 use crate::db::{now, sessions, tokens, users};
 use crate::error::{ApiError, Problem};
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, client_ip};
 use crate::mail::{self, MailKind};
 use crate::password::Password;
 use crate::state::AppState;
@@ -27,32 +27,25 @@ use crate::state::AppState;
 )]
 #[post("/password/change")]
 pub async fn change_password(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: Authenticated,
     body: JsonBody<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let user_id = caller.user_id().to_owned();
-    let lookup = user_id.clone();
-    let user = state
-        .db
-        .run(move |conn| Ok(users::find_by_id(conn, &lookup)?))
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-    if !state
-        .passwords
-        .verify(body.current_password.expose(), &user.password_hash)
-        .await?
-    {
-        return Err(ApiError::InvalidCredentials);
-    }
+    let (user, _) =
+        reauth::confirm_password(&req, &state, &caller, body.current_password.expose()).await?;
+    let user_id = user.id.clone();
     let password = Password::parse(
         body.new_password.expose(),
         &user.email,
         &state.settings.password,
     )
     .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
-    let hash = state.passwords.hash(&password).await?;
+    let hash = state
+        .passwords
+        .hash(&password, client_ip(&req, &state))
+        .await?;
 
     let app = state.clone();
     let keep = caller.session_id().to_owned();

@@ -93,6 +93,7 @@ pub async fn request_reset(
 )]
 #[post("/password-reset/confirm")]
 pub async fn confirm_reset(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: JsonBody<ResetConfirmRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -131,7 +132,10 @@ pub async fn confirm_reset(
         &state.settings.password,
     )
     .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
-    let hash = state.passwords.hash(&password).await?;
+    let hash = state
+        .passwords
+        .hash(&password, client_ip(&req, &state))
+        .await?;
 
     let app = state.clone();
     let user_id = user.id.clone();
@@ -152,6 +156,6 @@ pub async fn confirm_reset(
     state.mail_wakeup.notify_one();
     let (revoked, at) = revoked;
     revocation::publish(&state, &revoked).await?;
-    revocation::publish_valid_after(&state, &token_row.user_id, at.and_utc().timestamp()).await?;
+    revocation::publish_valid_after(&state, &token_row.user_id, at).await?;
     Ok(HttpResponse::NoContent().finish())
 }

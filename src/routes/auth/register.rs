@@ -1,19 +1,17 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::api_types::{Accepted, RegisterRequest};
-use crate::auth::{Email, one_time};
-use crate::db::models::NewUser;
-use crate::db::{now, users};
+use crate::auth::Email;
+use crate::auth::registration::{self, NewRegistration};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{JsonBody, client_ip};
-use crate::mail::{self, MailKind};
 use crate::password::Password;
 use crate::ratelimit;
 use crate::state::AppState;
 
 pub const DISPLAY_NAME_MAX: usize = 100;
 
-/// Validates a display name: trimmed, 1–100 characters, no control characters.
+/// Validates a display name: trimmed, 1–100 characters, nothing invisible.
 pub fn parse_display_name(raw: Option<&str>) -> Result<Option<String>, &'static str> {
     let Some(raw) = raw else { return Ok(None) };
     let name = raw.trim();
@@ -23,8 +21,10 @@ pub fn parse_display_name(raw: Option<&str>) -> Result<Option<String>, &'static 
     if name.chars().count() > DISPLAY_NAME_MAX {
         return Err("must be at most 100 characters long");
     }
-    if name.chars().any(char::is_control) {
-        return Err("must not contain control characters");
+    if crate::auth::text::has_invisible(name) {
+        // Bidi overrides (U+202E) and zero-width characters would let a
+        // name read differently from what it is.
+        return Err("must not contain control, format or other invisible characters");
     }
     Ok(Some(name.to_owned()))
 }
@@ -82,73 +82,18 @@ pub async fn register(
     };
 
     // Hash in every case, so a taken email answers in the same time.
-    let hash = state.passwords.hash(&password).await?;
+    let hash = state
+        .passwords
+        .hash(&password, client_ip(&req, &state))
+        .await?;
     let mail_allowed = ratelimit::mail_allowed(&state, "verify", email.as_str()).await?;
-    let settings = state.clone();
-    let result = state
-        .db
-        .transaction(move |conn| {
-            let settings = &settings.settings;
-            let at = now();
-            match users::find_by_email(conn, email.as_str())? {
-                Some(existing) => {
-                    if !mail_allowed {
-                        return Ok(());
-                    }
-                    let kind = if existing.email_verified {
-                        MailKind::AccountExists
-                    } else {
-                        let token = one_time::issue(
-                            conn,
-                            &existing.id,
-                            one_time::VERIFY_EMAIL,
-                            at,
-                            settings.verify_ttl,
-                        )?;
-                        MailKind::Verification { token }
-                    };
-                    mail::enqueue(conn, settings, email.as_str(), kind)
-                }
-                None => {
-                    let id = uuid::Uuid::now_v7().to_string();
-                    users::insert(
-                        conn,
-                        &NewUser {
-                            id: &id,
-                            email: email.as_str(),
-                            password_hash: &hash,
-                            display_name: display_name.as_deref(),
-                            email_verified: false,
-                            disabled: false,
-                            created_at: at,
-                            updated_at: at,
-                            password_changed_at: at,
-                        },
-                        std::slice::from_ref(&settings.default_role),
-                    )?;
-                    let token = one_time::issue(
-                        conn,
-                        &id,
-                        one_time::VERIFY_EMAIL,
-                        at,
-                        settings.verify_ttl,
-                    )?;
-                    mail::enqueue(
-                        conn,
-                        settings,
-                        email.as_str(),
-                        MailKind::Verification { token },
-                    )
-                }
-            }
-        })
-        .await;
-    match result {
-        Ok(()) => state.mail_wakeup.notify_one(),
-        // Two registrations of one new email raced and the other won: the
-        // answer is the same 202 either way.
-        Err(ApiError::Conflict(_)) => {}
-        Err(e) => return Err(e),
+    let registration = NewRegistration {
+        email,
+        password_hash: hash,
+        display_name,
+    };
+    if registration::register(&state, registration, mail_allowed).await? {
+        state.mail_wakeup.notify_one();
     }
     Ok(HttpResponse::Accepted().json(Accepted {
         status: "verification_sent",

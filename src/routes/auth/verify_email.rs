@@ -1,7 +1,7 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::api_types::{Accepted, EmailRequest, TokenRequest, User};
-use crate::auth::{Email, one_time};
+use crate::auth::{Email, one_time, registration};
 use crate::db::{now, users};
 use crate::error::{ApiError, Problem};
 use crate::extract::{JsonBody, client_ip};
@@ -10,6 +10,11 @@ use crate::ratelimit;
 use crate::state::AppState;
 
 /// Confirm an email address with the token from the verification mail.
+///
+/// When the address was registered more than once before it was verified,
+/// the stored password may be someone else's: it is cleared and a
+/// password-reset mail goes to the address (see the README, "Account
+/// pre-hijacking").
 #[utoipa::path(
     tag = "auth",
     request_body = TokenRequest,
@@ -28,15 +33,11 @@ pub async fn verify_email(
     body: JsonBody<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let token = body.0.token.expose().to_owned();
-    let user = state
-        .db
-        .transaction(move |conn| {
-            let at = now();
-            let row = one_time::consume(conn, &token, one_time::VERIFY_EMAIL, at)?;
-            users::mark_verified(conn, &row.user_id, at)?;
-            crate::auth::users::view(conn, &row.user_id)
-        })
-        .await?;
+    let (user, mailed) =
+        registration::verify_email(&state, token, state.dummy_hash.clone()).await?;
+    if mailed {
+        state.mail_wakeup.notify_one();
+    }
     Ok(HttpResponse::Ok().json(user))
 }
 

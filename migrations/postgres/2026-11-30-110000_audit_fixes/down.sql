@@ -1,0 +1,2 @@
+DROP TABLE deleted_users;
+ALTER TABLE users DROP COLUMN registrations;

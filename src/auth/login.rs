@@ -1,0 +1,72 @@
+//! Logging in with email and password: the use case behind
+//! `POST /v1/auth/login`.
+//!
+//! The order matters for safety:
+//! 1. the attempt is counted toward the account's lockout *before* bcrypt
+//!    (so parallel guesses cannot outrun the threshold);
+//! 2. bcrypt runs against the stored hash (a dummy one for unknown emails,
+//!    so both cost the same);
+//! 3. the session is written only if the user row still holds the hash
+//!    that was verified and is still enabled ([`session::start`]): a reset
+//!    or a disable that lands while bcrypt runs wins.
+
+use crate::api_types::TokenPair;
+use crate::auth::session::{self, ClientInfo, ProvenLogin};
+use crate::auth::{Email, lockout};
+use crate::db::users;
+use crate::error::ApiError;
+use crate::password::{self, Password};
+use crate::state::AppState;
+
+pub async fn with_password(
+    state: &AppState,
+    email: &Email,
+    password: &str,
+    client: ClientInfo,
+) -> Result<TokenPair, ApiError> {
+    let reservation = lockout::reserve(state, email.as_str()).await?;
+
+    let lookup = email.clone();
+    let found = state
+        .db
+        .run(move |conn| {
+            let Some(row) = users::find_by_email(conn, lookup.as_str())? else {
+                return Ok(None);
+            };
+            let roles = users::roles_of(conn, &row.id)?;
+            Ok(Some((row, roles)))
+        })
+        .await?;
+
+    // Unknown emails still cost one bcrypt verification (no timing oracle).
+    let hash = found
+        .as_ref()
+        .map_or(state.dummy_hash.as_str(), |(row, _)| {
+            row.password_hash.as_str()
+        });
+    let matches = state.passwords.verify(password, hash, client.ip).await?;
+    let Some((row, roles)) = found.filter(|_| matches) else {
+        lockout::failed(state, email.as_str(), reservation);
+        return Err(ApiError::InvalidCredentials);
+    };
+    lockout::succeeded(state, email.as_str(), reservation).await?;
+
+    if row.disabled {
+        return Err(ApiError::AccountDisabled);
+    }
+    if state.settings.require_verified_email && !row.email_verified {
+        return Err(ApiError::EmailNotVerified);
+    }
+    let upgraded_hash = if password::needs_rehash(&row.password_hash, state.settings.bcrypt_cost) {
+        let password = Password::from_verified(password);
+        Some(state.passwords.hash(&password, client.ip).await?)
+    } else {
+        None
+    };
+    let proven = ProvenLogin {
+        verified_hash: row.password_hash.clone(),
+        tokens_valid_after: row.tokens_valid_after,
+        upgraded_hash,
+    };
+    session::start(state, row, roles, client, proven).await
+}

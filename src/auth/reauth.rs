@@ -1,0 +1,47 @@
+//! Asking a logged-in user for their password again (password change,
+//! account deletion). A stolen access token must not become an unthrottled
+//! password oracle: each check is limited per session and counted in the
+//! account's lockout, exactly as a login is.
+
+use actix_web::HttpRequest;
+
+use crate::auth::{Authenticated, lockout};
+use crate::db::models::UserRow;
+use crate::error::ApiError;
+use crate::extract::client_ip;
+use crate::ratelimit;
+use crate::state::AppState;
+
+/// The caller's user row with roles, once `password` is proven right.
+pub async fn confirm_password(
+    req: &HttpRequest,
+    state: &AppState,
+    caller: &Authenticated,
+    password: &str,
+) -> Result<(UserRow, Vec<String>), ApiError> {
+    ratelimit::check(
+        req,
+        state,
+        "password_check",
+        caller.session_id(),
+        state.settings.rate_limits.password_per_session,
+    )
+    .await?;
+    let user_id = caller.user_id().to_owned();
+    let (user, roles) = state
+        .db
+        .run(move |conn| crate::auth::users::load(conn, &user_id))
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let reservation = lockout::reserve(state, &user.email).await?;
+    let matches = state
+        .passwords
+        .verify(password, &user.password_hash, client_ip(req, state))
+        .await?;
+    if !matches {
+        lockout::failed(state, &user.email, reservation);
+        return Err(ApiError::InvalidCredentials);
+    }
+    lockout::succeeded(state, &user.email, reservation).await?;
+    Ok((user, roles))
+}

@@ -1,0 +1,167 @@
+//! Registration and email verification, and the one rule that keeps them
+//! safe from account pre-hijacking.
+//!
+//! An attacker can register someone else's address before its owner does.
+//! authd answers every registration alike (no enumeration), so it cannot
+//! refuse the owner's later one. Instead:
+//!
+//! - a registration of an address whose account is still unverified
+//!   replaces the password with the newest registrant's and revokes every
+//!   session of the old one; the account counts its registrations;
+//! - verifying an address registered more than once proves only that the
+//!   mailbox owner clicked *a* link, not whose password is stored (the owner
+//!   may click the mail an attacker's registration triggered). So it clears
+//!   the password (the account gets an unusable hash) and mails a reset
+//!   link: only the mailbox owner can then set the password.
+//!
+//! An address registered once keeps its password: only that registrant
+//! knows it, and the link went to the mailbox.
+
+use chrono::NaiveDateTime;
+
+use crate::api_types::User;
+use crate::auth::{Email, one_time, revocation};
+use crate::config::Settings;
+use crate::db::models::NewUser;
+use crate::db::{AnyConnection, now, sessions, users};
+use crate::error::ApiError;
+use crate::mail::{self, MailKind};
+use crate::state::AppState;
+
+/// A registration that passed validation and whose password is hashed.
+pub struct NewRegistration {
+    pub email: Email,
+    pub password_hash: String,
+    pub display_name: Option<String>,
+}
+
+/// Records a registration; true when a mail was queued. `mail_allowed` is
+/// the silent per-email quota.
+pub async fn register(
+    state: &AppState,
+    registration: NewRegistration,
+    mail_allowed: bool,
+) -> Result<bool, ApiError> {
+    let app_state = state.settings.clone();
+    let result = state
+        .db
+        .transaction(move |conn| record(conn, &app_state, &registration, mail_allowed, now()))
+        .await;
+    match result {
+        Ok((queued, revoked)) => {
+            if let Some((user_id, at, ids)) = revoked {
+                revocation::publish(state, &ids).await?;
+                revocation::publish_valid_after(state, &user_id, at).await?;
+            }
+            Ok(queued)
+        }
+        // Two registrations of one new email raced and the other won: the
+        // answer is the same either way.
+        Err(ApiError::Conflict(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+type Revoked = Option<(String, NaiveDateTime, Vec<String>)>;
+
+fn record(
+    conn: &mut AnyConnection,
+    settings: &Settings,
+    registration: &NewRegistration,
+    mail_allowed: bool,
+    at: NaiveDateTime,
+) -> Result<(bool, Revoked), ApiError> {
+    let email = registration.email.as_str();
+    let Some(existing) = users::find_by_email(conn, email)? else {
+        let id = uuid::Uuid::now_v7().to_string();
+        users::insert(
+            conn,
+            &NewUser {
+                id: &id,
+                email,
+                password_hash: &registration.password_hash,
+                display_name: registration.display_name.as_deref(),
+                email_verified: false,
+                disabled: false,
+                created_at: at,
+                updated_at: at,
+                password_changed_at: at,
+            },
+            std::slice::from_ref(&settings.default_role),
+        )?;
+        let token = one_time::issue(conn, &id, one_time::VERIFY_EMAIL, at, settings.verify_ttl)?;
+        mail::enqueue(conn, settings, email, MailKind::Verification { token })?;
+        return Ok((true, None));
+    };
+    if existing.email_verified {
+        if mail_allowed {
+            mail::enqueue(conn, settings, email, MailKind::AccountExists)?;
+        }
+        return Ok((mail_allowed, None));
+    }
+    // Still unverified: the newest registrant's password replaces the old
+    // one, and whoever held the old one loses every session.
+    users::replace_unverified_password(conn, &existing.id, &registration.password_hash, at)?;
+    let ids = sessions::revoke_all_for_user(conn, &existing.id, None, at)?;
+    users::set_tokens_valid_after(conn, &existing.id, at)?;
+    if mail_allowed {
+        let token = one_time::issue(
+            conn,
+            &existing.id,
+            one_time::VERIFY_EMAIL,
+            at,
+            settings.verify_ttl,
+        )?;
+        mail::enqueue(conn, settings, email, MailKind::Verification { token })?;
+    }
+    Ok((mail_allowed, Some((existing.id, at, ids))))
+}
+
+/// Spends a verification token and marks the email verified. An address
+/// registered more than once loses its password and gets a reset mail.
+/// `unusable_hash` is a hash of a random password nobody knows.
+pub async fn verify_email(
+    state: &AppState,
+    token: String,
+    unusable_hash: String,
+) -> Result<(User, bool), ApiError> {
+    let settings = state.settings.clone();
+    let (user, contested) = state
+        .db
+        .transaction(move |conn| {
+            let at = now();
+            let row = one_time::consume(conn, &token, one_time::VERIFY_EMAIL, at)?;
+            let user = users::find_by_id(conn, &row.user_id)?
+                .ok_or(ApiError::InvalidToken(crate::error::TokenKind::OneTime))?;
+            users::mark_verified(conn, &user.id, at)?;
+            let contested = if !user.email_verified && user.registrations > 1 {
+                users::change_password(conn, &user.id, &unusable_hash, at)?;
+                let ids = sessions::revoke_all_for_user(conn, &user.id, None, at)?;
+                users::set_tokens_valid_after(conn, &user.id, at)?;
+                let token = one_time::issue(
+                    conn,
+                    &user.id,
+                    one_time::RESET_PASSWORD,
+                    at,
+                    settings.reset_ttl,
+                )?;
+                mail::enqueue(
+                    conn,
+                    &settings,
+                    &user.email,
+                    MailKind::PasswordReset { token },
+                )?;
+                Some((at, ids))
+            } else {
+                None
+            };
+            Ok((crate::auth::users::view(conn, &user.id)?, contested))
+        })
+        .await?;
+    let mailed = contested.is_some();
+    if let Some((at, ids)) = contested {
+        revocation::publish(state, &ids).await?;
+        revocation::publish_valid_after(state, &user.id, at).await?;
+    }
+    Ok((user, mailed))
+}
