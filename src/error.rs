@@ -106,6 +106,23 @@ impl ApiError {
         Self::Internal { id }
     }
 
+    /// The error the application itself answers with `status`, for the
+    /// framework's own plain-text errors (`routes::fallback`).
+    pub fn for_status(status: StatusCode, body_limit: usize) -> Self {
+        match status {
+            StatusCode::UNAUTHORIZED => Self::Unauthorized,
+            StatusCode::FORBIDDEN => Self::Forbidden,
+            StatusCode::NOT_FOUND => Self::NotFound("no route matches this path"),
+            StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge(body_limit),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
+            StatusCode::UNPROCESSABLE_ENTITY => Self::Validation(FieldErrors::new()),
+            StatusCode::SERVICE_UNAVAILABLE => Self::ServiceUnavailable("service"),
+            s if s.is_server_error() => Self::internal(format!("the framework answered {s}")),
+            _ => Self::MalformedRequest("the request could not be understood".into()),
+        }
+    }
+
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
         let mut errors = FieldErrors::new();
         errors.insert(field.to_owned(), vec![message.into()]);

@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod password;
 pub mod private_fs;
 pub mod ratelimit;
+pub mod route_table;
 pub mod routes;
 pub mod secret;
 pub mod startup;

@@ -13,7 +13,7 @@ use utoipa_actix_web::AppExt;
 
 use crate::config::Settings;
 use crate::db::Db;
-use crate::routes::fallback::RouteTable;
+use crate::route_table::RouteTable;
 use crate::state::AppState;
 use crate::store::{MemoryStore, RedisStore, Store};
 use crate::tokens::Tokens;
@@ -104,7 +104,8 @@ impl Application {
             .into_iter()
             .map(|(name, _, permissions)| (name, permissions))
             .collect::<std::collections::HashMap<_, _>>();
-        if !role_permissions.contains_key(&settings.default_role) {
+        let roles = crate::auth::roles::RoleGrants::new(role_permissions);
+        if !roles.exists(&settings.default_role) {
             return Err(StartupError::new(
                 "AUTH_DEFAULT_ROLE",
                 format!("no role named {:?}", settings.default_role),
@@ -131,7 +132,7 @@ impl Application {
             mail_wakeup: Arc::new(Notify::new()),
             openapi_json,
             dummy_hash,
-            role_permissions,
+            roles,
             metrics: crate::metrics::Metrics::new(),
             passwords: password::Hasher::new(cost, bcrypt_bounds)
                 .map_err(|e| StartupError::new("AUTH_BCRYPT_COST", e))?,

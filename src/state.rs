@@ -1,15 +1,15 @@
 //! What every handler shares: settings, database, store, keys, and the
 //! handles of the background work.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::Notify;
 
+use crate::auth::roles::RoleGrants;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::metrics::Metrics;
-use crate::routes::fallback::RouteTable;
+use crate::route_table::RouteTable;
 use crate::store::Store;
 use crate::tokens::Tokens;
 
@@ -26,17 +26,8 @@ pub struct AppState {
     /// A bcrypt hash at the configured cost, verified against when the
     /// email is unknown, so that a login costs the same either way.
     pub dummy_hash: String,
-    /// Role name → permission names, read from the database at start (roles
-    /// are seeded by migration and do not change at run time).
-    pub role_permissions: HashMap<String, Vec<String>>,
+    /// Role name → permission names, read from the database at start.
+    pub roles: RoleGrants,
     pub metrics: Metrics,
     pub passwords: crate::password::Hasher,
-}
-
-impl AppState {
-    pub fn role_grants(&self, role: &str, permission: &str) -> bool {
-        self.role_permissions
-            .get(role)
-            .is_some_and(|granted| granted.iter().any(|p| p == permission))
-    }
 }

@@ -1,9 +1,39 @@
-//! Deleting an account.
+//! The caller's own account: reading it, renaming it, deleting it.
 
-use crate::auth::{admins, revocation};
-use crate::db::{now, sessions, users};
+use crate::api_types::User;
+use crate::auth::{admin, revocation, text};
+use crate::db::{Db, now, sessions, users};
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// The caller's account; 401 when it no longer exists (a valid token of a
+/// deleted user).
+pub async fn view(db: &Db, user_id: &str) -> Result<User, ApiError> {
+    let id = user_id.to_owned();
+    db.run(move |conn| crate::auth::users::view(conn, &id))
+        .await
+        .map_err(gone_is_unauthorized)
+}
+
+/// Sets (or, with None or blank, clears) the display name.
+pub async fn rename(db: &Db, user_id: &str, raw: Option<&str>) -> Result<User, ApiError> {
+    let name =
+        text::parse_display_name(raw).map_err(|m| ApiError::validation("display_name", m))?;
+    let id = user_id.to_owned();
+    db.transaction(move |conn| {
+        users::set_display_name(conn, &id, name.as_deref(), now())?;
+        crate::auth::users::view(conn, &id)
+    })
+    .await
+    .map_err(gone_is_unauthorized)
+}
+
+fn gone_is_unauthorized(e: ApiError) -> ApiError {
+    match e {
+        ApiError::NotFound(_) => ApiError::Unauthorized,
+        other => other,
+    }
+}
 
 /// Deletes the account and its sessions, leaving a tombstone so that its
 /// tokens stay dead across a restart. The last enabled admin cannot go.
@@ -12,8 +42,8 @@ pub async fn delete(state: &AppState, user_id: &str) -> Result<(), ApiError> {
     let (session_ids, at) = state
         .db
         .transaction(move |conn| {
-            admins::lock_admin_changes(conn)?;
-            admins::ensure_another_admin(
+            admin::lock_admin_changes(conn)?;
+            admin::ensure_another_admin(
                 conn,
                 &id,
                 "the last admin cannot delete their own account",

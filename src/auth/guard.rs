@@ -14,7 +14,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
-use crate::auth::admins;
+use crate::auth::admin;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tokens::AccessClaims;
@@ -68,28 +68,7 @@ impl FromRequest for Authenticated {
     }
 }
 
-/// A permission, named as in the database (`users:read`, …).
-pub trait Permission: 'static {
-    const NAME: &'static str;
-}
-
-macro_rules! permissions {
-    ($($ty:ident => $name:literal),* $(,)?) => {
-        $(
-            #[doc = concat!("The `", $name, "` permission.")]
-            pub struct $ty;
-            impl Permission for $ty {
-                const NAME: &'static str = $name;
-            }
-        )*
-    };
-}
-
-permissions! {
-    UsersRead => "users:read",
-    UsersWrite => "users:write",
-    RolesAssign => "roles:assign",
-}
+pub use crate::auth::roles::{Permission, RolesAssign, UsersRead, UsersWrite};
 
 /// An authenticated caller whose roles grant `P` — the roles the database
 /// holds now, not those in the token: a demoted or disabled admin loses
@@ -111,11 +90,11 @@ impl<P: Permission> FromRequest for RequirePermission<P> {
         Box::pin(async move {
             let caller = authenticated.await?;
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            let app = state.clone();
+            let roles = state.roles.clone();
             let checked = caller.clone();
             state
                 .db
-                .run(move |conn| admins::ensure_caller_holds(&app, conn, &checked, P::NAME))
+                .run(move |conn| admin::ensure_caller_holds(&roles, conn, &checked.claims, P::NAME))
                 .await?;
             Ok(Self {
                 caller,

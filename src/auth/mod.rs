@@ -2,16 +2,18 @@
 //! starting and rotating sessions, revoking them, one-time tokens, lockout.
 
 pub mod accounts;
-pub mod admins;
+pub mod admin;
 pub mod email;
 pub mod guard;
 pub mod lockout;
 pub mod login;
 pub mod one_time;
 pub mod reauth;
+pub mod recovery;
 pub mod refresh;
 pub mod registration;
 pub mod revocation;
+pub mod roles;
 pub mod session;
 pub mod text;
 pub mod users;

@@ -41,24 +41,23 @@ pub fn hash(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Finds a live token of `purpose` and spends it, in the caller's
-/// transaction. The lookup is by hash, so no secret is compared in
-/// variable time.
-pub fn consume(
+/// Finds a live token of `purpose` without spending it: Ok(None) when no
+/// such token exists, Err for a used or expired one. The lookup is by hash,
+/// so no secret is compared in variable time.
+pub fn peek(
     conn: &mut AnyConnection,
     token: &str,
     purpose: &str,
     now: NaiveDateTime,
-) -> Result<OneTimeTokenRow, ApiError> {
-    let invalid = ApiError::InvalidToken(TokenKind::OneTime);
+) -> Result<Option<OneTimeTokenRow>, ApiError> {
     if token.is_empty() || token.len() > 128 {
-        return Err(invalid);
+        return Ok(None);
     }
-    let token_hash = hash(token);
-    let row = crate::db::tokens::find(conn, &token_hash)?
-        .ok_or(ApiError::InvalidToken(TokenKind::OneTime))?;
+    let Some(row) = crate::db::tokens::find(conn, &hash(token))? else {
+        return Ok(None);
+    };
     if row.purpose != purpose {
-        return Err(invalid);
+        return Ok(None);
     }
     if row.used_at.is_some() {
         return Err(ApiError::TokenUsed);
@@ -66,7 +65,19 @@ pub fn consume(
     if row.expires_at <= now {
         return Err(ApiError::TokenExpired(TokenKind::OneTime));
     }
-    if !crate::db::tokens::mark_used(conn, &token_hash, now)? {
+    Ok(Some(row))
+}
+
+/// Finds a live token of `purpose` and spends it, in the caller's
+/// transaction (a conditional update: of two racing spends one wins).
+pub fn consume(
+    conn: &mut AnyConnection,
+    token: &str,
+    purpose: &str,
+    now: NaiveDateTime,
+) -> Result<OneTimeTokenRow, ApiError> {
+    let row = peek(conn, token, purpose, now)?.ok_or(ApiError::InvalidToken(TokenKind::OneTime))?;
+    if !crate::db::tokens::mark_used(conn, &row.token_hash, now)? {
         return Err(ApiError::TokenUsed);
     }
     Ok(row)

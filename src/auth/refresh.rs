@@ -24,11 +24,12 @@ use chrono::{TimeDelta, Utc};
 
 use crate::api_types::{TokenPair, User};
 use crate::auth::revocation;
-use crate::auth::session::{self, PairIds};
+use crate::auth::session;
 use crate::db::{AnyConnection, WriteTurn, now, sessions};
 use crate::error::{ApiError, TokenKind};
 use crate::state::AppState;
 use crate::store::Spend;
+use crate::tokens::PairIds;
 use crate::tokens::{RefreshClaims, TokenError};
 
 pub fn verify(state: &AppState, token: &str) -> Result<RefreshClaims, ApiError> {

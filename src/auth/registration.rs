@@ -165,3 +165,34 @@ pub async fn verify_email(
     }
     Ok((user, mailed))
 }
+
+/// Queues the verification mail again for an unverified account; false
+/// when nothing was queued (unknown or verified address). The caller
+/// answers the same either way.
+pub async fn resend_verification(state: &AppState, email: Email) -> Result<bool, ApiError> {
+    let settings = state.settings.clone();
+    state
+        .db
+        .transaction(
+            move |conn| match users::find_by_email(conn, email.as_str())? {
+                Some(user) if !user.email_verified => {
+                    let token = one_time::issue(
+                        conn,
+                        &user.id,
+                        one_time::VERIFY_EMAIL,
+                        now(),
+                        settings.verify_ttl,
+                    )?;
+                    mail::enqueue(
+                        conn,
+                        &settings,
+                        email.as_str(),
+                        MailKind::Verification { token },
+                    )?;
+                    Ok(true)
+                }
+                _ => Ok(false),
+            },
+        )
+        .await
+}

@@ -3,11 +3,11 @@
 use chrono::{NaiveDateTime, TimeDelta};
 
 use crate::api_types::{TokenPair, User};
-use crate::db::models::{NewSession, UserRow};
-use crate::db::{now, sessions, users};
+use crate::db::models::{NewSession, SessionRow, UserRow};
+use crate::db::{Db, now, sessions, users};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::tokens::{Subject, TokenError};
+use crate::tokens::{PairIds, Subject, TokenError};
 
 /// Where a login came from, shown in the session list.
 #[derive(Debug, Clone, Default)]
@@ -20,39 +20,6 @@ pub struct ClientInfo {
 pub struct MintedPair {
     pub pair: TokenPair,
     pub ids: PairIds,
-}
-
-/// What makes a pair: its two token ids and its issue time. Kept for the
-/// refresh grace window, it lets the same pair be signed again.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PairIds {
-    pub access_jti: String,
-    pub refresh_jti: String,
-    pub iat: i64,
-}
-
-impl PairIds {
-    pub fn new(at: NaiveDateTime) -> Self {
-        Self {
-            access_jti: uuid::Uuid::new_v4().to_string(),
-            refresh_jti: uuid::Uuid::new_v4().to_string(),
-            iat: at.and_utc().timestamp(),
-        }
-    }
-
-    pub fn encode(&self) -> String {
-        format!("{} {} {}", self.access_jti, self.refresh_jti, self.iat)
-    }
-
-    pub fn decode(raw: &str) -> Option<Self> {
-        let mut parts = raw.split(' ');
-        let ids = Self {
-            access_jti: parts.next()?.to_owned(),
-            refresh_jti: parts.next()?.to_owned(),
-            iat: parts.next()?.parse().ok()?,
-        };
-        parts.next().is_none().then_some(ids)
-    }
 }
 
 fn signing_failed(e: TokenError) -> ApiError {
@@ -170,4 +137,28 @@ pub async fn start(
         })
         .await?;
     Ok(minted.pair)
+}
+
+/// The user's live sessions, newest first.
+pub async fn list_active(db: &Db, user_id: &str) -> Result<Vec<SessionRow>, ApiError> {
+    let user_id = user_id.to_owned();
+    db.run(move |conn| Ok(sessions::list_active(conn, &user_id, now())?))
+        .await
+}
+
+/// Revokes one of the caller's own live sessions; another user's session
+/// answers exactly like a missing one (404).
+pub async fn revoke_own(state: &AppState, user_id: &str, session_id: &str) -> Result<(), ApiError> {
+    let lookup = session_id.to_owned();
+    let session = state
+        .db
+        .run(move |conn| Ok(sessions::find(conn, &lookup)?))
+        .await?;
+    match session {
+        Some(s) if s.user_id == user_id && s.revoked_at.is_none() => {
+            crate::auth::revocation::revoke_session(state, session_id).await?;
+            Ok(())
+        }
+        _ => Err(ApiError::NotFound("no such session")),
+    }
 }

@@ -1,5 +1,6 @@
 //! Checks on user-supplied text that is shown to people: names and emails
-//! must not hide characters that change how they read.
+//! must not hide characters that change how they read. Display names are
+//! parsed here.
 
 use icu_properties::CodePointMapData;
 use icu_properties::props::{GeneralCategory, GeneralCategoryGroup};
@@ -18,6 +19,26 @@ pub fn is_invisible(c: char) -> bool {
 
 pub fn has_invisible(text: &str) -> bool {
     text.chars().any(is_invisible)
+}
+
+pub const DISPLAY_NAME_MAX: usize = 100;
+
+/// Validates a display name: trimmed, 1–100 characters, nothing invisible.
+pub fn parse_display_name(raw: Option<&str>) -> Result<Option<String>, &'static str> {
+    let Some(raw) = raw else { return Ok(None) };
+    let name = raw.trim();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    if name.chars().count() > DISPLAY_NAME_MAX {
+        return Err("must be at most 100 characters long");
+    }
+    if has_invisible(name) {
+        // Bidi overrides (U+202E) and zero-width characters would let a
+        // name read differently from what it is.
+        return Err("must not contain control, format or other invisible characters");
+    }
+    Ok(Some(name.to_owned()))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::AnyConnection;
 use super::models::{NewSession, SessionRow};
 use super::schema::sessions;
-use crate::auth::session::PairIds;
+use crate::tokens::PairIds;
 
 pub fn insert(conn: &mut AnyConnection, session: &NewSession<'_>) -> QueryResult<()> {
     diesel::insert_into(sessions::table)

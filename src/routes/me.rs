@@ -5,10 +5,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api_types::{DeleteMeRequest, UpdateMeRequest, User};
 use crate::auth::{Authenticated, accounts, reauth};
-use crate::db::{now, users};
 use crate::error::{ApiError, Problem};
 use crate::extract::JsonBody;
-use crate::routes::auth::parse_display_name;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -30,12 +28,7 @@ pub async fn get_me(
     state: web::Data<AppState>,
     caller: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    let user_id = caller.user_id().to_owned();
-    let user = state
-        .db
-        .run(move |conn| crate::auth::users::view(conn, &user_id))
-        .await
-        .map_err(gone_is_unauthorized)?;
+    let user = accounts::view(&state.db, caller.user_id()).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 
@@ -60,17 +53,8 @@ pub async fn update_me(
     caller: Authenticated,
     body: JsonBody<UpdateMeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let name = parse_display_name(body.0.display_name.as_deref())
-        .map_err(|m| ApiError::validation("display_name", m))?;
-    let user_id = caller.user_id().to_owned();
-    let user = state
-        .db
-        .transaction(move |conn| {
-            users::set_display_name(conn, &user_id, name.as_deref(), now())?;
-            crate::auth::users::view(conn, &user_id)
-        })
-        .await
-        .map_err(gone_is_unauthorized)?;
+    let user =
+        accounts::rename(&state.db, caller.user_id(), body.0.display_name.as_deref()).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 
@@ -102,12 +86,4 @@ pub async fn delete_me(
         reauth::confirm_password(&req, &state, &caller, body.0.password.expose()).await?;
     accounts::delete(&state, &user.id).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// A valid token whose user no longer exists is a 401, not a 404.
-fn gone_is_unauthorized(e: ApiError) -> ApiError {
-    match e {
-        ApiError::NotFound(_) => ApiError::Unauthorized,
-        other => other,
-    }
 }

@@ -108,6 +108,25 @@ impl Typed for RefreshClaims {
     }
 }
 
+/// What makes a pair: its two token ids and its issue time. Kept for the
+/// refresh grace window, it lets the same pair be signed again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairIds {
+    pub access_jti: String,
+    pub refresh_jti: String,
+    pub iat: i64,
+}
+
+impl PairIds {
+    pub fn new(at: chrono::NaiveDateTime) -> Self {
+        Self {
+            access_jti: uuid::Uuid::new_v4().to_string(),
+            refresh_jti: uuid::Uuid::new_v4().to_string(),
+            iat: at.and_utc().timestamp(),
+        }
+    }
+}
+
 /// Who an access token speaks for.
 #[derive(Clone, Debug)]
 pub struct Subject<'a> {

@@ -2,7 +2,7 @@
 //! and talks HTTP to it. See `helpers.rs` for how the backend is chosen.
 
 // Test code may panic on the unexpected: that is how a test fails.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin;
 mod audit;

@@ -2,9 +2,8 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::auth::RequirePermission;
 use crate::auth::guard::UsersRead;
-use crate::db::users;
+use crate::auth::{RequirePermission, admin};
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
@@ -37,10 +36,7 @@ pub async fn list_roles(
     state: web::Data<AppState>,
     _caller: RequirePermission<UsersRead>,
 ) -> Result<HttpResponse, ApiError> {
-    let roles = state
-        .db
-        .run(|conn| Ok(users::roles_with_permissions(conn)?))
-        .await?;
+    let roles = admin::list_roles(&state.db).await?;
     let roles = roles
         .into_iter()
         .map(|(name, description, permissions)| Role {

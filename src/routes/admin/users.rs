@@ -4,9 +4,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api_types::User;
 use crate::auth::guard::{RolesAssign, UsersRead, UsersWrite};
-use crate::auth::{Permission, RequirePermission, admins, revocation};
-use crate::db::{now, users};
-use crate::error::{ApiError, FieldErrors, Problem};
+use crate::auth::{RequirePermission, admin};
+use crate::db::users::UserFilter;
+use crate::error::{ApiError, Problem};
 use crate::extract::JsonBody;
 use crate::state::AppState;
 
@@ -76,7 +76,7 @@ pub async fn list_users(
         return Err(ApiError::validation("per_page", "must be at least 1"));
     }
     let per_page = per_page.min(MAX_PER_PAGE);
-    let filter = users::UserFilter {
+    let filter = UserFilter {
         email_contains: query
             .email
             .map(|e| e.trim().to_lowercase())
@@ -85,17 +85,7 @@ pub async fn list_users(
         offset: (page - 1) * per_page,
         limit: per_page,
     };
-    let (users, total) = state
-        .db
-        .run(move |conn| {
-            let (rows, total) = users::list(conn, &filter)?;
-            let users = rows
-                .iter()
-                .map(|row| Ok(User::from_row(row, users::roles_of(conn, &row.id)?)))
-                .collect::<Result<Vec<_>, ApiError>>()?;
-            Ok((users, total))
-        })
-        .await?;
+    let (users, total) = admin::list_users(&state.db, filter).await?;
     Ok(HttpResponse::Ok().json(UserPage {
         users,
         page,
@@ -123,12 +113,7 @@ pub async fn get_user(
     _caller: RequirePermission<UsersRead>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let user = state
-        .db
-        .run(move |conn| crate::auth::users::view(conn, &id))
-        .await?;
-    Ok(HttpResponse::Ok().json(user))
+    Ok(HttpResponse::Ok().json(admin::get_user(&state.db, &id).await?))
 }
 
 /// Replace a user's roles. Needs `roles:assign`. No change may leave zero
@@ -158,46 +143,7 @@ pub async fn set_roles(
     id: web::Path<String>,
     body: JsonBody<SetRolesRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let mut wanted = body.0.roles;
-    wanted.sort();
-    wanted.dedup();
-    let unknown: Vec<&String> = wanted
-        .iter()
-        .filter(|r| !state.role_permissions.contains_key(*r))
-        .collect();
-    if !unknown.is_empty() {
-        let mut errors = FieldErrors::new();
-        errors.insert(
-            "roles".into(),
-            unknown
-                .iter()
-                .map(|r| format!("unknown role {r:?}"))
-                .collect(),
-        );
-        return Err(ApiError::Validation(errors));
-    }
-    let caller = caller.caller;
-    let app = state.clone();
-    let user = state
-        .db
-        .transaction(move |conn| {
-            admins::lock_admin_changes(conn)?;
-            admins::ensure_caller_holds(&app, conn, &caller, RolesAssign::NAME)?;
-            if !wanted.iter().any(|r| r == admins::ADMIN_ROLE) {
-                admins::ensure_another_admin(
-                    conn,
-                    &id,
-                    "this would leave no enabled admin; make another admin first",
-                )?;
-            }
-            users::find_by_id(conn, &id)?.ok_or(ApiError::NotFound("no such user"))?;
-            users::set_roles(conn, &id, &wanted)?;
-            let (row, roles) =
-                crate::auth::users::load(conn, &id)?.ok_or(ApiError::NotFound("no such user"))?;
-            Ok(User::from_row(&row, roles))
-        })
-        .await?;
+    let user = admin::set_roles(&state, &caller.caller.claims, &id, body.0.roles).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 
@@ -222,31 +168,7 @@ pub async fn disable_user(
     caller: RequirePermission<UsersWrite>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let caller = caller.caller;
-    let target = id.clone();
-    let app = state.clone();
-    state
-        .db
-        .transaction(move |conn| {
-            admins::lock_admin_changes(conn)?;
-            admins::ensure_caller_holds(&app, conn, &caller, UsersWrite::NAME)?;
-            users::find_by_id(conn, &target)?.ok_or(ApiError::NotFound("no such user"))?;
-            admins::ensure_another_admin(
-                conn,
-                &target,
-                "this would leave no enabled admin; make another admin first",
-            )?;
-            users::set_disabled(conn, &target, true, now())?;
-            Ok(())
-        })
-        .await?;
-    revocation::revoke_everything(&state, &id).await?;
-    let user = state
-        .db
-        .run(move |conn| crate::auth::users::view(conn, &id))
-        .await?;
-    Ok(HttpResponse::Ok().json(user))
+    Ok(HttpResponse::Ok().json(admin::disable(&state, &caller.caller.claims, &id).await?))
 }
 
 /// Enable a disabled user again. Needs `users:write`.
@@ -268,17 +190,5 @@ pub async fn enable_user(
     caller: RequirePermission<UsersWrite>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let caller = caller.caller;
-    let app = state.clone();
-    let user = state
-        .db
-        .transaction(move |conn| {
-            admins::ensure_caller_holds(&app, conn, &caller, UsersWrite::NAME)?;
-            crate::auth::users::load(conn, &id)?.ok_or(ApiError::NotFound("no such user"))?;
-            users::set_disabled(conn, &id, false, now())?;
-            crate::auth::users::view(conn, &id)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(user))
+    Ok(HttpResponse::Ok().json(admin::enable(&state, &caller.caller.claims, &id).await?))
 }

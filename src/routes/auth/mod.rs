@@ -5,7 +5,7 @@ mod logout;
 mod password_change;
 mod password_reset;
 mod refresh;
-pub(crate) mod register;
+mod register;
 mod sessions;
 mod verify_email;
 
@@ -37,5 +37,3 @@ pub(crate) fn client_info(req: &HttpRequest, state: &AppState) -> ClientInfo {
         user_agent: user_agent(req),
     }
 }
-
-pub(crate) use register::parse_display_name;

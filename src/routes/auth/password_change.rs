@@ -1,12 +1,9 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::api_types::ChangePasswordRequest;
-use crate::auth::{Authenticated, one_time, reauth, revocation};
-use crate::db::{now, sessions, tokens, users};
+use crate::auth::{Authenticated, reauth, recovery};
 use crate::error::{ApiError, Problem};
 use crate::extract::{JsonBody, client_ip};
-use crate::mail::{self, MailKind};
-use crate::password::Password;
 use crate::state::AppState;
 
 /// Change the password of the logged-in user. Keeps the current session,
@@ -35,32 +32,13 @@ pub async fn change_password(
     let body = body.0;
     let (user, _) =
         reauth::confirm_password(&req, &state, &caller, body.current_password.expose()).await?;
-    let user_id = user.id.clone();
-    let password = Password::parse(
+    recovery::change_password(
+        &state,
+        user,
+        caller.session_id(),
         body.new_password.expose(),
-        &user.email,
-        &state.settings.password,
+        client_ip(&req, &state),
     )
-    .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
-    let hash = state
-        .passwords
-        .hash(&password, client_ip(&req, &state))
-        .await?;
-
-    let app = state.clone();
-    let keep = caller.session_id().to_owned();
-    let revoked = state
-        .db
-        .transaction(move |conn| {
-            let at = now();
-            users::change_password(conn, &user_id, &hash, at)?;
-            tokens::spend_all(conn, &user_id, one_time::RESET_PASSWORD, at)?;
-            let revoked = sessions::revoke_all_for_user(conn, &user_id, Some(&keep), at)?;
-            mail::enqueue(conn, &app.settings, &user.email, MailKind::PasswordChanged)?;
-            Ok(revoked)
-        })
-        .await?;
-    state.mail_wakeup.notify_one();
-    revocation::publish(&state, &revoked).await?;
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,12 +1,9 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::api_types::{Accepted, EmailRequest, ResetConfirmRequest};
-use crate::auth::{Email, one_time, revocation};
-use crate::db::{now, sessions, tokens, users};
-use crate::error::{ApiError, Problem, TokenKind};
+use crate::auth::{Email, recovery};
+use crate::error::{ApiError, Problem};
 use crate::extract::{JsonBody, client_ip};
-use crate::mail::{self, MailKind};
-use crate::password::Password;
 use crate::ratelimit;
 use crate::state::AppState;
 
@@ -40,34 +37,10 @@ pub async fn request_reset(
     )
     .await?;
     let email = Email::parse(&body.0.email).map_err(|m| ApiError::validation("email", m))?;
-    if ratelimit::mail_allowed(&state, "reset", email.as_str()).await? {
-        let app = state.clone();
-        let queued = state
-            .db
-            .transaction(move |conn| {
-                let settings = &app.settings;
-                let Some(user) = users::find_by_email(conn, email.as_str())? else {
-                    return Ok(false);
-                };
-                let token = one_time::issue(
-                    conn,
-                    &user.id,
-                    one_time::RESET_PASSWORD,
-                    now(),
-                    settings.reset_ttl,
-                )?;
-                mail::enqueue(
-                    conn,
-                    settings,
-                    email.as_str(),
-                    MailKind::PasswordReset { token },
-                )?;
-                Ok(true)
-            })
-            .await?;
-        if queued {
-            state.mail_wakeup.notify_one();
-        }
+    if ratelimit::mail_allowed(&state, "reset", email.as_str()).await?
+        && recovery::request_reset(&state, email).await?
+    {
+        state.mail_wakeup.notify_one();
     }
     Ok(HttpResponse::Accepted().json(Accepted {
         status: "reset_sent",
@@ -98,64 +71,12 @@ pub async fn confirm_reset(
     body: JsonBody<ResetConfirmRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let token = body.token.expose().to_owned();
-
-    // Look the token up first (the policy needs the account's email), but
-    // spend it only in the transaction that changes the password.
-    let lookup = token.clone();
-    let user = state
-        .db
-        .run(move |conn| {
-            let row = tokens::find(conn, &one_time::hash(&lookup))?;
-            let Some(row) = row.filter(|r| r.purpose == one_time::RESET_PASSWORD) else {
-                return Ok(None);
-            };
-            Ok(users::find_by_id(conn, &row.user_id)?.map(|user| (row, user)))
-        })
-        .await?;
-    let Some((token_row, user)) = user else {
-        return Err(ApiError::InvalidToken(TokenKind::OneTime));
-    };
-    if token_row.used_at.is_some() {
-        return Err(ApiError::TokenUsed);
-    }
-    if token_row.expires_at <= now() {
-        return Err(ApiError::TokenExpired(TokenKind::OneTime));
-    }
-    if token_row.created_at < user.password_changed_at {
-        // Issued under a password that has since changed.
-        return Err(ApiError::InvalidToken(TokenKind::OneTime));
-    }
-    let password = Password::parse(
+    recovery::confirm_reset(
+        &state,
+        body.token.expose().to_owned(),
         body.new_password.expose(),
-        &user.email,
-        &state.settings.password,
+        client_ip(&req, &state),
     )
-    .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
-    let hash = state
-        .passwords
-        .hash(&password, client_ip(&req, &state))
-        .await?;
-
-    let app = state.clone();
-    let user_id = user.id.clone();
-    let revoked = state
-        .db
-        .transaction(move |conn| {
-            let at = now();
-            one_time::consume(conn, &token, one_time::RESET_PASSWORD, at)?;
-            users::change_password(conn, &user_id, &hash, at)?;
-            users::mark_verified(conn, &user_id, at)?;
-            users::set_tokens_valid_after(conn, &user_id, at)?;
-            tokens::spend_all(conn, &user_id, one_time::RESET_PASSWORD, at)?;
-            let revoked = sessions::revoke_all_for_user(conn, &user_id, None, at)?;
-            mail::enqueue(conn, &app.settings, &user.email, MailKind::PasswordChanged)?;
-            Ok((revoked, at))
-        })
-        .await?;
-    state.mail_wakeup.notify_one();
-    let (revoked, at) = revoked;
-    revocation::publish(&state, &revoked).await?;
-    revocation::publish_valid_after(&state, &token_row.user_id, at).await?;
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,33 +1,13 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::api_types::{Accepted, RegisterRequest};
-use crate::auth::Email;
 use crate::auth::registration::{self, NewRegistration};
+use crate::auth::{Email, text};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{JsonBody, client_ip};
 use crate::password::Password;
 use crate::ratelimit;
 use crate::state::AppState;
-
-pub const DISPLAY_NAME_MAX: usize = 100;
-
-/// Validates a display name: trimmed, 1–100 characters, nothing invisible.
-pub fn parse_display_name(raw: Option<&str>) -> Result<Option<String>, &'static str> {
-    let Some(raw) = raw else { return Ok(None) };
-    let name = raw.trim();
-    if name.is_empty() {
-        return Ok(None);
-    }
-    if name.chars().count() > DISPLAY_NAME_MAX {
-        return Err("must be at most 100 characters long");
-    }
-    if crate::auth::text::has_invisible(name) {
-        // Bidi overrides (U+202E) and zero-width characters would let a
-        // name read differently from what it is.
-        return Err("must not contain control, format or other invisible characters");
-    }
-    Ok(Some(name.to_owned()))
-}
 
 /// Register: the same 202 whether or not the email is taken.
 ///
@@ -74,7 +54,7 @@ pub async fn register(
     )
     .map_err(|m| errors.insert("password".into(), m))
     .ok();
-    let display_name = parse_display_name(body.display_name.as_deref())
+    let display_name = text::parse_display_name(body.display_name.as_deref())
         .map_err(|m| errors.insert("display_name".into(), vec![m.into()]))
         .ok();
     let (Some(email), Some(password), Some(display_name)) = (email, password, display_name) else {

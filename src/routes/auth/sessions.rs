@@ -1,8 +1,7 @@
 use actix_web::{HttpResponse, delete, get, web};
 
 use crate::api_types::{Session, SessionList};
-use crate::auth::{Authenticated, revocation};
-use crate::db::{now, sessions};
+use crate::auth::{Authenticated, session};
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
@@ -21,11 +20,7 @@ pub async fn list_sessions(
     state: web::Data<AppState>,
     caller: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    let user_id = caller.user_id().to_owned();
-    let rows = state
-        .db
-        .run(move |conn| Ok(sessions::list_active(conn, &user_id, now())?))
-        .await?;
+    let rows = session::list_active(&state.db, caller.user_id()).await?;
     let sessions = rows
         .iter()
         .map(|row| Session::from_row(row, caller.session_id()))
@@ -51,18 +46,6 @@ pub async fn revoke_session(
     caller: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let lookup = id.clone();
-    let session = state
-        .db
-        .run(move |conn| Ok(sessions::find(conn, &lookup)?))
-        .await?;
-    // Another user's session answers exactly like a missing one.
-    match session {
-        Some(s) if s.user_id == caller.user_id() && s.revoked_at.is_none() => {
-            revocation::revoke_session(&state, &id).await?;
-            Ok(HttpResponse::NoContent().finish())
-        }
-        _ => Err(ApiError::NotFound("no such session")),
-    }
+    session::revoke_own(&state, caller.user_id(), &id).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -1,11 +1,9 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::api_types::{Accepted, EmailRequest, TokenRequest, User};
-use crate::auth::{Email, one_time, registration};
-use crate::db::{now, users};
+use crate::auth::{Email, registration};
 use crate::error::{ApiError, Problem};
 use crate::extract::{JsonBody, client_ip};
-use crate::mail::{self, MailKind};
 use crate::ratelimit;
 use crate::state::AppState;
 
@@ -71,36 +69,10 @@ pub async fn resend_verification(
     )
     .await?;
     let email = Email::parse(&body.0.email).map_err(|m| ApiError::validation("email", m))?;
-    if ratelimit::mail_allowed(&state, "verify", email.as_str()).await? {
-        let app = state.clone();
-        let queued = state
-            .db
-            .transaction(move |conn| {
-                let settings = &app.settings;
-                match users::find_by_email(conn, email.as_str())? {
-                    Some(user) if !user.email_verified => {
-                        let token = one_time::issue(
-                            conn,
-                            &user.id,
-                            one_time::VERIFY_EMAIL,
-                            now(),
-                            settings.verify_ttl,
-                        )?;
-                        mail::enqueue(
-                            conn,
-                            settings,
-                            email.as_str(),
-                            MailKind::Verification { token },
-                        )?;
-                        Ok(true)
-                    }
-                    _ => Ok(false),
-                }
-            })
-            .await?;
-        if queued {
-            state.mail_wakeup.notify_one();
-        }
+    if ratelimit::mail_allowed(&state, "verify", email.as_str()).await?
+        && registration::resend_verification(&state, email).await?
+    {
+        state.mail_wakeup.notify_one();
     }
     Ok(HttpResponse::Accepted().json(Accepted {
         status: "verification_sent",

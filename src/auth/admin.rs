@@ -1,0 +1,180 @@
+//! The rules around administrators, in one place:
+//!
+//! - the last enabled admin stays: no role change, disable or deletion, by
+//!   anyone, in any order or race, leaves zero enabled admins;
+//! - an admin's power is what the database says now, not what an access
+//!   token said when it was minted: a demoted or disabled admin, or a
+//!   revoked session, loses it at once, on any store.
+
+use diesel::RunQueryDsl;
+
+use crate::api_types::User;
+use crate::auth::revocation;
+use crate::auth::roles::{Permission, RoleGrants, RolesAssign, UsersWrite};
+use crate::db::users::UserFilter;
+use crate::db::{AnyConnection, Db, now, sessions, users};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::tokens::AccessClaims;
+
+pub const ADMIN_ROLE: &str = "admin";
+
+/// Serialises, for the rest of the transaction, every change that could
+/// take away an enabled admin. PostgreSQL: a transaction-scoped advisory
+/// lock (two concurrent demotions would otherwise each count the other as
+/// the remaining admin). SQLite: write transactions already take turns.
+pub fn lock_admin_changes(conn: &mut AnyConnection) -> Result<(), ApiError> {
+    if let AnyConnection::Postgresql(_) = conn {
+        // Any fixed key will do; it names "admin membership" for authd.
+        diesel::sql_query("SELECT pg_advisory_xact_lock(7238114)").execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Err(409 conflict) when `user_id` is an enabled admin and no other
+/// enabled admin would remain. Call after [`lock_admin_changes`].
+pub fn ensure_another_admin(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    message: &'static str,
+) -> Result<(), ApiError> {
+    let Some(user) = users::find_by_id(conn, user_id)? else {
+        return Ok(());
+    };
+    let is_admin = users::roles_of(conn, user_id)?
+        .iter()
+        .any(|r| r == ADMIN_ROLE);
+    if is_admin && !user.disabled && users::count_enabled_with_role(conn, ADMIN_ROLE)? <= 1 {
+        return Err(ApiError::Conflict(message));
+    }
+    Ok(())
+}
+
+/// Ok when the caller's session is live, the user exists, is enabled and
+/// holds a role granting `permission`, as the database says now: 401
+/// `unauthorized` for a dead session or account, 403 `forbidden` for a
+/// missing permission. Admin routes run it in their guard, and again in
+/// their transaction after [`lock_admin_changes`], so a demotion or
+/// revocation that commits first is seen.
+pub fn ensure_caller_holds(
+    roles: &RoleGrants,
+    conn: &mut AnyConnection,
+    caller: &AccessClaims,
+    permission: &str,
+) -> Result<(), ApiError> {
+    let Some(user) = users::find_by_id(conn, &caller.sub)? else {
+        return Err(ApiError::Unauthorized);
+    };
+    let session_dead = sessions::find(conn, &caller.sid)?
+        .is_none_or(|s| s.revoked_at.is_some() || s.user_id != user.id);
+    let revoked_after_start = user.tokens_valid_after.is_some_and(|after| {
+        revocation::started_ms(&caller.sid)
+            .is_none_or(|started| started <= after.and_utc().timestamp_millis())
+    });
+    if session_dead || revoked_after_start {
+        return Err(ApiError::Unauthorized);
+    }
+    let granted = !user.disabled
+        && users::roles_of(conn, &user.id)?
+            .iter()
+            .any(|role| roles.grants(role, permission));
+    if granted {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// One page of users (newest first) and the total that match.
+pub async fn list_users(db: &Db, filter: UserFilter) -> Result<(Vec<User>, i64), ApiError> {
+    db.run(move |conn| {
+        let (rows, total) = users::list(conn, &filter)?;
+        let users = rows
+            .iter()
+            .map(|row| Ok(User::from_row(row, users::roles_of(conn, &row.id)?)))
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        Ok((users, total))
+    })
+    .await
+}
+
+pub async fn get_user(db: &Db, id: &str) -> Result<User, ApiError> {
+    let id = id.to_owned();
+    db.run(move |conn| crate::auth::users::view(conn, &id))
+        .await
+}
+
+/// Every role with its description and permissions, by name.
+pub async fn list_roles(db: &Db) -> Result<Vec<(String, String, Vec<String>)>, ApiError> {
+    db.run(|conn| Ok(users::roles_with_permissions(conn)?))
+        .await
+}
+
+const NO_ADMIN_LEFT: &str = "this would leave no enabled admin; make another admin first";
+
+/// Replaces a user's roles (known role names, sorted and deduplicated by
+/// the caller). 422 for an unknown role, 404 for an unknown user, 409 when
+/// no enabled admin would remain.
+pub async fn set_roles(
+    state: &AppState,
+    caller: &AccessClaims,
+    id: &str,
+    mut wanted: Vec<String>,
+) -> Result<User, ApiError> {
+    wanted.sort();
+    wanted.dedup();
+    let unknown: Vec<String> = wanted
+        .iter()
+        .filter(|r| !state.roles.exists(r))
+        .map(|r| format!("unknown role {r:?}"))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::Validation([("roles".to_owned(), unknown)].into()));
+    }
+    let (app, caller, id) = (state.roles.clone(), caller.clone(), id.to_owned());
+    state
+        .db
+        .transaction(move |conn| {
+            lock_admin_changes(conn)?;
+            ensure_caller_holds(&app, conn, &caller, RolesAssign::NAME)?;
+            users::find_by_id(conn, &id)?.ok_or(ApiError::NotFound("no such user"))?;
+            if !wanted.iter().any(|r| r == ADMIN_ROLE) {
+                ensure_another_admin(conn, &id, NO_ADMIN_LEFT)?;
+            }
+            users::set_roles(conn, &id, &wanted)?;
+            crate::auth::users::view(conn, &id)
+        })
+        .await
+}
+
+/// Disables a user and revokes every session and token at once. 409 when
+/// no enabled admin would remain.
+pub async fn disable(state: &AppState, caller: &AccessClaims, id: &str) -> Result<User, ApiError> {
+    let (app, checked, target) = (state.roles.clone(), caller.clone(), id.to_owned());
+    state
+        .db
+        .transaction(move |conn| {
+            lock_admin_changes(conn)?;
+            ensure_caller_holds(&app, conn, &checked, UsersWrite::NAME)?;
+            users::find_by_id(conn, &target)?.ok_or(ApiError::NotFound("no such user"))?;
+            ensure_another_admin(conn, &target, NO_ADMIN_LEFT)?;
+            users::set_disabled(conn, &target, true, now())?;
+            Ok(())
+        })
+        .await?;
+    revocation::revoke_everything(state, id).await?;
+    get_user(&state.db, id).await
+}
+
+pub async fn enable(state: &AppState, caller: &AccessClaims, id: &str) -> Result<User, ApiError> {
+    let (app, caller, id) = (state.roles.clone(), caller.clone(), id.to_owned());
+    state
+        .db
+        .transaction(move |conn| {
+            ensure_caller_holds(&app, conn, &caller, UsersWrite::NAME)?;
+            users::find_by_id(conn, &id)?.ok_or(ApiError::NotFound("no such user"))?;
+            users::set_disabled(conn, &id, false, now())?;
+            crate::auth::users::view(conn, &id)
+        })
+        .await
+}

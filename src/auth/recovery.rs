@@ -1,0 +1,126 @@
+//! Passwords after registration: the reset mail, setting a new password
+//! with its token, and changing it while logged in.
+
+use std::net::IpAddr;
+
+use crate::auth::{Email, one_time, revocation};
+use crate::db::models::UserRow;
+use crate::db::{now, sessions, tokens, users};
+use crate::error::{ApiError, TokenKind};
+use crate::mail::{self, MailKind};
+use crate::password::Password;
+use crate::state::AppState;
+
+/// Queues a reset mail if the account exists; false when nothing was
+/// queued. The caller answers the same either way.
+pub async fn request_reset(state: &AppState, email: Email) -> Result<bool, ApiError> {
+    let settings = state.settings.clone();
+    state
+        .db
+        .transaction(move |conn| {
+            let Some(user) = users::find_by_email(conn, email.as_str())? else {
+                return Ok(false);
+            };
+            let token = one_time::issue(
+                conn,
+                &user.id,
+                one_time::RESET_PASSWORD,
+                now(),
+                settings.reset_ttl,
+            )?;
+            mail::enqueue(
+                conn,
+                &settings,
+                email.as_str(),
+                MailKind::PasswordReset { token },
+            )?;
+            Ok(true)
+        })
+        .await
+}
+
+/// Sets a new password with a reset token: spends it, revokes every
+/// session and token, marks the email verified (the mail proved it) and
+/// queues a notice.
+///
+/// The token is read first, without spending it, because the password
+/// policy needs the account's email; the transaction then spends it
+/// (`one_time::consume` re-checks it there), so a token is used once even
+/// when two confirmations race.
+pub async fn confirm_reset(
+    state: &AppState,
+    token: String,
+    new_password: &str,
+    caller: Option<IpAddr>,
+) -> Result<(), ApiError> {
+    let lookup = token.clone();
+    let user = state
+        .db
+        .run(move |conn| {
+            let Some(row) = one_time::peek(conn, &lookup, one_time::RESET_PASSWORD, now())? else {
+                return Ok(None);
+            };
+            Ok(users::find_by_id(conn, &row.user_id)?.map(|user| (row, user)))
+        })
+        .await?;
+    let Some((token_row, user)) = user else {
+        return Err(ApiError::InvalidToken(TokenKind::OneTime));
+    };
+    if token_row.created_at < user.password_changed_at {
+        // Issued under a password that has since changed.
+        return Err(ApiError::InvalidToken(TokenKind::OneTime));
+    }
+    let password = Password::parse(new_password, &user.email, &state.settings.password)
+        .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
+    let hash = state.passwords.hash(&password, caller).await?;
+
+    let settings = state.settings.clone();
+    let user_id = user.id.clone();
+    let (revoked, at) = state
+        .db
+        .transaction(move |conn| {
+            let at = now();
+            one_time::consume(conn, &token, one_time::RESET_PASSWORD, at)?;
+            users::change_password(conn, &user_id, &hash, at)?;
+            users::mark_verified(conn, &user_id, at)?;
+            users::set_tokens_valid_after(conn, &user_id, at)?;
+            tokens::spend_all(conn, &user_id, one_time::RESET_PASSWORD, at)?;
+            let revoked = sessions::revoke_all_for_user(conn, &user_id, None, at)?;
+            mail::enqueue(conn, &settings, &user.email, MailKind::PasswordChanged)?;
+            Ok((revoked, at))
+        })
+        .await?;
+    state.mail_wakeup.notify_one();
+    revocation::publish(state, &revoked).await?;
+    revocation::publish_valid_after(state, &token_row.user_id, at).await
+}
+
+/// Sets a new password for a user who just proved the current one
+/// (`auth::reauth`): keeps `keep_session`, revokes every other session and
+/// every outstanding reset link, and queues a notice.
+pub async fn change_password(
+    state: &AppState,
+    user: UserRow,
+    keep_session: &str,
+    new_password: &str,
+    caller: Option<IpAddr>,
+) -> Result<(), ApiError> {
+    let password = Password::parse(new_password, &user.email, &state.settings.password)
+        .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
+    let hash = state.passwords.hash(&password, caller).await?;
+    let settings = state.settings.clone();
+    let keep = keep_session.to_owned();
+    let revoked = state
+        .db
+        .transaction(move |conn| {
+            let at = now();
+            users::change_password(conn, &user.id, &hash, at)?;
+            tokens::spend_all(conn, &user.id, one_time::RESET_PASSWORD, at)?;
+            let revoked = sessions::revoke_all_for_user(conn, &user.id, Some(&keep), at)?;
+            mail::enqueue(conn, &settings, &user.email, MailKind::PasswordChanged)?;
+            Ok(revoked)
+        })
+        .await?;
+    state.mail_wakeup.notify_one();
+    revocation::publish(state, &revoked).await
+}
