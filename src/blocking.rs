@@ -46,8 +46,12 @@ impl WorkerPool {
         F: FnOnce() -> T + Send + 'static,
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
+        // The caller's span (the request's, with its id) goes along, so what
+        // the work logs carries the request id.
+        let span = tracing::Span::current();
         self.jobs
             .send(Box::new(move || {
+                let _entered = span.enter();
                 let _ = tx.send(work());
             }))
             .map_err(|_| ApiError::internal("the worker pool has stopped"))?;
