@@ -147,7 +147,10 @@ async fn migrate_and_openapi_commands_work() {
     let checked_in =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
             .unwrap();
-    assert_eq!(stdout, checked_in);
+    assert!(
+        stdout == checked_in,
+        "openapi/openapi.json is stale: regenerate it with `cargo run -- openapi > openapi/openapi.json`"
+    );
 }
 
 #[actix_web::test]
