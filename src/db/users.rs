@@ -178,8 +178,19 @@ pub fn roles_with_permissions(
         .collect())
 }
 
-/// How many enabled users hold `role`.
+/// How many enabled users hold `role`. Used inside the transaction that
+/// decides "is this the last admin?": on PostgreSQL the role's row is locked
+/// first, until that transaction ends, so two such transactions take turns
+/// and the second sees the first's change (SQLite writers already take
+/// turns).
 pub fn count_enabled_with_role(conn: &mut AnyConnection, role: &str) -> QueryResult<i64> {
+    if let AnyConnection::Postgresql(pg) = conn {
+        roles::table
+            .filter(roles::name.eq(role))
+            .select(roles::name)
+            .for_update()
+            .load::<String>(pg)?;
+    }
     user_roles::table
         .inner_join(users::table)
         .filter(user_roles::role_name.eq(role))
