@@ -363,3 +363,53 @@ async fn two_admins_demoting_themselves_at_once_leave_one_admin() {
             .unwrap();
     }
 }
+
+#[actix_web::test]
+async fn two_admins_disabling_themselves_at_once_leave_one_enabled_admin() {
+    let app = spawn_app().await;
+    let other = crate::helpers::spawn_sibling(&app, &[]).await;
+    for round in 0..5 {
+        let (_, first) = app.admin().await;
+        let (_, second) = app.admin().await;
+        let first_id = user_id(&app, &first.access).await;
+        let second_id = user_id(&app, &second.access).await;
+        let (a, b) = futures_util::future::join(
+            app.post_auth(
+                &format!("/v1/admin/users/{first_id}/disable"),
+                &first.access,
+                None,
+            ),
+            other.post_auth(
+                &format!("/v1/admin/users/{second_id}/disable"),
+                &second.access,
+                None,
+            ),
+        )
+        .await;
+        let mut statuses = [a.status, b.status];
+        statuses.sort_unstable();
+        assert_eq!(
+            statuses,
+            [200, 409],
+            "round {round}: exactly one steps down"
+        );
+        let (refused, stayed) = if a.status == 409 {
+            (&a, first_id)
+        } else {
+            (&b, second_id)
+        };
+        refused.assert_problem(409, "conflict");
+        // The one left is an enabled admin; make them a viewer so the next
+        // round starts again with exactly two enabled admins.
+        app.state
+            .db
+            .run(move |conn| {
+                let row = authd::db::users::find_by_id(conn, &stayed)?.expect("user");
+                assert!(!row.disabled, "round {round}");
+                authd::db::users::set_roles(conn, &stayed, &["viewer".to_owned()])?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+}
