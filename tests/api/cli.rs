@@ -180,34 +180,42 @@ async fn keygen_writes_an_owner_only_key_and_refuses_to_overwrite() {
 
 #[actix_web::test]
 async fn serve_on_defaults_creates_data_and_answers_healthz() {
+    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Port 0, read back from the start line: no port is freed and re-bound.
     let mut child = Command::new(env!("CARGO_BIN_EXE_authd"))
         .env_clear()
-        .env("AUTH_BIND", format!("127.0.0.1:{port}"))
+        .env("AUTH_BIND", "127.0.0.1:0")
+        .env("AUTH_LOG_FORMAT", "json")
         .current_dir(dir.path())
         .arg("serve")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let client = awc::Client::default();
-    let mut ok = false;
-    for _ in 0..100 {
-        if let Ok(mut r) = client
-            .get(format!("http://127.0.0.1:{port}/healthz"))
-            .send()
-            .await
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
         {
-            ok = r.status() == 200 && r.body().await.unwrap() == r#"{"status":"ok"}"#;
-            break;
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            if v["message"] == "authd listening" {
+                let _ = tx.send(v["port"].as_u64().unwrap_or_default());
+            }
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    });
+    let port = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("authd logged the port it listens on");
+    let client = awc::Client::default();
+    let mut r = client
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    let ok = r.status() == 200 && r.body().await.unwrap() == r#"{"status":"ok"}"#;
     // SIGTERM: a graceful stop with exit code 0.
     let _ = Command::new("kill")
         .arg("-TERM")
