@@ -44,6 +44,23 @@ pub fn missing_prerequisite(what: &str) {
     eprintln!("{what}: skipping this test (it fails instead when CI is set)");
 }
 
+/// `TEST_REDIS_URL` for a test that only means something on Redis. Unset,
+/// the test is skipped, unless this run is meant to use Redis
+/// (`TEST_EXPECT_BACKENDS` names it): then it fails.
+#[track_caller]
+pub fn redis_url_or_skip(what: &str) -> Option<String> {
+    let url = redis_url();
+    if url.is_none() {
+        let expected = std::env::var("TEST_EXPECT_BACKENDS").unwrap_or_default();
+        assert!(
+            !expected.split(',').any(|b| b == "redis"),
+            "{what}: TEST_EXPECT_BACKENDS names redis but TEST_REDIS_URL is unset"
+        );
+        eprintln!("{what}: TEST_REDIS_URL unset, skipping (it means something on Redis only)");
+    }
+    url
+}
+
 /// Resources a test server owns and removes when the test ends.
 struct Owned {
     dir: tempfile::TempDir,

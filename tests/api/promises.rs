@@ -120,3 +120,60 @@ async fn a_broken_database_answers_500_with_an_error_id_and_nothing_internal() {
         assert!(!body.contains(leak), "the 500 leaks {leak}: {body}");
     }
 }
+
+/// Choices and deviations (f): a malformed email on login, verification
+/// resend and reset request is 422 `validation_failed`, naming `email`.
+#[actix_web::test]
+async fn a_malformed_email_is_422_on_login_resend_and_reset() {
+    let app = spawn_app().await;
+    for (path, body) in [
+        (
+            "/v1/auth/login",
+            json!({"email": "not-an-email", "password": "correct-Horse-battery-9"}),
+        ),
+        (
+            "/v1/auth/verify-email/resend",
+            json!({"email": "not-an-email"}),
+        ),
+        (
+            "/v1/auth/password-reset/request",
+            json!({"email": "not-an-email"}),
+        ),
+    ] {
+        let response = app.post(path, body).await;
+        response.assert_problem(422, "validation_failed");
+        assert!(response.json()["errors"]["email"].is_array(), "{path}");
+    }
+}
+
+/// Other choices: the session list is newest first.
+#[actix_web::test]
+async fn the_session_list_is_newest_first() {
+    let app = spawn_app().await;
+    let user = app.verified_user().await;
+    let mut logins = Vec::new();
+    for _ in 0..3 {
+        logins.push(app.login_user(&user).await);
+        // created_at has sub-second precision; keep the order unambiguous.
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let newest = logins.last().unwrap();
+    let listed = app.get("/v1/auth/sessions", Some(&newest.access)).await;
+    listed.assert_status(200);
+    let sessions = listed.json()["sessions"].as_array().unwrap().clone();
+    assert_eq!(sessions.len(), 3);
+    assert_eq!(sessions[0]["current"], true, "the newest comes first");
+    let created: Vec<&str> = sessions
+        .iter()
+        .map(|s| s["created_at"].as_str().unwrap())
+        .collect();
+    let mut sorted = created.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(created, sorted);
+    // The oldest session, asking, is last.
+    let oldest = app
+        .get("/v1/auth/sessions", Some(&logins[0].access))
+        .await
+        .json();
+    assert_eq!(oldest["sessions"][2]["current"], true);
+}

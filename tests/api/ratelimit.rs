@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::helpers::{
-    PASSWORD, Response, TestApp, redis_url, spawn_app, spawn_app_with, spawn_sibling,
+    PASSWORD, Response, TestApp, redis_url_or_skip, spawn_app, spawn_app_with, spawn_sibling,
 };
 
 #[actix_web::test]
@@ -220,8 +220,8 @@ async fn mail_quotas_answer_as_usual_but_send_nothing_past_the_limit() {
 
 #[actix_web::test]
 async fn two_servers_on_one_redis_share_the_counters() {
-    if redis_url().is_none() {
-        eprintln!("TEST_REDIS_URL unset: the in-process store is per instance by design");
+    // The in-process store is per instance by design.
+    if redis_url_or_skip("two servers sharing counters").is_none() {
         return;
     }
     let a = spawn_app_with(&[("AUTH_RATE_LOGIN_PER_IP", "4/60s")]).await;

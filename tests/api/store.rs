@@ -237,8 +237,7 @@ async fn concurrent_hits_are_all_counted() {
 
 #[actix_web::test]
 async fn redis_keys_live_under_the_prefix() {
-    let Some(url) = redis_url() else {
-        eprintln!("TEST_REDIS_URL unset: nothing to check");
+    let Some(url) = crate::helpers::redis_url_or_skip("Redis key prefix") else {
         return;
     };
     let prefix = format!("authd-test:{}:", uuid::Uuid::new_v4().simple());
