@@ -227,3 +227,41 @@ async fn serve_on_defaults_creates_data_and_answers_healthz() {
     assert!(dir.path().join("data/authd.db").exists());
     assert!(dir.path().join("data/jwt-ed25519.pem").exists());
 }
+
+/// Configuration: a `.env` file in the working directory is read first,
+/// variables already set win over it, and an empty value counts as unset.
+#[actix_web::test]
+async fn a_dot_env_file_is_read_and_the_environment_wins_over_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |vars: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_authd"));
+        cmd.env_clear()
+            .current_dir(dir.path())
+            .arg("migrate")
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}", dir.path().join("authd.db").display()),
+            )
+            .stdin(Stdio::null());
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    std::fs::write(dir.path().join(".env"), "AUTH_BCRYPT_COST=99\n").unwrap();
+    let (code, stderr) = run(&[]);
+    assert_eq!(code, 2, "the .env value was read: {stderr}");
+    assert!(stderr.contains("AUTH_BCRYPT_COST"), "{stderr}");
+    let (code, stderr) = run(&[("AUTH_BCRYPT_COST", "10")]);
+    assert_eq!(code, 0, "the environment wins over .env: {stderr}");
+
+    std::fs::write(dir.path().join(".env"), "").unwrap();
+    let (code, stderr) = run(&[("AUTH_BCRYPT_COST", "")]);
+    assert_eq!(code, 0, "an empty value is the default: {stderr}");
+    let (code, stderr) = run(&[("AUTH_BCRYPT_COST", "99")]);
+    assert_eq!(code, 2, "{stderr}");
+}

@@ -177,3 +177,29 @@ async fn the_session_list_is_newest_first() {
         .json();
     assert_eq!(oldest["sessions"][2]["current"], true);
 }
+
+/// Choices and deviations (k): a request whose head cannot be parsed (a NUL
+/// byte in a header) gets the HTTP layer's empty 400, before any route runs.
+#[actix_web::test]
+async fn a_nul_byte_in_a_header_gets_an_empty_400() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad: a\0b\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await
+    .expect("an answer within 10 s")
+    .unwrap();
+    let answer = String::from_utf8_lossy(&answer).to_lowercase();
+    assert!(answer.starts_with("http/1.1 400"), "{answer}");
+    assert!(answer.contains("content-length: 0"), "{answer}");
+    assert!(!answer.contains("problem+json"), "{answer}");
+}
