@@ -4,6 +4,10 @@
 #
 #   ci-tools/schemathesis/ci.sh            # uses $AUTHD_BIN or the usual places
 #
+# AUTHD_DATABASE_URL (an existing, empty database, e.g. PostgreSQL) and
+# AUTHD_REDIS_URL with AUTHD_REDIS_PREFIX run the server on those instead;
+# the caller creates and drops them.
+#
 # The exit code and the last line are run.sh's
 # (`schemathesis: N passed, 0 failed` on success). Extra environment
 # (SCHEMATHESIS_*) is passed through to run.sh.
@@ -35,13 +39,24 @@ stop() {
 trap stop EXIT
 
 export AUTH_BCRYPT_COST=4
+DB_URL=${AUTHD_DATABASE_URL:-sqlite://$DATA/authd.db}
+if [[ -n ${AUTHD_REDIS_URL:-} ]]; then
+  export REDIS_URL=$AUTHD_REDIS_URL AUTH_REDIS_PREFIX=${AUTHD_REDIS_PREFIX:?AUTHD_REDIS_PREFIX is required with AUTHD_REDIS_URL}
+else
+  unset REDIS_URL
+fi
 AUTH_BIND=127.0.0.1:$PORT AUTH_RATE_LIMITS=false \
-  DATABASE_URL=sqlite://$DATA/authd.db AUTH_JWT_KEY_FILE=$DATA/key.pem AUTH_OUTBOX_DIR=$DATA/outbox \
+  DATABASE_URL=$DB_URL AUTH_JWT_KEY_FILE=$DATA/key.pem AUTH_OUTBOX_DIR=$DATA/outbox \
   AUTH_LOG_FORMAT=json "$AUTHD_BIN" serve >"$DATA/server.log" 2>&1 </dev/null &
 SERVER_PID=$!
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+echo "ci.sh: server backends: $(curl -fsS "http://127.0.0.1:$PORT/readyz" | python3 -c 'import json, sys; print(json.load(sys.stdin)["backends"])')"
 
 set +e -o pipefail
-"$HERE/run.sh" "http://127.0.0.1:$PORT" "sqlite://$DATA/authd.db" 2>&1 | tee "$DATA/run.log"
+"$HERE/run.sh" "http://127.0.0.1:$PORT" "$DB_URL" 2>&1 | tee "$DATA/run.log"
 rc=${PIPESTATUS[0]}
 set -e
 if ! kill -0 "$SERVER_PID" 2>/dev/null; then

@@ -45,7 +45,7 @@ pub async fn rotate(
 ) -> Result<TokenPair, ApiError> {
     let access = state.store.access_state(&claims.sid, &claims.sub).await?;
     if revocation::is_dead(&access, &claims.sid) {
-        return Err(ApiError::SessionRevoked);
+        return Err(revoked_or_disabled(state, claims).await);
     }
 
     let grace = state.settings.refresh_reuse_grace;
@@ -93,11 +93,12 @@ fn settle(
     let (Some(session), Some((row, roles))) = (session, user) else {
         return Err(ApiError::InvalidToken(TokenKind::Refresh));
     };
-    if session.revoked_at.is_some() || session.user_id != claims.sub {
-        return Err(ApiError::SessionRevoked);
-    }
+    // Disabling revokes every session; the user is told why (README, Tokens).
     if row.disabled {
         return Err(ApiError::AccountDisabled);
+    }
+    if session.revoked_at.is_some() || session.user_id != claims.sub {
+        return Err(ApiError::SessionRevoked);
     }
     // Refreshing extends a session, but never past its absolute lifetime.
     let max_age =
@@ -157,6 +158,24 @@ fn successor(
             Ok(Outcome::Pair(Box::new(minted.pair)))
         }
         _ => Ok(Outcome::Reuse),
+    }
+}
+
+/// A revoked session's refresh answers 403 `account_disabled` when the
+/// revocation came from disabling the user, 401 `session_revoked` otherwise.
+/// One database read, on the refusal path only.
+async fn revoked_or_disabled(state: &AppState, claims: &RefreshClaims) -> ApiError {
+    let user_id = claims.sub.clone();
+    let disabled = state
+        .db
+        .run(move |conn| {
+            Ok(crate::auth::users::load(conn, &user_id)?.is_some_and(|(row, _)| row.disabled))
+        })
+        .await;
+    match disabled {
+        Ok(true) => ApiError::AccountDisabled,
+        Ok(false) => ApiError::SessionRevoked,
+        Err(e) => e,
     }
 }
 

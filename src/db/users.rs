@@ -245,7 +245,8 @@ pub fn roles_with_permissions(
         .collect())
 }
 
-/// How many enabled users hold `role`.
+/// How many enabled users hold `role`. For "is this the last admin?",
+/// call `auth::admin::lock_admin_changes` first in the same transaction.
 pub fn count_enabled_with_role(conn: &mut AnyConnection, role: &str) -> QueryResult<i64> {
     user_roles::table
         .inner_join(users::table)

@@ -89,28 +89,6 @@ mod tests {
     }
 
     #[test]
-    fn a_strong_password_passes() {
-        assert!(Password::parse("correct-Horse-battery-9", "a@example.com", &policy()).is_ok());
-    }
-
-    #[test]
-    fn every_failed_rule_is_listed() {
-        let failures = Password::parse("abc", "a@example.com", &policy()).unwrap_err();
-        assert!(failures.len() >= 4, "{failures:?}");
-    }
-
-    #[test]
-    fn the_email_is_not_a_password() {
-        let failures = Password::parse(
-            "jonathan.smith!2024",
-            "jonathan.smith@example.com",
-            &policy(),
-        )
-        .unwrap_err();
-        assert!(failures.iter().any(|f| f.contains("email")), "{failures:?}");
-    }
-
-    #[test]
     fn long_unicode_passwords_work() {
         let long: String = "Grüße aus Köln, 7 Tage 🔑 später! "
             .chars()

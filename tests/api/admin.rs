@@ -146,7 +146,9 @@ async fn disabling_kills_live_tokens_at_once_and_enabling_allows_login_again() {
     app.get("/v1/me", Some(&tokens.access))
         .await
         .assert_problem(401, "unauthorized");
-    assert_eq!(app.refresh(&tokens.refresh).await.status, 401);
+    app.refresh(&tokens.refresh)
+        .await
+        .assert_problem(403, "account_disabled");
     app.login(&user.email, &user.password)
         .await
         .assert_problem(403, "account_disabled");
@@ -203,6 +205,7 @@ async fn the_last_admin_cannot_demote_or_disable_themselves() {
         )
         .await;
     assert_eq!(demoted.status, 200);
+    assert_eq!(demoted.json()["roles"], json!(["viewer"]));
     assert_eq!(
         app.get("/v1/admin/roles", Some(&second.access))
             .await
@@ -214,7 +217,7 @@ async fn the_last_admin_cannot_demote_or_disable_themselves() {
 #[actix_web::test]
 async fn pagination_and_filters_over_120_users() {
     let app = spawn_app_with(&[("AUTH_RATE_LIMITS", "false")]).await;
-    let (_, admin) = app.admin().await;
+    let (admin_user, admin) = app.admin().await;
     for i in 0..120 {
         let email = if i % 3 == 0 {
             format!("team-{i}@corp.example")
@@ -270,8 +273,34 @@ async fn pagination_and_filters_over_120_users() {
 
     let admins = page("role=admin").await.json();
     assert_eq!(admins["total"], 1);
-    let viewers = page("role=viewer&email=person-1").await.json();
-    assert!(viewers["total"].as_i64().unwrap() > 0);
+    // person-1, person-10…19 and person-100…119, less the multiples of 3.
+    let viewers = page("role=viewer&email=person-1&per_page=100").await.json();
+    assert_eq!(viewers["total"], 22);
+    assert_eq!(viewers["users"].as_array().unwrap().len(), 22);
+    assert!(viewers["users"].as_array().unwrap().iter().all(|u| {
+        u["roles"] == json!(["viewer"]) && u["email"].as_str().unwrap().contains("person-1")
+    }));
+
+    // Newest first: the pages, read in order, list the users from the last
+    // registered back to the admin, who came first.
+    let mut listed = Vec::new();
+    for query in ["page=1&per_page=100", "page=2&per_page=100"] {
+        for user in page(query).await.json()["users"].as_array().unwrap() {
+            listed.push(user["email"].as_str().unwrap().to_owned());
+        }
+    }
+    let mut expected: Vec<String> = (0..120)
+        .rev()
+        .map(|i| {
+            if i % 3 == 0 {
+                format!("team-{i}@corp.example")
+            } else {
+                format!("person-{i}@mail.example")
+            }
+        })
+        .collect();
+    expected.push(admin_user.email.clone());
+    assert_eq!(listed, expected);
 
     let bad = app
         .get("/v1/admin/users?page=zero", Some(&admin.access))
@@ -279,4 +308,114 @@ async fn pagination_and_filters_over_120_users() {
     bad.assert_problem(422, "validation_failed");
     let zero = app.get("/v1/admin/users?page=0", Some(&admin.access)).await;
     zero.assert_problem(422, "validation_failed");
+}
+
+async fn demote_self(server: &TestApp, id: &str, access: &str) -> crate::helpers::Response {
+    server
+        .request(
+            "PUT",
+            &format!("/v1/admin/users/{id}/roles"),
+            Some(access),
+            Some(&json!({"roles": ["viewer"]})),
+            &[],
+        )
+        .await
+}
+
+#[actix_web::test]
+async fn two_admins_demoting_themselves_at_once_leave_one_admin() {
+    // On two instances of one database, so no in-process lock can help.
+    let app = spawn_app().await;
+    let other = crate::helpers::spawn_sibling(&app, &[]).await;
+    for round in 0..3 {
+        let (_, first) = app.admin().await;
+        let (_, second) = app.admin().await;
+        let first_id = user_id(&app, &first.access).await;
+        let second_id = user_id(&app, &second.access).await;
+        let (a, b) = futures_util::future::join(
+            demote_self(&app, &first_id, &first.access),
+            demote_self(&other, &second_id, &second.access),
+        )
+        .await;
+        let mut statuses = [a.status, b.status];
+        statuses.sort_unstable();
+        assert_eq!(
+            statuses,
+            [200, 409],
+            "round {round}: exactly one steps down"
+        );
+        let (refused, still_admin) = if a.status == 409 {
+            (&a, &first.access)
+        } else {
+            (&b, &second.access)
+        };
+        refused.assert_problem(409, "conflict");
+        // Admin powers are read from the database: only the one who stayed
+        // can still list users.
+        let admins = app
+            .get("/v1/admin/users?role=admin", Some(still_admin))
+            .await;
+        assert_eq!(admins.status, 200);
+        assert_eq!(admins.json()["total"], 1, "round {round}");
+        // Leave no admin behind for the next round's pair to lean on.
+        let remaining = admins.json()["users"][0]["id"].as_str().unwrap().to_owned();
+        app.state
+            .db
+            .run(move |conn| {
+                authd::db::users::set_roles(conn, &remaining, &["viewer".to_owned()])?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+}
+
+#[actix_web::test]
+async fn two_admins_disabling_themselves_at_once_leave_one_enabled_admin() {
+    let app = spawn_app().await;
+    let other = crate::helpers::spawn_sibling(&app, &[]).await;
+    for round in 0..5 {
+        let (_, first) = app.admin().await;
+        let (_, second) = app.admin().await;
+        let first_id = user_id(&app, &first.access).await;
+        let second_id = user_id(&app, &second.access).await;
+        let (a, b) = futures_util::future::join(
+            app.post_auth(
+                &format!("/v1/admin/users/{first_id}/disable"),
+                &first.access,
+                None,
+            ),
+            other.post_auth(
+                &format!("/v1/admin/users/{second_id}/disable"),
+                &second.access,
+                None,
+            ),
+        )
+        .await;
+        let mut statuses = [a.status, b.status];
+        statuses.sort_unstable();
+        assert_eq!(
+            statuses,
+            [200, 409],
+            "round {round}: exactly one steps down"
+        );
+        let (refused, stayed) = if a.status == 409 {
+            (&a, first_id)
+        } else {
+            (&b, second_id)
+        };
+        refused.assert_problem(409, "conflict");
+        // The one left is an enabled admin; make them a viewer so the next
+        // round starts again with exactly two enabled admins.
+        app.state
+            .db
+            .run(move |conn| {
+                let row = authd::db::users::find_by_id(conn, &stayed)?.expect("user");
+                assert!(!row.disabled, "round {round}");
+                authd::db::users::set_roles(conn, &stayed, &["viewer".to_owned()])?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
 }

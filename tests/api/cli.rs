@@ -151,7 +151,10 @@ async fn migrate_and_openapi_commands_work() {
     let checked_in =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
             .unwrap();
-    assert_eq!(stdout, checked_in);
+    assert!(
+        stdout == checked_in,
+        "openapi/openapi.json is stale: regenerate it with `cargo run -- openapi > openapi/openapi.json`"
+    );
 }
 
 #[actix_web::test]
@@ -181,34 +184,42 @@ async fn keygen_writes_an_owner_only_key_and_refuses_to_overwrite() {
 
 #[actix_web::test]
 async fn serve_on_defaults_creates_data_and_answers_healthz() {
+    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Port 0, read back from the start line: no port is freed and re-bound.
     let mut child = Command::new(env!("CARGO_BIN_EXE_authd"))
         .env_clear()
-        .env("AUTH_BIND", format!("127.0.0.1:{port}"))
+        .env("AUTH_BIND", "127.0.0.1:0")
+        .env("AUTH_LOG_FORMAT", "json")
         .current_dir(dir.path())
         .arg("serve")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let client = awc::Client::default();
-    let mut ok = false;
-    for _ in 0..100 {
-        if let Ok(mut r) = client
-            .get(format!("http://127.0.0.1:{port}/healthz"))
-            .send()
-            .await
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
         {
-            ok = r.status() == 200 && r.body().await.unwrap() == r#"{"status":"ok"}"#;
-            break;
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            if v["message"] == "authd listening" {
+                let _ = tx.send(v["port"].as_u64().unwrap_or_default());
+            }
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    });
+    let port = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("authd logged the port it listens on");
+    let client = awc::Client::default();
+    let mut r = client
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    let ok = r.status() == 200 && r.body().await.unwrap() == r#"{"status":"ok"}"#;
     // SIGTERM: a graceful stop with exit code 0.
     let _ = Command::new("kill")
         .arg("-TERM")
@@ -219,4 +230,42 @@ async fn serve_on_defaults_creates_data_and_answers_healthz() {
     assert!(status.success(), "{status:?}");
     assert!(dir.path().join("data/authd.db").exists());
     assert!(dir.path().join("data/jwt-ed25519.pem").exists());
+}
+
+/// Configuration: a `.env` file in the working directory is read first,
+/// variables already set win over it, and an empty value counts as unset.
+#[actix_web::test]
+async fn a_dot_env_file_is_read_and_the_environment_wins_over_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |vars: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_authd"));
+        cmd.env_clear()
+            .current_dir(dir.path())
+            .arg("migrate")
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}", dir.path().join("authd.db").display()),
+            )
+            .stdin(Stdio::null());
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    std::fs::write(dir.path().join(".env"), "AUTH_BCRYPT_COST=99\n").unwrap();
+    let (code, stderr) = run(&[]);
+    assert_eq!(code, 2, "the .env value was read: {stderr}");
+    assert!(stderr.contains("AUTH_BCRYPT_COST"), "{stderr}");
+    let (code, stderr) = run(&[("AUTH_BCRYPT_COST", "10")]);
+    assert_eq!(code, 0, "the environment wins over .env: {stderr}");
+
+    std::fs::write(dir.path().join(".env"), "").unwrap();
+    let (code, stderr) = run(&[("AUTH_BCRYPT_COST", "")]);
+    assert_eq!(code, 0, "an empty value is the default: {stderr}");
+    let (code, stderr) = run(&[("AUTH_BCRYPT_COST", "99")]);
+    assert_eq!(code, 2, "{stderr}");
 }

@@ -34,6 +34,33 @@ pub fn redis_url() -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// A test prerequisite is missing: outside CI the test is skipped with a
+/// note; with `CI` set it fails, so nothing skips silently there.
+#[track_caller]
+pub fn missing_prerequisite(what: &str) {
+    if std::env::var("CI").is_ok_and(|v| !v.is_empty()) {
+        panic!("{what}: a prerequisite of this test is missing, and CI is set");
+    }
+    eprintln!("{what}: skipping this test (it fails instead when CI is set)");
+}
+
+/// `TEST_REDIS_URL` for a test that only means something on Redis. Unset,
+/// the test is skipped, unless this run is meant to use Redis
+/// (`TEST_EXPECT_BACKENDS` names it): then it fails.
+#[track_caller]
+pub fn redis_url_or_skip(what: &str) -> Option<String> {
+    let url = redis_url();
+    if url.is_none() {
+        let expected = std::env::var("TEST_EXPECT_BACKENDS").unwrap_or_default();
+        assert!(
+            !expected.split(',').any(|b| b == "redis"),
+            "{what}: TEST_EXPECT_BACKENDS names redis but TEST_REDIS_URL is unset"
+        );
+        eprintln!("{what}: TEST_REDIS_URL unset, skipping (it means something on Redis only)");
+    }
+    url
+}
+
 /// Resources a test server owns and removes when the test ends.
 struct Owned {
     dir: tempfile::TempDir,
@@ -117,6 +144,17 @@ impl Response {
 
     pub fn code(&self) -> String {
         self.json()["code"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Asserts a success status, showing the body when it is not.
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) {
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
     }
 
     /// Asserts a problem answer with this status and code.

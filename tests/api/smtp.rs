@@ -4,20 +4,24 @@
 use std::time::{Duration, Instant};
 
 use crate::helpers::{PASSWORD, spawn_app_with, spawn_sibling};
-use crate::smtp_sink::SmtpSink;
+use crate::smtp_sink::{Mode, SmtpSink};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Waits (up to 10 s) until the sink has accepted a connection: the worker
+/// made a delivery attempt.
+async fn wait_for_attempt(sink: &SmtpSink) {
+    for _ in 0..200 {
+        if sink.connections() > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the worker never tried to deliver");
 }
 
 #[actix_web::test]
 async fn mail_goes_out_over_smtp_with_recipient_subject_and_link() {
-    let sink = SmtpSink::start(0).await;
-    let url = format!("smtp://127.0.0.1:{}?tls=none", sink.port);
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
     let app = spawn_app_with(&[
         ("AUTH_SMTP_URL", &url),
         ("AUTH_MAIL_FROM", "Auth <auth@example.test>"),
@@ -60,32 +64,63 @@ async fn mail_goes_out_over_smtp_with_recipient_subject_and_link() {
 
 #[actix_web::test]
 async fn with_smtp_down_requests_answer_at_once_and_mail_arrives_when_it_is_back() {
-    let port = free_port();
-    let url = format!("smtp://127.0.0.1:{port}?tls=none");
-    let app = spawn_app_with(&[("AUTH_SMTP_URL", &url)]).await;
+    let sink = SmtpSink::start_in(Mode::Refuse).await;
+    let app = spawn_app_with(&[("AUTH_SMTP_URL", &sink.url())]).await;
     let started = Instant::now();
-    assert_eq!(
-        app.register("patient@example.com", PASSWORD).await.status,
-        202
-    );
+    app.register("patient@example.com", PASSWORD)
+        .await
+        .assert_status(202);
     assert!(
-        started.elapsed() < Duration::from_secs(5),
+        started.elapsed() < Duration::from_secs(2),
         "the request waited for SMTP"
     );
 
-    // Let the first attempt fail, then bring the server up.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let sink = SmtpSink::start(port).await;
+    // The first attempt was made and failed; then the server comes back.
+    wait_for_attempt(&sink).await;
+    assert!(sink.messages().is_empty());
+    sink.set_mode(Mode::Serve);
     let mail = sink.wait_for("patient@example.com", 20).await;
     assert!(mail.data.contains("verify-email?token="));
     app.wait_outbox_drained().await;
 }
 
 #[actix_web::test]
+async fn with_smtp_hanging_requests_still_answer_at_once() {
+    let sink = SmtpSink::start_in(Mode::Stall).await;
+    let app = spawn_app_with(&[("AUTH_SMTP_URL", &sink.url())]).await;
+    app.register("first@example.com", PASSWORD)
+        .await
+        .assert_status(202);
+    // The worker is now stuck in a connection that never answers…
+    wait_for_attempt(&sink).await;
+    // …and requests that queue mail do not wait for it.
+    let started = Instant::now();
+    app.register("second@example.com", PASSWORD)
+        .await
+        .assert_status(202);
+    app.post(
+        "/v1/auth/password-reset/request",
+        serde_json::json!({"email": "first@example.com"}),
+    )
+    .await
+    .assert_status(202);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "a request waited for SMTP: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(app.get("/readyz", None).await.status, 200);
+    assert!(sink.messages().is_empty());
+}
+
+#[actix_web::test]
 async fn a_message_that_keeps_failing_ends_dead_with_its_error() {
-    let port = free_port();
-    let url = format!("smtp://127.0.0.1:{port}?tls=none");
-    let app = spawn_app_with(&[("AUTH_SMTP_URL", &url), ("AUTH_MAIL_MAX_ATTEMPTS", "2")]).await;
+    let sink = SmtpSink::start_in(Mode::Refuse).await;
+    let app = spawn_app_with(&[
+        ("AUTH_SMTP_URL", &sink.url()),
+        ("AUTH_MAIL_MAX_ATTEMPTS", "2"),
+    ])
+    .await;
     assert_eq!(
         app.register("doomed@example.com", PASSWORD).await.status,
         202
@@ -108,6 +143,7 @@ async fn a_message_that_keeps_failing_ends_dead_with_its_error() {
             && s == "dead"
         {
             assert_eq!(*a, 2);
+            assert!(sink.connections() >= 2, "both attempts reached the server");
             assert!(
                 e.as_deref().is_some_and(|e| !e.is_empty()),
                 "the last error is kept"

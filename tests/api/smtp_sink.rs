@@ -2,6 +2,7 @@
 //! (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) over a real TCP socket and
 //! keeps what it receives.
 
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -13,9 +14,24 @@ pub struct Received {
     pub data: String,
 }
 
+/// How the sink treats a new connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Mode {
+    /// Speaks SMTP and keeps what it receives.
+    Serve = 0,
+    /// Accepts and closes at once: a server that is down, while the port
+    /// stays ours.
+    Refuse = 1,
+    /// Accepts and never says a word: a server that hangs.
+    Stall = 2,
+}
+
 pub struct SmtpSink {
     pub port: u16,
     pub received: Arc<Mutex<Vec<Received>>>,
+    connections: Arc<AtomicUsize>,
+    mode: Arc<AtomicU8>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -26,27 +42,62 @@ impl Drop for SmtpSink {
 }
 
 impl SmtpSink {
-    /// Listens on `port` (0 for any free one).
-    pub async fn start(port: u16) -> SmtpSink {
-        let listener = TcpListener::bind(("127.0.0.1", port))
+    /// Serves SMTP on a free port.
+    pub async fn start() -> SmtpSink {
+        SmtpSink::start_in(Mode::Serve).await
+    }
+
+    /// Listens on a free port and treats connections as `mode` says; the
+    /// port stays bound until the sink is dropped.
+    pub async fn start_in(mode: Mode) -> SmtpSink {
+        let listener = TcpListener::bind(("127.0.0.1", 0))
             .await
             .expect("bind smtp sink");
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
-        let store = received.clone();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let mode = Arc::new(AtomicU8::new(mode as u8));
+        let (store, count, current) = (received.clone(), connections.clone(), mode.clone());
         let task = tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
                 let store = store.clone();
-                tokio::spawn(async move {
-                    let _ = session(socket, store).await;
-                });
+                match current.load(Ordering::SeqCst) {
+                    0 => {
+                        tokio::spawn(async move {
+                            let _ = session(socket, store).await;
+                        });
+                    }
+                    1 => drop(socket),
+                    _ => {
+                        tokio::spawn(async move {
+                            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                            drop(socket);
+                        });
+                    }
+                }
             }
         });
         SmtpSink {
             port,
             received,
+            connections,
+            mode,
             task,
         }
+    }
+
+    pub fn set_mode(&self, mode: Mode) {
+        self.mode.store(mode as u8, Ordering::SeqCst);
+    }
+
+    /// Connections accepted so far, whatever the mode.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}?tls=none", self.port)
     }
 
     pub fn messages(&self) -> Vec<Received> {

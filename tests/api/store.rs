@@ -2,7 +2,7 @@
 //! in-process one always, Redis when TEST_REDIS_URL is set.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use authd::store::{MemoryStore, RedisStore, Spend, Store};
 
@@ -66,18 +66,27 @@ async fn spending_a_refresh_token_is_atomic_and_remembers_when() {
     }
 }
 
+/// Polls `check` every 100 ms until it holds; panics after 15 s.
+async fn wait_until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !check().await {
+        assert!(Instant::now() < deadline, "{what} never happened");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[actix_web::test]
 async fn entries_expire_with_their_ttl() {
+    const TTL: Duration = Duration::from_secs(2);
     for (store, redis) in stores().await {
         let kind = store.kind();
-        store
-            .spend_refresh("short", 1, Duration::from_millis(200))
-            .await
-            .unwrap();
-        store
-            .revoke_sessions(&["s1".into()], Duration::from_millis(200))
-            .await
-            .unwrap();
+        let started = Instant::now();
+        store.spend_refresh("short", 1, TTL).await.unwrap();
+        store.revoke_sessions(&["s1".into()], TTL).await.unwrap();
         assert!(
             store.access_state("s1", "u").await.unwrap().session_revoked,
             "{kind}"
@@ -85,26 +94,30 @@ async fn entries_expire_with_their_ttl() {
         assert!(
             matches!(
                 store
-                    .spend_refresh("short", 3, Duration::from_secs(1))
+                    .spend_refresh("short", 3, Duration::from_secs(60))
                     .await
                     .unwrap(),
                 Spend::AlreadySpent { at_ms: 1 }
             ),
             "{kind}"
         );
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        assert_eq!(
-            store
-                .spend_refresh("short", 2, Duration::from_secs(1))
-                .await
-                .unwrap(),
-            Spend::Fresh,
-            "{kind}"
-        );
-        assert!(
-            !store.access_state("s1", "u").await.unwrap().session_revoked,
-            "{kind}"
-        );
+        wait_until(&format!("{kind}: the revocation expiring"), || {
+            let store = store.clone();
+            async move { !store.access_state("s1", "u").await.unwrap().session_revoked }
+        })
+        .await;
+        assert!(started.elapsed() >= TTL / 2, "{kind}: expired early");
+        wait_until(&format!("{kind}: the spent mark expiring"), || {
+            let store = store.clone();
+            async move {
+                store
+                    .spend_refresh("short", 2, Duration::from_secs(60))
+                    .await
+                    .unwrap()
+                    == Spend::Fresh
+            }
+        })
+        .await;
         cleanup(&redis);
     }
 }
@@ -158,24 +171,27 @@ async fn access_state_reports_revocation_and_valid_after_in_one_call() {
 async fn window_counters_count_and_reset() {
     for (store, redis) in stores().await {
         let kind = store.kind();
+        const WINDOW: Duration = Duration::from_secs(2);
+        let started = Instant::now();
         for expected in 1..=3 {
-            let c = store
-                .hit_window("rl", Duration::from_millis(300))
-                .await
-                .unwrap();
+            let c = store.hit_window("rl", WINDOW).await.unwrap();
             assert_eq!(c.count, expected, "{kind}");
-            assert!(c.reset_in <= Duration::from_millis(300), "{kind}");
+            assert!(c.reset_in <= WINDOW, "{kind}");
         }
         assert_eq!(
             store.counter("rl").await.unwrap().map(|c| c.count),
             Some(3),
             "{kind}"
         );
-        tokio::time::sleep(Duration::from_millis(450)).await;
-        assert_eq!(store.counter("rl").await.unwrap(), None, "{kind}");
+        wait_until(&format!("{kind}: the window ending"), || {
+            let store = store.clone();
+            async move { store.counter("rl").await.unwrap().is_none() }
+        })
+        .await;
+        assert!(started.elapsed() >= WINDOW / 2, "{kind}: ended early");
         assert_eq!(
             store
-                .hit_window("rl", Duration::from_secs(1))
+                .hit_window("rl", Duration::from_secs(60))
                 .await
                 .unwrap()
                 .count,
@@ -225,8 +241,7 @@ async fn concurrent_hits_are_all_counted() {
 
 #[actix_web::test]
 async fn redis_keys_live_under_the_prefix() {
-    let Some(url) = redis_url() else {
-        eprintln!("TEST_REDIS_URL unset: nothing to check");
+    let Some(url) = crate::helpers::redis_url_or_skip("Redis key prefix") else {
         return;
     };
     let prefix = format!("authd-test:{}:", uuid::Uuid::new_v4().simple());

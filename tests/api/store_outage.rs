@@ -1,59 +1,81 @@
 //! Redis going away and coming back: fail closed with 503, stay live, and
 //! recover without a restart.
+//!
+//! The private redis-server listens on a Unix socket in the test's own
+//! folder, so restarting it never races another process for a TCP port.
 
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::helpers::spawn_app_with;
+use crate::helpers::{missing_prerequisite, spawn_app_with};
 
-fn start_redis(port: u16) -> Option<Child> {
-    Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()
+/// A private redis-server on a Unix socket; killed when dropped.
+pub struct PrivateRedis {
+    child: Child,
+    pub socket: PathBuf,
 }
 
-async fn wait_for_redis(port: u16) {
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
+impl PrivateRedis {
+    /// Starts redis-server on `socket`; `None` when it is not installed.
+    pub async fn start(socket: &Path) -> Option<PrivateRedis> {
+        let child = Command::new("redis-server")
+            .args(["--port", "0", "--save", "", "--appendonly", "no"])
+            .arg("--unixsocket")
+            .arg(socket)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let redis = PrivateRedis {
+            child,
+            socket: socket.to_owned(),
+        };
+        for _ in 0..200 {
+            if std::os::unix::net::UnixStream::connect(socket).is_ok() {
+                return Some(redis);
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        panic!("redis-server did not open {}", socket.display());
     }
-    panic!("redis-server did not start");
+
+    pub fn url(&self) -> String {
+        format!("redis+unix://{}", self.socket.display())
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.socket);
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 #[actix_web::test]
 async fn with_redis_down_protected_routes_fail_closed_and_recover_when_it_returns() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let Some(mut redis) = start_redis(port) else {
-        eprintln!("redis-server is not installed: skipping the outage test");
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("redis.sock");
+    let Some(mut redis) = PrivateRedis::start(&socket).await else {
+        missing_prerequisite("redis-server is not installed");
         return;
     };
-    wait_for_redis(port).await;
-    let url = format!("redis://127.0.0.1:{port}");
+    let url = redis.url();
     let app = spawn_app_with(&[("REDIS_URL", &url), ("AUTH_REDIS_PREFIX", "outage:")]).await;
+    assert_eq!(
+        app.get("/readyz", None).await.json()["backends"]["store"],
+        "redis"
+    );
     let user = app.verified_user().await;
     let tokens = app.login_user(&user).await;
     assert_eq!(app.get("/v1/me", Some(&tokens.access)).await.status, 200);
 
-    redis.kill().unwrap();
-    redis.wait().unwrap();
+    redis.stop();
 
     app.get("/v1/me", Some(&tokens.access))
         .await
@@ -70,8 +92,7 @@ async fn with_redis_down_protected_routes_fail_closed_and_recover_when_it_return
     assert_eq!(ready.json()["checks"]["store"], "unavailable");
     assert_eq!(ready.json()["checks"]["database"], "ok");
 
-    let mut redis = start_redis(port).expect("restart redis");
-    wait_for_redis(port).await;
+    let _redis = PrivateRedis::start(&socket).await.expect("restart redis");
     let mut recovered = false;
     for _ in 0..60 {
         if app.get("/v1/me", Some(&tokens.access)).await.status == 200 {
@@ -83,6 +104,4 @@ async fn with_redis_down_protected_routes_fail_closed_and_recover_when_it_return
     assert!(recovered, "did not recover after Redis came back");
     assert_eq!(app.get("/readyz", None).await.status, 200);
     assert_eq!(app.refresh(&tokens.refresh).await.status, 200);
-    redis.kill().unwrap();
-    redis.wait().unwrap();
 }
