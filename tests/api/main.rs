@@ -22,6 +22,7 @@ mod smtp;
 mod store;
 mod store_outage;
 mod tokens;
+mod use_cases;
 
 mod helpers;
 mod smtp_sink;

@@ -1,0 +1,226 @@
+//! The use cases called directly, without HTTP: each owns its transaction
+//! and returns a domain result, so it can be exercised on its own. The
+//! server runs only to provide the state (database, store, keys, mail).
+
+use authd::auth::registration::{self, NewRegistration};
+use authd::auth::session::ClientInfo;
+use authd::auth::{Authenticated, Email, accounts, admin, login, reauth, recovery, session};
+use authd::db::users::UserFilter;
+use authd::error::ApiError;
+use authd::password::Password;
+
+use crate::helpers::{PASSWORD, TestApp, spawn_app};
+
+const NEW_PASSWORD: &str = "brand-new-Lantern-42";
+
+async fn register_directly(app: &TestApp, raw_email: &str) -> Email {
+    let state = &app.state;
+    let email = Email::parse(raw_email).unwrap();
+    let password = Password::parse(PASSWORD, email.as_str(), &state.settings.password).unwrap();
+    let hash = state.passwords.hash(&password, None).await.unwrap();
+    let queued = registration::register(
+        state,
+        NewRegistration {
+            email: email.clone(),
+            password_hash: hash,
+            display_name: Some("Ada".into()),
+        },
+        true,
+    )
+    .await
+    .unwrap();
+    assert!(queued);
+    email
+}
+
+async fn verified_directly(app: &TestApp, raw_email: &str) -> Email {
+    let email = register_directly(app, raw_email).await;
+    let token = app.mail_to(email.as_str()).await.token();
+    let (user, reset_mailed) =
+        registration::verify_email(&app.state, token, app.state.dummy_hash.clone())
+            .await
+            .unwrap();
+    assert!(user.email_verified && !reset_mailed);
+    email
+}
+
+fn caller_of(app: &TestApp, access_token: &str) -> Authenticated {
+    Authenticated {
+        claims: app.state.tokens.verify_access(access_token).unwrap(),
+    }
+}
+
+#[actix_web::test]
+async fn registration_verification_and_login_as_functions() {
+    let app = spawn_app().await;
+    let email = verified_directly(&app, "direct@example.com").await;
+    // A second registration of a verified address queues an account-exists
+    // mail and changes nothing.
+    let again = register_directly(&app, "direct@example.com").await;
+    assert_eq!(again, email);
+    assert!(!app.mail_to(email.as_str()).await.raw.contains("token="));
+
+    let pair = login::with_password(&app.state, &email, PASSWORD, ClientInfo::default())
+        .await
+        .unwrap();
+    assert_eq!(pair.user.email, "direct@example.com");
+    let wrong = login::with_password(&app.state, &email, "nope", ClientInfo::default()).await;
+    assert!(matches!(wrong, Err(ApiError::InvalidCredentials)));
+
+    // Resend: only unverified addresses get mail.
+    assert!(
+        !registration::resend_verification(&app.state, email.clone())
+            .await
+            .unwrap()
+    );
+    let fresh = register_directly(&app, "fresh@example.com").await;
+    app.mail_to(fresh.as_str()).await;
+    assert!(
+        registration::resend_verification(&app.state, fresh)
+            .await
+            .unwrap()
+    );
+}
+
+#[actix_web::test]
+async fn recovery_as_functions() {
+    let app = spawn_app().await;
+    let email = verified_directly(&app, "recover@example.com").await;
+    let unknown = Email::parse("nobody@example.com").unwrap();
+    assert!(!recovery::request_reset(&app.state, unknown).await.unwrap());
+    assert!(
+        recovery::request_reset(&app.state, email.clone())
+            .await
+            .unwrap()
+    );
+    let token = app.mail_to(email.as_str()).await.token();
+    recovery::confirm_reset(&app.state, token.clone(), NEW_PASSWORD, None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        recovery::confirm_reset(&app.state, token, NEW_PASSWORD, None).await,
+        Err(ApiError::TokenUsed)
+    ));
+    let pair = login::with_password(&app.state, &email, NEW_PASSWORD, ClientInfo::default())
+        .await
+        .unwrap();
+
+    // Change it again as the logged-in user, after re-proving the password.
+    let caller = caller_of(&app, &pair.access_token);
+    let req = actix_web::test::TestRequest::default().to_http_request();
+    let (user, _) = reauth::confirm_password(&req, &app.state, &caller, NEW_PASSWORD)
+        .await
+        .unwrap();
+    recovery::change_password(&app.state, user, caller.session_id(), PASSWORD, None)
+        .await
+        .unwrap();
+    assert!(
+        login::with_password(&app.state, &email, PASSWORD, ClientInfo::default())
+            .await
+            .is_ok()
+    );
+}
+
+#[actix_web::test]
+async fn accounts_and_sessions_as_functions() {
+    let app = spawn_app().await;
+    let email = verified_directly(&app, "self@example.com").await;
+    let first = login::with_password(&app.state, &email, PASSWORD, ClientInfo::default())
+        .await
+        .unwrap();
+    let second = login::with_password(&app.state, &email, PASSWORD, ClientInfo::default())
+        .await
+        .unwrap();
+    let user_id = first.user.id.clone();
+
+    let renamed = accounts::rename(&app.state.db, &user_id, Some("  Grace  "))
+        .await
+        .unwrap();
+    assert_eq!(renamed.display_name.as_deref(), Some("Grace"));
+    assert!(matches!(
+        accounts::rename(&app.state.db, &user_id, Some("a\u{202E}b")).await,
+        Err(ApiError::Validation(_))
+    ));
+
+    let live = session::list_active(&app.state.db, &user_id).await.unwrap();
+    assert_eq!(live.len(), 2);
+    let second_sid = caller_of(&app, &second.access_token).claims.sid.clone();
+    session::revoke_own(&app.state, &user_id, &second_sid)
+        .await
+        .unwrap();
+    assert_eq!(
+        session::list_active(&app.state.db, &user_id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(matches!(
+        session::revoke_own(&app.state, "someone-else", &second_sid).await,
+        Err(ApiError::NotFound(_))
+    ));
+
+    accounts::delete(&app.state, &user_id).await.unwrap();
+    assert!(matches!(
+        accounts::view(&app.state.db, &user_id).await,
+        Err(ApiError::Unauthorized)
+    ));
+}
+
+#[actix_web::test]
+async fn administration_as_functions() {
+    let app = spawn_app().await;
+    let (_, admin_tokens) = app.admin().await;
+    let caller = caller_of(&app, &admin_tokens.access);
+    let email = verified_directly(&app, "staff@example.com").await;
+    let (users, total) = admin::list_users(
+        &app.state.db,
+        UserFilter {
+            email_contains: Some("staff".into()),
+            role: None,
+            offset: 0,
+            limit: 10,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!((users.len(), total), (1, 1));
+    let id = users[0].id.clone();
+    assert_eq!(
+        admin::get_user(&app.state.db, &id).await.unwrap().email,
+        email.as_str()
+    );
+    let roles = admin::list_roles(&app.state.db).await.unwrap();
+    assert!(roles.iter().any(|(name, _, _)| name == "editor"));
+
+    let updated = admin::set_roles(
+        &app.state,
+        &caller.claims,
+        &id,
+        vec!["viewer".into(), "editor".into(), "editor".into()],
+    )
+    .await
+    .unwrap();
+    assert_eq!(updated.roles, vec!["editor", "viewer"]);
+    assert!(matches!(
+        admin::set_roles(&app.state, &caller.claims, &id, vec!["wizard".into()]).await,
+        Err(ApiError::Validation(_))
+    ));
+    assert!(
+        admin::disable(&app.state, &caller.claims, &id)
+            .await
+            .unwrap()
+            .disabled
+    );
+    assert!(
+        !admin::enable(&app.state, &caller.claims, &id)
+            .await
+            .unwrap()
+            .disabled
+    );
+    // The lone admin cannot step down.
+    assert!(matches!(
+        admin::set_roles(&app.state, &caller.claims, &caller.claims.sub, vec![]).await,
+        Err(ApiError::Conflict(_))
+    ));
+}
