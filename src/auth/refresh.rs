@@ -19,7 +19,6 @@
 
 use std::time::Duration;
 
-use actix_web::web;
 use chrono::{TimeDelta, Utc};
 
 use crate::api_types::{TokenPair, User};
@@ -29,8 +28,7 @@ use crate::db::{AnyConnection, WriteTurn, now, sessions};
 use crate::error::{ApiError, TokenKind};
 use crate::state::AppState;
 use crate::store::Spend;
-use crate::tokens::PairIds;
-use crate::tokens::{RefreshClaims, TokenError};
+use crate::tokens::{PairIds, RefreshClaims, TokenError};
 
 pub fn verify(state: &AppState, token: &str) -> Result<RefreshClaims, ApiError> {
     state.tokens.verify_refresh(token).map_err(|e| match e {
@@ -39,10 +37,7 @@ pub fn verify(state: &AppState, token: &str) -> Result<RefreshClaims, ApiError> 
     })
 }
 
-pub async fn rotate(
-    state: &web::Data<AppState>,
-    claims: &RefreshClaims,
-) -> Result<TokenPair, ApiError> {
+pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> Result<TokenPair, ApiError> {
     let access = state.store.access_state(&claims.sid, &claims.sub).await?;
     if revocation::is_dead(&access, &claims.sid) {
         return Err(revoked_or_disabled(state, claims).await);
@@ -61,32 +56,51 @@ pub async fn rotate(
         }
     }
 
-    let app = state.clone();
+    let policy = Policy {
+        grace,
+        refresh_ttl: state.settings.refresh_ttl,
+        session_max_age: state.settings.session_max_age,
+    };
     let presented = claims.clone();
-    let outcome = state
+    let decision = state
         .db
-        .run_with_turn(move |conn, turn| settle(&app, conn, turn, &presented, grace))
+        .run_with_turn(move |conn, turn| settle(conn, turn, &presented, policy))
         .await?;
-    match outcome {
-        Outcome::Pair(pair) => Ok(*pair),
-        Outcome::Reuse => reuse_detected(state, claims).await,
+    match decision {
+        Decision::Pair { user, ids } => {
+            // Signing is deterministic: the ids the row holds make the pair.
+            Ok(session::mint_pair(state, &user, &claims.sid, ids)?.pair)
+        }
+        Decision::Reuse => reuse_detected(state, claims).await,
     }
 }
 
-enum Outcome {
-    Pair(Box<TokenPair>),
+/// The settings a rotation decides by.
+#[derive(Clone, Copy)]
+struct Policy {
+    grace: Duration,
+    refresh_ttl: Duration,
+    session_max_age: Duration,
+}
+
+enum Decision {
+    /// Sign this pair: freshly rotated, or the same successor again.
+    Pair {
+        user: Box<User>,
+        ids: PairIds,
+    },
     Reuse,
 }
 
-/// Decides what the presented token gets. Reads and signing happen outside
-/// any lock; the one write is a conditional update, atomic by itself.
+/// Decides what the presented token gets. Reads happen outside any lock;
+/// the one write is a conditional update, atomic by itself. Signing happens
+/// after, outside the database.
 fn settle(
-    state: &AppState,
     conn: &mut AnyConnection,
     turn: &WriteTurn,
     claims: &RefreshClaims,
-    grace: Duration,
-) -> Result<Outcome, ApiError> {
+    policy: Policy,
+) -> Result<Decision, ApiError> {
     let at = now();
     let session = sessions::find(conn, &claims.sid)?;
     let user = crate::auth::users::load(conn, &claims.sub)?;
@@ -101,43 +115,41 @@ fn settle(
         return Err(ApiError::SessionRevoked);
     }
     // Refreshing extends a session, but never past its absolute lifetime.
-    let max_age =
-        TimeDelta::from_std(state.settings.session_max_age).map_err(ApiError::internal)?;
+    let max_age = TimeDelta::from_std(policy.session_max_age).map_err(ApiError::internal)?;
     if at - session.created_at >= max_age {
         return Err(ApiError::TokenExpired(TokenKind::Refresh));
     }
-    let user = User::from_row(&row, roles);
+    let user = Box::new(User::from_row(&row, roles));
 
     if session.refresh_jti == claims.jti {
-        let minted = session::mint_pair(state, &user, &claims.sid, PairIds::new(at))?;
+        let ids = PairIds::new(at);
         let expires_at =
-            at + TimeDelta::from_std(state.settings.refresh_ttl).map_err(ApiError::internal)?;
+            at + TimeDelta::from_std(policy.refresh_ttl).map_err(ApiError::internal)?;
         let rotated = {
             let _turn = turn.take();
-            sessions::rotate(conn, &claims.sid, &claims.jti, &minted.ids, at, expires_at)?
+            sessions::rotate(conn, &claims.sid, &claims.jti, &ids, at, expires_at)?
         };
         if rotated {
-            return Ok(Outcome::Pair(Box::new(minted.pair)));
+            return Ok(Decision::Pair { user, ids });
         }
         // Another request rotated it first; see what it left.
         return match sessions::find(conn, &claims.sid)? {
-            Some(session) => successor(state, &user, &session, claims, grace, at),
+            Some(session) => Ok(successor(user, &session, claims, policy.grace, at)),
             None => Err(ApiError::InvalidToken(TokenKind::Refresh)),
         };
     }
-    successor(state, &user, &session, claims, grace, at)
+    Ok(successor(user, &session, claims, policy.grace, at))
 }
 
 /// The same pair again for the token the session just moved on from, within
 /// the grace window; reuse otherwise.
 fn successor(
-    state: &AppState,
-    user: &User,
+    user: Box<User>,
     session: &crate::db::models::SessionRow,
     claims: &RefreshClaims,
     grace: Duration,
     at: chrono::NaiveDateTime,
-) -> Result<Outcome, ApiError> {
+) -> Decision {
     let within_grace = session.rotated_at.is_some_and(|rotated| {
         at - rotated <= TimeDelta::from_std(grace).unwrap_or(TimeDelta::zero())
     });
@@ -154,10 +166,9 @@ fn successor(
                 refresh_jti: session.refresh_jti.clone(),
                 iat: rotated.and_utc().timestamp(),
             };
-            let minted = session::mint_pair(state, user, &claims.sid, ids)?;
-            Ok(Outcome::Pair(Box::new(minted.pair)))
+            Decision::Pair { user, ids }
         }
-        _ => Ok(Outcome::Reuse),
+        _ => Decision::Reuse,
     }
 }
 

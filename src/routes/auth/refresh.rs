@@ -1,7 +1,6 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::api_types::{RefreshRequest, TokenPair};
-use crate::auth::refresh as rotation;
 use crate::error::{ApiError, Problem};
 use crate::extract::JsonBody;
 use crate::ratelimit;
@@ -35,7 +34,7 @@ pub async fn refresh(
     state: web::Data<AppState>,
     body: JsonBody<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let claims = rotation::verify(&state, body.0.refresh_token.expose())?;
+    let claims = crate::auth::refresh::verify(&state, body.0.refresh_token.expose())?;
     ratelimit::check(
         &req,
         &state,
@@ -44,6 +43,6 @@ pub async fn refresh(
         state.settings.rate_limits.refresh_per_session,
     )
     .await?;
-    let pair = rotation::rotate(&state, &claims).await?;
+    let pair = crate::auth::refresh::rotate(&state, &claims).await?;
     Ok(HttpResponse::Ok().json(pair))
 }
