@@ -7,6 +7,7 @@
 mod admin;
 mod cli;
 mod errors;
+mod faults_mail;
 mod health;
 mod login;
 mod me;
@@ -21,4 +22,5 @@ mod store_outage;
 mod tokens;
 
 mod helpers;
+mod private_services;
 mod smtp_sink;
