@@ -7,6 +7,7 @@
 mod admin;
 mod cli;
 mod errors;
+mod faults_db;
 mod faults_mail;
 mod health;
 mod login;
