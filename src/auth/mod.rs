@@ -7,6 +7,7 @@ pub mod lockout;
 pub mod one_time;
 pub mod refresh;
 pub mod revocation;
+pub mod revocation_watch;
 pub mod session;
 pub mod users;
 

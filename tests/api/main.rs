@@ -9,6 +9,7 @@ mod cli;
 mod errors;
 mod faults_db;
 mod faults_mail;
+mod faults_redis;
 mod health;
 mod login;
 mod me;
