@@ -138,6 +138,7 @@ impl Application {
         });
 
         mail::worker::spawn(state.clone().into_inner());
+        crate::housekeeping::spawn(state.clone().into_inner());
 
         let server_state = state.clone();
         let server = HttpServer::new(move || {

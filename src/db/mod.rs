@@ -2,6 +2,7 @@
 //! r2d2. Queries run on the blocking pool through [`Db::run`], never on the
 //! async workers.
 
+pub mod housekeeping;
 pub mod models;
 pub mod outbox;
 pub mod schema;

@@ -108,3 +108,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     one_time_tokens,
     mail_outbox,
 );
+
+diesel::table! {
+    /// Which instance runs a periodic job, until when.
+    job_leases (name) {
+        name -> Text,
+        holder -> Text,
+        expires_at -> Timestamp,
+    }
+}

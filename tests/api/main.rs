@@ -8,6 +8,7 @@ mod admin;
 mod cli;
 mod errors;
 mod faults_db;
+mod faults_housekeeping;
 mod faults_mail;
 mod faults_redis;
 mod health;
