@@ -72,6 +72,8 @@ pub struct RedisStore {
     seal: Script,
     /// Signalled when a request finds the generation key gone.
     lost: Arc<Notify>,
+    /// Whether access checks require the generation key.
+    guarded: bool,
 }
 
 fn unavailable(e: redis::RedisError) -> StoreError {
@@ -80,22 +82,22 @@ fn unavailable(e: redis::RedisError) -> StoreError {
 
 impl RedisStore {
     /// Connects (failing if Redis does not answer now) with short timeouts,
-    /// so a dead Redis gives a quick 503 rather than a hung request; seals a
-    /// Redis without a generation key as it is (there is no database here
-    /// to restore revocations from). The service uses [`RedisStore::open`].
+    /// so a dead Redis gives a quick 503 rather than a hung request. This
+    /// store trusts Redis as it finds it; the service uses
+    /// [`RedisStore::open`], which guards against Redis losing its data.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        let store = Self::open(url, prefix).await?;
-        if !store.is_sealed().await? {
-            let marker = store.begin_restore().await?;
-            store.seal(&marker).await?;
-        }
-        Ok(store)
+        Self::connect_with(url, prefix, false).await
     }
 
-    /// Connects without sealing: until [`RedisStore::seal`] runs (after the
-    /// revocations were restored into it), a Redis without a generation key
-    /// answers every access check with an error, so tokens fail closed.
+    /// Connects a store guarded by the generation key: until
+    /// [`RedisStore::seal`] writes it (after the revocations were restored
+    /// into Redis), and whenever Redis loses it, every access check fails,
+    /// so tokens fail closed instead of passing an empty store.
     pub async fn open(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, prefix, true).await
+    }
+
+    async fn connect_with(url: &str, prefix: &str, guarded: bool) -> Result<Self, StoreError> {
         let client = redis::Client::open(url).map_err(unavailable)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
@@ -118,6 +120,7 @@ impl RedisStore {
             counter: Script::new(COUNTER_SCRIPT),
             seal: Script::new(SEAL_SCRIPT),
             lost: Arc::new(Notify::new()),
+            guarded,
         };
         store.ping().await?;
         Ok(store)
@@ -152,7 +155,8 @@ impl RedisStore {
             .seal
             .key(marker)
             .key(self.key(keys::GENERATION))
-            .arg(uuid::Uuid::new_v4().to_string())
+            // When it was sealed (a number, read with the other values).
+            .arg(chrono::Utc::now().timestamp_millis())
             .invoke_async(&mut self.conn())
             .await
             .map_err(unavailable)?;
@@ -208,16 +212,17 @@ impl Store for RedisStore {
         session_id: &str,
         user_id: &str,
     ) -> Result<AccessState, StoreError> {
-        let (revoked, valid_after, generation): (Option<i64>, Option<i64>, Option<String>) = self
-            .conn()
-            .mget(&[
-                self.key(&keys::revoked_session(session_id)),
-                self.key(&keys::valid_after(user_id)),
-                self.key(keys::GENERATION),
-            ])
-            .await
-            .map_err(unavailable)?;
-        if generation.is_none() {
+        let mut names = vec![
+            self.key(&keys::revoked_session(session_id)),
+            self.key(&keys::valid_after(user_id)),
+        ];
+        if self.guarded {
+            names.push(self.key(keys::GENERATION));
+        }
+        let values: Vec<Option<i64>> = self.conn().mget(&names).await.map_err(unavailable)?;
+        let value = |i: usize| values.get(i).copied().flatten();
+        let (revoked, valid_after) = (value(0), value(1));
+        if self.guarded && value(2).is_none() {
             // Redis lost what it held (restarted empty, flushed): a missing
             // revocation here proves nothing until they are restored.
             self.lost.notify_one();
