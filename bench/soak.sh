@@ -107,7 +107,9 @@ wait_wrk() { for p in "${pids[@]:1}"; do wait "$p" 2>/dev/null || true; done; }
 wait_wrk
 printf '\nrequests completed per scenario:\n'
 for name in me refresh login register; do
-  printf '  %-9s %s\n' "$name" "$(grep -Eo '^ +[0-9]+ requests' "$WORK/$name.txt" | tr -s ' ' || echo '?')"
+  done_n=$(grep -Eo '[0-9]+ requests in' "$WORK/$name.txt" | cut -d' ' -f1 || true)
+  bad_n=$(grep -Eo 'Non-2xx or 3xx responses: [0-9]+' "$WORK/$name.txt" | grep -Eo '[0-9]+$' || true)
+  printf '  %-9s %10s requests, %s not 2xx\n' "$name" "${done_n:-?}" "${bad_n:-0}"
 done
 peak=$(awk '/^VmHWM:/ {print int($2 / 1024)}' "/proc/$server/status" 2>/dev/null || echo '?')
 after_warmup=$(printf '%s\n' "${samples[@]}" | awk '$1 >= 60 {print $2; exit}')

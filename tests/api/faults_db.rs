@@ -56,6 +56,10 @@ async fn requests_needing_the_database(app: &TestApp, access: &str, refresh: &st
     ];
     for (name, call) in calls {
         let (response, took) = timed(call).await;
+        eprintln!(
+            "database down: {name} answered {} in {took:?}",
+            response.status
+        );
         response.assert_problem(503, "service_unavailable");
         assert!(
             took < Duration::from_secs(1),
@@ -100,13 +104,21 @@ async fn with_postgres_down_requests_fail_within_a_second_and_the_first_after_it
     assert!(started.elapsed() < Duration::from_secs(2));
 
     let (ready, took) = timed(app.get("/readyz", None)).await;
+    eprintln!(
+        "database down: /readyz answered {} in {took:?}",
+        ready.status
+    );
     assert_eq!(ready.status, 503);
     assert_eq!(ready.json()["checks"]["database"], "unavailable");
     assert!(took < Duration::from_secs(2), "/readyz took {took:?}");
 
     pg.start_again();
 
-    let first = app.login(&user.email, &user.password).await;
+    let (first, took) = timed(app.login(&user.email, &user.password)).await;
+    eprintln!(
+        "database back: the first login answered {} in {took:?}",
+        first.status
+    );
     assert_eq!(
         first.status,
         200,

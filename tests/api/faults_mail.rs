@@ -68,6 +68,10 @@ async fn crash_in_the_middle_of_delivery(database_url: &str, dir: &std::path::Pa
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    eprintln!(
+        "every message arrived {:?} after the restart",
+        restarted_at.elapsed()
+    );
     // Give a duplicate time to show up, then count.
     tokio::time::sleep(Duration::from_secs(2)).await;
     for email in &emails {
