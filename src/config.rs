@@ -163,6 +163,17 @@ pub struct PasswordPolicy {
     pub min_score: u8,
 }
 
+/// How often old rows are purged, and how long each kind is kept.
+#[derive(Clone, Debug)]
+pub struct Housekeeping {
+    pub interval: Duration,
+    pub sent_mail: Duration,
+    pub dead_mail: Duration,
+    pub one_time_tokens: Duration,
+    /// Never applied below the refresh lifetime (see `housekeeping`).
+    pub sessions: Duration,
+}
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub bind: String,
@@ -200,6 +211,7 @@ pub struct Settings {
     pub password: PasswordPolicy,
     pub body_limit: usize,
     pub product_name: String,
+    pub housekeeping: Housekeeping,
 }
 
 impl Settings {
@@ -417,6 +429,13 @@ impl Settings {
             },
             body_limit: env.parse("AUTH_BODY_LIMIT", 64 * 1024)?,
             product_name: env.text("AUTH_PRODUCT_NAME", "authd"),
+            housekeeping: Housekeeping {
+                interval: env.seconds("AUTH_HOUSEKEEPING_INTERVAL", 3600)?,
+                sent_mail: env.seconds("AUTH_RETENTION_SENT_MAIL", 7 * 86_400)?,
+                dead_mail: env.seconds("AUTH_RETENTION_DEAD_MAIL", 30 * 86_400)?,
+                one_time_tokens: env.seconds("AUTH_RETENTION_TOKENS", 7 * 86_400)?,
+                sessions: env.seconds("AUTH_RETENTION_SESSIONS", 30 * 86_400)?,
+            },
         };
         if let Err(e) = settings.mail_from.parse::<lettre::message::Mailbox>() {
             return Err(ConfigError::new(

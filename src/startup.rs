@@ -11,6 +11,7 @@ use actix_web::{App, HttpServer, web};
 use tokio::sync::Notify;
 use utoipa_actix_web::AppExt;
 
+use crate::auth::revocation_watch;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::route_table::RouteTable;
@@ -56,11 +57,18 @@ pub async fn open_backends(settings: &Settings) -> Result<(Db, Arc<dyn Store>), 
     .map_err(|e| StartupError::new("DATABASE_URL", e))?;
 
     let store: Arc<dyn Store> = match &settings.redis_url {
-        Some(url) => Arc::new(
-            RedisStore::connect(url, &settings.redis_prefix)
+        Some(url) => {
+            let store = Arc::new(
+                RedisStore::open(url, &settings.redis_prefix)
+                    .await
+                    .map_err(|e| StartupError::new("REDIS_URL", e))?,
+            );
+            revocation_watch::ensure_sealed(&db, &store, settings)
                 .await
-                .map_err(|e| StartupError::new("REDIS_URL", e))?,
-        ),
+                .map_err(|e| StartupError::new("REDIS_URL", e))?;
+            revocation_watch::spawn(db.clone(), store.clone(), settings.clone());
+            store
+        }
         None => {
             tracing::warn!(
                 "REDIS_URL is unset: using the in-process store, which is right for one instance only"
@@ -139,6 +147,7 @@ impl Application {
         });
 
         mail::worker::spawn(state.clone().into_inner());
+        crate::housekeeping::spawn(state.clone().into_inner());
 
         let server_state = state.clone();
         let server = HttpServer::new(move || {

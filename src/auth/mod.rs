@@ -13,6 +13,7 @@ pub mod recovery;
 pub mod refresh;
 pub mod registration;
 pub mod revocation;
+pub mod revocation_watch;
 pub mod roles;
 pub mod session;
 pub mod text;

@@ -2,6 +2,7 @@
 //! r2d2. Queries run on the blocking pool through [`Db::run`], never on the
 //! async workers.
 
+pub mod housekeeping;
 pub mod models;
 pub mod outbox;
 pub mod schema;
@@ -9,6 +10,7 @@ pub mod sessions;
 pub mod tokens;
 pub mod users;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -53,23 +55,96 @@ pub struct Db {
     /// order, instead of polling SQLite's busy handler (whose backoff sleeps
     /// gave refreshes a tail of over a second under load).
     sqlite_writes: Arc<Mutex<()>>,
+    /// Requests now waiting for a connection while the pool has none (the
+    /// database is down, or coming back).
+    probing: Arc<AtomicUsize>,
 }
 
-/// Sets the SQLite pragmas on every new pooled connection.
-#[derive(Debug)]
-struct SqlitePragmas;
+/// While the pool has no connection at all, this many requests wait for
+/// one (and so notice the database coming back); the rest answer 503 at
+/// once instead of queueing behind them.
+const MAX_PROBING: usize = 2;
 
-impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
+/// Counts a request waiting on an empty pool, while it lives.
+struct Probe(Arc<AtomicUsize>);
+
+impl Probe {
+    fn new(counter: &Arc<AtomicUsize>) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Self(counter.clone())
+    }
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// How long a request waits for a pooled connection. The database threads
+/// each hold at most one connection, so this wait only runs out when no
+/// connection can be made: the database is down, and the request answers
+/// 503 at once rather than after seconds. r2d2 retries a failed connect
+/// after at most half of this, so the first request after the database
+/// returns finds a fresh connection in time.
+pub const CHECKOUT_TIMEOUT: Duration = Duration::from_millis(600);
+
+/// Start-up and command-line work waits longer for its first connection.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// No statement runs longer than this on PostgreSQL (a stuck lock or a
+/// half-dead server ends as an error, not a hung database thread).
+const STATEMENT_TIMEOUT_MS: u32 = 5_000;
+
+/// Sets the SQLite pragmas and the PostgreSQL statement timeout on every new
+/// pooled connection.
+#[derive(Debug)]
+struct SessionSettings;
+
+impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SessionSettings {
     fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
-        if let AnyConnection::Sqlite(conn) = conn {
-            conn.batch_execute(
+        match conn {
+            AnyConnection::Sqlite(conn) => conn.batch_execute(
                 "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
                  PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-            )
-            .map_err(diesel::r2d2::Error::QueryError)?;
+            ),
+            AnyConnection::Postgresql(conn) => {
+                conn.batch_execute(&format!("SET statement_timeout = {STATEMENT_TIMEOUT_MS}"))
+            }
         }
-        Ok(())
+        .map_err(diesel::r2d2::Error::QueryError)
     }
+}
+
+/// libpq parameters that bound how long a dead or unreachable server can
+/// hold a connection, added to a PostgreSQL URL unless it sets them:
+/// a connect timeout (libpq rounds anything under 2 s up to 2 s) and TCP
+/// keepalives plus a TCP user timeout, so a silently dropped connection is
+/// noticed in seconds instead of the kernel's two hours.
+const PG_FAIL_FAST_PARAMS: [(&str, &str); 6] = [
+    ("connect_timeout", "2"),
+    ("keepalives", "1"),
+    ("keepalives_idle", "5"),
+    ("keepalives_interval", "2"),
+    ("keepalives_count", "2"),
+    ("tcp_user_timeout", "9000"),
+];
+
+/// `url` with [`PG_FAIL_FAST_PARAMS`] added where it does not set them.
+pub fn with_fail_fast_params(url: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut params: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    for (name, value) in PG_FAIL_FAST_PARAMS {
+        let present = params.iter().any(|p| p.split('=').next() == Some(name));
+        if !present {
+            params.push(format!("{name}={value}"));
+        }
+    }
+    format!("{base}?{}", params.join("&"))
 }
 
 impl Db {
@@ -78,8 +153,9 @@ impl Db {
     pub fn connect(url: &DatabaseUrl, pool_size: u32) -> Result<Self, DbSetupError> {
         let raw = match url {
             DatabaseUrl::Postgres(raw) => {
-                PgConnection::establish(raw).map_err(|e| DbSetupError::Connect(e.to_string()))?;
-                raw.clone()
+                let url = with_fail_fast_params(raw);
+                PgConnection::establish(&url).map_err(|e| DbSetupError::Connect(e.to_string()))?;
+                url
             }
             DatabaseUrl::Sqlite(path) => {
                 if !path.starts_with("file:")
@@ -103,22 +179,29 @@ impl Db {
         let manager = ConnectionManager::<AnyConnection>::new(raw);
         let builder = Pool::builder()
             .max_size(pool_size)
-            .connection_timeout(Duration::from_secs(5))
-            .connection_customizer(Box::new(SqlitePragmas));
+            .connection_timeout(CHECKOUT_TIMEOUT)
+            // A connection broken by a database restart fails this check
+            // and is replaced, instead of failing the request.
+            .test_on_check_out(true)
+            .connection_customizer(Box::new(SessionSettings));
         // A shared in-memory SQLite database lives while one connection is
         // open: keep one always (and a warm connection helps every backend).
-        let pool = builder.min_idle(Some(1)).build(manager)?;
+        // Not `build`: it would give the first connections only the short
+        // checkout timeout, which a loaded machine can miss; the direct
+        // connect above has already proved the database answers.
+        let pool = builder.min_idle(Some(1)).build_unchecked(manager);
         let workers = WorkerPool::new("authd-db", pool_size as usize)
             .map_err(|e| DbSetupError::Connect(format!("cannot start database threads: {e}")))?;
         Ok(Self {
             pool,
             workers: Arc::new(workers),
             sqlite_writes: Arc::new(Mutex::new(())),
+            probing: Arc::new(AtomicUsize::new(0)),
         })
     }
 
     pub fn migrate(&self) -> Result<usize, DbSetupError> {
-        let mut conn = self.pool.get()?;
+        let mut conn = self.pool.get_timeout(START_TIMEOUT)?;
         let applied = match &mut *conn {
             AnyConnection::Sqlite(c) => {
                 c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len())
@@ -133,7 +216,7 @@ impl Db {
     /// A connection for start-up and CLI work, outside any request.
     pub fn get_blocking(&self) -> Result<PooledConn, ApiError> {
         self.pool
-            .get()
+            .get_timeout(START_TIMEOUT)
             .map_err(|_| ApiError::ServiceUnavailable("database"))
     }
 
@@ -144,12 +227,18 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        if pool.state().connections == 0 && self.probing.load(Ordering::SeqCst) >= MAX_PROBING {
+            return Err(ApiError::ServiceUnavailable("database"));
+        }
+        let probing = self.probing.clone();
         self.workers
             .run(move || {
+                let probe = (pool.state().connections == 0).then(|| Probe::new(&probing));
                 let mut conn = pool.get().map_err(|e| {
                     tracing::warn!(error = %e, "database pool exhausted or unreachable");
                     ApiError::ServiceUnavailable("database")
                 })?;
+                drop(probe);
                 f(&mut conn)
             })
             .await?
@@ -259,5 +348,21 @@ where
             let _ = AnsiTransactionManager::rollback_transaction(inner);
             Err(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_fail_fast_params;
+
+    #[test]
+    fn fail_fast_params_are_added_only_where_absent() {
+        let url = with_fail_fast_params("postgres://u@h/db");
+        assert!(url.starts_with("postgres://u@h/db?connect_timeout=2&keepalives=1"));
+        assert!(url.contains("tcp_user_timeout=9000"));
+        let url = with_fail_fast_params("postgres://u@h/db?sslmode=disable&connect_timeout=7");
+        assert!(url.contains("sslmode=disable"));
+        assert!(url.contains("connect_timeout=7"));
+        assert!(!url.contains("connect_timeout=2"));
     }
 }

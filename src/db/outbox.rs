@@ -54,10 +54,15 @@ pub fn claim_due(
         .get_results(conn)
 }
 
+/// Records a delivery and clears the message's subject and bodies: they
+/// hold live one-time tokens, and the row is kept only as a record.
 pub fn mark_sent(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(mail_outbox::table.find(id))
         .set((
             mail_outbox::status.eq(SENT),
+            mail_outbox::subject.eq(""),
+            mail_outbox::body_text.eq(""),
+            mail_outbox::body_html.eq(""),
             mail_outbox::sent_at.eq(now),
             mail_outbox::attempts.eq(mail_outbox::attempts + 1),
             mail_outbox::locked_until.eq(None::<NaiveDateTime>),

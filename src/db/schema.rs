@@ -117,3 +117,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     mail_outbox,
     deleted_users,
 );
+
+diesel::table! {
+    /// Which instance runs a periodic job, until when.
+    job_leases (name) {
+        name -> Text,
+        holder -> Text,
+        expires_at -> Timestamp,
+    }
+}

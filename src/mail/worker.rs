@@ -1,7 +1,13 @@
-//! The outbox worker: claims due messages with a lease, delivers them, and
-//! records the outcome, retrying with exponential backoff until a message is
-//! sent or has used its attempts (then it is dead, with its last error).
-//! Requests never wait for it.
+//! The outbox worker: claims one due message at a time with a short lease,
+//! delivers it, and records the outcome, retrying with exponential backoff
+//! until a message is sent or has used its attempts (then it is dead, with
+//! its last error). Requests never wait for it.
+//!
+//! A claim never outlives its lease: the delivery of the one claimed message
+//! is cut off at [`DELIVERY_DEADLINE`], well inside [`LEASE`], so no other
+//! instance can claim a message while a live one is still sending it. A
+//! message claimed by an instance that died goes out once its lease lapses,
+//! at most [`LEASE`] after the claim.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,8 +19,13 @@ use super::transport::Transport;
 use crate::db::{now, outbox};
 use crate::state::AppState;
 
-const BATCH: i64 = 16;
-const LEASE: TimeDelta = TimeDelta::seconds(120);
+/// How long a claim lasts. A crashed instance's claimed message waits this
+/// long at most before another instance (or the restarted one) sends it.
+pub const LEASE: TimeDelta = TimeDelta::seconds(20);
+/// The whole delivery of one message (connect, every SMTP command, the
+/// data) is abandoned after this, as a failed attempt, so it ends inside
+/// the lease with room for the database writes around it.
+pub const DELIVERY_DEADLINE: Duration = Duration::from_secs(12);
 const IDLE_POLL: Duration = Duration::from_secs(1);
 const FIRST_RETRY_SECS: i64 = 2;
 const MAX_RETRY_SECS: i64 = 3600;
@@ -53,7 +64,8 @@ async fn run(state: Arc<AppState>) {
     }
 }
 
-/// One pass: returns how many messages it attempted.
+/// One pass: claims and delivers at most one message; returns how many it
+/// attempted.
 async fn deliver_due(
     state: &AppState,
     transport: &Transport,
@@ -63,12 +75,19 @@ async fn deliver_due(
         .db
         .run(|conn| {
             let at = now();
-            Ok(outbox::claim_due(conn, at, at + LEASE, BATCH)?)
+            Ok(outbox::claim_due(conn, at, at + LEASE, 1)?)
         })
         .await?;
     let count = claimed.len();
     for row in claimed {
-        let outcome = transport.deliver(from, &row).await;
+        let outcome =
+            match tokio::time::timeout(DELIVERY_DEADLINE, transport.deliver(from, &row)).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(format!(
+                    "delivery took longer than {} s and was abandoned",
+                    DELIVERY_DEADLINE.as_secs()
+                )),
+            };
         let max_attempts = state.settings.mail_max_attempts as i32;
         let id = row.id.clone();
         let attempts = row.attempts + 1;
@@ -103,12 +122,22 @@ fn backoff_secs(attempts: i32) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::backoff_secs;
+    use super::{DELIVERY_DEADLINE, LEASE, backoff_secs};
 
     #[test]
     fn backoff_doubles_and_caps() {
         assert_eq!(backoff_secs(1), 2);
         assert_eq!(backoff_secs(2), 4);
         assert_eq!(backoff_secs(30), 3600);
+    }
+
+    #[test]
+    fn a_delivery_ends_well_inside_its_lease() {
+        let lease = LEASE.to_std().unwrap();
+        assert!(DELIVERY_DEADLINE * 3 / 2 <= lease);
+        assert!(
+            lease.as_secs() <= 25,
+            "a crashed claim must lapse within 30 s"
+        );
     }
 }

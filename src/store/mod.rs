@@ -109,6 +109,9 @@ pub trait Store: Send + Sync {
 
 /// Store key builders, so every caller spells a key the same way.
 pub mod keys {
+    /// Present while the store holds every revocation the database
+    /// remembers (see `auth::revocation_watch`).
+    pub const GENERATION: &str = "generation";
     pub fn revoked_session(session_id: &str) -> String {
         format!("revoked:{session_id}")
     }

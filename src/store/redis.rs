@@ -5,9 +5,12 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
+use tokio::sync::Notify;
 
 use super::{AccessState, Counter, Spend, Store, StoreError, keys, ttl_ms};
 
@@ -46,6 +49,19 @@ if not count then return false end
 return {tonumber(count), redis.call('PTTL', KEYS[1])}
 ";
 
+// KEYS[1] the restore marker, KEYS[2] the generation key. Seals the store
+// only if the marker written before the restore is still there (a flush
+// during the restore removed it, and the restore must run again).
+const SEAL_SCRIPT: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('SET', KEYS[2], ARGV[1])
+redis.call('DEL', KEYS[1])
+return 1
+";
+
+/// How long a restore may take before its marker lapses.
+const RESTORE_MARKER_TTL: Duration = Duration::from_secs(300);
+
 pub struct RedisStore {
     conn: ConnectionManager,
     prefix: String,
@@ -53,6 +69,11 @@ pub struct RedisStore {
     valid_after: Script,
     hit: Script,
     counter: Script,
+    seal: Script,
+    /// Signalled when a request finds the generation key gone.
+    lost: Arc<Notify>,
+    /// Whether access checks require the generation key.
+    guarded: bool,
 }
 
 fn unavailable(e: redis::RedisError) -> StoreError {
@@ -61,8 +82,22 @@ fn unavailable(e: redis::RedisError) -> StoreError {
 
 impl RedisStore {
     /// Connects (failing if Redis does not answer now) with short timeouts,
-    /// so a dead Redis gives a quick 503 rather than a hung request.
+    /// so a dead Redis gives a quick 503 rather than a hung request. This
+    /// store trusts Redis as it finds it; the service uses
+    /// [`RedisStore::open`], which guards against Redis losing its data.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, prefix, false).await
+    }
+
+    /// Connects a store guarded by the generation key: until
+    /// [`RedisStore::seal`] writes it (after the revocations were restored
+    /// into Redis), and whenever Redis loses it, every access check fails,
+    /// so tokens fail closed instead of passing an empty store.
+    pub async fn open(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, prefix, true).await
+    }
+
+    async fn connect_with(url: &str, prefix: &str, guarded: bool) -> Result<Self, StoreError> {
         let client = redis::Client::open(url).map_err(unavailable)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
@@ -83,9 +118,54 @@ impl RedisStore {
             valid_after: Script::new(VALID_AFTER_SCRIPT),
             hit: Script::new(HIT_SCRIPT),
             counter: Script::new(COUNTER_SCRIPT),
+            seal: Script::new(SEAL_SCRIPT),
+            lost: Arc::new(Notify::new()),
+            guarded,
         };
         store.ping().await?;
         Ok(store)
+    }
+
+    /// Whether this Redis holds the generation key, written once the
+    /// revocations the database remembers are in it. A Redis restarted
+    /// empty or flushed has lost it.
+    pub async fn is_sealed(&self) -> Result<bool, StoreError> {
+        self.conn()
+            .exists(self.key(keys::GENERATION))
+            .await
+            .map_err(unavailable)
+    }
+
+    /// Marks the start of a restore; returns the marker to seal with.
+    pub async fn begin_restore(&self) -> Result<String, StoreError> {
+        let marker = self.key(&format!("restoring:{}", uuid::Uuid::new_v4().simple()));
+        self.conn()
+            .pset_ex::<_, _, ()>(&marker, 1, ttl_ms(RESTORE_MARKER_TTL))
+            .await
+            .map_err(unavailable)?;
+        Ok(marker)
+    }
+
+    /// Writes the generation key if the marker from [`begin_restore`]
+    /// survived; false when Redis was flushed meanwhile.
+    ///
+    /// [`begin_restore`]: RedisStore::begin_restore
+    pub async fn seal(&self, marker: &str) -> Result<bool, StoreError> {
+        let sealed: i64 = self
+            .seal
+            .key(marker)
+            .key(self.key(keys::GENERATION))
+            // When it was sealed (a number, read with the other values).
+            .arg(chrono::Utc::now().timestamp_millis())
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(sealed == 1)
+    }
+
+    /// Resolves when a request found the generation key gone.
+    pub async fn lost(&self) {
+        self.lost.notified().await;
     }
 
     fn key(&self, key: &str) -> String {
@@ -132,14 +212,24 @@ impl Store for RedisStore {
         session_id: &str,
         user_id: &str,
     ) -> Result<AccessState, StoreError> {
-        let (revoked, valid_after_ms): (Option<i64>, Option<i64>) = self
-            .conn()
-            .mget(&[
-                self.key(&keys::revoked_session(session_id)),
-                self.key(&keys::valid_after(user_id)),
-            ])
-            .await
-            .map_err(unavailable)?;
+        let mut names = vec![
+            self.key(&keys::revoked_session(session_id)),
+            self.key(&keys::valid_after(user_id)),
+        ];
+        if self.guarded {
+            names.push(self.key(keys::GENERATION));
+        }
+        let values: Vec<Option<i64>> = self.conn().mget(&names).await.map_err(unavailable)?;
+        let value = |i: usize| values.get(i).copied().flatten();
+        let (revoked, valid_after_ms) = (value(0), value(1));
+        if self.guarded && value(2).is_none() {
+            // Redis lost what it held (restarted empty, flushed): a missing
+            // revocation here proves nothing until they are restored.
+            self.lost.notify_one();
+            return Err(StoreError(
+                "Redis lost its data; revocations are being restored".into(),
+            ));
+        }
         Ok(AccessState {
             session_revoked: revoked.is_some(),
             valid_after_ms,

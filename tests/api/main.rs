@@ -8,6 +8,10 @@ mod admin;
 mod audit;
 mod cli;
 mod errors;
+mod faults_db;
+mod faults_housekeeping;
+mod faults_mail;
+mod faults_redis;
 mod health;
 mod login;
 mod logs;
@@ -25,4 +29,5 @@ mod tokens;
 mod use_cases;
 
 mod helpers;
+mod private_services;
 mod smtp_sink;

@@ -1,0 +1,130 @@
+//! PostgreSQL going away and coming back, on a private cluster the test
+//! stops: every request that needs the database answers 503 within a
+//! second, readiness names the database, and the first request after it
+//! returns succeeds.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, Response, TestApp, postgres_admin_url, spawn_app_with};
+use crate::private_services::{PrivatePostgres, postgres_bin_dir};
+
+/// The private cluster, or None (after saying why) when this run is not
+/// against PostgreSQL. In CI, missing server binaries are a failure.
+fn private_postgres() -> Option<PrivatePostgres> {
+    if postgres_admin_url().is_none() {
+        eprintln!("TEST_DATABASE_URL is unset: skipping the PostgreSQL outage test");
+        return None;
+    }
+    if postgres_bin_dir().is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but initdb/pg_ctl are not installed under /usr/lib/postgresql"
+        );
+        eprintln!("PostgreSQL server binaries are missing: skipping the outage test");
+        return None;
+    }
+    PrivatePostgres::start()
+}
+
+async fn timed<F: std::future::Future<Output = Response>>(request: F) -> (Response, Duration) {
+    let started = Instant::now();
+    let response = request.await;
+    (response, started.elapsed())
+}
+
+/// A request on its way.
+type Pending<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Response> + 'a>>;
+
+async fn requests_needing_the_database(app: &TestApp, access: &str, refresh: &str) {
+    let calls: Vec<(&str, Pending<'_>)> = vec![
+        ("login", Box::pin(app.login("down@example.com", PASSWORD))),
+        (
+            "register",
+            Box::pin(app.register("newcomer@example.com", PASSWORD)),
+        ),
+        ("refresh", Box::pin(app.refresh(refresh))),
+        ("me", Box::pin(app.get("/v1/me", Some(access)))),
+        (
+            "reset request",
+            Box::pin(app.post(
+                "/v1/auth/password-reset/request",
+                json!({"email": "down@example.com"}),
+            )),
+        ),
+    ];
+    for (name, call) in calls {
+        let (response, took) = timed(call).await;
+        eprintln!(
+            "database down: {name} answered {} in {took:?}",
+            response.status
+        );
+        response.assert_problem(503, "service_unavailable");
+        assert!(
+            took < Duration::from_secs(1),
+            "{name} took {took:?} to answer 503"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn with_postgres_down_requests_fail_within_a_second_and_the_first_after_it_returns_succeeds()
+{
+    let Some(pg) = private_postgres() else {
+        return;
+    };
+    let url = pg.url("postgres");
+    let app = spawn_app_with(&[("DATABASE_URL", &url), ("AUTH_RATE_LIMITS", "false")]).await;
+    let user = app.verified_user().await;
+    let tokens = app.login_user(&user).await;
+    // Several pooled connections, all about to go stale.
+    let logins = futures_util::future::join_all((0..6).map(|_| app.login_user(&user))).await;
+    assert_eq!(logins.len(), 6);
+
+    pg.stop();
+
+    requests_needing_the_database(&app, &tokens.access, &tokens.refresh).await;
+    // Again, now that the stale connections are gone.
+    requests_needing_the_database(&app, &tokens.access, &tokens.refresh).await;
+
+    // A burst does not queue behind connection attempts.
+    let started = Instant::now();
+    let burst = futures_util::future::join_all(
+        (0..12).map(|_| timed(app.login(&user.email, &user.password))),
+    )
+    .await;
+    for (response, took) in &burst {
+        response.assert_problem(503, "service_unavailable");
+        assert!(
+            *took < Duration::from_secs(1),
+            "a login in a burst took {took:?}"
+        );
+    }
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    let (ready, took) = timed(app.get("/readyz", None)).await;
+    eprintln!(
+        "database down: /readyz answered {} in {took:?}",
+        ready.status
+    );
+    assert_eq!(ready.status, 503);
+    assert_eq!(ready.json()["checks"]["database"], "unavailable");
+    assert!(took < Duration::from_secs(2), "/readyz took {took:?}");
+
+    pg.start_again();
+
+    let (first, took) = timed(app.login(&user.email, &user.password)).await;
+    eprintln!(
+        "database back: the first login answered {} in {took:?}",
+        first.status
+    );
+    assert_eq!(
+        first.status,
+        200,
+        "the first login after the database returned: {}",
+        String::from_utf8_lossy(&first.body)
+    );
+    assert_eq!(app.get("/v1/me", Some(&tokens.access)).await.status, 200);
+    assert_eq!(app.get("/readyz", None).await.status, 200);
+}
