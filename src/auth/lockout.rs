@@ -1,68 +1,103 @@
 //! Account lockout: `AUTH_LOCKOUT_THRESHOLD` consecutive failed password
 //! checks lock the account for `AUTH_LOCKOUT_DURATION`. Counted per email
 //! whether or not the account exists, so the lock itself reveals nothing.
+//! Login, password change and account deletion share the one count.
 //!
-//! An attempt is counted *before* bcrypt runs ([`reserve`]) and given back
-//! on success ([`succeeded`]), so however many guesses arrive in parallel,
-//! at most the threshold are ever verified. Login, password change and
-//! account deletion share the one count.
+//! However many guesses arrive in parallel, at most the threshold are ever
+//! verified: a check is admitted only while failures plus checks still in
+//! flight stay under the threshold ([`reserve`], one atomic store call).
+//! One past that while nothing has failed yet is a moment's wait (503 with
+//! `Retry-After: 1`), not a lock; the lock comes from failures alone.
+//! A check that never ran (a backing service failed) is given back, so an
+//! outage never locks anyone out.
+
+use std::time::Duration;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::Attempt;
 
-fn key(email: &str) -> String {
+/// Longer than any bcrypt check; what a crashed instance had in flight
+/// lapses after it.
+const IN_FLIGHT_TTL: Duration = Duration::from_secs(60);
+
+fn failures_key(email: &str) -> String {
     format!("lockout:{email}")
 }
 
-/// A counted attempt: pass it back to [`failed`] or [`succeeded`].
+fn in_flight_key(email: &str) -> String {
+    format!("lockout-inflight:{email}")
+}
+
+/// An admitted check: pass it back to [`failed`], [`succeeded`] or
+/// [`not_checked`].
 #[must_use]
-pub struct Reservation {
-    count: u64,
-}
+pub struct Reservation(());
 
-/// Counts one password check for `email` (as parsed by [`crate::auth::Email`]
-/// or as stored); Err(account_locked) when the account is locked, without
-/// counting (a lock does not grow while locked).
+/// Admits one password check for `email` (as parsed by
+/// [`crate::auth::Email`], or as stored): 429 `account_locked` while the
+/// account is locked, 503 while the threshold's worth of checks is in
+/// flight.
 pub async fn reserve(state: &AppState, email: &str) -> Result<Reservation, ApiError> {
-    let key = key(email);
-    let threshold = u64::from(state.settings.lockout_threshold);
-    if let Some(counter) = state.store.counter(&key).await?
-        && counter.count >= threshold
-    {
-        return Err(locked(state, counter.reset_in));
-    }
-    let counter = state
+    let attempt = state
         .store
-        .hit_extend(&key, state.settings.lockout_duration)
+        .reserve_attempt(
+            &failures_key(email),
+            &in_flight_key(email),
+            u64::from(state.settings.lockout_threshold),
+            IN_FLIGHT_TTL,
+        )
         .await?;
-    if counter.count > threshold {
-        // Lost a race against parallel attempts that used up the threshold.
-        return Err(locked(state, counter.reset_in));
-    }
-    Ok(Reservation {
-        count: counter.count,
-    })
-}
-
-fn locked(state: &AppState, reset_in: std::time::Duration) -> ApiError {
-    state.metrics.rate_limit_hit("lockout");
-    ApiError::AccountLocked {
-        retry_after: reset_in.as_secs().max(1),
+    match attempt {
+        Attempt::Granted => Ok(Reservation(())),
+        Attempt::Locked { reset_in } => {
+            state.metrics.rate_limit_hit("lockout");
+            Err(ApiError::AccountLocked {
+                retry_after: reset_in.as_secs().max(1),
+            })
+        }
+        Attempt::Busy => Err(ApiError::ServiceUnavailable("password checks")),
     }
 }
 
-/// The checked password was wrong: the attempt stays counted.
-pub fn failed(state: &AppState, email: &str, reservation: Reservation) {
-    if reservation.count == u64::from(state.settings.lockout_threshold) {
+async fn release(state: &AppState, email: &str) {
+    if let Err(e) = state.store.give_back(&in_flight_key(email)).await {
+        tracing::warn!(error = %e, "could not release a password check");
+    }
+}
+
+/// The checked password was wrong: one more failure.
+pub async fn failed(
+    state: &AppState,
+    email: &str,
+    _reservation: Reservation,
+) -> Result<(), ApiError> {
+    // Count the failure before releasing the check, so the two together
+    // never undercount.
+    let counted = state
+        .store
+        .hit_extend(&failures_key(email), state.settings.lockout_duration)
+        .await;
+    release(state, email).await;
+    if counted?.count == u64::from(state.settings.lockout_threshold) {
         tracing::warn!(email = %crate::telemetry::mask_email(email), "account locked after repeated failed password checks");
     }
+    Ok(())
 }
 
-/// The checked password was right: the count starts again.
+/// The check never ran (a backing service failed, the bcrypt queue was
+/// full): it is given back.
+pub async fn not_checked(state: &AppState, email: &str, _reservation: Reservation) {
+    release(state, email).await;
+}
+
+/// The checked password was right: the failure count starts again.
 pub async fn succeeded(
     state: &AppState,
     email: &str,
     _reservation: Reservation,
 ) -> Result<(), ApiError> {
-    Ok(state.store.delete(&key(email)).await?)
+    let reset = state.store.delete(&failures_key(email)).await;
+    release(state, email).await;
+    Ok(reset?)
 }

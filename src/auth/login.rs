@@ -13,6 +13,7 @@
 use crate::api_types::TokenPair;
 use crate::auth::session::{self, ClientInfo, ProvenLogin};
 use crate::auth::{Email, lockout};
+use crate::db::models::UserRow;
 use crate::db::users;
 use crate::error::ApiError;
 use crate::password::{self, Password};
@@ -25,29 +26,17 @@ pub async fn with_password(
     client: ClientInfo,
 ) -> Result<TokenPair, ApiError> {
     let reservation = lockout::reserve(state, email.as_str()).await?;
-
-    let lookup = email.clone();
-    let found = state
-        .db
-        .run(move |conn| {
-            let Some(row) = users::find_by_email(conn, lookup.as_str())? else {
-                return Ok(None);
-            };
-            let roles = users::roles_of(conn, &row.id)?;
-            Ok(Some((row, roles)))
-        })
-        .await?;
-
-    // Unknown emails still cost one bcrypt verification (no timing oracle).
-    let hash = found
-        .as_ref()
-        .map_or(state.dummy_hash.as_str(), |(row, _)| {
-            row.password_hash.as_str()
-        });
-    let matches = state.passwords.verify(password, hash, client.ip).await?;
-    let Some((row, roles)) = found.filter(|_| matches) else {
-        lockout::failed(state, email.as_str(), reservation);
-        return Err(ApiError::InvalidCredentials);
+    let checked = check(state, email, password, client.ip).await;
+    let (row, roles) = match checked {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            lockout::failed(state, email.as_str(), reservation).await?;
+            return Err(ApiError::InvalidCredentials);
+        }
+        Err(e) => {
+            lockout::not_checked(state, email.as_str(), reservation).await;
+            return Err(e);
+        }
     };
     lockout::succeeded(state, email.as_str(), reservation).await?;
 
@@ -69,4 +58,33 @@ pub async fn with_password(
         upgraded_hash,
     };
     session::start(state, row, roles, client, proven).await
+}
+
+/// The user with roles when `password` is theirs; None for a wrong password
+/// or an unknown email (which still costs one bcrypt verification, so the
+/// two take the same time).
+async fn check(
+    state: &AppState,
+    email: &Email,
+    password: &str,
+    caller: Option<std::net::IpAddr>,
+) -> Result<Option<(UserRow, Vec<String>)>, ApiError> {
+    let lookup = email.clone();
+    let found = state
+        .db
+        .run(move |conn| {
+            let Some(row) = users::find_by_email(conn, lookup.as_str())? else {
+                return Ok(None);
+            };
+            let roles = users::roles_of(conn, &row.id)?;
+            Ok(Some((row, roles)))
+        })
+        .await?;
+    let hash = found
+        .as_ref()
+        .map_or(state.dummy_hash.as_str(), |(row, _)| {
+            row.password_hash.as_str()
+        });
+    let matches = state.passwords.verify(password, hash, caller).await?;
+    Ok(found.filter(|_| matches))
 }

@@ -34,12 +34,19 @@ pub async fn confirm_password(
         .await?
         .ok_or(ApiError::Unauthorized)?;
     let reservation = lockout::reserve(state, &user.email).await?;
-    let matches = state
+    let matches = match state
         .passwords
         .verify(password, &user.password_hash, client_ip(req, state))
-        .await?;
+        .await
+    {
+        Ok(matches) => matches,
+        Err(e) => {
+            lockout::not_checked(state, &user.email, reservation).await;
+            return Err(e);
+        }
+    };
     if !matches {
-        lockout::failed(state, &user.email, reservation);
+        lockout::failed(state, &user.email, reservation).await?;
         return Err(ApiError::InvalidCredentials);
     }
     lockout::succeeded(state, &user.email, reservation).await?;

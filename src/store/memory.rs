@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use super::{AccessState, Counter, Spend, Store, StoreError, keys};
+use super::{AccessState, Attempt, Counter, Spend, Store, StoreError, keys};
 
 /// Writes between two sweeps of expired entries.
 const SWEEP_EVERY: u32 = 1024;
@@ -195,6 +195,52 @@ impl Store for MemoryStore {
             }),
             Value::Spent { .. } => None,
         }))
+    }
+
+    async fn reserve_attempt(
+        &self,
+        failures: &str,
+        in_flight: &str,
+        limit: u64,
+        in_flight_ttl: Duration,
+    ) -> Result<Attempt, StoreError> {
+        let mut map = self.lock();
+        let now = Instant::now();
+        let count = |map: &Map, key: &str| match map.live(key, now) {
+            Some(Entry {
+                value: Value::Int(v),
+                expires_at,
+            }) => (*v as u64, expires_at.saturating_duration_since(now)),
+            _ => (0, Duration::ZERO),
+        };
+        let (failed, reset_in) = count(&map, failures);
+        if failed >= limit {
+            return Ok(Attempt::Locked { reset_in });
+        }
+        let (pending, _) = count(&map, in_flight);
+        if failed + pending >= limit {
+            return Ok(Attempt::Busy);
+        }
+        map.set(
+            in_flight.to_owned(),
+            Value::Int(pending as i64 + 1),
+            now + in_flight_ttl,
+        );
+        Ok(Attempt::Granted)
+    }
+
+    async fn give_back(&self, key: &str) -> Result<(), StoreError> {
+        let mut map = self.lock();
+        let now = Instant::now();
+        if let Some(Entry {
+            value: Value::Int(v),
+            expires_at,
+        }) = map.live(key, now).cloned()
+            && v > 0
+        {
+            map.set(key.to_owned(), Value::Int(v - 1), expires_at);
+        }
+        Ok(())
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {

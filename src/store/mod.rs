@@ -42,6 +42,18 @@ pub enum Spend {
     AlreadySpent { at_ms: i64 },
 }
 
+/// The answer of [`Store::reserve_attempt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    Granted,
+    /// Too many failures; they reset in this long.
+    Locked {
+        reset_in: Duration,
+    },
+    /// Too many attempts still being judged; try again in a moment.
+    Busy,
+}
+
 /// A counter in a window: its value after this call and the seconds left
 /// until it resets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +112,21 @@ pub trait Store: Send + Sync {
     /// Increments `key` and (re)sets its expiry to `ttl` from now, so the
     /// count lasts `ttl` after the latest hit.
     async fn hit_extend(&self, key: &str, ttl: Duration) -> Result<Counter, StoreError>;
+
+    /// Atomically: `Locked` when counter `failures` has reached `limit`;
+    /// `Busy` when `failures` plus counter `in_flight` has; otherwise adds
+    /// one to `in_flight` (expiring `in_flight_ttl` from now) and grants.
+    async fn reserve_attempt(
+        &self,
+        failures: &str,
+        in_flight: &str,
+        limit: u64,
+        in_flight_ttl: Duration,
+    ) -> Result<Attempt, StoreError>;
+
+    /// Takes one back from a live counter (never below zero), keeping its
+    /// expiry.
+    async fn give_back(&self, key: &str) -> Result<(), StoreError>;
 
     /// The current value of a counter, if it has not expired.
     async fn counter(&self, key: &str) -> Result<Option<Counter>, StoreError>;

@@ -12,7 +12,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 use tokio::sync::Notify;
 
-use super::{AccessState, Counter, Spend, Store, StoreError, keys, ttl_ms};
+use super::{AccessState, Attempt, Counter, Spend, Store, StoreError, keys, ttl_ms};
 
 const SPEND_SCRIPT: &str = r"
 local first = redis.call('GET', KEYS[1])
@@ -27,6 +27,26 @@ local new = tonumber(ARGV[1])
 if new > old then old = new end
 redis.call('SET', KEYS[1], old, 'PX', ARGV[2])
 return old
+";
+
+// KEYS[1] failures, KEYS[2] in flight; ARGV[1] limit, ARGV[2] in-flight TTL
+// (ms). Returns {0} granted, {1, pttl} locked, {2} busy.
+const RESERVE_SCRIPT: &str = r"
+local limit = tonumber(ARGV[1])
+local failed = tonumber(redis.call('GET', KEYS[1]) or '0')
+if failed >= limit then return {1, redis.call('PTTL', KEYS[1])} end
+local pending = tonumber(redis.call('GET', KEYS[2]) or '0')
+if failed + pending >= limit then return {2, 0} end
+redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return {0, 0}
+";
+
+// DECR keeps the key's expiry; a missing or zero counter stays as it is.
+const GIVE_BACK_SCRIPT: &str = r"
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
 ";
 
 // ARGV[2] = 1: extend the expiry on every hit; 0: only on the first.
@@ -69,6 +89,8 @@ pub struct RedisStore {
     valid_after: Script,
     hit: Script,
     counter: Script,
+    give_back: Script,
+    reserve: Script,
     seal: Script,
     /// Signalled when a request finds the generation key gone.
     lost: Arc<Notify>,
@@ -118,6 +140,8 @@ impl RedisStore {
             valid_after: Script::new(VALID_AFTER_SCRIPT),
             hit: Script::new(HIT_SCRIPT),
             counter: Script::new(COUNTER_SCRIPT),
+            give_back: Script::new(GIVE_BACK_SCRIPT),
+            reserve: Script::new(RESERVE_SCRIPT),
             seal: Script::new(SEAL_SCRIPT),
             lost: Arc::new(Notify::new()),
             guarded,
@@ -314,6 +338,41 @@ impl Store for RedisStore {
             count,
             reset_in: Duration::from_millis(ttl.max(0) as u64),
         }))
+    }
+
+    async fn reserve_attempt(
+        &self,
+        failures: &str,
+        in_flight: &str,
+        limit: u64,
+        in_flight_ttl: Duration,
+    ) -> Result<Attempt, StoreError> {
+        let (answer, pttl): (i64, i64) = self
+            .reserve
+            .key(self.key(failures))
+            .key(self.key(in_flight))
+            .arg(limit)
+            .arg(ttl_ms(in_flight_ttl))
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(match answer {
+            0 => Attempt::Granted,
+            1 => Attempt::Locked {
+                reset_in: Duration::from_millis(pttl.max(0) as u64),
+            },
+            _ => Attempt::Busy,
+        })
+    }
+
+    async fn give_back(&self, key: &str) -> Result<(), StoreError> {
+        let _: i64 = self
+            .give_back
+            .key(self.key(key))
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(())
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {

@@ -429,15 +429,49 @@ async fn parallel_wrong_passwords_never_outrun_the_lockout() {
     let user = app.verified_user().await;
     let answers = join_all((0..25).map(|_| app.login(&user.email, "wrong-Password-1"))).await;
     let verified = answers.iter().filter(|r| r.status == 401).count();
-    let locked = answers
+    // Refused before bcrypt: locked, or (while the threshold's worth is
+    // still being checked) told to retry in a moment.
+    let refused = answers
         .iter()
-        .filter(|r| r.status == 429 && r.code() == "account_locked")
+        .filter(|r| {
+            (r.status == 429 && r.code() == "account_locked")
+                || (r.status == 503 && r.code() == "service_unavailable")
+        })
         .count();
     assert!(verified <= 5, "{verified} wrong passwords were verified");
-    assert_eq!(verified + locked, 25);
+    assert_eq!(verified + refused, 25);
     app.login(&user.email, &user.password)
         .await
         .assert_problem(429, "account_locked");
+}
+
+/// Checks that never ran (the bcrypt queue full) do not count toward the
+/// lockout: five refused logins, then the right password still works.
+#[actix_web::test]
+async fn password_checks_that_never_ran_do_not_lock_the_account() {
+    let app = spawn_app_with(&[
+        ("AUTH_BCRYPT_QUEUE", "1"),
+        ("AUTH_RATE_LIMITS", "false"),
+        ("AUTH_BCRYPT_COST", "12"),
+    ])
+    .await;
+    let user = app.verified_user().await;
+    // Re-hash at the server's cost so each check takes a while.
+    slow_hash(&app, &user.email, &user.password, 12).await;
+    for _ in 0..3 {
+        let answers = join_all((0..4).map(|_| app.login(&user.email, "wrong-Password-1"))).await;
+        assert!(
+            answers.iter().any(|r| r.status == 503),
+            "the queue of one was full"
+        );
+        // Let the one admitted check finish before the next round.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Three wrong passwords were checked; the nine refused ones were not.
+    assert_eq!(
+        app.login_user(&user).await.body["user"]["email"],
+        user.email
+    );
 }
 
 // --- Medium 6: password checks behind a token, and the bcrypt queue ------
