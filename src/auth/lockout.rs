@@ -46,8 +46,14 @@ pub async fn reserve(state: &AppState, email: &str) -> Result<Reservation, ApiEr
 
 fn locked(state: &AppState, reset_in: std::time::Duration) -> ApiError {
     state.metrics.rate_limit_hit("lockout");
+    let retry_after = reset_in.as_secs().max(1);
+    let locked_until = chrono::Duration::from_std(std::time::Duration::from_secs(retry_after))
+        .ok()
+        .and_then(|wait| chrono::Utc::now().checked_add_signed(wait))
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
     ApiError::AccountLocked {
-        retry_after: reset_in.as_secs().max(1),
+        retry_after,
+        locked_until,
     }
 }
 
@@ -56,6 +62,11 @@ pub fn failed(state: &AppState, email: &str, reservation: Reservation) {
     if reservation.count == u64::from(state.settings.lockout_threshold) {
         tracing::warn!(email = %crate::telemetry::mask_email(email), "account locked after repeated failed password checks");
     }
+}
+
+/// Clears the count for `email` (as stored): an admin lifting a lock.
+pub async fn clear(state: &AppState, email: &str) -> Result<(), ApiError> {
+    Ok(state.store.delete(&key(email)).await?)
 }
 
 /// The checked password was right: the count starts again.

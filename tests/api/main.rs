@@ -22,6 +22,7 @@ mod smtp;
 mod store;
 mod store_outage;
 mod tokens;
+mod unlock;
 
 mod helpers;
 mod smtp_sink;
