@@ -71,6 +71,11 @@ pub enum ApiError {
     SessionRevoked,
     #[error("you do not have the permission this needs")]
     Forbidden,
+    /// A CORS preflight from an origin that `AUTH_CORS_ORIGINS` does not list.
+    #[error(
+        "the origin {0} is not allowed to call this API from a browser; list it in AUTH_CORS_ORIGINS (comma-separated)"
+    )]
+    OriginNotAllowed(String),
     #[error("{0}")]
     Conflict(&'static str),
     #[error("internal error")]
@@ -160,7 +165,7 @@ impl ApiError {
             Self::TokenUsed => "token_used",
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::SessionRevoked => "session_revoked",
-            Self::Forbidden => "forbidden",
+            Self::Forbidden | Self::OriginNotAllowed(_) => "forbidden",
             Self::Conflict(_) => "conflict",
             Self::Internal { .. } => "internal_error",
             Self::ServiceUnavailable(_) => "service_unavailable",
@@ -216,9 +221,10 @@ impl ResponseError for ApiError {
             Self::InvalidToken(TokenKind::OneTime)
             | Self::TokenExpired(TokenKind::OneTime)
             | Self::TokenUsed => StatusCode::BAD_REQUEST,
-            Self::EmailNotVerified | Self::AccountDisabled | Self::Forbidden => {
-                StatusCode::FORBIDDEN
-            }
+            Self::EmailNotVerified
+            | Self::AccountDisabled
+            | Self::Forbidden
+            | Self::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
             Self::AccountLocked { .. } | Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,

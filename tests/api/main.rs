@@ -7,6 +7,7 @@
 mod admin;
 mod audit;
 mod cli;
+mod cors;
 mod errors;
 mod health;
 mod login;
