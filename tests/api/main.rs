@@ -8,6 +8,7 @@ mod admin;
 mod audit;
 mod cli;
 mod cors;
+mod database_folder;
 mod errors;
 mod health;
 mod login;
