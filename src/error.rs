@@ -51,8 +51,12 @@ pub enum ApiError {
     EmailNotVerified,
     #[error("the account is disabled")]
     AccountDisabled,
-    #[error("too many failed logins; the account is locked for a while")]
-    AccountLocked { retry_after: u64 },
+    #[error("too many failed password checks; the account is locked until {until} (in {retry_after} s)", until = .locked_until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))]
+    AccountLocked {
+        /// Seconds until the lock ends (at least 1).
+        retry_after: u64,
+        locked_until: chrono::DateTime<chrono::Utc>,
+    },
     #[error("too many requests; retry later")]
     RateLimited(RateLimitInfo),
     #[error("the token is invalid")]
@@ -67,6 +71,11 @@ pub enum ApiError {
     SessionRevoked,
     #[error("you do not have the permission this needs")]
     Forbidden,
+    /// A CORS preflight from an origin that `AUTH_CORS_ORIGINS` does not list.
+    #[error(
+        "the origin {0} is not allowed to call this API from a browser; list it in AUTH_CORS_ORIGINS (comma-separated)"
+    )]
+    OriginNotAllowed(String),
     #[error("{0}")]
     Conflict(&'static str),
     #[error("internal error")]
@@ -95,6 +104,14 @@ pub struct Problem {
     /// Correlation id of a 500, also in the server log.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_id: Option<String>,
+    /// `account_locked` only: seconds until the lock ends, as in `Retry-After`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 840)]
+    pub retry_after: Option<u64>,
+    /// `account_locked` only: when the lock ends (RFC 3339, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "2026-01-01T12:15:00Z")]
+    pub locked_until: Option<String>,
 }
 
 impl ApiError {
@@ -148,7 +165,7 @@ impl ApiError {
             Self::TokenUsed => "token_used",
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::SessionRevoked => "session_revoked",
-            Self::Forbidden => "forbidden",
+            Self::Forbidden | Self::OriginNotAllowed(_) => "forbidden",
             Self::Conflict(_) => "conflict",
             Self::Internal { .. } => "internal_error",
             Self::ServiceUnavailable(_) => "service_unavailable",
@@ -169,6 +186,16 @@ impl ApiError {
             },
             error_id: match self {
                 Self::Internal { id } => Some(id.to_string()),
+                _ => None,
+            },
+            retry_after: match self {
+                Self::AccountLocked { retry_after, .. } => Some(*retry_after),
+                _ => None,
+            },
+            locked_until: match self {
+                Self::AccountLocked { locked_until, .. } => {
+                    Some(locked_until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                }
                 _ => None,
             },
         }
@@ -194,9 +221,10 @@ impl ResponseError for ApiError {
             Self::InvalidToken(TokenKind::OneTime)
             | Self::TokenExpired(TokenKind::OneTime)
             | Self::TokenUsed => StatusCode::BAD_REQUEST,
-            Self::EmailNotVerified | Self::AccountDisabled | Self::Forbidden => {
-                StatusCode::FORBIDDEN
-            }
+            Self::EmailNotVerified
+            | Self::AccountDisabled
+            | Self::Forbidden
+            | Self::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
             Self::AccountLocked { .. } | Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
@@ -213,7 +241,7 @@ impl ResponseError for ApiError {
                 response.insert_header((header::RETRY_AFTER, info.reset.max(1).to_string()));
                 insert_rate_limit_headers(&mut response, info);
             }
-            Self::AccountLocked { retry_after } => {
+            Self::AccountLocked { retry_after, .. } => {
                 response.insert_header((header::RETRY_AFTER, retry_after.max(&1).to_string()));
             }
             // A backing service down or the password queue full: worth

@@ -14,6 +14,15 @@ pub fn create_dir_all(path: &Path) -> io::Result<()> {
         .create(path)
 }
 
+/// Creates the one folder `path` with mode 0700; its parent must exist.
+/// A folder that already exists is left as it is.
+pub fn create_dir(path: &Path) -> io::Result<()> {
+    match std::fs::DirBuilder::new().mode(0o700).create(path) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && path.is_dir() => Ok(()),
+        other => other,
+    }
+}
+
 /// Creates `path` empty with mode 0600 if it does not exist (an existing
 /// file is left as the operator made it).
 pub fn touch(path: &Path) -> io::Result<()> {

@@ -178,3 +178,22 @@ pub async fn enable(state: &AppState, caller: &AccessClaims, id: &str) -> Result
         })
         .await
 }
+
+/// Lifts a lockout at once: clears the failed-password count for the
+/// user's email, so the right password logs in again. 404 for an unknown
+/// user. Unlocking an account that is not locked changes nothing.
+pub async fn unlock(state: &AppState, caller: &AccessClaims, id: &str) -> Result<User, ApiError> {
+    let (app, checked, target) = (state.roles.clone(), caller.clone(), id.to_owned());
+    let email = state
+        .db
+        .run(move |conn| {
+            ensure_caller_holds(&app, conn, &checked, UsersWrite::NAME)?;
+            let user =
+                users::find_by_id(conn, &target)?.ok_or(ApiError::NotFound("no such user"))?;
+            Ok(user.email)
+        })
+        .await?;
+    crate::auth::lockout::clear(state, &email).await?;
+    tracing::info!(user_id = %id, email = %crate::telemetry::mask_email(&email), "account unlocked by an admin");
+    get_user(&state.db, id).await
+}

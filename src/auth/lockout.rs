@@ -50,13 +50,21 @@ pub async fn reserve(state: &AppState, email: &str) -> Result<Reservation, ApiEr
         .await?;
     match attempt {
         Attempt::Granted => Ok(Reservation(())),
-        Attempt::Locked { reset_in } => {
-            state.metrics.rate_limit_hit("lockout");
-            Err(ApiError::AccountLocked {
-                retry_after: reset_in.as_secs().max(1),
-            })
-        }
+        Attempt::Locked { reset_in } => Err(locked(state, reset_in)),
         Attempt::Busy => Err(ApiError::ServiceUnavailable("password checks")),
+    }
+}
+
+fn locked(state: &AppState, reset_in: Duration) -> ApiError {
+    state.metrics.rate_limit_hit("lockout");
+    let retry_after = reset_in.as_secs().max(1);
+    let locked_until = chrono::Duration::from_std(Duration::from_secs(retry_after))
+        .ok()
+        .and_then(|wait| chrono::Utc::now().checked_add_signed(wait))
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+    ApiError::AccountLocked {
+        retry_after,
+        locked_until,
     }
 }
 
@@ -100,4 +108,9 @@ pub async fn succeeded(
     let reset = state.store.delete(&failures_key(email)).await;
     release(state, email).await;
     Ok(reset?)
+}
+
+/// Unlocks the account (an admin's decision): the failure count is gone.
+pub async fn clear(state: &AppState, email: &str) -> Result<(), ApiError> {
+    Ok(state.store.delete(&failures_key(email)).await?)
 }

@@ -44,6 +44,35 @@ pub enum DbSetupError {
     Pool(#[from] r2d2::Error),
     #[error("cannot run migrations: {0}")]
     Migrate(String),
+    #[error("{0}")]
+    Folder(String),
+}
+
+/// Creates the SQLite database's own folder (mode 0700) when it is missing,
+/// but never more than that one level: a missing grandparent is most likely
+/// a typo in `DATABASE_URL`, not a tree to build.
+fn create_database_folder(folder: &std::path::Path) -> Result<(), DbSetupError> {
+    if folder.is_dir() {
+        return Ok(());
+    }
+    let above = folder
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    if !above.is_dir() {
+        return Err(DbSetupError::Folder(format!(
+            "the folder {} does not exist; authd creates only the database's own folder ({}), so create {} first or fix the path",
+            above.display(),
+            folder.display(),
+            above.display()
+        )));
+    }
+    crate::private_fs::create_dir(folder).map_err(|e| {
+        DbSetupError::Folder(format!(
+            "cannot create the folder {}: {e}",
+            folder.display()
+        ))
+    })
 }
 
 #[derive(Clone)]
@@ -162,9 +191,7 @@ impl Db {
                     && let Some(parent) = std::path::Path::new(path).parent()
                     && !parent.as_os_str().is_empty()
                 {
-                    crate::private_fs::create_dir_all(parent).map_err(|e| {
-                        DbSetupError::Connect(format!("cannot create {}: {e}", parent.display()))
-                    })?;
+                    create_database_folder(parent)?;
                 }
                 // SQLite gives its -wal and -shm files the database's mode.
                 if !path.starts_with("file:") {

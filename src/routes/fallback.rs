@@ -32,6 +32,26 @@ pub async fn not_found_or_not_allowed(
     }
 }
 
+/// The origin of a CORS preflight that actix-cors refused because
+/// `AUTH_CORS_ORIGINS` does not list it (shortened, and only visible ASCII).
+fn refused_preflight_origin<B>(res: &ServiceResponse<B>) -> Option<String> {
+    let refused = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<actix_cors::CorsError>())
+        .is_some_and(|e| matches!(e, actix_cors::CorsError::OriginNotAllowed));
+    if !refused || res.request().method() != Method::OPTIONS {
+        return None;
+    }
+    let origin = res
+        .request()
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("(unreadable)");
+    Some(origin.chars().take(200).collect())
+}
+
 /// Rewrites error responses that are not problem JSON (the framework's own
 /// plain-text answers) into problem JSON with the matching code.
 pub fn problem_for_plain_errors<B: MessageBody + 'static>(
@@ -45,6 +65,17 @@ pub fn problem_for_plain_errors<B: MessageBody + 'static>(
     });
     if is_json {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    if let Some(origin) = refused_preflight_origin(&res) {
+        tracing::info!(
+            origin = %origin,
+            "CORS preflight refused: the origin is not in AUTH_CORS_ORIGINS; add it there to allow browser calls from it"
+        );
+        let (req, _) = res.into_parts();
+        let response = ApiError::OriginNotAllowed(origin).error_response();
+        return Ok(ErrorHandlerResponse::Response(
+            ServiceResponse::new(req, response).map_into_right_body(),
+        ));
     }
     let status = res.status();
     let limit = res

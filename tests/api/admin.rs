@@ -14,6 +14,7 @@ fn admin_routes(id: &str) -> Vec<(&'static str, String, Option<Value>)> {
         ),
         ("POST", format!("/v1/admin/users/{id}/disable"), None),
         ("POST", format!("/v1/admin/users/{id}/enable"), None),
+        ("POST", format!("/v1/admin/users/{id}/unlock"), None),
         ("GET", "/v1/admin/roles".into(), None),
     ]
 }

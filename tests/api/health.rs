@@ -105,6 +105,7 @@ async fn openapi_documents_every_contract_route() {
         "/v1/admin/users/{id}/roles",
         "/v1/admin/users/{id}/disable",
         "/v1/admin/users/{id}/enable",
+        "/v1/admin/users/{id}/unlock",
         "/v1/admin/roles",
         "/.well-known/jwks.json",
         "/openapi.json",

@@ -542,3 +542,37 @@ async fn mail_that_could_not_be_sent_goes_out_after_a_restart() {
     assert!(mail.data.contains("verify-email?token="));
     assert!(down.messages().is_empty());
 }
+
+/// Issue #14 item 3: a refused CORS preflight is logged at info level,
+/// naming the origin and `AUTH_CORS_ORIGINS`, so the operator sees why.
+#[actix_web::test]
+async fn a_refused_cors_preflight_is_logged_with_the_origin_and_the_variable() {
+    let server = Server::start(&[("AUTH_CORS_ORIGINS", "https://app.example.test")]).await;
+    let response = awc::Client::new()
+        .request(
+            awc::http::Method::OPTIONS,
+            format!("{}/v1/auth/login", server.base),
+        )
+        .insert_header(("Origin", "http://localhost:3000"))
+        .insert_header(("Access-Control-Request-Method", "POST"))
+        .send()
+        .await
+        .expect("preflight");
+    assert_eq!(response.status().as_u16(), 403);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let line = loop {
+        let found = server.log().into_iter().find(|l| {
+            l["level"] == "INFO"
+                && l["origin"] == "http://localhost:3000"
+                && l["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("AUTH_CORS_ORIGINS"))
+        });
+        if let Some(line) = found {
+            break line;
+        }
+        assert!(Instant::now() < deadline, "{}", server.log_text());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(line["message"].as_str().unwrap().contains("preflight"));
+}

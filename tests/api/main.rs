@@ -7,6 +7,8 @@
 mod admin;
 mod audit;
 mod cli;
+mod cors;
+mod database_folder;
 mod errors;
 mod faults_db;
 mod faults_housekeeping;
@@ -26,6 +28,7 @@ mod smtp;
 mod store;
 mod store_outage;
 mod tokens;
+mod unlock;
 mod use_cases;
 
 mod helpers;

@@ -237,7 +237,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirm an email address with the token from the verification mail. */
+        /**
+         * Confirm an email address with the token from the verification mail.
+         * @description When the address was registered more than once before it was verified,
+         *     the stored password may be someone else's: it is cleared and a
+         *     password-reset mail goes to the address (see the README, "Account
+         *     pre-hijacking").
+         */
         post: operations["verify_email"];
         delete?: never;
         options?: never;
@@ -392,8 +398,8 @@ export interface paths {
         };
         get?: never;
         /**
-         * Replace a user's roles. Needs `roles:assign`. The last admin cannot
-         *     remove their own admin role.
+         * Replace a user's roles. Needs `roles:assign`. No change may leave zero
+         *     enabled admins.
          */
         put: operations["set_roles"];
         post?: never;
@@ -414,7 +420,7 @@ export interface paths {
         put?: never;
         /**
          * Disable a user: they cannot log in, and every session ends at once.
-         *     Needs `users:write`. The last admin cannot disable themselves.
+         *     Needs `users:write`. No change may leave zero enabled admins.
          */
         post: operations["disable_user"];
         delete?: never;
@@ -434,6 +440,27 @@ export interface paths {
         put?: never;
         /** Enable a disabled user again. Needs `users:write`. */
         post: operations["enable_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lift a lockout: clears the account's failed-password count, so the
+         *     right password logs in again at once. Needs `users:write`. Unlocking an
+         *     account that is not locked changes nothing.
+         */
+        post: operations["unlock_user"];
         delete?: never;
         options?: never;
         head?: never;
@@ -534,6 +561,17 @@ export interface components {
             } | null;
             /** @description Correlation id of a 500, also in the server log. */
             error_id?: string | null;
+            /**
+             * Format: int64
+             * @description `account_locked` only: seconds until the lock ends, as in `Retry-After`.
+             * @example 840
+             */
+            retry_after?: number | null;
+            /**
+             * @description `account_locked` only: when the lock ends (RFC 3339, UTC).
+             * @example 2026-01-01T12:15:00Z
+             */
+            locked_until?: string | null;
         };
         /**
          * @example {
@@ -1033,7 +1071,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable` (a backing service is down, or too many password checks are waiting) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2087,7 +2125,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: the last admin would lose the admin role */
+            /** @description `conflict`: it would leave no enabled admin */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2182,7 +2220,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: the last admin cannot disable themselves */
+            /** @description `conflict`: it would leave no enabled admin */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2215,6 +2253,65 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description The enabled user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: needs `users:write` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unlock_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The unlocked user */
             200: {
                 headers: {
                     [name: string]: unknown;

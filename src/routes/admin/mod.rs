@@ -12,5 +12,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(users::set_roles)
         .service(users::disable_user)
         .service(users::enable_user)
+        .service(users::unlock_user)
         .service(roles::list_roles);
 }

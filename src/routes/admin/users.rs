@@ -192,3 +192,27 @@ pub async fn enable_user(
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(admin::enable(&state, &caller.caller.claims, &id).await?))
 }
+
+/// Lift a lockout: clears the account's failed-password count, so the
+/// right password logs in again at once. Needs `users:write`. Unlocking an
+/// account that is not locked changes nothing.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The unlocked user", body = User),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: needs `users:write`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users/{id}/unlock")]
+pub async fn unlock_user(
+    state: web::Data<AppState>,
+    caller: RequirePermission<UsersWrite>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(admin::unlock(&state, &caller.caller.claims, &id).await?))
+}

@@ -32,6 +32,10 @@ class Problem:
             code (str): Stable machine-readable error code (API.md §8).
             errors (None | ProblemErrorsType0 | Unset): Field errors of a 422: field name → messages.
             error_id (None | str | Unset): Correlation id of a 500, also in the server log.
+            retry_after (int | None | Unset): `account_locked` only: seconds until the lock ends, as in `Retry-After`.
+                Example: 840.
+            locked_until (None | str | Unset): `account_locked` only: when the lock ends (RFC 3339, UTC). Example:
+                2026-01-01T12:15:00Z.
     """
 
     type_: str
@@ -41,6 +45,8 @@ class Problem:
     code: str
     errors: None | ProblemErrorsType0 | Unset = UNSET
     error_id: None | str | Unset = UNSET
+    retry_after: int | None | Unset = UNSET
+    locked_until: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,6 +76,18 @@ class Problem:
         else:
             error_id = self.error_id
 
+        retry_after: int | None | Unset
+        if isinstance(self.retry_after, Unset):
+            retry_after = UNSET
+        else:
+            retry_after = self.retry_after
+
+        locked_until: None | str | Unset
+        if isinstance(self.locked_until, Unset):
+            locked_until = UNSET
+        else:
+            locked_until = self.locked_until
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -85,6 +103,10 @@ class Problem:
             field_dict["errors"] = errors
         if error_id is not UNSET:
             field_dict["error_id"] = error_id
+        if retry_after is not UNSET:
+            field_dict["retry_after"] = retry_after
+        if locked_until is not UNSET:
+            field_dict["locked_until"] = locked_until
 
         return field_dict
 
@@ -129,6 +151,24 @@ class Problem:
 
         error_id = _parse_error_id(d.pop("error_id", UNSET))
 
+        def _parse_retry_after(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        retry_after = _parse_retry_after(d.pop("retry_after", UNSET))
+
+        def _parse_locked_until(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        locked_until = _parse_locked_until(d.pop("locked_until", UNSET))
+
         problem = cls(
             type_=type_,
             title=title,
@@ -137,6 +177,8 @@ class Problem:
             code=code,
             errors=errors,
             error_id=error_id,
+            retry_after=retry_after,
+            locked_until=locked_until,
         )
 
         problem.additional_properties = d
