@@ -7,10 +7,11 @@ use clap::{Parser, Subcommand};
 
 use diesel::Connection;
 
-use crate::auth::{Email, one_time};
+use crate::auth::Email;
+use crate::auth::one_time::Purpose;
 use crate::config::{JwtSettings, Settings};
 use crate::db::models::NewUser;
-use crate::db::{Db, now, sessions, tokens, users};
+use crate::db::{Db, now, one_time_tokens, sessions, users};
 use crate::password::{self, Password};
 use crate::startup::{Application, StartupError};
 use crate::tokens::keys;
@@ -214,8 +215,8 @@ async fn create_admin(settings: Settings, raw_email: &str) -> Result<(), Failure
                     users::set_disabled(conn, &user.id, false, at)?;
                     users::set_roles(conn, &user.id, &roles)?;
                     users::set_tokens_valid_after(conn, &user.id, at)?;
-                    for purpose in [one_time::VERIFY_EMAIL, one_time::RESET_PASSWORD] {
-                        tokens::spend_all(conn, &user.id, purpose, at)?;
+                    for purpose in [Purpose::VerifyEmail, Purpose::ResetPassword] {
+                        one_time_tokens::spend_all(conn, &user.id, purpose.as_str(), at)?;
                     }
                     sessions::revoke_all_for_user(conn, &user.id, None, at)
                 })

@@ -1,7 +1,8 @@
 //! Typed settings, read once from the environment (API.md §7) and passed down
 //! explicitly. Nothing here is global, so every test server can have its own.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -204,7 +205,7 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     pub frontend_url: String,
     pub smtp_url: Option<Secret>,
-    pub mail_from: String,
+    pub mail_from: lettre::message::Mailbox,
     pub mail_max_attempts: u32,
     pub outbox_dir: PathBuf,
     pub log_format: LogFormat,
@@ -212,6 +213,9 @@ pub struct Settings {
     pub body_limit: usize,
     pub product_name: String,
     pub housekeeping: Housekeeping,
+    /// `AUTH_*` variables that are set but mean nothing (typos): warned
+    /// about at start.
+    pub unknown_variables: Vec<String>,
 }
 
 impl Settings {
@@ -232,7 +236,7 @@ impl Settings {
     /// Builds settings from a variable map: the environment in production,
     /// a literal map in tests.
     pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let env = Vars(vars);
+        let env = Vars::new(vars);
         let jwt = match env.text("AUTH_JWT_ALG", "EdDSA").as_str() {
             "EdDSA" => JwtSettings::EdDsa {
                 key_file: env
@@ -279,10 +283,10 @@ impl Settings {
         }
 
         // Set but empty disables the class rules, so read it raw.
-        let classes = vars
-            .get("AUTH_PASSWORD_CLASSES")
-            .cloned()
-            .unwrap_or_else(|| "letter,digit,symbol".to_owned());
+        let classes = env
+            .raw("AUTH_PASSWORD_CLASSES")
+            .unwrap_or("letter,digit,symbol")
+            .to_owned();
         let classes: Vec<&str> = classes
             .split(',')
             .map(str::trim)
@@ -323,7 +327,7 @@ impl Settings {
         let frontend_url = env.text("AUTH_FRONTEND_URL", "http://localhost:3000");
         let frontend_url = frontend_url.trim_end_matches('/').to_owned();
 
-        let settings = Self {
+        let mut settings = Self {
             bind: env.text("AUTH_BIND", "127.0.0.1:8080"),
             database_url,
             database_pool_size: env.parse("AUTH_DATABASE_POOL_SIZE", 8)?,
@@ -407,7 +411,12 @@ impl Settings {
             cors_origins: env.list("AUTH_CORS_ORIGINS"),
             frontend_url,
             smtp_url,
-            mail_from: env.text("AUTH_MAIL_FROM", "authd <no-reply@localhost>"),
+            mail_from: env
+                .text("AUTH_MAIL_FROM", "authd <no-reply@localhost>")
+                .parse()
+                .map_err(|e| {
+                    ConfigError::new("AUTH_MAIL_FROM", format!("not a mail address: {e}"))
+                })?,
             mail_max_attempts: env.parse("AUTH_MAIL_MAX_ATTEMPTS", 16)?,
             outbox_dir: env.text("AUTH_OUTBOX_DIR", "./data/outbox").into(),
             log_format: match env.text("AUTH_LOG_FORMAT", "pretty").as_str() {
@@ -436,13 +445,9 @@ impl Settings {
                 one_time_tokens: env.seconds("AUTH_RETENTION_TOKENS", 7 * 86_400)?,
                 sessions: env.seconds("AUTH_RETENTION_SESSIONS", 30 * 86_400)?,
             },
+            unknown_variables: Vec::new(),
         };
-        if let Err(e) = settings.mail_from.parse::<lettre::message::Mailbox>() {
-            return Err(ConfigError::new(
-                "AUTH_MAIL_FROM",
-                format!("not a mail address: {e}"),
-            ));
-        }
+        settings.unknown_variables = env.unread();
         if settings.lockout_threshold == 0 {
             return Err(ConfigError::new(
                 "AUTH_LOCKOUT_THRESHOLD",
@@ -474,11 +479,42 @@ fn parse_cidr(raw: &str) -> Result<IpNet, String> {
 }
 
 /// Lookup helpers: empty values count as unset.
-struct Vars<'a>(&'a HashMap<String, String>);
+/// Remembers every name it was asked for, so that an `AUTH_*` variable
+/// nobody reads (a typo) can be reported.
+struct Vars<'a> {
+    vars: &'a HashMap<String, String>,
+    read: RefCell<HashSet<String>>,
+}
 
-impl Vars<'_> {
-    fn get(&self, var: &str) -> Option<&str> {
-        self.0.get(var).map(|v| v.trim()).filter(|v| !v.is_empty())
+impl<'a> Vars<'a> {
+    fn new(vars: &'a HashMap<String, String>) -> Self {
+        Self {
+            vars,
+            read: RefCell::default(),
+        }
+    }
+
+    /// The value as set, empty or not.
+    fn raw(&self, var: &str) -> Option<&'a str> {
+        self.read.borrow_mut().insert(var.to_owned());
+        self.vars.get(var).map(String::as_str)
+    }
+
+    fn get(&self, var: &str) -> Option<&'a str> {
+        self.raw(var).map(str::trim).filter(|v| !v.is_empty())
+    }
+
+    /// `AUTH_*` variables that are set but that no setting reads, sorted.
+    fn unread(&self) -> Vec<String> {
+        let read = self.read.borrow();
+        let mut unread: Vec<String> = self
+            .vars
+            .keys()
+            .filter(|k| k.starts_with("AUTH_") && !read.contains(k.as_str()))
+            .cloned()
+            .collect();
+        unread.sort();
+        unread
     }
 
     fn text(&self, var: &str, default: &str) -> String {
@@ -550,6 +586,18 @@ mod tests {
                 window: Duration::from_secs(60)
             }
         );
+    }
+
+    #[test]
+    fn unknown_auth_variables_are_reported() {
+        let s = Settings::from_vars(&vars(&[
+            ("AUTH_BCRYPT_CSOT", "10"),
+            ("AUTH_BCRYPT_COST", "10"),
+            ("AUTH_PASSWORD_CLASSES", ""),
+            ("HOME", "/root"),
+        ]))
+        .unwrap();
+        assert_eq!(s.unknown_variables, vec!["AUTH_BCRYPT_CSOT".to_owned()]);
     }
 
     #[test]

@@ -123,6 +123,9 @@ impl Application {
         let doc = openapi::document();
         let openapi_json =
             serde_json::to_string_pretty(&doc).map_err(|e| StartupError::new("openapi", e))?;
+        for var in &settings.unknown_variables {
+            tracing::warn!(variable = %var, "unknown variable ignored; is it a typo?");
+        }
         let bcrypt_bounds = password::QueueBounds {
             total: settings.bcrypt_queue,
             // A fair share for one client: a quarter of the queue.

@@ -10,25 +10,39 @@ use crate::db::AnyConnection;
 use crate::db::models::{NewOneTimeToken, OneTimeTokenRow};
 use crate::error::{ApiError, TokenKind};
 
-pub const VERIFY_EMAIL: &str = "verify_email";
-pub const RESET_PASSWORD: &str = "reset_password";
+/// What a one-time token may be spent on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    VerifyEmail,
+    ResetPassword,
+}
+
+impl Purpose {
+    /// As stored in `one_time_tokens.purpose`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "verify_email",
+            Self::ResetPassword => "reset_password",
+        }
+    }
+}
 
 /// Creates a token for `purpose` and stores its hash; returns the token.
 pub fn issue(
     conn: &mut AnyConnection,
     user_id: &str,
-    purpose: &str,
+    purpose: Purpose,
     now: NaiveDateTime,
     ttl: std::time::Duration,
 ) -> Result<String, ApiError> {
     let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     let expires_at = now + chrono::Duration::from_std(ttl).map_err(ApiError::internal)?;
-    crate::db::tokens::insert(
+    crate::db::one_time_tokens::insert(
         conn,
         &NewOneTimeToken {
             token_hash: &hash(&token),
             user_id,
-            purpose,
+            purpose: purpose.as_str(),
             created_at: now,
             expires_at,
         },
@@ -47,16 +61,16 @@ pub fn hash(token: &str) -> String {
 pub fn peek(
     conn: &mut AnyConnection,
     token: &str,
-    purpose: &str,
+    purpose: Purpose,
     now: NaiveDateTime,
 ) -> Result<Option<OneTimeTokenRow>, ApiError> {
     if token.is_empty() || token.len() > 128 {
         return Ok(None);
     }
-    let Some(row) = crate::db::tokens::find(conn, &hash(token))? else {
+    let Some(row) = crate::db::one_time_tokens::find(conn, &hash(token))? else {
         return Ok(None);
     };
-    if row.purpose != purpose {
+    if row.purpose != purpose.as_str() {
         return Ok(None);
     }
     if row.used_at.is_some() {
@@ -73,11 +87,11 @@ pub fn peek(
 pub fn consume(
     conn: &mut AnyConnection,
     token: &str,
-    purpose: &str,
+    purpose: Purpose,
     now: NaiveDateTime,
 ) -> Result<OneTimeTokenRow, ApiError> {
     let row = peek(conn, token, purpose, now)?.ok_or(ApiError::InvalidToken(TokenKind::OneTime))?;
-    if !crate::db::tokens::mark_used(conn, &row.token_hash, now)? {
+    if !crate::db::one_time_tokens::mark_used(conn, &row.token_hash, now)? {
         return Err(ApiError::TokenUsed);
     }
     Ok(row)

@@ -3,9 +3,10 @@
 
 use std::net::IpAddr;
 
-use crate::auth::{Email, one_time, revocation};
+use crate::auth::one_time::{self, Purpose};
+use crate::auth::{Email, revocation};
 use crate::db::models::UserRow;
-use crate::db::{now, sessions, tokens, users};
+use crate::db::{now, one_time_tokens, sessions, users};
 use crate::error::{ApiError, TokenKind};
 use crate::mail::{self, MailKind};
 use crate::password::Password;
@@ -24,7 +25,7 @@ pub async fn request_reset(state: &AppState, email: Email) -> Result<bool, ApiEr
             let token = one_time::issue(
                 conn,
                 &user.id,
-                one_time::RESET_PASSWORD,
+                Purpose::ResetPassword,
                 now(),
                 settings.reset_ttl,
             )?;
@@ -57,7 +58,7 @@ pub async fn confirm_reset(
     let user = state
         .db
         .run(move |conn| {
-            let Some(row) = one_time::peek(conn, &lookup, one_time::RESET_PASSWORD, now())? else {
+            let Some(row) = one_time::peek(conn, &lookup, Purpose::ResetPassword, now())? else {
                 return Ok(None);
             };
             Ok(users::find_by_id(conn, &row.user_id)?.map(|user| (row, user)))
@@ -80,11 +81,11 @@ pub async fn confirm_reset(
         .db
         .transaction(move |conn| {
             let at = now();
-            one_time::consume(conn, &token, one_time::RESET_PASSWORD, at)?;
+            one_time::consume(conn, &token, Purpose::ResetPassword, at)?;
             users::change_password(conn, &user_id, &hash, at)?;
             users::mark_verified(conn, &user_id, at)?;
             users::set_tokens_valid_after(conn, &user_id, at)?;
-            tokens::spend_all(conn, &user_id, one_time::RESET_PASSWORD, at)?;
+            one_time_tokens::spend_all(conn, &user_id, Purpose::ResetPassword.as_str(), at)?;
             let revoked = sessions::revoke_all_for_user(conn, &user_id, None, at)?;
             mail::enqueue(conn, &settings, &user.email, MailKind::PasswordChanged)?;
             Ok((revoked, at))
@@ -115,7 +116,7 @@ pub async fn change_password(
         .transaction(move |conn| {
             let at = now();
             users::change_password(conn, &user.id, &hash, at)?;
-            tokens::spend_all(conn, &user.id, one_time::RESET_PASSWORD, at)?;
+            one_time_tokens::spend_all(conn, &user.id, Purpose::ResetPassword.as_str(), at)?;
             let revoked = sessions::revoke_all_for_user(conn, &user.id, Some(&keep), at)?;
             mail::enqueue(conn, &settings, &user.email, MailKind::PasswordChanged)?;
             Ok(revoked)

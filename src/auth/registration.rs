@@ -20,7 +20,8 @@
 use chrono::NaiveDateTime;
 
 use crate::api_types::User;
-use crate::auth::{Email, one_time, revocation};
+use crate::auth::one_time::{self, Purpose};
+use crate::auth::{Email, revocation};
 use crate::config::Settings;
 use crate::db::models::NewUser;
 use crate::db::{AnyConnection, now, sessions, users};
@@ -89,7 +90,7 @@ fn record(
             },
             std::slice::from_ref(&settings.default_role),
         )?;
-        let token = one_time::issue(conn, &id, one_time::VERIFY_EMAIL, at, settings.verify_ttl)?;
+        let token = one_time::issue(conn, &id, Purpose::VerifyEmail, at, settings.verify_ttl)?;
         mail::enqueue(conn, settings, email, MailKind::Verification { token })?;
         return Ok((true, None));
     };
@@ -108,7 +109,7 @@ fn record(
         let token = one_time::issue(
             conn,
             &existing.id,
-            one_time::VERIFY_EMAIL,
+            Purpose::VerifyEmail,
             at,
             settings.verify_ttl,
         )?;
@@ -130,7 +131,7 @@ pub async fn verify_email(
         .db
         .transaction(move |conn| {
             let at = now();
-            let row = one_time::consume(conn, &token, one_time::VERIFY_EMAIL, at)?;
+            let row = one_time::consume(conn, &token, Purpose::VerifyEmail, at)?;
             let user = users::find_by_id(conn, &row.user_id)?
                 .ok_or(ApiError::InvalidToken(crate::error::TokenKind::OneTime))?;
             users::mark_verified(conn, &user.id, at)?;
@@ -141,7 +142,7 @@ pub async fn verify_email(
                 let token = one_time::issue(
                     conn,
                     &user.id,
-                    one_time::RESET_PASSWORD,
+                    Purpose::ResetPassword,
                     at,
                     settings.reset_ttl,
                 )?;
@@ -179,7 +180,7 @@ pub async fn resend_verification(state: &AppState, email: Email) -> Result<bool,
                     let token = one_time::issue(
                         conn,
                         &user.id,
-                        one_time::VERIFY_EMAIL,
+                        Purpose::VerifyEmail,
                         now(),
                         settings.verify_ttl,
                     )?;

@@ -4,10 +4,10 @@
 
 pub mod housekeeping;
 pub mod models;
+pub mod one_time_tokens;
 pub mod outbox;
 pub mod schema;
 pub mod sessions;
-pub mod tokens;
 pub mod users;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

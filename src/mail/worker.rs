@@ -42,13 +42,7 @@ async fn run(state: Arc<AppState>) {
             return;
         }
     };
-    let from: Mailbox = match state.settings.mail_from.parse() {
-        Ok(f) => f,
-        Err(e) => {
-            tracing::error!(error = %e, "AUTH_MAIL_FROM is not a mail address; mail worker stopped");
-            return;
-        }
-    };
+    let from: Mailbox = state.settings.mail_from.clone();
     loop {
         let delivered = match deliver_due(&state, &transport, &from).await {
             Ok(n) => n,
