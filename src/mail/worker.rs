@@ -58,6 +58,22 @@ async fn run(state: Arc<AppState>) {
     }
 }
 
+/// Delivers every message that is due now, on the caller's task (tests and
+/// tools; the worker does the same in the background); returns how many it
+/// attempted. Claims take the same lease, so it never doubles a delivery
+/// the worker makes.
+pub async fn dispatch_all_pending(state: &AppState) -> Result<usize, crate::error::ApiError> {
+    let transport =
+        Transport::from_settings(&state.settings).map_err(crate::error::ApiError::internal)?;
+    let mut attempted = 0;
+    loop {
+        match deliver_due(state, &transport, &state.settings.mail_from).await? {
+            0 => return Ok(attempted),
+            n => attempted += n,
+        }
+    }
+}
+
 /// One pass: claims and delivers at most one message; returns how many it
 /// attempted.
 async fn deliver_due(

@@ -23,15 +23,7 @@ async fn stores() -> Vec<StoreUnderTest> {
 
 fn cleanup(redis: &Option<(String, String)>) {
     if let Some((url, prefix)) = redis {
-        let client = redis::Client::open(url.as_str()).unwrap();
-        let mut conn = client.get_connection().unwrap();
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("{prefix}*"))
-            .query(&mut conn)
-            .unwrap();
-        if !keys.is_empty() {
-            let _: () = redis::cmd("DEL").arg(&keys).query(&mut conn).unwrap();
-        }
+        crate::helpers::delete_redis_prefix(url, prefix);
     }
 }
 
