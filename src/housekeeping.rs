@@ -30,6 +30,9 @@ pub struct Purged {
     pub dead_mail: usize,
     pub one_time_tokens: usize,
     pub sessions: usize,
+    /// Tombstones of deleted accounts, kept a refresh lifetime (their
+    /// tokens have expired by then).
+    pub tombstones: usize,
 }
 
 pub fn spawn(state: Arc<AppState>) {
@@ -117,6 +120,13 @@ pub async fn run_once(state: &AppState, holder: &str) -> Result<Option<Purged>, 
             db,
             queries::delete_sessions,
             ago(at, sessions_kept),
+            stop_at,
+        )
+        .await?,
+        tombstones: purge(
+            db,
+            queries::delete_tombstones,
+            ago(at, state.settings.refresh_ttl),
             stop_at,
         )
         .await?,

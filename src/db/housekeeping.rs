@@ -76,6 +76,21 @@ pub fn delete_dead_mail(
     )
 }
 
+/// Tombstones of accounts deleted before `cutoff`.
+pub fn delete_tombstones(
+    conn: &mut AnyConnection,
+    cutoff: NaiveDateTime,
+    batch: i64,
+) -> QueryResult<usize> {
+    delete_batch(
+        conn,
+        "DELETE FROM deleted_users WHERE user_id IN (SELECT user_id FROM deleted_users \
+         WHERE deleted_at < $1 LIMIT $2)",
+        cutoff,
+        batch,
+    )
+}
+
 /// One-time tokens used, or expired, before `cutoff`.
 pub fn delete_one_time_tokens(
     conn: &mut AnyConnection,

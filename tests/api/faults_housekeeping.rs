@@ -143,6 +143,10 @@ async fn housekeeping_purges_old_rows_and_keeps_revoked_sessions_for_a_refresh_l
             diesel::update(sessions::table.find(&ids[2]))
                 .set(sessions::revoked_at.eq(ago(2)))
                 .execute(conn)?;
+            // Tombstones of deleted accounts: two days old goes, an hour
+            // old (within the refresh lifetime) stays.
+            authd::db::users::insert_tombstone(conn, "gone-long-ago", ago(48))?;
+            authd::db::users::insert_tombstone(conn, "gone-just-now", ago(1))?;
             Ok(())
         })
         .await
@@ -157,5 +161,17 @@ async fn housekeeping_purges_old_rows_and_keeps_revoked_sessions_for_a_refresh_l
         after = counts(&app, &old_id).await;
     }
     assert_eq!(after, (0, 0, 2), "old mail, token and two sessions purged");
+    let tombstones = app
+        .state
+        .db
+        .run(|conn| {
+            Ok(authd::db::users::deleted_since(conn, ago(24 * 365))?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect::<Vec<_>>())
+        })
+        .await
+        .unwrap();
+    assert_eq!(tombstones, vec!["gone-just-now".to_owned()]);
     assert_eq!(counts(&app, &recent_id).await, before_recent);
 }
