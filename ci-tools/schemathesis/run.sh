@@ -153,9 +153,11 @@ log "bootstrapping example user $EXAMPLE_EMAIL"
 read -r status body < <(api POST /v1/auth/register \
   "{\"email\":\"$EXAMPLE_EMAIL\",\"password\":\"$EXAMPLE_PASSWORD\",\"display_name\":\"Ada\"}")
 [[ $status == 202 ]] || die "registering $EXAMPLE_EMAIL failed ($status): $body"
-# create-admin on an existing account marks it verified (and adds the admin
-# role, taken away again just below).
-DATABASE_URL=$DB_URL AUTH_BCRYPT_COST=${AUTH_BCRYPT_COST:-4} "$AUTHD_BIN" create-admin --email "$EXAMPLE_EMAIL" </dev/null >&2 ||
+# create-admin on a never-verified account takes it over with the password
+# given on stdin (the same example password), marks it verified and adds the
+# admin role, taken away again just below.
+printf '%s\n' "$EXAMPLE_PASSWORD" |
+  DATABASE_URL=$DB_URL AUTH_BCRYPT_COST=${AUTH_BCRYPT_COST:-4} "$AUTHD_BIN" create-admin --email "$EXAMPLE_EMAIL" >&2 ||
   die "verifying $EXAMPLE_EMAIL with create-admin failed"
 read -r status body < <(api GET "/v1/admin/users?email=$EXAMPLE_EMAIL" "" "$TOKEN")
 [[ $status == 200 ]] || die "listing users failed ($status): $body"
