@@ -8,6 +8,7 @@ mod admin;
 mod audit;
 mod cli;
 mod errors;
+mod expired;
 mod health;
 mod login;
 mod logs;
