@@ -237,7 +237,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirm an email address with the token from the verification mail. */
+        /**
+         * Confirm an email address with the token from the verification mail.
+         * @description When the address was registered more than once before it was verified,
+         *     the stored password may be someone else's: it is cleared and a
+         *     password-reset mail goes to the address (see the README, "Account
+         *     pre-hijacking").
+         */
         post: operations["verify_email"];
         delete?: never;
         options?: never;
@@ -392,8 +398,8 @@ export interface paths {
         };
         get?: never;
         /**
-         * Replace a user's roles. Needs `roles:assign`. The last admin cannot
-         *     remove their own admin role.
+         * Replace a user's roles. Needs `roles:assign`. No change may leave zero
+         *     enabled admins.
          */
         put: operations["set_roles"];
         post?: never;
@@ -414,7 +420,7 @@ export interface paths {
         put?: never;
         /**
          * Disable a user: they cannot log in, and every session ends at once.
-         *     Needs `users:write`. The last admin cannot disable themselves.
+         *     Needs `users:write`. No change may leave zero enabled admins.
          */
         post: operations["disable_user"];
         delete?: never;
@@ -879,7 +885,7 @@ export interface operations {
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
-            /** @description `malformed_request` */
+            /** @description `malformed_request`: the body is not the JSON this route takes */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -888,7 +894,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -897,7 +903,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -906,7 +912,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed`: bad email, password policy, display name */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -915,13 +921,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `rate_limited` */
+            /** @description `rate_limited`: too many requests in the window (the `RateLimit-*` headers) */
             429: {
                 headers: {
+                    /** @description Requests allowed in the window */
                     "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
                     "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
-                    /** @description Seconds to wait */
+                    /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -929,9 +938,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -956,8 +967,11 @@ export interface operations {
             /** @description Logged in */
             200: {
                 headers: {
+                    /** @description Requests allowed in the window */
                     "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
                     "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
@@ -965,7 +979,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description `malformed_request` */
+            /** @description `malformed_request`: the body is not the JSON this route takes */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -974,7 +988,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `invalid_credentials` */
+            /** @description `invalid_credentials`: email or password is incorrect (an unknown email answers alike) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -983,7 +997,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `email_not_verified` or `account_disabled` */
+            /** @description `email_not_verified` or `account_disabled` (told only after a correct password) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -992,7 +1006,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1001,7 +1015,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1010,7 +1024,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed` */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1019,13 +1033,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `rate_limited` (per IP) or `account_locked` */
+            /** @description `rate_limited`: too many requests in the window (the `RateLimit-*` headers); `account_locked`: too many failed password checks for the account */
             429: {
                 headers: {
+                    /** @description Requests allowed in the window */
                     "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
                     "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
-                    /** @description Seconds to wait */
+                    /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1033,9 +1050,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1060,8 +1079,11 @@ export interface operations {
             /** @description A new token pair */
             200: {
                 headers: {
+                    /** @description Requests allowed in the window */
                     "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
                     "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
@@ -1069,7 +1091,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description `malformed_request` */
+            /** @description `malformed_request`: the body is not the JSON this route takes */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1078,7 +1100,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `invalid_token`, `token_expired`, `refresh_token_reused` or `session_revoked` */
+            /** @description `invalid_token`, `token_expired`, `refresh_token_reused` (the session is now revoked) or `session_revoked` */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1096,7 +1118,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1105,7 +1127,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1114,7 +1136,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed` */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1123,13 +1145,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `rate_limited` (per session) */
+            /** @description `rate_limited`: too many requests in the window (the `RateLimit-*` headers) */
             429: {
                 headers: {
+                    /** @description Requests allowed in the window */
                     "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
                     "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
-                    /** @description Seconds to wait */
+                    /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1137,9 +1162,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1164,7 +1191,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1173,9 +1200,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1200,7 +1229,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1209,9 +1238,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1238,7 +1269,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionList"];
                 };
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1247,9 +1278,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1277,7 +1310,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1286,7 +1319,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `not_found`: no such live session of the caller */
+            /** @description `not_found`: no such resource (of the caller's, for sessions) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1295,9 +1328,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1328,7 +1363,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description `invalid_token`, `token_expired`, `token_used` or `malformed_request` */
+            /** @description `invalid_token`, `token_expired`, `token_used` (the one-time token), or `malformed_request` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1337,7 +1372,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1346,7 +1381,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1355,7 +1390,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed` */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1364,9 +1399,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1403,7 +1440,7 @@ export interface operations {
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
-            /** @description `malformed_request` */
+            /** @description `malformed_request`: the body is not the JSON this route takes */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1412,7 +1449,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1421,7 +1458,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1430,7 +1467,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed` */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1439,13 +1476,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `rate_limited` (per IP) */
+            /** @description `rate_limited`: too many requests in the window (the `RateLimit-*` headers) */
             429: {
                 headers: {
+                    /** @description Requests allowed in the window */
                     "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
                     "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
-                    /** @description Seconds to wait */
+                    /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1453,9 +1493,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1497,7 +1539,7 @@ export interface operations {
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
-            /** @description `malformed_request` */
+            /** @description `malformed_request`: the body is not the JSON this route takes */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1506,7 +1548,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1515,7 +1557,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1524,7 +1566,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed` */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1533,13 +1575,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `rate_limited` (per IP) */
+            /** @description `rate_limited`: too many requests in the window (the `RateLimit-*` headers) */
             429: {
                 headers: {
+                    /** @description Requests allowed in the window */
                     "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
                     "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
-                    /** @description Seconds to wait */
+                    /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1547,9 +1592,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1578,7 +1625,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `invalid_token`, `token_expired`, `token_used` or `malformed_request` */
+            /** @description `invalid_token`, `token_expired`, `token_used` (the one-time token), or `malformed_request` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1587,7 +1634,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1596,7 +1643,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1605,7 +1652,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed`: password policy */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1614,9 +1661,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1641,11 +1690,17 @@ export interface operations {
             /** @description Password changed */
             204: {
                 headers: {
+                    /** @description Requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description `malformed_request` */
+            /** @description `malformed_request`: the body is not the JSON this route takes */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1654,7 +1709,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unauthorized`, or `invalid_credentials` for a wrong current password */
+            /** @description `unauthorized` or `token_expired` (the access token, as on every bearer route), or `invalid_credentials` (a wrong password) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1663,7 +1718,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1672,7 +1727,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1681,7 +1736,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed`: password policy */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1690,9 +1745,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `rate_limited`: too many requests in the window (the `RateLimit-*` headers); `account_locked`: too many failed password checks for the account */
+            429: {
+                headers: {
+                    /** @description Requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1719,7 +1793,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1728,9 +1802,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1755,11 +1831,17 @@ export interface operations {
             /** @description Account deleted */
             204: {
                 headers: {
+                    /** @description Requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description `malformed_request` */
+            /** @description `malformed_request`: the body is not the JSON this route takes */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1768,7 +1850,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unauthorized`, or `invalid_credentials` for a wrong password */
+            /** @description `unauthorized` or `token_expired` (the access token, as on every bearer route), or `invalid_credentials` (a wrong password) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1777,7 +1859,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: the last admin cannot delete their account */
+            /** @description `conflict`: the change would leave no enabled admin */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1786,7 +1868,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1795,7 +1877,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1804,7 +1886,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed` */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1813,9 +1895,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `rate_limited`: too many requests in the window (the `RateLimit-*` headers); `account_locked`: too many failed password checks for the account */
+            429: {
+                headers: {
+                    /** @description Requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1846,7 +1947,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description `malformed_request` */
+            /** @description `malformed_request`: the body is not the JSON this route takes */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1855,7 +1956,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1864,7 +1965,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1873,7 +1974,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1882,7 +1983,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed` */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1891,9 +1992,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1929,7 +2032,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserPage"];
                 };
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1938,7 +2041,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: needs `users:read` */
+            /** @description `forbidden`: the caller's roles lack the permission the operation names */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1947,7 +2050,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed`: bad query parameters */
+            /** @description `validation_failed`: bad query parameters; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1956,9 +2059,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1988,7 +2093,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1997,7 +2102,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: needs `users:read` */
+            /** @description `forbidden`: the caller's roles lack the permission the operation names */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2006,7 +2111,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `not_found` */
+            /** @description `not_found`: no such resource (of the caller's, for sessions) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2015,9 +2120,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2051,7 +2158,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description `malformed_request` */
+            /** @description `malformed_request`: the body is not the JSON this route takes */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2060,7 +2167,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2069,7 +2176,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: needs `roles:assign` */
+            /** @description `forbidden`: the caller's roles lack the permission the operation names */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2078,7 +2185,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `not_found` */
+            /** @description `not_found`: no such resource (of the caller's, for sessions) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2087,7 +2194,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: the last admin would lose the admin role */
+            /** @description `conflict`: the change would leave no enabled admin */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2096,7 +2203,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2105,7 +2212,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2114,7 +2221,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed`: unknown role */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2123,9 +2230,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2155,7 +2264,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2164,7 +2273,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: needs `users:write` */
+            /** @description `forbidden`: the caller's roles lack the permission the operation names */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2173,7 +2282,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `not_found` */
+            /** @description `not_found`: no such resource (of the caller's, for sessions) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2182,7 +2291,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: the last admin cannot disable themselves */
+            /** @description `conflict`: the change would leave no enabled admin */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2191,9 +2300,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2223,7 +2334,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2232,7 +2343,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: needs `users:write` */
+            /** @description `forbidden`: the caller's roles lack the permission the operation names */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2241,7 +2352,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `not_found` */
+            /** @description `not_found`: no such resource (of the caller's, for sessions) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2250,9 +2361,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2279,7 +2392,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoleList"];
                 };
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2288,7 +2401,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: needs `users:read` */
+            /** @description `forbidden`: the caller's roles lack the permission the operation names */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2297,9 +2410,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

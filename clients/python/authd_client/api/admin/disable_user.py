@@ -81,7 +81,7 @@ def sync_detailed(
     client: AuthenticatedClient,
 ) -> Response[Problem | User]:
     """Disable a user: they cannot log in, and every session ends at once.
-    Needs `users:write`. The last admin cannot disable themselves.
+    Needs `users:write`. No change may leave zero enabled admins.
 
     Args:
         id (str):
@@ -111,7 +111,7 @@ def sync(
     client: AuthenticatedClient,
 ) -> Problem | User | None:
     """Disable a user: they cannot log in, and every session ends at once.
-    Needs `users:write`. The last admin cannot disable themselves.
+    Needs `users:write`. No change may leave zero enabled admins.
 
     Args:
         id (str):
@@ -136,7 +136,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
 ) -> Response[Problem | User]:
     """Disable a user: they cannot log in, and every session ends at once.
-    Needs `users:write`. The last admin cannot disable themselves.
+    Needs `users:write`. No change may leave zero enabled admins.
 
     Args:
         id (str):
@@ -164,7 +164,7 @@ async def asyncio(
     client: AuthenticatedClient,
 ) -> Problem | User | None:
     """Disable a user: they cannot log in, and every session ends at once.
-    Needs `users:write`. The last admin cannot disable themselves.
+    Needs `users:write`. No change may leave zero enabled admins.
 
     Args:
         id (str):

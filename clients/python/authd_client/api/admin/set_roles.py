@@ -110,8 +110,8 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: SetRolesRequest,
 ) -> Response[Problem | User]:
-    """Replace a user's roles. Needs `roles:assign`. The last admin cannot
-    remove their own admin role.
+    """Replace a user's roles. Needs `roles:assign`. No change may leave zero
+    enabled admins.
 
     Args:
         id (str):
@@ -143,8 +143,8 @@ def sync(
     client: AuthenticatedClient,
     body: SetRolesRequest,
 ) -> Problem | User | None:
-    """Replace a user's roles. Needs `roles:assign`. The last admin cannot
-    remove their own admin role.
+    """Replace a user's roles. Needs `roles:assign`. No change may leave zero
+    enabled admins.
 
     Args:
         id (str):
@@ -171,8 +171,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: SetRolesRequest,
 ) -> Response[Problem | User]:
-    """Replace a user's roles. Needs `roles:assign`. The last admin cannot
-    remove their own admin role.
+    """Replace a user's roles. Needs `roles:assign`. No change may leave zero
+    enabled admins.
 
     Args:
         id (str):
@@ -202,8 +202,8 @@ async def asyncio(
     client: AuthenticatedClient,
     body: SetRolesRequest,
 ) -> Problem | User | None:
-    """Replace a user's roles. Needs `roles:assign`. The last admin cannot
-    remove their own admin role.
+    """Replace a user's roles. Needs `roles:assign`. No change may leave zero
+    enabled admins.
 
     Args:
         id (str):

@@ -87,6 +87,11 @@ def sync_detailed(
 ) -> Response[Problem | User]:
     """Confirm an email address with the token from the verification mail.
 
+     When the address was registered more than once before it was verified,
+    the stored password may be someone else's: it is cleared and a
+    password-reset mail goes to the address (see the README, "Account
+    pre-hijacking").
+
     Args:
         body (TokenRequest):
 
@@ -116,6 +121,11 @@ def sync(
 ) -> Problem | User | None:
     """Confirm an email address with the token from the verification mail.
 
+     When the address was registered more than once before it was verified,
+    the stored password may be someone else's: it is cleared and a
+    password-reset mail goes to the address (see the README, "Account
+    pre-hijacking").
+
     Args:
         body (TokenRequest):
 
@@ -139,6 +149,11 @@ async def asyncio_detailed(
     body: TokenRequest,
 ) -> Response[Problem | User]:
     """Confirm an email address with the token from the verification mail.
+
+     When the address was registered more than once before it was verified,
+    the stored password may be someone else's: it is cleared and a
+    password-reset mail goes to the address (see the README, "Account
+    pre-hijacking").
 
     Args:
         body (TokenRequest):
@@ -166,6 +181,11 @@ async def asyncio(
     body: TokenRequest,
 ) -> Problem | User | None:
     """Confirm an email address with the token from the verification mail.
+
+     When the address was registered more than once before it was verified,
+    the stored password may be someone else's: it is cleared and a
+    password-reset mail goes to the address (see the README, "Account
+    pre-hijacking").
 
     Args:
         body (TokenRequest):
