@@ -364,3 +364,78 @@ pub fn document_rate_limit_headers(doc: &mut utoipa::openapi::OpenApi) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use utoipa::openapi::RefOr;
+
+    /// Every problem response of the served document shows, per code it can
+    /// answer, an example whose `status` is the response's own status.
+    #[test]
+    fn every_problem_response_has_its_own_examples_with_its_own_status() {
+        let doc = serde_json::to_value(crate::openapi::document()).unwrap_or_default();
+        let mut problems = 0;
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                let responses = operation["responses"].as_object().into_iter().flatten();
+                for (status, response) in responses {
+                    let Some(content) = response["content"].get(super::PROBLEM_JSON) else {
+                        continue;
+                    };
+                    problems += 1;
+                    let examples = content["examples"].as_object();
+                    let examples = examples.map(|e| e.values().collect::<Vec<_>>());
+                    let examples = examples.unwrap_or_default();
+                    assert!(!examples.is_empty(), "{method} {path} {status}: no example");
+                    let mut codes = BTreeSet::new();
+                    for example in examples {
+                        let value = &example["value"];
+                        assert_eq!(
+                            value["status"].to_string(),
+                            *status,
+                            "{method} {path} {status}: an example of another status"
+                        );
+                        let code = value["code"].as_str().unwrap_or_default();
+                        assert!(!code.is_empty(), "{method} {path} {status}: no code");
+                        assert!(
+                            codes.insert(code.to_owned()),
+                            "{method} {path}: {code} twice"
+                        );
+                        let description = response["description"].as_str().unwrap_or_default();
+                        assert!(
+                            description.contains(&format!("`{code}`")),
+                            "{method} {path} {status}: the description does not name `{code}`"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(problems > 100, "only {problems} problem responses found");
+    }
+
+    #[test]
+    fn limited_routes_document_rate_limit_headers_on_success() {
+        let doc = crate::openapi::document();
+        for (path, item) in &doc.paths.paths {
+            let operations = [&item.get, &item.post, &item.put, &item.patch, &item.delete];
+            for operation in operations.into_iter().flatten() {
+                let responses = &operation.responses.responses;
+                let limited = responses.contains_key("429");
+                for (status, response) in responses {
+                    let RefOr::T(response) = response else {
+                        continue;
+                    };
+                    if status.starts_with('2') || status == "429" {
+                        assert_eq!(
+                            response.headers.contains_key("RateLimit-Remaining"),
+                            limited,
+                            "{path} {status}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
