@@ -36,6 +36,18 @@ pub(crate) fn sign(app: &TestApp, claims: &Value) -> String {
     jsonwebtoken::encode(&header, claims, &key).unwrap()
 }
 
+/// `token` with its payload replaced by `claims` and its signature kept:
+/// a tampered token.
+pub(crate) fn with_payload(token: &str, claims: &Value) -> String {
+    let parts: Vec<&str> = token.split('.').collect();
+    format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        parts[2]
+    )
+}
+
 fn jwks_of(app: &TestApp) -> Value {
     serde_json::to_value(app.state.tokens.jwks()).unwrap()
 }
@@ -172,13 +184,7 @@ async fn forged_and_tampered_tokens_are_rejected() {
     // Tampered payload, original signature.
     let mut tampered_claims = claims.clone();
     tampered_claims["roles"] = json!(["admin"]);
-    let parts: Vec<&str> = tokens.access.split('.').collect();
-    let tampered = format!(
-        "{}.{}.{}",
-        parts[0],
-        URL_SAFE_NO_PAD.encode(tampered_claims.to_string()),
-        parts[2]
-    );
+    let tampered = with_payload(&tokens.access, &tampered_claims);
     app.get("/v1/me", Some(&tampered))
         .await
         .assert_problem(401, "unauthorized");
