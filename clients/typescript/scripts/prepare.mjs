@@ -8,8 +8,13 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-const run = (args) => execFileSync(npm, args, { cwd: root, stdio: "inherit" });
+// Under npm (always, for `prepare`), npm_execpath is npm's own CLI script:
+// run it with this node, which also works on Windows (no npm.cmd shim).
+const npmCli = process.env.npm_execpath;
+const run = (args) =>
+  npmCli
+    ? execFileSync(process.execPath, [npmCli, ...args], { cwd: root, stdio: "inherit" })
+    : execFileSync("npm", args, { cwd: root, stdio: "inherit", shell: process.platform === "win32" });
 
 if (!existsSync(new URL("../node_modules/typescript/package.json", import.meta.url))) {
   run(["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"]);
