@@ -9,11 +9,17 @@
 # AUTH_REQUIRE_VERIFIED_EMAIL=true, and write its mail as .eml files to
 # OUTBOX_DIR (AUTH_OUTBOX_DIR, no AUTH_SMTP_URL).
 #
-# TypeScript (clients/typescript): npm ci, regenerate src/schema.d.ts and fail
-# if it differs from the checked-in one, build, run the node e2e tests.
-# Python (clients/python): a fresh venv in a temp dir, pip install -r
-# requirements-dev.txt, regenerate the package into a temp dir and fail if it
-# differs from the checked-in authd_client/, run the pytest e2e tests.
+# Versions: package.json and pyproject.toml must carry info.version of
+# openapi/openapi.json.
+# TypeScript (clients/typescript): a copy as a fresh clone has it is installed
+# into a new project (`npm init -y && npm install <path>`); then npm ci here,
+# regenerate src/schema.d.ts and fail if it differs from the checked-in one,
+# build; the node e2e tests run from the new project against the installed
+# package.
+# Python (clients/python): a venv with requirements-dev.txt regenerates the
+# package into a temp dir and fails if it differs from authd_client/; a second
+# fresh venv gets `pip install <path>`, and the pytest e2e tests run from a
+# folder outside the repository against the installed package.
 #
 # Last line when everything passed: `clients: N passed, 0 failed`.
 # Exit status non-zero on any failure.
@@ -55,11 +61,40 @@ with urllib.request.urlopen(sys.argv[1] + "/readyz", timeout=10) as r:
     print(r.status, r.read().decode())
 PY
 
-# ---- TypeScript -------------------------------------------------------------
-cd "$CLIENTS/typescript"
+# ---- versions ---------------------------------------------------------------
+SPEC="$(cd "$CLIENTS/.." && pwd)/openapi/openapi.json"
+step "versions: both clients follow the API version (info.version)"
+python3 - "$SPEC" "$CLIENTS/typescript/package.json" "$CLIENTS/python/pyproject.toml" <<'PY' \
+  || die "a client's version differs from info.version of openapi/openapi.json: set it in clients/typescript/package.json and clients/python/pyproject.toml"
+import json, sys, tomllib
+api = json.load(open(sys.argv[1]))["info"]["version"]
+ts = json.load(open(sys.argv[2]))["version"]
+py = tomllib.load(open(sys.argv[3], "rb"))["project"]["version"]
+print(f"API {api}, @authd/client {ts}, authd-client {py}")
+sys.exit(0 if api == ts == py else 1)
+PY
 
+# ---- TypeScript -------------------------------------------------------------
+# As a user would: a copy of the folder as a fresh clone has it (no
+# node_modules/, no dist/), installed into a new project with
+# `npm install <path>` (its `prepare` script installs the build tools and
+# builds dist/), and the e2e tests run from that project against the package.
+step "typescript: npm init -y && npm install <clients/typescript as cloned> in a fresh project"
+TS_SOURCE="$WORK/ts-source"
+TS_PROJECT="$WORK/ts-project"
+mkdir -p "$TS_SOURCE" "$TS_PROJECT/test"
+tar -C "$CLIENTS/typescript" --exclude=./node_modules --exclude=./dist -cf - . | tar -C "$TS_SOURCE" -xf -
+(
+  cd "$TS_PROJECT"
+  npm init -y >/dev/null
+  npm install --no-audit --no-fund --loglevel=error "$TS_SOURCE"
+  node --input-type=module -e 'const m = await import("@authd/client"); if (typeof m.AuthdClient !== "function") process.exit(1);'
+) || die "npm install of clients/typescript into a fresh project failed"
+echo "@authd/client installed and importable in $TS_PROJECT"
+
+cd "$CLIENTS/typescript"
 step "typescript: npm ci"
-npm ci --prefer-offline --no-audit --no-fund --loglevel=error
+npm ci --prefer-offline --no-audit --no-fund --loglevel=error --ignore-scripts
 
 step "typescript: regenerate src/schema.d.ts from openapi/openapi.json"
 cp src/schema.d.ts "$WORK/schema.d.ts.checked-in"
@@ -72,12 +107,14 @@ if ! diff -u --label "checked-in src/schema.d.ts" --label "regenerated src/schem
 fi
 echo "src/schema.d.ts is up to date"
 
-step "typescript: build"
+step "typescript: build (type check)"
 npm run --silent build
 
-step "typescript: e2e tests (node --test)"
+step "typescript: e2e tests (node --test) in the fresh project"
+cp test/*.mjs "$TS_PROJECT/test/"
+cd "$TS_PROJECT"
 node_rc=0
-npm run --silent test:e2e 2>&1 | tee "$WORK/node.log" || node_rc=$?
+node --test --test-reporter=spec test/*.test.mjs 2>&1 | tee "$WORK/node.log" || node_rc=$?
 count() { # count WORD FILE: the number after "ℹ WORD" or "# WORD" in a node test summary
   sed -n -E "s/^(ℹ|#) $1 ([0-9]+)\$/\\2/p" "$2" | tail -n 1
 }
@@ -105,9 +142,28 @@ if ! diff -r -u --exclude=__pycache__ authd_client "$WORK/authd_client" >"$WORK/
 fi
 echo "authd_client/ is up to date"
 
-step "python: e2e tests (pytest)"
+# As a user would: a fresh venv, `pip install <clients/python>` (its
+# pyproject.toml), and the e2e tests run from a project folder outside the
+# repository, importing the installed package.
+step "python: fresh venv, pip install clients/python, e2e tests (pytest) from a fresh project"
+PY_PROJECT="$WORK/py-project"
+mkdir -p "$PY_PROJECT"
+python3 -m venv "$PY_PROJECT/.venv"
+test_pins=$(grep -E '^(pytest|jsonschema)==' requirements-dev.txt)
+# shellcheck disable=SC2086 # one pin per word
+"$PY_PROJECT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check "$CLIENTS/python" $test_pins \
+  || die "pip install of clients/python into a fresh venv failed"
+cp -r tests "$PY_PROJECT/tests"
+printf '[pytest]\ntestpaths = tests\naddopts = -p no:cacheprovider\n' >"$PY_PROJECT/pytest.ini"
+cd "$PY_PROJECT"
+.venv/bin/python - <<'PY' || die "authd_client is not imported from the installed package"
+import authd_client, sysconfig
+where = authd_client.__file__
+assert where.startswith(sysconfig.get_path("purelib")), where
+print(f"authd_client from {where}")
+PY
 py_rc=0
-"$WORK/venv/bin/python" -m pytest -p no:cacheprovider --junitxml="$WORK/pytest.xml" || py_rc=$?
+AUTHD_OPENAPI_JSON="$SPEC" .venv/bin/python -m pytest -p no:cacheprovider --junitxml="$WORK/pytest.xml" || py_rc=$?
 read -r py_tests py_fail py_skip < <("$WORK/venv/bin/python" - "$WORK/pytest.xml" <<'PY' || echo "x x x"
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()

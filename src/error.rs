@@ -22,9 +22,11 @@ pub struct RateLimitInfo {
 }
 
 /// Which kind of token a token error is about: the contract answers 401 for
-/// refresh tokens and 400 for one-time (verification, reset) tokens.
+/// access and refresh tokens and 400 for one-time (verification, reset)
+/// tokens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenKind {
+    Access,
     Refresh,
     OneTime,
 }
@@ -215,7 +217,8 @@ impl ResponseError for ApiError {
             | Self::InvalidCredentials
             | Self::RefreshTokenReused
             | Self::SessionRevoked => StatusCode::UNAUTHORIZED,
-            Self::InvalidToken(TokenKind::Refresh) | Self::TokenExpired(TokenKind::Refresh) => {
+            Self::InvalidToken(TokenKind::Access | TokenKind::Refresh)
+            | Self::TokenExpired(TokenKind::Access | TokenKind::Refresh) => {
                 StatusCode::UNAUTHORIZED
             }
             Self::InvalidToken(TokenKind::OneTime)

@@ -15,9 +15,9 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use crate::auth::admin;
-use crate::error::ApiError;
+use crate::error::{ApiError, TokenKind};
 use crate::state::AppState;
-use crate::tokens::AccessClaims;
+use crate::tokens::{AccessClaims, TokenError};
 
 /// A caller with a valid access token whose session is live and which was
 /// issued after the user's last logout-all, reset or disable.
@@ -55,10 +55,10 @@ impl FromRequest for Authenticated {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token.ok_or(ApiError::Unauthorized)?;
-            let claims = state
-                .tokens
-                .verify_access(&token)
-                .map_err(|_| ApiError::Unauthorized)?;
+            let claims = state.tokens.verify_access(&token).map_err(|e| match e {
+                TokenError::Expired => ApiError::TokenExpired(TokenKind::Access),
+                _ => ApiError::Unauthorized,
+            })?;
             let access = state.store.access_state(&claims.sid, &claims.sub).await?;
             if crate::auth::revocation::is_dead(&access, &claims.sid) {
                 return Err(ApiError::Unauthorized);

@@ -5,8 +5,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api_types::{DeleteMeRequest, UpdateMeRequest, User};
 use crate::auth::{Authenticated, accounts, reauth};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::JsonBody;
+use crate::openapi::responses::{BearerErrors, JsonBodyErrors, LastAdminConflict, ReauthErrors};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -19,8 +20,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = User),
-        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        BearerErrors,
     )
 )]
 #[get("")]
@@ -39,12 +39,7 @@ pub async fn get_me(
     request_body = UpdateMeRequest,
     responses(
         (status = 200, description = "The updated account", body = User),
-        (status = 400, description = "`malformed_request`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors, BearerErrors,
     )
 )]
 #[patch("")]
@@ -66,13 +61,7 @@ pub async fn update_me(
     request_body = DeleteMeRequest,
     responses(
         (status = 204, description = "Account deleted"),
-        (status = 400, description = "`malformed_request`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`unauthorized`, or `invalid_credentials` for a wrong password", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`conflict`: the last admin cannot delete their account", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors, ReauthErrors, LastAdminConflict,
     )
 )]
 #[delete("")]

@@ -313,11 +313,21 @@ impl Tokens {
         }
         let kid = header.kid.as_deref().unwrap_or(&self.keys.signing_kid);
         let key = self.keys.decoding.get(kid).ok_or(TokenError::Invalid)?;
-        let data =
-            jsonwebtoken::decode::<T>(token, key, validation).map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => TokenError::Expired,
-                _ => TokenError::Invalid,
-            })?;
+        let data = match jsonwebtoken::decode::<T>(token, key, validation) {
+            Ok(data) => data,
+            Err(e) if matches!(e.kind(), ErrorKind::ExpiredSignature) => {
+                // `Expired` only for a token that is valid in every other
+                // respect (signature, issuer, audience, type): the caller
+                // may then refresh; anything else is simply invalid.
+                let mut ignoring_exp = validation.clone();
+                ignoring_exp.validate_exp = false;
+                return match jsonwebtoken::decode::<T>(token, key, &ignoring_exp) {
+                    Ok(data) if data.claims.typ() == expected => Err(TokenError::Expired),
+                    _ => Err(TokenError::Invalid),
+                };
+            }
+            Err(_) => return Err(TokenError::Invalid),
+        };
         if data.claims.typ() != expected {
             return Err(TokenError::Invalid);
         }

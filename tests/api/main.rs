@@ -10,6 +10,7 @@ mod cli;
 mod cors;
 mod database_folder;
 mod errors;
+mod expired;
 mod faults_db;
 mod faults_housekeeping;
 mod faults_mail;

@@ -6,7 +6,10 @@
  * the raw typed client for every other endpoint (admin, sessions, ...).
  *
  * The wrapper keeps the token pair in memory. When a call that needs a bearer
- * token answers 401, it refreshes the pair once and retries the call once.
+ * token answers 401 `token_expired` (the access token is past its `exp`) or
+ * `unauthorized` (it is not accepted for another reason, which a new pair may
+ * cure), it refreshes the pair once and retries the call once. Other 401
+ * codes are answers about the request itself and are not retried.
  * `login()` and `refresh()` are never retried.
  */
 import createClient, { type Client } from "openapi-fetch";
@@ -177,14 +180,15 @@ export class AuthdClient {
   }
 
   /**
-   * Run a call with `Authorization: Bearer <access token>`. On 401, refresh the
-   * pair once and run the call once more. If another call refreshed meanwhile,
+   * Run a call with `Authorization: Bearer <access token>`. On 401
+   * `token_expired` or `unauthorized`, refresh the pair once and run the call
+   * once more. If another call refreshed meanwhile,
    * the retry simply uses the newer access token.
    */
   async #authed<T>(call: (headers: Record<string, string>) => Promise<Outcome<T>>): Promise<Outcome<T>> {
     const used = this.#tokens?.access_token;
     const first = await call(bearer(used));
-    if (first.response.status !== 401 || !this.#tokens) return first;
+    if (!this.#tokens || !accessTokenRefused(first)) return first;
 
     let access = this.#tokens.access_token;
     if (access === used) {
@@ -200,6 +204,16 @@ export class AuthdClient {
     }
     return call(bearer(access));
   }
+}
+
+/** The 401 codes of the bearer guard (API.md §3), after which a refresh may help. */
+const REFRESHABLE_CODES: ReadonlySet<string> = new Set(["token_expired", "unauthorized"]);
+
+/** A 401 about the access token itself: `token_expired` or `unauthorized`. */
+function accessTokenRefused(outcome: Outcome<unknown>): boolean {
+  if (outcome.response.status !== 401) return false;
+  // A 401 without problem JSON (a proxy in between) is treated as the guard's.
+  return !isProblem(outcome.error) || REFRESHABLE_CODES.has(outcome.error.code);
 }
 
 function bearer(token: string | undefined): Record<string, string> {

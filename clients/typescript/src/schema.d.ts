@@ -917,7 +917,7 @@ export interface operations {
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
-            /** @description `malformed_request` */
+            /** @description `malformed_request`: the body is not the JSON this route takes */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -926,7 +926,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -935,7 +935,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -944,7 +944,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed`: bad email, password policy, display name */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -953,13 +953,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `rate_limited` */
+            /** @description `rate_limited`: too many requests in the window (the `RateLimit-*` headers) */
             429: {
                 headers: {
+                    /** @description Requests allowed in the window */
                     "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
                     "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
-                    /** @description Seconds to wait */
+                    /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -967,9 +970,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -994,8 +999,11 @@ export interface operations {
             /** @description Logged in */
             200: {
                 headers: {
+                    /** @description Requests allowed in the window */
                     "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
                     "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
@@ -1003,7 +1011,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description `malformed_request` */
+            /** @description `malformed_request`: the body is not the JSON this route takes */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1012,7 +1020,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `invalid_credentials` */
+            /** @description `invalid_credentials`: email or password is incorrect (an unknown email answers alike) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1021,7 +1029,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `email_not_verified` or `account_disabled` */
+            /** @description `email_not_verified` or `account_disabled` (told only after a correct password) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1030,7 +1038,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1039,7 +1047,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1048,7 +1056,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed` */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1057,13 +1065,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `rate_limited` (per IP) or `account_locked` */
+            /** @description `rate_limited`: too many requests in the window (the `RateLimit-*` headers); `account_locked`: too many failed password checks for the account */
             429: {
                 headers: {
+                    /** @description Requests allowed in the window */
                     "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
                     "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
-                    /** @description Seconds to wait */
+                    /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1071,9 +1082,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` (a backing service is down, or too many password checks are waiting) */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1098,8 +1111,11 @@ export interface operations {
             /** @description A new token pair */
             200: {
                 headers: {
+                    /** @description Requests allowed in the window */
                     "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
                     "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
@@ -1107,7 +1123,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description `malformed_request` */
+            /** @description `malformed_request`: the body is not the JSON this route takes */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1116,7 +1132,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `invalid_token`, `token_expired`, `refresh_token_reused` or `session_revoked` */
+            /** @description `invalid_token`, `token_expired`, `refresh_token_reused` (the session is now revoked) or `session_revoked` */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1134,7 +1150,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1143,7 +1159,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1152,7 +1168,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed` */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1161,13 +1177,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `rate_limited` (per session) */
+            /** @description `rate_limited`: too many requests in the window (the `RateLimit-*` headers) */
             429: {
                 headers: {
+                    /** @description Requests allowed in the window */
                     "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
                     "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
-                    /** @description Seconds to wait */
+                    /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1175,9 +1194,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1202,7 +1223,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1211,9 +1232,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1238,7 +1261,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1247,9 +1270,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1276,7 +1301,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionList"];
                 };
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1285,9 +1310,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1315,7 +1342,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1324,7 +1351,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `not_found`: no such live session of the caller */
+            /** @description `not_found`: no such resource (of the caller's, for sessions) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1333,9 +1360,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1366,7 +1395,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description `invalid_token`, `token_expired`, `token_used` or `malformed_request` */
+            /** @description `invalid_token`, `token_expired`, `token_used` (the one-time token), or `malformed_request` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1375,7 +1404,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1384,7 +1413,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1393,7 +1422,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed` */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1402,9 +1431,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1441,7 +1472,7 @@ export interface operations {
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
-            /** @description `malformed_request` */
+            /** @description `malformed_request`: the body is not the JSON this route takes */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1450,7 +1481,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1459,7 +1490,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1468,7 +1499,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed` */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1477,13 +1508,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `rate_limited` (per IP) */
+            /** @description `rate_limited`: too many requests in the window (the `RateLimit-*` headers) */
             429: {
                 headers: {
+                    /** @description Requests allowed in the window */
                     "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
                     "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
-                    /** @description Seconds to wait */
+                    /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1491,9 +1525,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1535,7 +1571,7 @@ export interface operations {
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
-            /** @description `malformed_request` */
+            /** @description `malformed_request`: the body is not the JSON this route takes */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1544,7 +1580,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1553,7 +1589,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1562,7 +1598,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed` */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1571,13 +1607,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `rate_limited` (per IP) */
+            /** @description `rate_limited`: too many requests in the window (the `RateLimit-*` headers) */
             429: {
                 headers: {
+                    /** @description Requests allowed in the window */
                     "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
                     "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
-                    /** @description Seconds to wait */
+                    /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1585,9 +1624,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1616,7 +1657,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `invalid_token`, `token_expired`, `token_used` or `malformed_request` */
+            /** @description `invalid_token`, `token_expired`, `token_used` (the one-time token), or `malformed_request` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1625,7 +1666,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1634,7 +1675,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1643,7 +1684,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed`: password policy */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1652,9 +1693,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1679,11 +1722,17 @@ export interface operations {
             /** @description Password changed */
             204: {
                 headers: {
+                    /** @description Requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description `malformed_request` */
+            /** @description `malformed_request`: the body is not the JSON this route takes */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1692,7 +1741,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unauthorized`, or `invalid_credentials` for a wrong current password */
+            /** @description `unauthorized` or `token_expired` (the access token, as on every bearer route), or `invalid_credentials` (a wrong password) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1701,7 +1750,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1710,7 +1759,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1719,7 +1768,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed`: password policy */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1728,9 +1777,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `rate_limited`: too many requests in the window (the `RateLimit-*` headers); `account_locked`: too many failed password checks for the account */
+            429: {
+                headers: {
+                    /** @description Requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1757,7 +1825,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1766,9 +1834,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1793,11 +1863,17 @@ export interface operations {
             /** @description Account deleted */
             204: {
                 headers: {
+                    /** @description Requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description `malformed_request` */
+            /** @description `malformed_request`: the body is not the JSON this route takes */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1806,7 +1882,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unauthorized`, or `invalid_credentials` for a wrong password */
+            /** @description `unauthorized` or `token_expired` (the access token, as on every bearer route), or `invalid_credentials` (a wrong password) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1815,7 +1891,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: the last admin cannot delete their account */
+            /** @description `conflict`: the change would leave no enabled admin */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1824,7 +1900,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1833,7 +1909,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1842,7 +1918,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed` */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1851,9 +1927,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `rate_limited`: too many requests in the window (the `RateLimit-*` headers); `account_locked`: too many failed password checks for the account */
+            429: {
+                headers: {
+                    /** @description Requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1884,7 +1979,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description `malformed_request` */
+            /** @description `malformed_request`: the body is not the JSON this route takes */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1893,7 +1988,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1902,7 +1997,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1911,7 +2006,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1920,7 +2015,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed` */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1929,9 +2024,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1967,7 +2064,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserPage"];
                 };
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1976,7 +2073,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: needs `users:read` */
+            /** @description `forbidden`: the caller's roles lack the permission the operation names */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1985,7 +2082,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed`: bad query parameters */
+            /** @description `validation_failed`: bad query parameters; `errors` names each */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1994,9 +2091,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2026,7 +2125,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2035,7 +2134,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: needs `users:read` */
+            /** @description `forbidden`: the caller's roles lack the permission the operation names */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2044,7 +2143,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `not_found` */
+            /** @description `not_found`: no such resource (of the caller's, for sessions) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2053,9 +2152,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2089,7 +2190,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description `malformed_request` */
+            /** @description `malformed_request`: the body is not the JSON this route takes */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2098,7 +2199,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2107,7 +2208,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: needs `roles:assign` */
+            /** @description `forbidden`: the caller's roles lack the permission the operation names */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2116,7 +2217,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `not_found` */
+            /** @description `not_found`: no such resource (of the caller's, for sessions) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2125,7 +2226,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: it would leave no enabled admin */
+            /** @description `conflict`: the change would leave no enabled admin */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2134,7 +2235,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large` */
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2143,7 +2244,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type` */
+            /** @description `unsupported_media_type`: the body is not `application/json` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2152,7 +2253,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed`: unknown role */
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2161,9 +2262,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2193,7 +2296,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2202,7 +2305,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: needs `users:write` */
+            /** @description `forbidden`: the caller's roles lack the permission the operation names */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2211,7 +2314,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `not_found` */
+            /** @description `not_found`: no such resource (of the caller's, for sessions) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2220,7 +2323,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: it would leave no enabled admin */
+            /** @description `conflict`: the change would leave no enabled admin */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2229,9 +2332,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2261,7 +2366,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2270,7 +2375,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: needs `users:write` */
+            /** @description `forbidden`: the caller's roles lack the permission the operation names */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2279,7 +2384,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `not_found` */
+            /** @description `not_found`: no such resource (of the caller's, for sessions) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2288,9 +2393,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2320,7 +2427,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2329,7 +2436,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: needs `users:write` */
+            /** @description `forbidden`: the caller's roles lack the permission the operation names */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2338,7 +2445,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `not_found` */
+            /** @description `not_found`: no such resource (of the caller's, for sessions) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2347,9 +2454,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2376,7 +2485,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoleList"];
                 };
             };
-            /** @description `unauthorized` */
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2385,7 +2494,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: needs `users:read` */
+            /** @description `forbidden`: the caller's roles lack the permission the operation names */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2394,9 +2503,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `service_unavailable` */
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { AuthdClient, AuthdError } from "../dist/authd.js";
+import { AuthdClient, AuthdError } from "@authd/client";
 import { PASSWORD, baseUrl, rawMeStatus, uniqueEmail, waitForVerificationToken } from "./support.mjs";
 
 describe("authd e2e: register → verify → login → me → refresh → logout", () => {

@@ -4,7 +4,8 @@ use utoipa::ToSchema;
 
 use crate::auth::guard::UsersRead;
 use crate::auth::{RequirePermission, admin};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
+use crate::openapi::responses::AdminErrors;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -26,9 +27,7 @@ pub struct RoleList {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Roles", body = RoleList),
-        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: needs `users:read`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        AdminErrors,
     )
 )]
 #[get("/roles")]

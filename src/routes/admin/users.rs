@@ -6,8 +6,11 @@ use crate::api_types::User;
 use crate::auth::guard::{RolesAssign, UsersRead, UsersWrite};
 use crate::auth::{RequirePermission, admin};
 use crate::db::users::UserFilter;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::JsonBody;
+use crate::openapi::responses::{
+    AdminErrors, InvalidQuery, JsonBodyErrors, LastAdminConflict, NotFound,
+};
 use crate::state::AppState;
 
 const MAX_PER_PAGE: i64 = 100;
@@ -50,10 +53,7 @@ pub struct SetRolesRequest {
     params(ListUsersQuery),
     responses(
         (status = 200, description = "One page of users", body = UserPage),
-        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: needs `users:read`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: bad query parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        AdminErrors, InvalidQuery,
     )
 )]
 #[get("/users")]
@@ -101,10 +101,7 @@ pub async fn list_users(
     params(("id" = String, Path, description = "User id")),
     responses(
         (status = 200, description = "The user", body = User),
-        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: needs `users:read`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        AdminErrors, NotFound,
     )
 )]
 #[get("/users/{id}")]
@@ -125,15 +122,7 @@ pub async fn get_user(
     request_body = SetRolesRequest,
     responses(
         (status = 200, description = "The user with the new roles (effective in their tokens from the next refresh)", body = User),
-        (status = 400, description = "`malformed_request`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: needs `roles:assign`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`conflict`: it would leave no enabled admin", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: unknown role", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors, AdminErrors, NotFound, LastAdminConflict,
     )
 )]
 #[put("/users/{id}/roles")]
@@ -155,11 +144,7 @@ pub async fn set_roles(
     params(("id" = String, Path, description = "User id")),
     responses(
         (status = 200, description = "The disabled user", body = User),
-        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: needs `users:write`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`conflict`: it would leave no enabled admin", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        AdminErrors, NotFound, LastAdminConflict,
     )
 )]
 #[post("/users/{id}/disable")]
@@ -178,10 +163,7 @@ pub async fn disable_user(
     params(("id" = String, Path, description = "User id")),
     responses(
         (status = 200, description = "The enabled user", body = User),
-        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: needs `users:write`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        AdminErrors, NotFound,
     )
 )]
 #[post("/users/{id}/enable")]
@@ -202,10 +184,7 @@ pub async fn enable_user(
     params(("id" = String, Path, description = "User id")),
     responses(
         (status = 200, description = "The unlocked user", body = User),
-        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: needs `users:write`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        AdminErrors, NotFound,
     )
 )]
 #[post("/users/{id}/unlock")]

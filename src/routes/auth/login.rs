@@ -2,8 +2,9 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::api_types::{LoginRequest, TokenPair};
 use crate::auth::Email;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::JsonBody;
+use crate::openapi::responses::{JsonBodyErrors, LoginErrors};
 use crate::ratelimit;
 use crate::state::AppState;
 
@@ -18,15 +19,7 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "Logged in", body = TokenPair,
             headers(("RateLimit-Limit" = u32), ("RateLimit-Remaining" = u32), ("RateLimit-Reset" = u32))),
-        (status = 400, description = "`malformed_request`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`email_not_verified` or `account_disabled`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited` (per IP) or `account_locked`", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u32, description = "Seconds to wait"), ("RateLimit-Limit" = u32), ("RateLimit-Remaining" = u32), ("RateLimit-Reset" = u32))),
-        (status = 503, description = "`service_unavailable` (a backing service is down, or too many password checks are waiting)", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors, LoginErrors,
     )
 )]
 #[post("/login")]

@@ -1,7 +1,8 @@
 use actix_web::{HttpResponse, post, web};
 
 use crate::auth::{Authenticated, revocation};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
+use crate::openapi::responses::BearerErrors;
 use crate::state::AppState;
 
 /// Log out: revokes the current session (its access and refresh tokens).
@@ -10,8 +11,7 @@ use crate::state::AppState;
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        BearerErrors,
     )
 )]
 #[post("/logout")]
@@ -29,8 +29,7 @@ pub async fn logout(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Every session revoked"),
-        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        BearerErrors,
     )
 )]
 #[post("/logout-all")]

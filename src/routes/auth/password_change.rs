@@ -2,8 +2,9 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::api_types::ChangePasswordRequest;
 use crate::auth::{Authenticated, reauth, recovery};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::{JsonBody, client_ip};
+use crate::openapi::responses::{JsonBodyErrors, ReauthErrors};
 use crate::state::AppState;
 
 /// Change the password of the logged-in user. Keeps the current session,
@@ -14,12 +15,7 @@ use crate::state::AppState;
     request_body = ChangePasswordRequest,
     responses(
         (status = 204, description = "Password changed"),
-        (status = 400, description = "`malformed_request`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`unauthorized`, or `invalid_credentials` for a wrong current password", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: password policy", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors, ReauthErrors,
     )
 )]
 #[post("/password/change")]

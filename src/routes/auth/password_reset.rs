@@ -2,8 +2,9 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::api_types::{Accepted, EmailRequest, ResetConfirmRequest};
 use crate::auth::{Email, recovery};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::{JsonBody, client_ip};
+use crate::openapi::responses::{JsonBodyErrors, LimitedJsonBodyErrors, OneTimeTokenErrors};
 use crate::ratelimit;
 use crate::state::AppState;
 
@@ -13,13 +14,8 @@ use crate::state::AppState;
     tag = "auth",
     request_body = EmailRequest,
     responses(
-        (status = 202, description = "Accepted", body = Accepted, headers(("RateLimit-Limit" = u32, description = "Requests allowed in the window"), ("RateLimit-Remaining" = u32, description = "Requests left in the window"), ("RateLimit-Reset" = u32, description = "Seconds until the window resets")), example = json!({"status": "reset_sent"})),
-        (status = 400, description = "`malformed_request`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited` (per IP)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait"), ("RateLimit-Limit" = u32), ("RateLimit-Remaining" = u32), ("RateLimit-Reset" = u32))),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        (status = 202, description = "Accepted", body = Accepted, example = json!({"status": "reset_sent"})),
+        LimitedJsonBodyErrors,
     )
 )]
 #[post("/password-reset/request")]
@@ -57,11 +53,7 @@ pub async fn request_reset(
     request_body = ResetConfirmRequest,
     responses(
         (status = 204, description = "Password changed"),
-        (status = 400, description = "`invalid_token`, `token_expired`, `token_used` or `malformed_request`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: password policy", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors, OneTimeTokenErrors,
     )
 )]
 #[post("/password-reset/confirm")]

@@ -1,8 +1,9 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::api_types::{RefreshRequest, TokenPair};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::JsonBody;
+use crate::openapi::responses::{LimitedJsonBodyErrors, RefreshErrors};
 use crate::ratelimit;
 use crate::state::AppState;
 
@@ -18,14 +19,7 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "A new token pair", body = TokenPair,
             headers(("RateLimit-Limit" = u32), ("RateLimit-Remaining" = u32), ("RateLimit-Reset" = u32))),
-        (status = 400, description = "`malformed_request`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`invalid_token`, `token_expired`, `refresh_token_reused` or `session_revoked`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`account_disabled`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited` (per session)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait"), ("RateLimit-Limit" = u32), ("RateLimit-Remaining" = u32), ("RateLimit-Reset" = u32))),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        LimitedJsonBodyErrors, RefreshErrors,
     )
 )]
 #[post("/refresh")]

@@ -3,8 +3,9 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use crate::api_types::{Accepted, RegisterRequest};
 use crate::auth::registration::{self, NewRegistration};
 use crate::auth::{Email, text};
-use crate::error::{ApiError, FieldErrors, Problem};
+use crate::error::{ApiError, FieldErrors};
 use crate::extract::{JsonBody, client_ip};
+use crate::openapi::responses::LimitedJsonBodyErrors;
 use crate::password::Password;
 use crate::ratelimit;
 use crate::state::AppState;
@@ -18,13 +19,8 @@ use crate::state::AppState;
     tag = "auth",
     request_body = RegisterRequest,
     responses(
-        (status = 202, description = "Verification mail queued (or the existing account told)", body = Accepted, headers(("RateLimit-Limit" = u32, description = "Requests allowed in the window"), ("RateLimit-Remaining" = u32, description = "Requests left in the window"), ("RateLimit-Reset" = u32, description = "Seconds until the window resets"))),
-        (status = 400, description = "`malformed_request`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: bad email, password policy, display name", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait"), ("RateLimit-Limit" = u32), ("RateLimit-Remaining" = u32), ("RateLimit-Reset" = u32))),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        (status = 202, description = "Verification mail queued (or the existing account told)", body = Accepted),
+        LimitedJsonBodyErrors,
     )
 )]
 #[post("/register")]

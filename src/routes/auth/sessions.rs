@@ -2,7 +2,8 @@ use actix_web::{HttpResponse, delete, get, web};
 
 use crate::api_types::{Session, SessionList};
 use crate::auth::{Authenticated, session};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
+use crate::openapi::responses::{BearerErrors, NotFound};
 use crate::state::AppState;
 
 /// The caller's active sessions, newest first.
@@ -11,8 +12,7 @@ use crate::state::AppState;
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Active sessions", body = SessionList),
-        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        BearerErrors,
     )
 )]
 #[get("/sessions")]
@@ -35,9 +35,7 @@ pub async fn list_sessions(
     params(("id" = String, Path, description = "Session id")),
     responses(
         (status = 204, description = "Session revoked"),
-        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such live session of the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        BearerErrors, NotFound,
     )
 )]
 #[delete("/sessions/{id}")]

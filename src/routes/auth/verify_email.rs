@@ -2,8 +2,9 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::api_types::{Accepted, EmailRequest, TokenRequest, User};
 use crate::auth::{Email, registration};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::{JsonBody, client_ip};
+use crate::openapi::responses::{JsonBodyErrors, LimitedJsonBodyErrors, OneTimeTokenErrors};
 use crate::ratelimit;
 use crate::state::AppState;
 
@@ -18,11 +19,7 @@ use crate::state::AppState;
     request_body = TokenRequest,
     responses(
         (status = 200, description = "Email verified", body = User),
-        (status = 400, description = "`invalid_token`, `token_expired`, `token_used` or `malformed_request`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors, OneTimeTokenErrors,
     )
 )]
 #[post("/verify-email")]
@@ -45,13 +42,8 @@ pub async fn verify_email(
     tag = "auth",
     request_body = EmailRequest,
     responses(
-        (status = 202, description = "Accepted", body = Accepted, headers(("RateLimit-Limit" = u32, description = "Requests allowed in the window"), ("RateLimit-Remaining" = u32, description = "Requests left in the window"), ("RateLimit-Reset" = u32, description = "Seconds until the window resets"))),
-        (status = 400, description = "`malformed_request`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited` (per IP)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait"), ("RateLimit-Limit" = u32), ("RateLimit-Remaining" = u32), ("RateLimit-Reset" = u32))),
-        (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
+        (status = 202, description = "Accepted", body = Accepted),
+        LimitedJsonBodyErrors,
     )
 )]
 #[post("/verify-email/resend")]

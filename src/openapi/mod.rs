@@ -9,6 +9,8 @@ use utoipa_actix_web::AppExt;
 
 use crate::error::Problem;
 
+pub mod responses;
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -30,12 +32,24 @@ struct ApiDoc;
 
 struct BearerAuth;
 
+/// What Swagger UI's Authorize dialog shows: how to get a token.
+const BEARER_DESCRIPTION: &str = "An access token: `access_token` from `POST /v1/auth/login` or \
+`POST /v1/auth/refresh`. Paste the token alone; the `Bearer ` prefix is added for you.\n\n\
+To get one:\n\
+1. `POST /v1/auth/register` with an email and a password.\n\
+2. Open the verification mail: with no SMTP server configured, authd writes it as an `.eml` \
+file to the outbox folder (`AUTH_OUTBOX_DIR`). `POST /v1/auth/verify-email` with the token \
+from its link.\n\
+3. `POST /v1/auth/login` with the same email and password; copy `access_token`.\n\n\
+It expires after `expires_in` seconds (`AUTH_ACCESS_TTL`): a 401 `token_expired` then says \
+to get a new pair from `POST /v1/auth/refresh` with the `refresh_token`.";
+
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         let mut scheme = Http::new(HttpAuthScheme::Bearer);
         scheme.bearer_format = Some("JWT".into());
-        scheme.description = Some("An access token from /v1/auth/login or /v1/auth/refresh".into());
+        scheme.description = Some(BEARER_DESCRIPTION.into());
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
     }
 }
@@ -49,6 +63,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .configure(crate::routes::configure)
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
+    responses::document_rate_limit_headers(&mut doc);
     doc
 }
 

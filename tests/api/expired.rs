@@ -1,0 +1,76 @@
+//! Expired access tokens: a token that is valid in every respect but its
+//! `exp` (past the 5 s leeway) answers 401 `token_expired`, so a client knows
+//! to refresh; anything else wrong with a token stays 401 `unauthorized`.
+
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+use crate::tokens::{claims_of, sign, with_payload};
+
+#[actix_web::test]
+async fn an_expired_access_token_signed_by_the_server_answers_token_expired() {
+    let app = spawn_app().await;
+    let user = app.verified_user().await;
+    let tokens = app.login_user(&user).await;
+    let mut claims = claims_of(&tokens.access);
+    let now = claims["iat"].as_i64().unwrap();
+    claims["jti"] = json!(uuid::Uuid::new_v4().to_string());
+    claims["iat"] = json!(now - 120);
+    claims["exp"] = json!(now - 60);
+    let expired = sign(&app, &claims);
+
+    app.get("/v1/me", Some(&expired))
+        .await
+        .assert_problem(401, "token_expired");
+    // The same on a route behind a permission guard, and asked twice (the
+    // second answer must not come from a cache that forgot why).
+    app.get("/v1/admin/roles", Some(&expired))
+        .await
+        .assert_problem(401, "token_expired");
+    app.get("/v1/me", Some(&expired))
+        .await
+        .assert_problem(401, "token_expired");
+}
+
+#[actix_web::test]
+async fn an_access_token_within_the_leeway_is_still_accepted() {
+    let app = spawn_app().await;
+    let user = app.verified_user().await;
+    let tokens = app.login_user(&user).await;
+    let mut claims = claims_of(&tokens.access);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    claims["jti"] = json!(uuid::Uuid::new_v4().to_string());
+    claims["exp"] = json!(now - 2);
+    app.get("/v1/me", Some(&sign(&app, &claims)))
+        .await
+        .assert_status(200);
+}
+
+#[actix_web::test]
+async fn a_tampered_expired_access_token_answers_unauthorized() {
+    let app = spawn_app().await;
+    let user = app.verified_user().await;
+    let tokens = app.login_user(&user).await;
+    let mut claims = claims_of(&tokens.access);
+    let now = claims["iat"].as_i64().unwrap();
+    claims["exp"] = json!(now - 60);
+    let expired = sign(&app, &claims);
+
+    // The signature no longer matches the payload.
+    let mut tampered_claims = claims.clone();
+    tampered_claims["roles"] = json!(["admin"]);
+    let tampered = with_payload(&expired, &tampered_claims);
+    app.get("/v1/me", Some(&tampered))
+        .await
+        .assert_problem(401, "unauthorized");
+
+    // Expired and signed, but for another audience: not ours to call expired.
+    let mut foreign = claims.clone();
+    foreign["aud"] = json!("someone-else");
+    app.get("/v1/me", Some(&sign(&app, &foreign)))
+        .await
+        .assert_problem(401, "unauthorized");
+}
