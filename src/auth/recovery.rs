@@ -115,7 +115,11 @@ pub async fn change_password(
         .db
         .transaction(move |conn| {
             let at = now();
-            users::change_password(conn, &user.id, &hash, at)?;
+            // The current password was checked outside this transaction: a
+            // reset that landed since wins.
+            if !users::change_password_if(conn, &user.id, &user.password_hash, &hash, at)? {
+                return Err(ApiError::InvalidCredentials);
+            }
             one_time_tokens::spend_all(conn, &user.id, Purpose::ResetPassword.as_str(), at)?;
             let revoked = sessions::revoke_all_for_user(conn, &user.id, Some(&keep), at)?;
             mail::enqueue(conn, &settings, &user.email, MailKind::PasswordChanged)?;

@@ -111,6 +111,31 @@ pub fn change_password(
         .map(drop)
 }
 
+/// A new password, only if the stored hash is still `verified_hash` (the
+/// one the caller just checked the current password against); false when a
+/// reset or another change landed in between.
+pub fn change_password_if(
+    conn: &mut AnyConnection,
+    id: &str,
+    verified_hash: &str,
+    hash: &str,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        users::table
+            .find(id)
+            .filter(users::password_hash.eq(verified_hash)),
+    )
+    .set((
+        users::password_hash.eq(hash),
+        users::password_changed_at.eq(at),
+        users::updated_at.eq(at),
+        users::registrations.eq(1),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
 /// Another registration of a still unverified account: its password
 /// replaces the old one, and the account counts one more registration.
 pub fn replace_unverified_password(

@@ -213,6 +213,62 @@ async fn a_login_in_flight_does_not_survive_a_disable() {
     login.assert_problem(403, "account_disabled");
 }
 
+/// The same race for a password change: the current password is checked
+/// outside the transaction that writes the new one, so a reset landing in
+/// between must win.
+#[actix_web::test]
+async fn a_password_change_in_flight_does_not_undo_a_reset() {
+    let app = spawn_app().await;
+    let user = app.verified_user().await;
+    let tokens = app.login_user(&user).await;
+    slow_hash(&app, &user.email, &user.password, 14).await;
+    app.post(
+        "/v1/auth/password-reset/request",
+        json!({"email": user.email}),
+    )
+    .await;
+    let token = app.mail_to(&user.email).await.token();
+
+    let change = async {
+        let response = app
+            .post_auth(
+                "/v1/auth/password/change",
+                &tokens.access,
+                Some(json!({"current_password": user.password, "new_password": OTHER_PASSWORD})),
+            )
+            .await;
+        (response, Instant::now())
+    };
+    let reset = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let response = app
+            .post(
+                "/v1/auth/password-reset/confirm",
+                json!({"token": token, "new_password": NEW_PASSWORD}),
+            )
+            .await;
+        (response, Instant::now())
+    };
+    let ((change, change_done), (reset, reset_done)) = tokio::join!(change, reset);
+    assert_eq!(reset.status, 204);
+    assert!(
+        reset_done < change_done,
+        "the reset must land while bcrypt runs"
+    );
+    // The reset revoked the session too, so the change answers 401 either
+    // way; what matters is which password stands.
+    assert_eq!(
+        change.status,
+        401,
+        "{}",
+        String::from_utf8_lossy(&change.body)
+    );
+    assert_eq!(app.login(&user.email, NEW_PASSWORD).await.status, 200);
+    app.login(&user.email, OTHER_PASSWORD)
+        .await
+        .assert_problem(401, "invalid_credentials");
+}
+
 // --- Medium 3: account pre-hijacking -------------------------------------
 
 async fn pre_hijack(app: &TestApp, owner_clicks_last: bool) {
