@@ -11,7 +11,7 @@ use crate::auth::{Email, one_time};
 use crate::config::{JwtSettings, Settings};
 use crate::db::models::NewUser;
 use crate::db::{Db, now, sessions, tokens, users};
-use crate::password::{self, Password};
+use crate::password::{self, Password, PasswordOwner};
 use crate::startup::{Application, StartupError};
 use crate::tokens::keys;
 
@@ -270,8 +270,12 @@ async fn create_admin(settings: Settings, raw_email: &str) -> Result<(), Failure
 /// The password the operator gives (stdin or prompt), policy-checked and hashed.
 fn operator_password(settings: &Settings, email: &Email) -> Result<String, Failure> {
     let raw = read_password()?;
-    let password = Password::parse(&raw, email.as_str(), &settings.password)
-        .map_err(|failures| Failure::runtime(format!("the password {}", failures.join("; "))))?;
+    let password = Password::parse(
+        &raw,
+        PasswordOwner::new(email.as_str(), None),
+        &settings.password,
+    )
+    .map_err(|failures| Failure::runtime(format!("the password {}", failures.join("; "))))?;
     password::hash_blocking(password.expose(), settings.bcrypt_cost).map_err(Failure::runtime)
 }
 

@@ -161,6 +161,8 @@ pub struct PasswordPolicy {
     pub require_digit: bool,
     pub require_symbol: bool,
     pub min_score: u8,
+    /// `AUTH_PRODUCT_NAME`, a context word no password may lean on.
+    pub product_name: String,
 }
 
 /// How often old rows are purged, and how long each kind is kept.
@@ -426,6 +428,7 @@ impl Settings {
                 require_digit: classes.contains(&"digit"),
                 require_symbol: classes.contains(&"symbol"),
                 min_score,
+                product_name: env.text("AUTH_PRODUCT_NAME", "authd"),
             },
             body_limit: env.parse("AUTH_BODY_LIMIT", 64 * 1024)?,
             product_name: env.text("AUTH_PRODUCT_NAME", "authd"),

@@ -8,7 +8,7 @@ use crate::db::models::UserRow;
 use crate::db::{now, sessions, tokens, users};
 use crate::error::{ApiError, TokenKind};
 use crate::mail::{self, MailKind};
-use crate::password::Password;
+use crate::password::{Password, PasswordOwner};
 use crate::state::AppState;
 
 /// Queues a reset mail if the account exists; false when nothing was
@@ -70,8 +70,12 @@ pub async fn confirm_reset(
         // Issued under a password that has since changed.
         return Err(ApiError::InvalidToken(TokenKind::OneTime));
     }
-    let password = Password::parse(new_password, &user.email, &state.settings.password)
-        .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
+    let password = Password::parse(
+        new_password,
+        PasswordOwner::new(&user.email, user.display_name.as_deref()),
+        &state.settings.password,
+    )
+    .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
     let hash = state.passwords.hash(&password, caller).await?;
 
     let settings = state.settings.clone();
@@ -105,8 +109,12 @@ pub async fn change_password(
     new_password: &str,
     caller: Option<IpAddr>,
 ) -> Result<(), ApiError> {
-    let password = Password::parse(new_password, &user.email, &state.settings.password)
-        .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
+    let password = Password::parse(
+        new_password,
+        PasswordOwner::new(&user.email, user.display_name.as_deref()),
+        &state.settings.password,
+    )
+    .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
     let hash = state.passwords.hash(&password, caller).await?;
     let settings = state.settings.clone();
     let keep = keep_session.to_owned();

@@ -9,7 +9,7 @@
 
 mod policy;
 
-pub use policy::Password;
+pub use policy::{Password, PasswordOwner};
 
 use std::collections::HashMap;
 use std::net::IpAddr;
