@@ -165,6 +165,25 @@ pub struct PasswordPolicy {
     pub product_name: String,
 }
 
+/// `AUTH_BREACHED_PASSWORDS`: where new passwords are looked up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BreachedMode {
+    Off,
+    /// A sorted file of uppercase SHA-1 hex lines (optionally `:count`).
+    File(PathBuf),
+    /// Have I Been Pwned's k-anonymity range API.
+    Api,
+}
+
+#[derive(Clone, Debug)]
+pub struct BreachedSettings {
+    pub mode: BreachedMode,
+    pub api_url: String,
+    pub timeout: Duration,
+    /// When the API cannot be reached: accept (true) or refuse with 503.
+    pub fail_open: bool,
+}
+
 /// How often old rows are purged, and how long each kind is kept.
 #[derive(Clone, Debug)]
 pub struct Housekeeping {
@@ -211,6 +230,7 @@ pub struct Settings {
     pub outbox_dir: PathBuf,
     pub log_format: LogFormat,
     pub password: PasswordPolicy,
+    pub breached: BreachedSettings,
     pub body_limit: usize,
     pub product_name: String,
     pub housekeeping: Housekeeping,
@@ -429,6 +449,36 @@ impl Settings {
                 require_symbol: classes.contains(&"symbol"),
                 min_score,
                 product_name: env.text("AUTH_PRODUCT_NAME", "authd"),
+            },
+            breached: BreachedSettings {
+                mode: match env.text("AUTH_BREACHED_PASSWORDS", "off").as_str() {
+                    "off" => BreachedMode::Off,
+                    "api" => BreachedMode::Api,
+                    other => match other.strip_prefix("file:") {
+                        Some(path) if !path.is_empty() => BreachedMode::File(path.into()),
+                        _ => {
+                            return Err(ConfigError::new(
+                                "AUTH_BREACHED_PASSWORDS",
+                                format!("unknown mode {other:?}; use off, api or file:PATH"),
+                            ));
+                        }
+                    },
+                },
+                api_url: env.text(
+                    "AUTH_BREACHED_PASSWORDS_API_URL",
+                    "https://api.pwnedpasswords.com",
+                ),
+                timeout: Duration::from_secs(2),
+                fail_open: match env.text("AUTH_BREACHED_PASSWORDS_FAIL", "open").as_str() {
+                    "open" => true,
+                    "closed" => false,
+                    other => {
+                        return Err(ConfigError::new(
+                            "AUTH_BREACHED_PASSWORDS_FAIL",
+                            format!("unknown value {other:?}; use open or closed"),
+                        ));
+                    }
+                },
             },
             body_limit: env.parse("AUTH_BODY_LIMIT", 64 * 1024)?,
             product_name: env.text("AUTH_PRODUCT_NAME", "authd"),

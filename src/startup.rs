@@ -131,6 +131,8 @@ impl Application {
                 .enabled
                 .then_some((settings.bcrypt_queue / 4).max(2)),
         };
+        let breached = password::BreachCheck::new(&settings.breached)
+            .map_err(|e| StartupError::new("AUTH_BREACHED_PASSWORDS", e))?;
         let state = web::Data::new(AppState {
             routes: RouteTable::from_openapi(&doc),
             settings,
@@ -144,6 +146,7 @@ impl Application {
             metrics: crate::metrics::Metrics::new(),
             passwords: password::Hasher::new(cost, bcrypt_bounds)
                 .map_err(|e| StartupError::new("AUTH_BCRYPT_COST", e))?,
+            breached,
         });
 
         mail::worker::spawn(state.clone().into_inner());

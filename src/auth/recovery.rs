@@ -76,6 +76,7 @@ pub async fn confirm_reset(
         &state.settings.password,
     )
     .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
+    state.breached.check(&password, "new_password").await?;
     let hash = state.passwords.hash(&password, caller).await?;
 
     let settings = state.settings.clone();
@@ -115,6 +116,7 @@ pub async fn change_password(
         &state.settings.password,
     )
     .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
+    state.breached.check(&password, "new_password").await?;
     let hash = state.passwords.hash(&password, caller).await?;
     let settings = state.settings.clone();
     let keep = keep_session.to_owned();

@@ -6,6 +6,7 @@
 
 mod admin;
 mod audit;
+mod breached;
 mod cli;
 mod cors;
 mod database_folder;

@@ -63,6 +63,7 @@ pub async fn register(
     let (Some(email), Some(password), Some(display_name)) = (email, password, display_name) else {
         return Err(ApiError::Validation(errors));
     };
+    state.breached.check(&password, "password").await?;
 
     // Hash in every case, so a taken email answers in the same time.
     let hash = state
