@@ -514,6 +514,22 @@ impl Settings {
         Ok(settings)
     }
 
+    /// Whether the issuer is plain `http://` on a host other than loopback:
+    /// tokens and passwords would cross the network unencrypted.
+    pub fn issuer_is_cleartext_remote(&self) -> bool {
+        let Some(rest) = self.issuer.strip_prefix("http://") else {
+            return false;
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let host = match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(""),
+            None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+        };
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        !loopback
+    }
+
     /// Whether `ip` is one of the configured trusted proxies.
     pub fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
         self.trusted_proxies.iter().any(|net| net.contains(&ip))
@@ -603,6 +619,21 @@ mod tests {
                 window: Duration::from_secs(60)
             }
         );
+    }
+
+    #[test]
+    fn cleartext_issuer_is_flagged_off_loopback_only() {
+        for (issuer, flagged) in [
+            ("http://localhost:8080", false),
+            ("http://127.0.0.1:8080/x", false),
+            ("http://[::1]:8080", false),
+            ("https://auth.example.com", false),
+            ("http://auth.example.com", true),
+            ("http://10.0.0.5:8080", true),
+        ] {
+            let s = Settings::from_vars(&vars(&[("AUTH_ISSUER", issuer)])).unwrap();
+            assert_eq!(s.issuer_is_cleartext_remote(), flagged, "{issuer}");
+        }
     }
 
     #[test]

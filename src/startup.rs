@@ -96,6 +96,12 @@ impl Application {
             .map_err(|e| StartupError::new("AUTH_BIND", e))?
             .port();
 
+        if settings.issuer_is_cleartext_remote() {
+            tracing::warn!(
+                issuer = %settings.issuer,
+                "AUTH_ISSUER is http:// on a host other than loopback: passwords and tokens would cross the network unencrypted; serve authd behind TLS and use an https:// issuer (which also turns on HSTS)"
+            );
+        }
         let (db, store) = open_backends(&settings).await?;
         let tokens = Tokens::new(&settings).map_err(|e| StartupError::new(e.variable(), e))?;
         let cost = settings.bcrypt_cost;
