@@ -24,6 +24,7 @@ mod promises;
 mod ratelimit;
 mod refresh;
 mod register;
+mod security_events;
 mod sessions;
 mod smtp;
 mod store;

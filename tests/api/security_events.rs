@@ -1,0 +1,100 @@
+//! ASVS 16.2.1 / 16.3.1–16.3.2: every authentication decision and every
+//! authorization refusal is one structured line in the log of a real
+//! `authd serve` process, with emails masked and no password.
+
+use serde_json::{Value, json};
+
+use crate::logs::{Server, expect};
+
+fn events(server: &Server, event: &str) -> Vec<Value> {
+    server
+        .log()
+        .into_iter()
+        .filter(|line| line["event"] == event)
+        .collect()
+}
+
+#[actix_web::test]
+async fn logins_and_authorization_refusals_are_logged_as_security_events() {
+    let server = Server::start(&[]).await;
+    let email = format!("events-{}@example.com", uuid::Uuid::new_v4().simple());
+    let password = "correct-Horse-battery-9";
+    let register = server
+        .call(
+            "POST",
+            "/v1/auth/register",
+            None,
+            Some(json!({"email": email, "password": password})),
+        )
+        .await;
+    expect(&register, 202);
+    let token = server.token_of_mail(1).await;
+    let verified = server
+        .call(
+            "POST",
+            "/v1/auth/verify-email",
+            None,
+            Some(json!({"token": token})),
+        )
+        .await;
+    expect(&verified, 200);
+
+    let wrong = server
+        .call(
+            "POST",
+            "/v1/auth/login",
+            None,
+            Some(json!({"email": email, "password": "Wrong-password-1!"})),
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(wrong.body["code"], "invalid_credentials");
+    let login = server
+        .call(
+            "POST",
+            "/v1/auth/login",
+            None,
+            Some(json!({"email": email, "password": password})),
+        )
+        .await;
+    let body = expect(&login, 200).clone();
+    let access = body["access_token"].as_str().unwrap().to_owned();
+    let user_id = body["user"]["id"].as_str().unwrap().to_owned();
+
+    // A viewer asking for an admin route.
+    let denied = server
+        .call("GET", "/v1/admin/users", Some(&access), None)
+        .await;
+    assert_eq!(denied.status, 403);
+    assert_eq!(denied.body["code"], "forbidden");
+
+    let masked = format!("e***@{}", email.split('@').nth(1).unwrap());
+    let logins = events(&server, "auth.login");
+    assert_eq!(logins.len(), 2, "{logins:?}");
+    let failed = &logins[0];
+    assert_eq!(failed["outcome"], "invalid_credentials", "{failed}");
+    assert_eq!(failed["email"], masked.as_str(), "{failed}");
+    assert_eq!(failed["ip"], "127.0.0.1", "{failed}");
+    let succeeded = &logins[1];
+    assert_eq!(succeeded["outcome"], "success", "{succeeded}");
+    assert_eq!(succeeded["user_id"], user_id.as_str(), "{succeeded}");
+    assert_eq!(succeeded["email"], masked.as_str(), "{succeeded}");
+    assert_eq!(succeeded["ip"], "127.0.0.1", "{succeeded}");
+    assert!(
+        succeeded["session_id"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty()),
+        "{succeeded}"
+    );
+
+    let refusals = events(&server, "authz.denied");
+    assert_eq!(refusals.len(), 1, "{refusals:?}");
+    let refusal = &refusals[0];
+    assert_eq!(refusal["route"], "/v1/admin/users", "{refusal}");
+    assert_eq!(refusal["permission"], "users:read", "{refusal}");
+    assert_eq!(refusal["user_id"], user_id.as_str(), "{refusal}");
+    assert_eq!(refusal["outcome"], "forbidden", "{refusal}");
+
+    let text: String = server.log().iter().map(Value::to_string).collect();
+    assert!(!text.contains(password) && !text.contains(&email));
+}
