@@ -203,3 +203,29 @@ async fn a_breached_new_password_is_refused_on_reset() {
         .await;
     assert_breached(&refused, "new_password");
 }
+
+#[actix_web::test]
+async fn create_admin_refuses_a_breached_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pwned.txt");
+    std::fs::write(&path, format!("{}:3\n", sha1_hex(BREACHED))).unwrap();
+    let mode = format!("file:{}", path.display());
+    let app = spawn_app_with(&[("AUTH_BREACHED_PASSWORDS", &mode)]).await;
+    let vars = crate::cli::app_vars(&app);
+    let (code, _, stderr) = crate::cli::authd(
+        &vars,
+        &["create-admin", "--email", "boss@example.com"],
+        Some(BREACHED),
+    );
+    assert_ne!(code, 0);
+    assert!(stderr.contains("known data breaches"), "{stderr}");
+    app.login("boss@example.com", BREACHED)
+        .await
+        .assert_problem(401, "invalid_credentials");
+    let (code, _, stderr) = crate::cli::authd(
+        &vars,
+        &["create-admin", "--email", "boss@example.com"],
+        Some(UNBREACHED),
+    );
+    assert_eq!(code, 0, "{stderr}");
+}

@@ -98,3 +98,25 @@ async fn logins_and_authorization_refusals_are_logged_as_security_events() {
     let text: String = server.log().iter().map(Value::to_string).collect();
     assert!(!text.contains(password) && !text.contains(&email));
 }
+
+#[actix_web::test]
+async fn startup_says_when_the_breach_check_is_off_and_warns_of_a_cleartext_issuer() {
+    let server = Server::start(&[("AUTH_ISSUER", "http://auth.example.com")]).await;
+    let log = server.log();
+    let said = |needle: &str, level: &str| {
+        log.iter().any(|line| {
+            line["level"] == level && line["message"].as_str().is_some_and(|m| m.contains(needle))
+        })
+    };
+    assert!(said("AUTH_BREACHED_PASSWORDS=off", "INFO"), "{log:?}");
+    assert!(said("AUTH_ISSUER is http://", "WARN"), "{log:?}");
+
+    let local = Server::start(&[]).await;
+    assert!(
+        !local.log().iter().any(|line| line["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("AUTH_ISSUER is http://"))),
+        "{:?}",
+        local.log()
+    );
+}
