@@ -61,6 +61,27 @@ async fn logins_and_authorization_refusals_are_logged_as_security_events() {
     let access = body["access_token"].as_str().unwrap().to_owned();
     let user_id = body["user"]["id"].as_str().unwrap().to_owned();
 
+    let refresh = body["refresh_token"].as_str().unwrap().to_owned();
+    let refreshed = server
+        .call(
+            "POST",
+            "/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": refresh})),
+        )
+        .await;
+    expect(&refreshed, 200);
+    let forged = server
+        .call(
+            "POST",
+            "/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": "not-a-token"})),
+        )
+        .await;
+    assert_eq!(forged.status, 401);
+    assert_eq!(forged.body["code"], "invalid_token");
+
     // A viewer asking for an admin route.
     let denied = server
         .call("GET", "/v1/admin/users", Some(&access), None)
@@ -86,6 +107,22 @@ async fn logins_and_authorization_refusals_are_logged_as_security_events() {
             .is_some_and(|s| !s.is_empty()),
         "{succeeded}"
     );
+
+    let refreshes = events(&server, "auth.refresh");
+    assert_eq!(refreshes.len(), 2, "{refreshes:?}");
+    assert_eq!(refreshes[0]["outcome"], "success", "{}", refreshes[0]);
+    assert_eq!(
+        refreshes[0]["user_id"],
+        user_id.as_str(),
+        "{}",
+        refreshes[0]
+    );
+    assert_eq!(
+        refreshes[0]["session_id"], succeeded["session_id"],
+        "{}",
+        refreshes[0]
+    );
+    assert_eq!(refreshes[1]["outcome"], "invalid_token", "{}", refreshes[1]);
 
     let refusals = events(&server, "authz.denied");
     assert_eq!(refusals.len(), 1, "{refusals:?}");
