@@ -12,7 +12,7 @@ use crate::auth::one_time::Purpose;
 use crate::config::{JwtSettings, Settings};
 use crate::db::models::NewUser;
 use crate::db::{Db, now, one_time_tokens, sessions, users};
-use crate::password::{self, Password};
+use crate::password::{self, Password, PasswordOwner};
 use crate::startup::{Application, StartupError};
 use crate::tokens::keys;
 
@@ -203,7 +203,7 @@ async fn create_admin(settings: Settings, raw_email: &str) -> Result<(), Failure
         // The operator's password replaces theirs and every session of it
         // ends before it becomes an admin.
         Some(user) => {
-            let hash = operator_password(&settings, &email)?;
+            let hash = operator_password(&settings, &email).await?;
             let mut roles = users::roles_of(&mut conn, &user.id).map_err(Failure::runtime)?;
             if !roles.iter().any(|r| r == "admin") {
                 roles.push("admin".into());
@@ -227,7 +227,7 @@ async fn create_admin(settings: Settings, raw_email: &str) -> Result<(), Failure
             }
         }
         None => {
-            let hash = operator_password(&settings, &email)?;
+            let hash = operator_password(&settings, &email).await?;
             let id = uuid::Uuid::now_v7().to_string();
             conn.transaction(|conn| {
                 users::insert(
@@ -269,10 +269,24 @@ async fn create_admin(settings: Settings, raw_email: &str) -> Result<(), Failure
 }
 
 /// The password the operator gives (stdin or prompt), policy-checked and hashed.
-fn operator_password(settings: &Settings, email: &Email) -> Result<String, Failure> {
+async fn operator_password(settings: &Settings, email: &Email) -> Result<String, Failure> {
     let raw = read_password()?;
-    let password = Password::parse(&raw, email.as_str(), &settings.password)
-        .map_err(|failures| Failure::runtime(format!("the password {}", failures.join("; "))))?;
+    let password = Password::parse(
+        &raw,
+        PasswordOwner::new(email.as_str(), None),
+        &settings.password,
+    )
+    .map_err(|failures| Failure::runtime(format!("the password {}", failures.join("; "))))?;
+    let breached = password::BreachCheck::new(&settings.breached).map_err(Failure::runtime)?;
+    if breached
+        .is_breached(&password)
+        .await
+        .map_err(|e| Failure::runtime(format!("the breached-password check could not run: {e}")))?
+    {
+        return Err(Failure::runtime(
+            "the password appears in known data breaches; choose another",
+        ));
+    }
     password::hash_blocking(password.expose(), settings.bcrypt_cost).map_err(Failure::runtime)
 }
 

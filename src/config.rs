@@ -162,6 +162,27 @@ pub struct PasswordPolicy {
     pub require_digit: bool,
     pub require_symbol: bool,
     pub min_score: u8,
+    /// `AUTH_PRODUCT_NAME`, a context word no password may lean on.
+    pub product_name: String,
+}
+
+/// `AUTH_BREACHED_PASSWORDS`: where new passwords are looked up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BreachedMode {
+    Off,
+    /// A sorted file of uppercase SHA-1 hex lines (optionally `:count`).
+    File(PathBuf),
+    /// Have I Been Pwned's k-anonymity range API.
+    Api,
+}
+
+#[derive(Clone, Debug)]
+pub struct BreachedSettings {
+    pub mode: BreachedMode,
+    pub api_url: String,
+    pub timeout: Duration,
+    /// When the API cannot be reached: accept (true) or refuse with 503.
+    pub fail_open: bool,
 }
 
 /// How often old rows are purged, and how long each kind is kept.
@@ -210,6 +231,7 @@ pub struct Settings {
     pub outbox_dir: PathBuf,
     pub log_format: LogFormat,
     pub password: PasswordPolicy,
+    pub breached: BreachedSettings,
     pub body_limit: usize,
     pub product_name: String,
     pub housekeeping: Housekeeping,
@@ -435,6 +457,37 @@ impl Settings {
                 require_digit: classes.contains(&"digit"),
                 require_symbol: classes.contains(&"symbol"),
                 min_score,
+                product_name: env.text("AUTH_PRODUCT_NAME", "authd"),
+            },
+            breached: BreachedSettings {
+                mode: match env.text("AUTH_BREACHED_PASSWORDS", "off").as_str() {
+                    "off" => BreachedMode::Off,
+                    "api" => BreachedMode::Api,
+                    other => match other.strip_prefix("file:") {
+                        Some(path) if !path.is_empty() => BreachedMode::File(path.into()),
+                        _ => {
+                            return Err(ConfigError::new(
+                                "AUTH_BREACHED_PASSWORDS",
+                                format!("unknown mode {other:?}; use off, api or file:PATH"),
+                            ));
+                        }
+                    },
+                },
+                api_url: env.text(
+                    "AUTH_BREACHED_PASSWORDS_API_URL",
+                    "https://api.pwnedpasswords.com",
+                ),
+                timeout: Duration::from_secs(2),
+                fail_open: match env.text("AUTH_BREACHED_PASSWORDS_FAIL", "open").as_str() {
+                    "open" => true,
+                    "closed" => false,
+                    other => {
+                        return Err(ConfigError::new(
+                            "AUTH_BREACHED_PASSWORDS_FAIL",
+                            format!("unknown value {other:?}; use open or closed"),
+                        ));
+                    }
+                },
             },
             body_limit: env.parse("AUTH_BODY_LIMIT", 64 * 1024)?,
             product_name: env.text("AUTH_PRODUCT_NAME", "authd"),
@@ -464,6 +517,22 @@ impl Settings {
             ));
         }
         Ok(settings)
+    }
+
+    /// Whether the issuer is plain `http://` on a host other than loopback:
+    /// tokens and passwords would cross the network unencrypted.
+    pub fn issuer_is_cleartext_remote(&self) -> bool {
+        let Some(rest) = self.issuer.strip_prefix("http://") else {
+            return false;
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let host = match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(""),
+            None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+        };
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        !loopback
     }
 
     /// Whether `ip` is one of the configured trusted proxies.
@@ -598,6 +667,21 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(s.unknown_variables, vec!["AUTH_BCRYPT_CSOT".to_owned()]);
+    }
+
+    #[test]
+    fn cleartext_issuer_is_flagged_off_loopback_only() {
+        for (issuer, flagged) in [
+            ("http://localhost:8080", false),
+            ("http://127.0.0.1:8080/x", false),
+            ("http://[::1]:8080", false),
+            ("https://auth.example.com", false),
+            ("http://auth.example.com", true),
+            ("http://10.0.0.5:8080", true),
+        ] {
+            let s = Settings::from_vars(&vars(&[("AUTH_ISSUER", issuer)])).unwrap();
+            assert_eq!(s.issuer_is_cleartext_remote(), flagged, "{issuer}");
+        }
     }
 
     #[test]

@@ -96,6 +96,12 @@ impl Application {
             .map_err(|e| StartupError::new("AUTH_BIND", e))?
             .port();
 
+        if settings.issuer_is_cleartext_remote() {
+            tracing::warn!(
+                issuer = %settings.issuer,
+                "AUTH_ISSUER is http:// on a host other than loopback: passwords and tokens would cross the network unencrypted; serve authd behind TLS and use an https:// issuer (which also turns on HSTS)"
+            );
+        }
         let (db, store) = open_backends(&settings).await?;
         let tokens = Tokens::new(&settings).map_err(|e| StartupError::new(e.variable(), e))?;
         let cost = settings.bcrypt_cost;
@@ -134,6 +140,8 @@ impl Application {
                 .enabled
                 .then_some((settings.bcrypt_queue / 4).max(2)),
         };
+        let breached = password::BreachCheck::new(&settings.breached)
+            .map_err(|e| StartupError::new("AUTH_BREACHED_PASSWORDS", e))?;
         let state = web::Data::new(AppState {
             routes: RouteTable::from_openapi(&doc),
             settings,
@@ -147,6 +155,7 @@ impl Application {
             metrics: crate::metrics::Metrics::new(),
             passwords: password::Hasher::new(cost, bcrypt_bounds)
                 .map_err(|e| StartupError::new("AUTH_BCRYPT_COST", e))?,
+            breached,
         });
 
         mail::worker::spawn(state.clone().into_inner());

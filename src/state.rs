@@ -30,4 +30,6 @@ pub struct AppState {
     pub roles: RoleGrants,
     pub metrics: Metrics,
     pub passwords: crate::password::Hasher,
+    /// ASVS 6.2.12: new passwords against known breaches.
+    pub breached: crate::password::BreachCheck,
 }

@@ -87,15 +87,33 @@ impl<P: Permission> FromRequest for RequirePermission<P> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let authenticated = Authenticated::from_request(req, payload);
+        let route = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
+        let method = req.method().to_string();
         Box::pin(async move {
             let caller = authenticated.await?;
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let roles = state.roles.clone();
             let checked = caller.clone();
-            state
+            let held = state
                 .db
                 .run(move |conn| admin::ensure_caller_holds(&roles, conn, &checked.claims, P::NAME))
-                .await?;
+                .await;
+            if let Err(e) = &held
+                && matches!(e, ApiError::Forbidden | ApiError::Unauthorized)
+            {
+                // ASVS 16.3.2: every authorization refusal, with what was asked.
+                tracing::warn!(
+                    event = "authz.denied",
+                    outcome = e.code(),
+                    user_id = caller.user_id(),
+                    session_id = caller.session_id(),
+                    method,
+                    route,
+                    permission = P::NAME,
+                    "security event"
+                );
+            }
+            held?;
             Ok(Self {
                 caller,
                 _permission: PhantomData,

@@ -9,7 +9,7 @@ use crate::db::models::UserRow;
 use crate::db::{now, one_time_tokens, sessions, users};
 use crate::error::{ApiError, TokenKind};
 use crate::mail::{self, MailKind};
-use crate::password::Password;
+use crate::password::{Password, PasswordOwner};
 use crate::state::AppState;
 
 /// Queues a reset mail if the account exists; false when nothing was
@@ -71,8 +71,13 @@ pub async fn confirm_reset(
         // Issued under a password that has since changed.
         return Err(ApiError::InvalidToken(TokenKind::OneTime));
     }
-    let password = Password::parse(new_password, &user.email, &state.settings.password)
-        .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
+    let password = Password::parse(
+        new_password,
+        PasswordOwner::new(&user.email, user.display_name.as_deref()),
+        &state.settings.password,
+    )
+    .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
+    state.breached.check(&password, "new_password").await?;
     let hash = state.passwords.hash(&password, caller).await?;
 
     let settings = state.settings.clone();
@@ -106,8 +111,13 @@ pub async fn change_password(
     new_password: &str,
     caller: Option<IpAddr>,
 ) -> Result<(), ApiError> {
-    let password = Password::parse(new_password, &user.email, &state.settings.password)
-        .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
+    let password = Password::parse(
+        new_password,
+        PasswordOwner::new(&user.email, user.display_name.as_deref()),
+        &state.settings.password,
+    )
+    .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
+    state.breached.check(&password, "new_password").await?;
     let hash = state.passwords.hash(&password, caller).await?;
     let settings = state.settings.clone();
     let keep = keep_session.to_owned();

@@ -7,9 +7,11 @@
 //! 1 KiB of UTF-8) into 44 ASCII bytes with no NUL, which bcrypt reads whole.
 //! All bcrypt work runs on the blocking pool.
 
+pub mod breached;
 mod policy;
 
-pub use policy::Password;
+pub use breached::BreachCheck;
+pub use policy::{Password, PasswordOwner};
 
 use std::collections::HashMap;
 use std::net::IpAddr;

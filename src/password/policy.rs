@@ -12,9 +12,46 @@ const STRENGTH_PREFIX_CHARS: usize = 100;
 #[derive(Debug, Clone)]
 pub struct Password(Secret);
 
+/// Whose password it is: the words an attacker who knows the account
+/// would try first (ASVS 6.1.2 / 6.2.11), given to zxcvbn as user inputs
+/// together with the product name.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PasswordOwner<'a> {
+    pub email: &'a str,
+    pub display_name: Option<&'a str>,
+}
+
+impl<'a> PasswordOwner<'a> {
+    pub fn new(email: &'a str, display_name: Option<&'a str>) -> Self {
+        Self {
+            email,
+            display_name,
+        }
+    }
+}
+
+/// The context words for zxcvbn: the email, its local part, the display
+/// name and each of its words, and the product name.
+fn context_words<'a>(owner: &PasswordOwner<'a>, product_name: &'a str) -> Vec<&'a str> {
+    let mut words = vec![owner.email, owner.email.split('@').next().unwrap_or("")];
+    if let Some(name) = owner.display_name {
+        words.push(name);
+        words.extend(name.split_whitespace());
+    }
+    words.push(product_name);
+    words.extend(product_name.split_whitespace());
+    words.retain(|w| !w.is_empty());
+    words
+}
+
 impl Password {
-    /// Checks `raw` against the policy for the account `email`.
-    pub fn parse(raw: &str, email: &str, policy: &PasswordPolicy) -> Result<Self, Vec<String>> {
+    /// Checks `raw` against the policy for the account of `owner`.
+    pub fn parse(
+        raw: &str,
+        owner: PasswordOwner<'_>,
+        policy: &PasswordPolicy,
+    ) -> Result<Self, Vec<String>> {
+        let email = owner.email;
         let mut failures = Vec::new();
         let chars = raw.chars().count();
         if chars < policy.min_length {
@@ -40,8 +77,8 @@ impl Password {
         }
         if policy.min_score > 0 && !raw.is_empty() {
             let prefix: String = raw.chars().take(STRENGTH_PREFIX_CHARS).collect();
-            let local = email.split('@').next().unwrap_or("");
-            let score = zxcvbn::zxcvbn(&prefix, &[email, local]).score() as u8;
+            let words = context_words(&owner, &policy.product_name);
+            let score = zxcvbn::zxcvbn(&prefix, &words).score() as u8;
             if score < policy.min_score {
                 failures.push(
                     "is too easy to guess; use a longer password or an unusual phrase".into(),
@@ -85,7 +122,23 @@ mod tests {
             require_digit: true,
             require_symbol: true,
             min_score: 3,
+            product_name: "Quokkamail".into(),
         }
+    }
+
+    fn owner() -> PasswordOwner<'static> {
+        PasswordOwner::new("marguerite.okafor@example.com", Some("Marguerite Okafor"))
+    }
+
+    #[test]
+    fn context_words_weaken_a_password() {
+        for built in ["Quokkamail#2024", "Marguerite!1985"] {
+            assert!(
+                Password::parse(built, owner(), &policy()).is_err(),
+                "{built} should be refused"
+            );
+        }
+        assert!(Password::parse("velvet-Tundra-harbour-42", owner(), &policy()).is_ok());
     }
 
     #[test]
@@ -96,7 +149,16 @@ mod tests {
             .take(256)
             .collect();
         assert_eq!(long.chars().count(), 256);
-        assert!(Password::parse(&long, "a@example.com", &policy()).is_ok());
-        assert!(Password::parse(&format!("{long}x"), "a@example.com", &policy()).is_err());
+        assert!(
+            Password::parse(&long, PasswordOwner::new("a@example.com", None), &policy()).is_ok()
+        );
+        assert!(
+            Password::parse(
+                &format!("{long}x"),
+                PasswordOwner::new("a@example.com", None),
+                &policy()
+            )
+            .is_err()
+        );
     }
 }

@@ -38,6 +38,7 @@ pub fn configure_unlisted(cfg: &mut actix_web::web::ServiceConfig) {
     docs::configure_ui(cfg);
 }
 
+const HSTS: &str = "max-age=31536000; includeSubDomains";
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 // Swagger UI needs inline styles and its own scripts; nothing may load from
 // elsewhere.
@@ -51,8 +52,18 @@ pub async fn security_headers(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let docs = req.path().starts_with("/docs");
     let api = req.path().starts_with("/v1/");
+    // ASVS 3.4.1: an https issuer means browsers reach authd over TLS only.
+    let hsts = req
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .is_some_and(|state| state.settings.issuer.starts_with("https://"));
     let mut response = next.call(req).await?;
     let headers = response.headers_mut();
+    if hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -1,4 +1,4 @@
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
 
 #[actix_web::test]
 async fn healthz_answers_ok() {
@@ -154,6 +154,29 @@ async fn every_response_carries_security_headers_and_a_request_id() {
     }
     let api = app.get("/v1/me", None).await;
     assert_eq!(api.header("cache-control").as_deref(), Some("no-store"));
+}
+
+/// ASVS 3.4.1: HSTS on every answer when the issuer is https, never on a
+/// plain-http setup (where it would mean nothing, or lock a host out).
+#[actix_web::test]
+async fn hsts_follows_an_https_issuer() {
+    let app = spawn_app_with(&[("AUTH_ISSUER", "https://auth.example.test")]).await;
+    for path in ["/healthz", "/nope", "/v1/me"] {
+        let response = app.get(path, None).await;
+        assert_eq!(
+            response.header("strict-transport-security").as_deref(),
+            Some("max-age=31536000; includeSubDomains"),
+            "{path}"
+        );
+    }
+    let refused = app.get("/v1/me", None).await;
+    refused.assert_problem(401, "unauthorized");
+
+    let plain = spawn_app().await;
+    for path in ["/healthz", "/nope", "/v1/me"] {
+        let response = plain.get(path, None).await;
+        assert_eq!(response.header("strict-transport-security"), None, "{path}");
+    }
 }
 
 #[actix_web::test]

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::smtp_sink::{Mode, SmtpSink};
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
     base: String,
     /// Always `Some`; taken by `restart`.
@@ -26,15 +26,15 @@ struct Server {
     lines: Arc<Mutex<Vec<String>>>,
 }
 
-struct Answer {
-    status: u16,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
     request_id: String,
-    body: Value,
+    pub(crate) body: Value,
 }
 
 impl Server {
     /// `authd serve` on SQLite in a temp dir, JSON logs.
-    async fn start(extra: &[(&str, &str)]) -> Server {
+    pub(crate) async fn start(extra: &[(&str, &str)]) -> Server {
         Server::start_in(tempfile::tempdir().unwrap(), extra).await
     }
 
@@ -118,7 +118,7 @@ impl Server {
         self.root().join("outbox")
     }
 
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: &str,
         path: &str,
@@ -139,7 +139,7 @@ impl Server {
     }
 
     /// Waits for the `n`th mail and returns the token in its link.
-    async fn token_of_mail(&self, n: usize) -> String {
+    pub(crate) async fn token_of_mail(&self, n: usize) -> String {
         for _ in 0..200 {
             if let Some(file) = self.mails().get(n - 1) {
                 let raw = std::fs::read_to_string(file).unwrap();
@@ -174,7 +174,7 @@ impl Server {
     }
 
     /// Every log line so far, parsed (a line that is not JSON fails).
-    fn log(&self) -> Vec<Value> {
+    pub(crate) fn log(&self) -> Vec<Value> {
         self.lines
             .lock()
             .unwrap()
@@ -232,7 +232,7 @@ async fn call(
 }
 
 #[track_caller]
-fn expect(answer: &Answer, status: u16) -> &Value {
+pub(crate) fn expect(answer: &Answer, status: u16) -> &Value {
     assert_eq!(answer.status, status, "{}", answer.body);
     &answer.body
 }

@@ -6,6 +6,7 @@
 
 mod admin;
 mod audit;
+mod breached;
 mod cli;
 mod cors;
 mod database_folder;
@@ -24,6 +25,7 @@ mod promises;
 mod ratelimit;
 mod refresh;
 mod register;
+mod security_events;
 mod sessions;
 mod smtp;
 mod store;

@@ -207,3 +207,35 @@ async fn resend_answers_alike_and_mails_only_unverified_accounts() {
     assert!(app.unread_mail_to("nobody@example.com").await.is_empty());
     assert!(app.unread_mail_to(&verified.email).await.is_empty());
 }
+
+/// ASVS 6.1.2 / 6.2.11: the product name, the email's local part and the
+/// display name are context words; a password built from them is weak.
+#[actix_web::test]
+async fn passwords_built_from_context_words_are_refused() {
+    let app = spawn_app_with(&[("AUTH_PRODUCT_NAME", "Quokkamail")]).await;
+    let register = |email: &'static str, password: &'static str| {
+        let app = &app;
+        async move {
+            app.post(
+                "/v1/auth/register",
+                json!({"email": email, "password": password, "display_name": "Marguerite Okafor"}),
+            )
+            .await
+        }
+    };
+    for (email, password) in [
+        ("someone@example.com", "Quokkamail#2024"),
+        ("zanzibarfeld@example.com", "Zanzibarfeld!99"),
+        ("someone@example.com", "Marguerite!1985"),
+    ] {
+        let response = register(email, password).await;
+        response.assert_problem(422, "validation_failed");
+        assert!(
+            response.json()["errors"]["password"].is_array(),
+            "{password}: {}",
+            response.json()
+        );
+    }
+    let response = register("someone@example.com", "velvet-Tundra-harbour-42").await;
+    assert_eq!(response.status, 202, "{}", response.json());
+}

@@ -16,7 +16,12 @@ const NEW_PASSWORD: &str = "brand-new-Lantern-42";
 async fn register_directly(app: &TestApp, raw_email: &str) -> Email {
     let state = &app.state;
     let email = Email::parse(raw_email).unwrap();
-    let password = Password::parse(PASSWORD, email.as_str(), &state.settings.password).unwrap();
+    let password = Password::parse(
+        PASSWORD,
+        authd::password::PasswordOwner::new(email.as_str(), None),
+        &state.settings.password,
+    )
+    .unwrap();
     let hash = state.passwords.hash(&password, None).await.unwrap();
     let queued = registration::register(
         state,

@@ -28,19 +28,48 @@ pub async fn login(
     state: web::Data<AppState>,
     body: JsonBody<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let email = crate::telemetry::mask_email(body.0.email.trim());
+    let ip = super::client_info(&req, &state).ip;
     let result = attempt(&req, &state, body.0).await;
-    state.metrics.login(match &result {
+    let outcome = match &result {
         Ok(_) => "success",
         Err(e) => e.code(),
-    });
-    result
+    };
+    state.metrics.login(outcome);
+    // ASVS 16.2.1 / 16.3.1: one structured line per authentication decision.
+    let (user_id, session_id) = match &result {
+        Ok((_, pair)) => (
+            Some(pair.user.id.clone()),
+            state
+                .tokens
+                .verify_access(&pair.access_token)
+                .ok()
+                .map(|claims| claims.sid.clone()),
+        ),
+        Err(_) => (None, None),
+    };
+    let ip = ip.map(|ip| ip.to_string());
+    if result.is_ok() {
+        tracing::info!(
+            event = "auth.login",
+            outcome,
+            user_id,
+            email,
+            ip,
+            session_id,
+            "security event"
+        );
+    } else {
+        tracing::warn!(event = "auth.login", outcome, email, ip, "security event");
+    }
+    result.map(|(response, _)| response)
 }
 
 async fn attempt(
     req: &HttpRequest,
     state: &AppState,
     body: LoginRequest,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<(HttpResponse, TokenPair), ApiError> {
     let client = super::client_info(req, state);
     ratelimit::check_ip(
         req,
@@ -53,5 +82,5 @@ async fn attempt(
     let email = Email::parse(&body.email).map_err(|m| ApiError::validation("email", m))?;
     let pair =
         crate::auth::login::with_password(state, &email, body.password.expose(), client).await?;
-    Ok(HttpResponse::Ok().json(pair))
+    Ok((HttpResponse::Ok().json(&pair), pair))
 }

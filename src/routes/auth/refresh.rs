@@ -28,15 +28,55 @@ pub async fn refresh(
     state: web::Data<AppState>,
     body: JsonBody<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let claims = crate::auth::refresh::verify(&state, body.0.refresh_token.expose())?;
+    let ip = super::client_info(&req, &state).ip.map(|ip| ip.to_string());
+    let claims = match crate::auth::refresh::verify(&state, body.0.refresh_token.expose()) {
+        Ok(claims) => claims,
+        Err(e) => {
+            tracing::warn!(
+                event = "auth.refresh",
+                outcome = e.code(),
+                ip,
+                "security event"
+            );
+            return Err(e);
+        }
+    };
+    let result = rotate(&req, &state, &claims).await;
+    // ASVS 16.3.1: a refresh is an authentication decision too.
+    match &result {
+        Ok(_) => tracing::info!(
+            event = "auth.refresh",
+            outcome = "success",
+            user_id = %claims.sub,
+            session_id = %claims.sid,
+            ip,
+            "security event"
+        ),
+        Err(e) => tracing::warn!(
+            event = "auth.refresh",
+            outcome = e.code(),
+            user_id = %claims.sub,
+            session_id = %claims.sid,
+            ip,
+            "security event"
+        ),
+    }
+    result
+}
+
+async fn rotate(
+    req: &HttpRequest,
+    state: &AppState,
+    claims: &crate::tokens::RefreshClaims,
+) -> Result<HttpResponse, ApiError> {
     ratelimit::check(
-        &req,
-        &state,
+        req,
+        state,
         "refresh",
         &claims.sid,
         state.settings.rate_limits.refresh_per_session,
     )
     .await?;
-    let pair = crate::auth::refresh::rotate(&state, &claims).await?;
+    let pair = crate::auth::refresh::rotate(state, claims).await?;
     Ok(HttpResponse::Ok().json(pair))
 }

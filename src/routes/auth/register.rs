@@ -6,7 +6,7 @@ use crate::auth::{Email, text};
 use crate::error::{ApiError, FieldErrors};
 use crate::extract::{JsonBody, client_ip};
 use crate::openapi::responses::LimitedJsonBodyErrors;
-use crate::password::Password;
+use crate::password::{Password, PasswordOwner};
 use crate::ratelimit;
 use crate::state::AppState;
 
@@ -43,19 +43,23 @@ pub async fn register(
     let email = Email::parse(&body.email)
         .map_err(|m| errors.insert("email".into(), vec![m.into()]))
         .ok();
+    let display_name = text::parse_display_name(body.display_name.as_deref())
+        .map_err(|m| errors.insert("display_name".into(), vec![m.into()]))
+        .ok();
     let password = Password::parse(
         body.password.expose(),
-        email.as_ref().map_or("", |e| e.as_str()),
+        PasswordOwner::new(
+            email.as_ref().map_or("", |e| e.as_str()),
+            display_name.as_ref().and_then(|d| d.as_deref()),
+        ),
         &state.settings.password,
     )
     .map_err(|m| errors.insert("password".into(), m))
     .ok();
-    let display_name = text::parse_display_name(body.display_name.as_deref())
-        .map_err(|m| errors.insert("display_name".into(), vec![m.into()]))
-        .ok();
     let (Some(email), Some(password), Some(display_name)) = (email, password, display_name) else {
         return Err(ApiError::Validation(errors));
     };
+    state.breached.check(&password, "password").await?;
 
     // Hash in every case, so a taken email answers in the same time.
     let hash = state
