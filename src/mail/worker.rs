@@ -81,9 +81,11 @@ async fn deliver_due(
     transport: &Transport,
     from: &Mailbox,
 ) -> Result<usize, crate::error::ApiError> {
+    // Writes take the same in-process turn as every SQLite write
+    // transaction (a shared in-memory database would answer "locked").
     let claimed = state
         .db
-        .run(|conn| {
+        .transaction(|conn| {
             let at = now();
             Ok(outbox::claim_due(conn, at, at + LEASE, 1)?)
         })
@@ -103,7 +105,7 @@ async fn deliver_due(
         let attempts = row.attempts + 1;
         state
             .db
-            .run(move |conn| {
+            .transaction(move |conn| {
                 match outcome {
                     Ok(()) => outbox::mark_sent(conn, &id, now())?,
                     Err(error) => {
