@@ -12,8 +12,11 @@ mod verify_email;
 use actix_web::HttpRequest;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::auth::Email;
 use crate::auth::session::ClientInfo;
+use crate::error::ApiError;
 use crate::extract::{client_ip, user_agent};
+use crate::ratelimit;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -29,6 +32,29 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(password_reset::request_reset)
         .service(password_reset::confirm_reset)
         .service(password_change::change_password);
+}
+
+/// The front both "mail me a link" routes share: the per-IP limit (429),
+/// the email (422), then the silent per-email quota. Some(email) when a
+/// mail may go out; None answers as usual and mails nothing.
+pub(crate) async fn mail_request(
+    req: &HttpRequest,
+    state: &AppState,
+    raw_email: &str,
+    quota: &str,
+) -> Result<Option<Email>, ApiError> {
+    ratelimit::check_ip(
+        req,
+        state,
+        "mail",
+        client_ip(req, state),
+        state.settings.rate_limits.mail_per_ip,
+    )
+    .await?;
+    let email = Email::parse(raw_email).map_err(|m| ApiError::validation("email", m))?;
+    Ok(ratelimit::mail_allowed(state, quota, email.as_str())
+        .await?
+        .then_some(email))
 }
 
 pub(crate) fn client_info(req: &HttpRequest, state: &AppState) -> ClientInfo {

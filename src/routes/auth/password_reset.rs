@@ -1,11 +1,10 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::api_types::{Accepted, EmailRequest, ResetConfirmRequest};
-use crate::auth::{Email, recovery};
+use crate::auth::recovery;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, client_ip};
 use crate::openapi::responses::{JsonBodyErrors, LimitedJsonBodyErrors, OneTimeTokenErrors};
-use crate::ratelimit;
 use crate::state::AppState;
 
 /// Ask for a password-reset mail. The same answer whether or not the account
@@ -24,16 +23,7 @@ pub async fn request_reset(
     state: web::Data<AppState>,
     body: JsonBody<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    ratelimit::check_ip(
-        &req,
-        &state,
-        "mail",
-        client_ip(&req, &state),
-        state.settings.rate_limits.mail_per_ip,
-    )
-    .await?;
-    let email = Email::parse(&body.0.email).map_err(|m| ApiError::validation("email", m))?;
-    if ratelimit::mail_allowed(&state, "reset", email.as_str()).await?
+    if let Some(email) = super::mail_request(&req, &state, &body.0.email, "reset").await?
         && recovery::request_reset(&state, email).await?
     {
         state.mail_wakeup.notify_one();

@@ -1,11 +1,10 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::api_types::{Accepted, EmailRequest, TokenRequest, User};
-use crate::auth::{Email, registration};
+use crate::auth::registration;
 use crate::error::ApiError;
-use crate::extract::{JsonBody, client_ip};
+use crate::extract::JsonBody;
 use crate::openapi::responses::{JsonBodyErrors, LimitedJsonBodyErrors, OneTimeTokenErrors};
-use crate::ratelimit;
 use crate::state::AppState;
 
 /// Confirm an email address with the token from the verification mail.
@@ -52,16 +51,7 @@ pub async fn resend_verification(
     state: web::Data<AppState>,
     body: JsonBody<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    ratelimit::check_ip(
-        &req,
-        &state,
-        "mail",
-        client_ip(&req, &state),
-        state.settings.rate_limits.mail_per_ip,
-    )
-    .await?;
-    let email = Email::parse(&body.0.email).map_err(|m| ApiError::validation("email", m))?;
-    if ratelimit::mail_allowed(&state, "verify", email.as_str()).await?
+    if let Some(email) = super::mail_request(&req, &state, &body.0.email, "verify").await?
         && registration::resend_verification(&state, email).await?
     {
         state.mail_wakeup.notify_one();
