@@ -45,8 +45,8 @@ pub struct Application {
 
 /// Opens the database (running pending migrations) and the store.
 pub async fn open_backends(settings: &Settings) -> Result<(Db, Arc<dyn Store>), StartupError> {
-    let url = settings.database_url.clone();
-    let pool_size = settings.database_pool_size;
+    let url = settings.storage.database_url.clone();
+    let pool_size = settings.storage.database_pool_size;
     let db = tokio::task::spawn_blocking(move || {
         let db = Db::connect(&url, pool_size)?;
         db.migrate()?;
@@ -56,10 +56,10 @@ pub async fn open_backends(settings: &Settings) -> Result<(Db, Arc<dyn Store>), 
     .map_err(|e| StartupError::new("DATABASE_URL", e))?
     .map_err(|e| StartupError::new("DATABASE_URL", e))?;
 
-    let store: Arc<dyn Store> = match &settings.redis_url {
+    let store: Arc<dyn Store> = match &settings.storage.redis_url {
         Some(url) => {
             let store = Arc::new(
-                RedisStore::open(url, &settings.redis_prefix)
+                RedisStore::open(url, &settings.storage.redis_prefix)
                     .await
                     .map_err(|e| StartupError::new("REDIS_URL", e))?,
             );
@@ -85,10 +85,10 @@ pub async fn open_backends(settings: &Settings) -> Result<(Db, Arc<dyn Store>), 
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let listener = TcpListener::bind(&settings.bind).map_err(|e| {
+        let listener = TcpListener::bind(&settings.http.bind).map_err(|e| {
             StartupError::new(
                 "AUTH_BIND",
-                format!("cannot listen on {}: {e}", settings.bind),
+                format!("cannot listen on {}: {e}", settings.http.bind),
             )
         })?;
         let port = listener
@@ -96,15 +96,15 @@ impl Application {
             .map_err(|e| StartupError::new("AUTH_BIND", e))?
             .port();
 
-        if settings.issuer_is_cleartext_remote() {
+        if settings.tokens.issuer_is_cleartext_remote() {
             tracing::warn!(
-                issuer = %settings.issuer,
+                issuer = %settings.tokens.issuer,
                 "AUTH_ISSUER is http:// on a host other than loopback: passwords and tokens would cross the network unencrypted; serve authd behind TLS and use an https:// issuer (which also turns on HSTS)"
             );
         }
         let (db, store) = open_backends(&settings).await?;
         let tokens = Tokens::new(&settings).map_err(|e| StartupError::new(e.variable(), e))?;
-        let cost = settings.bcrypt_cost;
+        let cost = settings.bcrypt.cost;
         let dummy_hash = tokio::task::spawn_blocking(move || password::dummy_hash(cost))
             .await
             .map_err(|e| StartupError::new("AUTH_BCRYPT_COST", e))?
@@ -119,10 +119,10 @@ impl Application {
             .map(|(name, _, permissions)| (name, permissions))
             .collect::<std::collections::HashMap<_, _>>();
         let roles = crate::auth::roles::RoleGrants::new(role_permissions);
-        if !roles.exists(&settings.default_role) {
+        if !roles.exists(&settings.accounts.default_role) {
             return Err(StartupError::new(
                 "AUTH_DEFAULT_ROLE",
-                format!("no role named {:?}", settings.default_role),
+                format!("no role named {:?}", settings.accounts.default_role),
             ));
         }
 
@@ -133,12 +133,12 @@ impl Application {
             tracing::warn!(variable = %var, "unknown variable ignored; is it a typo?");
         }
         let bcrypt_bounds = password::QueueBounds {
-            total: settings.bcrypt_queue,
+            total: settings.bcrypt.queue,
             // A fair share for one client: a quarter of the queue.
             per_caller: settings
                 .rate_limits
                 .enabled
-                .then_some((settings.bcrypt_queue / 4).max(2)),
+                .then_some((settings.bcrypt.queue / 4).max(2)),
         };
         let breached = password::BreachCheck::new(&settings.breached)
             .map_err(|e| StartupError::new("AUTH_BREACHED_PASSWORDS", e))?;

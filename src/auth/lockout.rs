@@ -44,7 +44,7 @@ pub async fn reserve(state: &AppState, email: &str) -> Result<Reservation, ApiEr
         .reserve_attempt(
             &failures_key(email),
             &in_flight_key(email),
-            u64::from(state.settings.lockout_threshold),
+            u64::from(state.settings.lockout.threshold),
             IN_FLIGHT_TTL,
         )
         .await?;
@@ -84,10 +84,10 @@ pub async fn failed(
     // never undercount.
     let counted = state
         .store
-        .hit_extend(&failures_key(email), state.settings.lockout_duration)
+        .hit_extend(&failures_key(email), state.settings.lockout.duration)
         .await;
     release(state, email).await;
-    if counted?.count == u64::from(state.settings.lockout_threshold) {
+    if counted?.count == u64::from(state.settings.lockout.threshold) {
         tracing::warn!(email = %crate::telemetry::mask_email(email), "account locked after repeated failed password checks");
     }
     Ok(())

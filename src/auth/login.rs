@@ -43,10 +43,10 @@ pub async fn with_password(
     if row.disabled {
         return Err(ApiError::AccountDisabled);
     }
-    if state.settings.require_verified_email && !row.email_verified {
+    if state.settings.accounts.require_verified_email && !row.email_verified {
         return Err(ApiError::EmailNotVerified);
     }
-    let upgraded_hash = if password::needs_rehash(&row.password_hash, state.settings.bcrypt_cost) {
+    let upgraded_hash = if password::needs_rehash(&row.password_hash, state.settings.bcrypt.cost) {
         let password = Password::from_verified(password);
         Some(state.passwords.hash(&password, client.ip).await?)
     } else {

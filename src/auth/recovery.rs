@@ -27,7 +27,7 @@ pub async fn request_reset(state: &AppState, email: Email) -> Result<bool, ApiEr
                 &user.id,
                 Purpose::ResetPassword,
                 now(),
-                settings.reset_ttl,
+                settings.accounts.reset_ttl,
             )?;
             mail::enqueue(
                 conn,

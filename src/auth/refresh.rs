@@ -43,7 +43,7 @@ pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> Result<TokenPai
         return Err(revoked_or_disabled(state, claims).await);
     }
 
-    let grace = state.settings.refresh_reuse_grace;
+    let grace = state.settings.tokens.refresh_reuse_grace;
     if state.store.keeps_denylist() {
         let now_ms = Utc::now().timestamp_millis();
         // The mark outlives the token it covers.
@@ -58,8 +58,8 @@ pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> Result<TokenPai
 
     let policy = Policy {
         grace,
-        refresh_ttl: state.settings.refresh_ttl,
-        session_max_age: state.settings.session_max_age,
+        refresh_ttl: state.settings.tokens.refresh_ttl,
+        session_max_age: state.settings.tokens.session_max_age,
     };
     let presented = claims.clone();
     let decision = state

@@ -88,9 +88,15 @@ fn record(
                 updated_at: at,
                 password_changed_at: at,
             },
-            std::slice::from_ref(&settings.default_role),
+            std::slice::from_ref(&settings.accounts.default_role),
         )?;
-        let token = one_time::issue(conn, &id, Purpose::VerifyEmail, at, settings.verify_ttl)?;
+        let token = one_time::issue(
+            conn,
+            &id,
+            Purpose::VerifyEmail,
+            at,
+            settings.accounts.verify_ttl,
+        )?;
         mail::enqueue(conn, settings, email, MailKind::Verification { token })?;
         return Ok((true, None));
     };
@@ -111,7 +117,7 @@ fn record(
             &existing.id,
             Purpose::VerifyEmail,
             at,
-            settings.verify_ttl,
+            settings.accounts.verify_ttl,
         )?;
         mail::enqueue(conn, settings, email, MailKind::Verification { token })?;
     }
@@ -144,7 +150,7 @@ pub async fn verify_email(
                     &user.id,
                     Purpose::ResetPassword,
                     at,
-                    settings.reset_ttl,
+                    settings.accounts.reset_ttl,
                 )?;
                 mail::enqueue(
                     conn,
@@ -182,7 +188,7 @@ pub async fn resend_verification(state: &AppState, email: Email) -> Result<bool,
                         &user.id,
                         Purpose::VerifyEmail,
                         now(),
-                        settings.verify_ttl,
+                        settings.accounts.verify_ttl,
                     )?;
                     mail::enqueue(
                         conn,

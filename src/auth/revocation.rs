@@ -39,7 +39,7 @@ pub async fn revoke_session(state: &AppState, session_id: &str) -> Result<bool, 
         .await?;
     state
         .store
-        .revoke_sessions(&[session_id.to_owned()], state.settings.refresh_ttl)
+        .revoke_sessions(&[session_id.to_owned()], state.settings.tokens.refresh_ttl)
         .await?;
     Ok(revoked)
 }
@@ -48,7 +48,7 @@ pub async fn revoke_session(state: &AppState, session_id: &str) -> Result<bool, 
 pub async fn publish(state: &AppState, session_ids: &[String]) -> Result<(), ApiError> {
     Ok(state
         .store
-        .revoke_sessions(session_ids, state.settings.refresh_ttl)
+        .revoke_sessions(session_ids, state.settings.tokens.refresh_ttl)
         .await?)
 }
 
@@ -79,7 +79,7 @@ pub async fn publish_valid_after(
         .set_valid_after(
             user_id,
             at.and_utc().timestamp_millis(),
-            state.settings.refresh_ttl,
+            state.settings.tokens.refresh_ttl,
         )
         .await?)
 }
@@ -88,7 +88,7 @@ pub async fn publish_valid_after(
 /// restart: sessions revoked, "valid after" times and deleted accounts
 /// within the last refresh lifetime (older tokens have expired anyway).
 pub async fn restore_into(db: &Db, store: &dyn Store, settings: &Settings) -> Result<(), String> {
-    let ttl = settings.refresh_ttl;
+    let ttl = settings.tokens.refresh_ttl;
     let since =
         (Utc::now() - chrono::Duration::from_std(ttl).map_err(|e| e.to_string())?).naive_utc();
     let (revoked, valid_after) = db

@@ -96,7 +96,7 @@ pub async fn start(
     let session_id = uuid::Uuid::now_v7().to_string();
     let minted = mint_pair(state, &user, &session_id, PairIds::new(at))?;
     let expires_at =
-        at + TimeDelta::from_std(state.settings.refresh_ttl).map_err(ApiError::internal)?;
+        at + TimeDelta::from_std(state.settings.tokens.refresh_ttl).map_err(ApiError::internal)?;
     let refresh_jti = minted.ids.refresh_jti.clone();
     let access_jti = minted.ids.access_jti.clone();
     let user_id = user.id.clone();

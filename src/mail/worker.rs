@@ -42,7 +42,7 @@ async fn run(state: Arc<AppState>) {
             return;
         }
     };
-    let from: Mailbox = state.settings.mail_from.clone();
+    let from: Mailbox = state.settings.mail.from.clone();
     loop {
         let delivered = match deliver_due(&state, &transport, &from).await {
             Ok(n) => n,
@@ -67,7 +67,7 @@ pub async fn dispatch_all_pending(state: &AppState) -> Result<usize, crate::erro
         Transport::from_settings(&state.settings).map_err(crate::error::ApiError::internal)?;
     let mut attempted = 0;
     loop {
-        match deliver_due(state, &transport, &state.settings.mail_from).await? {
+        match deliver_due(state, &transport, &state.settings.mail.from).await? {
             0 => return Ok(attempted),
             n => attempted += n,
         }
@@ -100,7 +100,7 @@ async fn deliver_due(
                     DELIVERY_DEADLINE.as_secs()
                 )),
             };
-        let max_attempts = state.settings.mail_max_attempts as i32;
+        let max_attempts = state.settings.mail.max_attempts as i32;
         let id = row.id.clone();
         let attempts = row.attempts + 1;
         state

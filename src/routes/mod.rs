@@ -55,7 +55,7 @@ pub async fn security_headers(
     // ASVS 3.4.1: an https issuer means browsers reach authd over TLS only.
     let hsts = req
         .app_data::<actix_web::web::Data<crate::state::AppState>>()
-        .is_some_and(|state| state.settings.issuer.starts_with("https://"));
+        .is_some_and(|state| state.settings.tokens.issuer.starts_with("https://"));
     let mut response = next.call(req).await?;
     let headers = response.headers_mut();
     if hsts {
@@ -111,7 +111,7 @@ pub fn cors(settings: &Settings) -> Cors {
             "X-Request-Id",
         ])
         .max_age(600);
-    for origin in &settings.cors_origins {
+    for origin in &settings.http.cors_origins {
         if origin == "*" {
             cors = cors.allow_any_origin().send_wildcard();
         } else {

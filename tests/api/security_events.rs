@@ -89,6 +89,7 @@ async fn logins_and_authorization_refusals_are_logged_as_security_events() {
     assert_eq!(denied.status, 403);
     assert_eq!(denied.body["code"], "forbidden");
 
+    server.wait_for_event("authz.denied").await;
     let masked = format!("e***@{}", email.split('@').nth(1).unwrap());
     let logins = events(&server, "auth.login");
     assert_eq!(logins.len(), 2, "{logins:?}");

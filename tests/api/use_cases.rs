@@ -4,7 +4,9 @@
 
 use authd::auth::registration::{self, NewRegistration};
 use authd::auth::session::ClientInfo;
-use authd::auth::{Authenticated, Email, accounts, admin, login, reauth, recovery, session};
+use authd::auth::{
+    Authenticated, Email, accounts, admin, login, reauth, recovery, refresh, session,
+};
 use authd::db::users::UserFilter;
 use authd::error::ApiError;
 use authd::password::Password;
@@ -228,4 +230,71 @@ async fn administration_as_functions() {
         admin::set_roles(&app.state, &caller.claims, &caller.claims.sub, vec![]).await,
         Err(ApiError::Conflict(_))
     ));
+}
+
+#[actix_web::test]
+async fn unlock_and_refresh_as_functions() {
+    let app = spawn_app().await;
+    let (_, admin_tokens) = app.admin().await;
+    let admin = caller_of(&app, &admin_tokens.access);
+    let email = verified_directly(&app, "locked@example.com").await;
+
+    // Fail until locked: then even the right password is refused.
+    let threshold = app.state.settings.lockout.threshold;
+    for _ in 0..threshold {
+        let wrong = login::with_password(&app.state, &email, "nope", ClientInfo::default()).await;
+        assert!(matches!(wrong, Err(ApiError::InvalidCredentials)));
+    }
+    let locked = login::with_password(&app.state, &email, PASSWORD, ClientInfo::default()).await;
+    assert!(matches!(locked, Err(ApiError::AccountLocked { .. })));
+
+    let id = admin::list_users(
+        &app.state.db,
+        UserFilter {
+            email_contains: Some("locked".into()),
+            role: None,
+            offset: 0,
+            limit: 10,
+        },
+    )
+    .await
+    .unwrap()
+    .0[0]
+        .id
+        .clone();
+    let viewer = caller_of(
+        &app,
+        &login::with_password(
+            &app.state,
+            &verified_directly(&app, "viewer@example.com").await,
+            PASSWORD,
+            ClientInfo::default(),
+        )
+        .await
+        .unwrap()
+        .access_token,
+    );
+    assert!(matches!(
+        admin::unlock(&app.state, &viewer.claims, &id).await,
+        Err(ApiError::Forbidden)
+    ));
+    assert!(matches!(
+        admin::unlock(&app.state, &admin.claims, "no-such-id").await,
+        Err(ApiError::NotFound(_))
+    ));
+    admin::unlock(&app.state, &admin.claims, &id).await.unwrap();
+    let pair = login::with_password(&app.state, &email, PASSWORD, ClientInfo::default())
+        .await
+        .unwrap();
+
+    // Refresh: a rotated pair works; a revoked session's token does not.
+    let claims = refresh::verify(&app.state, &pair.refresh_token).unwrap();
+    let rotated = refresh::rotate(&app.state, &claims).await.unwrap();
+    let next = refresh::verify(&app.state, &rotated.refresh_token).unwrap();
+    assert_eq!(next.sid, claims.sid);
+    assert!(refresh::verify(&app.state, &rotated.access_token).is_err());
+    session::revoke_own(&app.state, &pair.user.id, &claims.sid)
+        .await
+        .unwrap();
+    assert!(refresh::rotate(&app.state, &next).await.is_err());
 }
