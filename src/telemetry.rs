@@ -59,14 +59,3 @@ pub async fn request_log(
     }
     Ok(response)
 }
-
-/// Masks an email for logs: `a***@example.com`.
-pub fn mask_email(email: &str) -> String {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            let first: String = local.chars().take(1).collect();
-            format!("{first}***@{domain}")
-        }
-        None => "***".into(),
-    }
-}

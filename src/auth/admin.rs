@@ -162,7 +162,7 @@ pub async fn disable(state: &AppState, caller: &AccessClaims, id: &str) -> Resul
             Ok(())
         })
         .await?;
-    revocation::revoke_everything(state, id).await?;
+    state.revoker().revoke_everything(id).await?;
     get_user(&state.db, id).await
 }
 
@@ -193,7 +193,7 @@ pub async fn unlock(state: &AppState, caller: &AccessClaims, id: &str) -> Result
             Ok(user.email)
         })
         .await?;
-    crate::auth::lockout::clear(state, &email).await?;
-    tracing::info!(user_id = %id, email = %crate::telemetry::mask_email(&email), "account unlocked by an admin");
+    state.lockout().clear(&email).await?;
+    tracing::info!(user_id = %id, email = %crate::auth::email::mask(&email), "account unlocked by an admin");
     get_user(&state.db, id).await
 }

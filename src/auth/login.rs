@@ -11,8 +11,8 @@
 //!    or a disable that lands while bcrypt runs wins.
 
 use crate::api_types::TokenPair;
+use crate::auth::Email;
 use crate::auth::session::{self, ClientInfo, ProvenLogin};
-use crate::auth::{Email, lockout};
 use crate::db::models::UserRow;
 use crate::db::users;
 use crate::error::ApiError;
@@ -25,20 +25,26 @@ pub async fn with_password(
     password: &str,
     client: ClientInfo,
 ) -> Result<TokenPair, ApiError> {
-    let reservation = lockout::reserve(state, email.as_str()).await?;
+    let reservation = state.lockout().reserve(email.as_str()).await?;
     let checked = check(state, email, password, client.ip).await;
     let (row, roles) = match checked {
         Ok(Some(found)) => found,
         Ok(None) => {
-            lockout::failed(state, email.as_str(), reservation).await?;
+            state.lockout().failed(email.as_str(), reservation).await?;
             return Err(ApiError::InvalidCredentials);
         }
         Err(e) => {
-            lockout::not_checked(state, email.as_str(), reservation).await;
+            state
+                .lockout()
+                .not_checked(email.as_str(), reservation)
+                .await;
             return Err(e);
         }
     };
-    lockout::succeeded(state, email.as_str(), reservation).await?;
+    state
+        .lockout()
+        .succeeded(email.as_str(), reservation)
+        .await?;
 
     if row.disabled {
         return Err(ApiError::AccountDisabled);

@@ -3,8 +3,8 @@
 
 use std::net::IpAddr;
 
+use crate::auth::Email;
 use crate::auth::one_time::{self, Purpose};
-use crate::auth::{Email, revocation};
 use crate::db::models::UserRow;
 use crate::db::{now, one_time_tokens, sessions, users};
 use crate::error::{ApiError, TokenKind};
@@ -97,8 +97,11 @@ pub async fn confirm_reset(
         })
         .await?;
     state.mail_wakeup.notify_one();
-    revocation::publish(state, &revoked).await?;
-    revocation::publish_valid_after(state, &token_row.user_id, at).await
+    state.revoker().publish(&revoked).await?;
+    state
+        .revoker()
+        .publish_valid_after(&token_row.user_id, at)
+        .await
 }
 
 /// Sets a new password for a user who just proved the current one
@@ -137,5 +140,5 @@ pub async fn change_password(
         })
         .await?;
     state.mail_wakeup.notify_one();
-    revocation::publish(state, &revoked).await
+    state.revoker().publish(&revoked).await
 }

@@ -28,10 +28,12 @@ use crate::db::{AnyConnection, WriteTurn, now, sessions};
 use crate::error::{ApiError, TokenKind};
 use crate::state::AppState;
 use crate::store::Spend;
-use crate::tokens::{PairIds, RefreshClaims, TokenError};
+use crate::tokens::{PairIds, RefreshClaims, TokenError, Tokens};
 
-pub fn verify(state: &AppState, token: &str) -> Result<RefreshClaims, ApiError> {
-    state.tokens.verify_refresh(token).map_err(|e| match e {
+/// A refresh token's claims, once its signature, type, issuer, audience
+/// and expiry hold.
+pub fn verify(tokens: &Tokens, token: &str) -> Result<RefreshClaims, ApiError> {
+    tokens.verify_refresh(token).map_err(|e| match e {
         TokenError::Expired => ApiError::TokenExpired(TokenKind::Refresh),
         _ => ApiError::InvalidToken(TokenKind::Refresh),
     })
@@ -193,6 +195,6 @@ async fn revoked_or_disabled(state: &AppState, claims: &RefreshClaims) -> ApiErr
 async fn reuse_detected(state: &AppState, claims: &RefreshClaims) -> Result<TokenPair, ApiError> {
     tracing::warn!(session_id = %claims.sid, user_id = %claims.sub, "refresh token reuse detected; revoking the session");
     state.metrics.refresh_reuse_detected();
-    revocation::revoke_session(state, &claims.sid).await?;
+    state.revoker().revoke_session(&claims.sid).await?;
     Err(ApiError::RefreshTokenReused)
 }

@@ -20,8 +20,8 @@
 use chrono::NaiveDateTime;
 
 use crate::api_types::User;
+use crate::auth::Email;
 use crate::auth::one_time::{self, Purpose};
-use crate::auth::{Email, revocation};
 use crate::config::Settings;
 use crate::db::models::NewUser;
 use crate::db::{AnyConnection, now, sessions, users};
@@ -51,8 +51,8 @@ pub async fn register(
     match result {
         Ok((queued, revoked)) => {
             if let Some((user_id, at, ids)) = revoked {
-                revocation::publish(state, &ids).await?;
-                revocation::publish_valid_after(state, &user_id, at).await?;
+                state.revoker().publish(&ids).await?;
+                state.revoker().publish_valid_after(&user_id, at).await?;
             }
             Ok(queued)
         }
@@ -167,8 +167,8 @@ pub async fn verify_email(
         .await?;
     let mailed = contested.is_some();
     if let Some((at, ids)) = contested {
-        revocation::publish(state, &ids).await?;
-        revocation::publish_valid_after(state, &user.id, at).await?;
+        state.revoker().publish(&ids).await?;
+        state.revoker().publish_valid_after(&user.id, at).await?;
     }
     Ok((user, mailed))
 }

@@ -3,6 +3,7 @@
 use chrono::{NaiveDateTime, TimeDelta};
 
 use crate::api_types::{TokenPair, User};
+use crate::auth::revocation::Revoker;
 use crate::db::models::{NewSession, SessionRow, UserRow};
 use crate::db::{Db, now, sessions, users};
 use crate::error::ApiError;
@@ -148,15 +149,19 @@ pub async fn list_active(db: &Db, user_id: &str) -> Result<Vec<SessionRow>, ApiE
 
 /// Revokes one of the caller's own live sessions; another user's session
 /// answers exactly like a missing one (404).
-pub async fn revoke_own(state: &AppState, user_id: &str, session_id: &str) -> Result<(), ApiError> {
+pub async fn revoke_own(
+    revoker: Revoker<'_>,
+    user_id: &str,
+    session_id: &str,
+) -> Result<(), ApiError> {
     let lookup = session_id.to_owned();
-    let session = state
+    let session = revoker
         .db
         .run(move |conn| Ok(sessions::find(conn, &lookup)?))
         .await?;
     match session {
         Some(s) if s.user_id == user_id && s.revoked_at.is_none() => {
-            crate::auth::revocation::revoke_session(state, session_id).await?;
+            revoker.revoke_session(session_id).await?;
             Ok(())
         }
         _ => Err(ApiError::NotFound("no such session")),

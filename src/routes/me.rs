@@ -73,6 +73,6 @@ pub async fn delete_me(
 ) -> Result<HttpResponse, ApiError> {
     let (user, _) =
         reauth::confirm_password(&req, &state, &caller, body.0.password.expose()).await?;
-    accounts::delete(&state, &user.id).await?;
+    accounts::delete(state.revoker(), &user.id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -152,7 +152,7 @@ async fn accounts_and_sessions_as_functions() {
     let live = session::list_active(&app.state.db, &user_id).await.unwrap();
     assert_eq!(live.len(), 2);
     let second_sid = caller_of(&app, &second.access_token).claims.sid.clone();
-    session::revoke_own(&app.state, &user_id, &second_sid)
+    session::revoke_own(app.state.revoker(), &user_id, &second_sid)
         .await
         .unwrap();
     assert_eq!(
@@ -163,11 +163,13 @@ async fn accounts_and_sessions_as_functions() {
         1
     );
     assert!(matches!(
-        session::revoke_own(&app.state, "someone-else", &second_sid).await,
+        session::revoke_own(app.state.revoker(), "someone-else", &second_sid).await,
         Err(ApiError::NotFound(_))
     ));
 
-    accounts::delete(&app.state, &user_id).await.unwrap();
+    accounts::delete(app.state.revoker(), &user_id)
+        .await
+        .unwrap();
     assert!(matches!(
         accounts::view(&app.state.db, &user_id).await,
         Err(ApiError::Unauthorized)
@@ -288,12 +290,12 @@ async fn unlock_and_refresh_as_functions() {
         .unwrap();
 
     // Refresh: a rotated pair works; a revoked session's token does not.
-    let claims = refresh::verify(&app.state, &pair.refresh_token).unwrap();
+    let claims = refresh::verify(&app.state.tokens, &pair.refresh_token).unwrap();
     let rotated = refresh::rotate(&app.state, &claims).await.unwrap();
-    let next = refresh::verify(&app.state, &rotated.refresh_token).unwrap();
+    let next = refresh::verify(&app.state.tokens, &rotated.refresh_token).unwrap();
     assert_eq!(next.sid, claims.sid);
-    assert!(refresh::verify(&app.state, &rotated.access_token).is_err());
-    session::revoke_own(&app.state, &pair.user.id, &claims.sid)
+    assert!(refresh::verify(&app.state.tokens, &rotated.access_token).is_err());
+    session::revoke_own(app.state.revoker(), &pair.user.id, &claims.sid)
         .await
         .unwrap();
     assert!(refresh::rotate(&app.state, &next).await.is_err());

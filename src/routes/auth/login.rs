@@ -5,7 +5,6 @@ use crate::auth::Email;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::openapi::responses::{JsonBodyErrors, LoginErrors};
-use crate::ratelimit;
 use crate::state::AppState;
 
 /// Log in with email and password; starts a session.
@@ -28,7 +27,7 @@ pub async fn login(
     state: web::Data<AppState>,
     body: JsonBody<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let email = crate::telemetry::mask_email(body.0.email.trim());
+    let email = crate::auth::email::mask(body.0.email.trim());
     let ip = super::client_info(&req, &state).ip;
     let result = attempt(&req, &state, body.0).await;
     let outcome = match &result {
@@ -71,14 +70,15 @@ async fn attempt(
     body: LoginRequest,
 ) -> Result<(HttpResponse, TokenPair), ApiError> {
     let client = super::client_info(req, state);
-    ratelimit::check_ip(
-        req,
-        state,
-        "login",
-        client.ip,
-        state.settings.rate_limits.login_per_ip,
-    )
-    .await?;
+    state
+        .limits()
+        .check_ip(
+            req,
+            "login",
+            client.ip,
+            state.settings.rate_limits.login_per_ip,
+        )
+        .await?;
     let email = Email::parse(&body.email).map_err(|m| ApiError::validation("email", m))?;
     let pair =
         crate::auth::login::with_password(state, &email, body.password.expose(), client).await?;

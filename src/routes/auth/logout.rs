@@ -1,6 +1,6 @@
 use actix_web::{HttpResponse, post, web};
 
-use crate::auth::{Authenticated, revocation};
+use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::openapi::responses::BearerErrors;
 use crate::state::AppState;
@@ -19,7 +19,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     caller: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    revocation::revoke_session(&state, caller.session_id()).await?;
+    state.revoker().revoke_session(caller.session_id()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -37,6 +37,6 @@ pub async fn logout_all(
     state: web::Data<AppState>,
     caller: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    revocation::revoke_everything(&state, caller.user_id()).await?;
+    state.revoker().revoke_everything(caller.user_id()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -44,6 +44,6 @@ pub async fn revoke_session(
     caller: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    session::revoke_own(&state, caller.user_id(), &id).await?;
+    session::revoke_own(state.revoker(), caller.user_id(), &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
