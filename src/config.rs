@@ -196,6 +196,74 @@ pub struct Housekeeping {
     pub sessions: Duration,
 }
 
+/// How many sessions one user may hold at once (ASVS 7.1.2 / 7.4.5).
+#[derive(Clone, Debug, Default)]
+pub struct SessionPolicy {
+    /// `AUTH_MAX_SESSIONS_PER_USER`; 0 = unlimited. A login past the limit
+    /// revokes the user's oldest active sessions.
+    pub max_per_user: u32,
+}
+
+impl SessionPolicy {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            max_per_user: env.parse("AUTH_MAX_SESSIONS_PER_USER", 0)?,
+        })
+    }
+}
+
+/// The operational listener (ASVS 13.4.5).
+#[derive(Clone, Debug, Default)]
+pub struct OpsSettings {
+    /// `AUTH_OPS_BIND`: when set, `/metrics`, `/docs` and `/openapi.json`
+    /// are served only on this address; the public port answers 404.
+    pub bind: Option<String>,
+}
+
+impl OpsSettings {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            bind: env.get("AUTH_OPS_BIND").map(str::to_owned),
+        })
+    }
+}
+
+/// TLS toward the backends (ASVS 12.3.1). PostgreSQL takes its TLS options
+/// in `DATABASE_URL` (`sslmode`, `sslrootcert`); Redis in `REDIS_URL`
+/// (`rediss://`) and this section.
+#[derive(Clone, Debug, Default)]
+pub struct BackendTls {
+    /// `AUTH_REDIS_CA_FILE`: PEM certificates that alone are trusted for a
+    /// `rediss://` Redis (a private CA); unset trusts the built-in web roots.
+    pub redis_ca_file: Option<PathBuf>,
+}
+
+impl BackendTls {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        let redis_ca_file = env.get("AUTH_REDIS_CA_FILE").map(PathBuf::from);
+        let tls_url = env
+            .get("REDIS_URL")
+            .is_some_and(|url| url.starts_with("rediss://"));
+        if redis_ca_file.is_some() && !tls_url {
+            return Err(ConfigError::new(
+                "AUTH_REDIS_CA_FILE",
+                "is set but REDIS_URL is not a rediss:// (TLS) URL",
+            ));
+        }
+        Ok(Self { redis_ca_file })
+    }
+
+    /// The Redis CA certificates, read from `AUTH_REDIS_CA_FILE`.
+    pub fn redis_ca_pem(&self) -> Result<Option<Vec<u8>>, String> {
+        self.redis_ca_file
+            .as_ref()
+            .map(|path| {
+                std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+            })
+            .transpose()
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub bind: String,
@@ -235,6 +303,9 @@ pub struct Settings {
     pub body_limit: usize,
     pub product_name: String,
     pub housekeeping: Housekeeping,
+    pub sessions: SessionPolicy,
+    pub ops: OpsSettings,
+    pub backend_tls: BackendTls,
     /// `AUTH_*` variables that are set but mean nothing (typos): warned
     /// about at start.
     pub unknown_variables: Vec<String>,
@@ -498,6 +569,9 @@ impl Settings {
                 one_time_tokens: env.seconds("AUTH_RETENTION_TOKENS", 7 * 86_400)?,
                 sessions: env.seconds("AUTH_RETENTION_SESSIONS", 30 * 86_400)?,
             },
+            sessions: SessionPolicy::from_vars(&env)?,
+            ops: OpsSettings::from_vars(&env)?,
+            backend_tls: BackendTls::from_vars(&env)?,
             unknown_variables: Vec::new(),
         };
         settings.unknown_variables = env.unread();
