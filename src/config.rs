@@ -759,6 +759,31 @@ mod tests {
     }
 
     #[test]
+    fn session_cap_ops_listener_and_redis_ca_are_read() {
+        let s = Settings::from_vars(&HashMap::new()).unwrap();
+        assert_eq!(s.sessions.max_per_user, 0);
+        assert!(s.ops.bind.is_none() && s.backend_tls.redis_ca_file.is_none());
+        let s = Settings::from_vars(&vars(&[
+            ("AUTH_MAX_SESSIONS_PER_USER", "3"),
+            ("AUTH_OPS_BIND", "127.0.0.1:9090"),
+            ("REDIS_URL", "rediss://redis.internal:6380"),
+            ("AUTH_REDIS_CA_FILE", "/etc/authd/redis-ca.pem"),
+        ]))
+        .unwrap();
+        assert_eq!(s.sessions.max_per_user, 3);
+        assert_eq!(s.ops.bind.as_deref(), Some("127.0.0.1:9090"));
+        assert!(s.unknown_variables.is_empty());
+        let err = Settings::from_vars(&vars(&[("AUTH_MAX_SESSIONS_PER_USER", "-1")])).unwrap_err();
+        assert_eq!(err.var, "AUTH_MAX_SESSIONS_PER_USER");
+        let err = Settings::from_vars(&vars(&[
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+            ("AUTH_REDIS_CA_FILE", "/etc/authd/redis-ca.pem"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.var, "AUTH_REDIS_CA_FILE");
+    }
+
+    #[test]
     fn unknown_algorithm_names_the_variable() {
         let err = Settings::from_vars(&vars(&[("AUTH_JWT_ALG", "none")])).unwrap_err();
         assert_eq!(err.var, "AUTH_JWT_ALG");
