@@ -100,6 +100,9 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), Failure> {
 async fn serve(settings: Settings) -> Result<(), Failure> {
     let bind = settings.http.bind.clone();
     let app = Application::build(settings).await?;
+    if let (Some(port), Some(ops)) = (app.ops_port(), &app.state().settings.http.ops_bind) {
+        tracing::info!(address = %ops, port, "authd ops listening (metrics, docs)");
+    }
     tracing::info!(address = %bind, port = app.port(), "authd listening");
     app.run_until_stopped().await.map_err(Failure::runtime)?;
     tracing::info!("authd stopped");
@@ -304,7 +307,11 @@ async fn publish_revocations(
     let Some(url) = &settings.storage.redis_url else {
         return Ok(());
     };
-    let store = crate::store::RedisStore::connect(url, &settings.storage.redis_prefix)
+    let ca = settings
+        .storage
+        .redis_ca_pem()
+        .map_err(|e| Failure::config(format!("AUTH_REDIS_CA_FILE: {e}")))?;
+    let store = crate::store::RedisStore::connect_with_ca(url, &settings.storage.redis_prefix, ca)
         .await
         .map_err(|e| Failure::runtime(format!("REDIS_URL: {e}")))?;
     use crate::store::Store;

@@ -50,6 +50,7 @@ pub struct Settings {
     pub breached: BreachedSettings,
     pub mail: MailSettings,
     pub housekeeping: Housekeeping,
+    pub sessions: SessionPolicy,
     pub log_format: LogFormat,
     /// `AUTH_*` variables that are set but mean nothing (typos): warned
     /// about at start.
@@ -87,6 +88,7 @@ impl Settings {
             breached: BreachedSettings::from_vars(&env)?,
             mail: MailSettings::from_vars(&env)?,
             housekeeping: Housekeeping::from_vars(&env)?,
+            sessions: SessionPolicy::from_vars(&env)?,
             log_format: env.choice(
                 "AUTH_LOG_FORMAT",
                 "pretty",
@@ -113,6 +115,10 @@ pub struct HttpSettings {
     pub trusted_proxies: Vec<IpNet>,
     pub client_ip_header: ClientIpHeader,
     pub cors_origins: Vec<String>,
+    /// `AUTH_OPS_BIND` (ASVS 13.4.5): when set, `/metrics`, `/docs` and
+    /// `/openapi.json` are served only on this address; the public port
+    /// answers 404 for them.
+    pub ops_bind: Option<String>,
 }
 
 /// The one header a trusted proxy's client address is read from. Never
@@ -146,6 +152,7 @@ impl HttpSettings {
                 ],
             )?,
             cors_origins: env.list("AUTH_CORS_ORIGINS"),
+            ops_bind: env.get("AUTH_OPS_BIND").map(str::to_owned),
         })
     }
 
@@ -163,17 +170,41 @@ pub struct StorageSettings {
     pub database_pool_size: u32,
     pub redis_url: Option<String>,
     pub redis_prefix: String,
+    /// `AUTH_REDIS_CA_FILE` (ASVS 12.3.1): PEM certificates that alone are
+    /// trusted for a `rediss://` Redis (a private CA); unset trusts the
+    /// built-in web roots. PostgreSQL takes its TLS options in
+    /// `DATABASE_URL` (`sslmode`, `sslrootcert`).
+    pub redis_ca_file: Option<PathBuf>,
 }
 
 impl StorageSettings {
     fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        let redis_url = env.get("REDIS_URL");
+        let redis_ca_file = env.get("AUTH_REDIS_CA_FILE").map(PathBuf::from);
+        if redis_ca_file.is_some() && !redis_url.is_some_and(|url| url.starts_with("rediss://")) {
+            return Err(ConfigError::new(
+                "AUTH_REDIS_CA_FILE",
+                "is set but REDIS_URL is not a rediss:// (TLS) URL",
+            ));
+        }
         Ok(Self {
             database_url: DatabaseUrl::parse(&env.text("DATABASE_URL", "sqlite://./data/authd.db"))
                 .map_err(|m| ConfigError::new("DATABASE_URL", m))?,
             database_pool_size: env.positive("AUTH_DATABASE_POOL_SIZE", 8)?,
-            redis_url: env.get("REDIS_URL").map(str::to_owned),
+            redis_url: redis_url.map(str::to_owned),
             redis_prefix: env.text("AUTH_REDIS_PREFIX", "authd:"),
+            redis_ca_file,
         })
+    }
+
+    /// The Redis CA certificates, read from `AUTH_REDIS_CA_FILE`.
+    pub fn redis_ca_pem(&self) -> Result<Option<Vec<u8>>, String> {
+        self.redis_ca_file
+            .as_ref()
+            .map(|path| {
+                std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+            })
+            .transpose()
     }
 }
 
@@ -481,6 +512,22 @@ impl MailSettings {
     }
 }
 
+/// How many sessions one user may hold at once (ASVS 7.1.2 / 7.4.5).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SessionPolicy {
+    /// `AUTH_MAX_SESSIONS_PER_USER`; 0 = unlimited. A login past the limit
+    /// revokes the user's oldest active sessions.
+    pub max_per_user: u32,
+}
+
+impl SessionPolicy {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            max_per_user: env.parse("AUTH_MAX_SESSIONS_PER_USER", 0)?,
+        })
+    }
+}
+
 /// How often old rows are purged, and how long each kind is kept.
 #[derive(Clone, Debug)]
 pub struct Housekeeping {
@@ -558,6 +605,31 @@ mod tests {
             let s = Settings::from_vars(&vars(&[("AUTH_ISSUER", issuer)])).unwrap();
             assert_eq!(s.tokens.issuer_is_cleartext_remote(), flagged, "{issuer}");
         }
+    }
+
+    #[test]
+    fn session_cap_ops_listener_and_redis_ca_are_read() {
+        let s = Settings::from_vars(&HashMap::new()).unwrap();
+        assert_eq!(s.sessions.max_per_user, 0);
+        assert!(s.http.ops_bind.is_none() && s.storage.redis_ca_file.is_none());
+        let s = Settings::from_vars(&vars(&[
+            ("AUTH_MAX_SESSIONS_PER_USER", "3"),
+            ("AUTH_OPS_BIND", "127.0.0.1:9090"),
+            ("REDIS_URL", "rediss://redis.internal:6380"),
+            ("AUTH_REDIS_CA_FILE", "/etc/authd/redis-ca.pem"),
+        ]))
+        .unwrap();
+        assert_eq!(s.sessions.max_per_user, 3);
+        assert_eq!(s.http.ops_bind.as_deref(), Some("127.0.0.1:9090"));
+        assert!(s.unknown_variables.is_empty());
+        let err = Settings::from_vars(&vars(&[("AUTH_MAX_SESSIONS_PER_USER", "-1")])).unwrap_err();
+        assert_eq!(err.var, "AUTH_MAX_SESSIONS_PER_USER");
+        let err = Settings::from_vars(&vars(&[
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+            ("AUTH_REDIS_CA_FILE", "/etc/authd/redis-ca.pem"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.var, "AUTH_REDIS_CA_FILE");
     }
 
     #[test]

@@ -39,6 +39,7 @@ impl StartupError {
 
 pub struct Application {
     port: u16,
+    ops_port: Option<u16>,
     server: Server,
     state: web::Data<AppState>,
 }
@@ -58,8 +59,12 @@ pub async fn open_backends(settings: &Settings) -> Result<(Db, Arc<dyn Store>), 
 
     let store: Arc<dyn Store> = match &settings.storage.redis_url {
         Some(url) => {
+            let ca = settings
+                .storage
+                .redis_ca_pem()
+                .map_err(|e| StartupError::new("AUTH_REDIS_CA_FILE", e))?;
             let store = Arc::new(
-                RedisStore::open(url, &settings.storage.redis_prefix)
+                RedisStore::open_with_ca(url, &settings.storage.redis_prefix, ca)
                     .await
                     .map_err(|e| StartupError::new("REDIS_URL", e))?,
             );
@@ -95,6 +100,22 @@ impl Application {
             .local_addr()
             .map_err(|e| StartupError::new("AUTH_BIND", e))?
             .port();
+        // ASVS 13.4.5: metrics and docs on their own listener, when asked.
+        let ops = match &settings.http.ops_bind {
+            Some(bind) => {
+                let listener = TcpListener::bind(bind).map_err(|e| {
+                    StartupError::new("AUTH_OPS_BIND", format!("cannot listen on {bind}: {e}"))
+                })?;
+                let addr = listener
+                    .local_addr()
+                    .map_err(|e| StartupError::new("AUTH_OPS_BIND", e))?;
+                Some((listener, addr))
+            }
+            None => None,
+        };
+        let ops_listener = web::Data::new(routes::OpsListener {
+            addr: ops.as_ref().map(|(_, addr)| *addr),
+        });
 
         if settings.tokens.issuer_is_cleartext_remote() {
             tracing::warn!(
@@ -162,15 +183,18 @@ impl Application {
         crate::housekeeping::spawn(state.clone().into_inner());
 
         let server_state = state.clone();
+        let ops_port = ops.as_ref().map(|(_, addr)| addr.port());
         let server = HttpServer::new(move || {
             let state = server_state.clone();
             App::new()
                 .app_data(state.clone())
+                .app_data(ops_listener.clone())
                 .into_utoipa_app()
                 .configure(routes::configure)
                 .into_app()
                 .configure(routes::configure_unlisted)
                 .default_service(web::to(routes::fallback::not_found_or_not_allowed))
+                .wrap(from_fn(routes::split_ops_listener))
                 .wrap(from_fn(routes::security_headers))
                 .wrap(routes::cors(&state.settings))
                 .wrap(
@@ -180,13 +204,20 @@ impl Application {
                 .wrap(from_fn(telemetry::request_log))
         })
         .listen(listener)
-        .map_err(|e| StartupError::new("AUTH_BIND", e))?
+        .map_err(|e| StartupError::new("AUTH_BIND", e))?;
+        let server = match ops {
+            Some((listener, _)) => server
+                .listen(listener)
+                .map_err(|e| StartupError::new("AUTH_OPS_BIND", e))?,
+            None => server,
+        }
         .client_request_timeout(Duration::from_secs(10))
         .shutdown_timeout(10)
         .run();
 
         Ok(Self {
             port,
+            ops_port,
             server,
             state,
         })
@@ -194,6 +225,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The operational listener's port, when `AUTH_OPS_BIND` is set.
+    pub fn ops_port(&self) -> Option<u16> {
+        self.ops_port
     }
 
     pub fn handle(&self) -> ServerHandle {

@@ -19,17 +19,51 @@ use crate::error::ApiError;
 use crate::password::{self, Password};
 use crate::state::AppState;
 
+/// A login's result and, for the security log only, the id of the account
+/// the email belongs to (when the password was checked against one). The
+/// id never changes the answer: an unknown email and a wrong password still
+/// answer alike.
+pub struct Attempt {
+    pub result: Result<TokenPair, ApiError>,
+    pub user_id: Option<String>,
+}
+
 pub async fn with_password(
     state: &AppState,
     email: &Email,
     password: &str,
     client: ClientInfo,
 ) -> Result<TokenPair, ApiError> {
+    attempt(state, email, password, client).await.result
+}
+
+/// [`with_password`], also naming the account for the security log.
+pub async fn attempt(
+    state: &AppState,
+    email: &Email,
+    password: &str,
+    client: ClientInfo,
+) -> Attempt {
+    let mut user_id = None;
+    let result = run(state, email, password, client, &mut user_id).await;
+    Attempt { result, user_id }
+}
+
+async fn run(
+    state: &AppState,
+    email: &Email,
+    password: &str,
+    client: ClientInfo,
+    user_id: &mut Option<String>,
+) -> Result<TokenPair, ApiError> {
     let reservation = state.lockout().reserve(email.as_str()).await?;
     let checked = check(state, email, password, client.ip).await;
+    if let Ok((Some((row, _)), _)) = &checked {
+        *user_id = Some(row.id.clone());
+    }
     let (row, roles) = match checked {
-        Ok(Some(found)) => found,
-        Ok(None) => {
+        Ok((Some(found), true)) => found,
+        Ok(_) => {
             state.lockout().failed(email.as_str(), reservation).await?;
             return Err(ApiError::InvalidCredentials);
         }
@@ -66,15 +100,15 @@ pub async fn with_password(
     session::start(state, row, roles, client, proven).await
 }
 
-/// The user with roles when `password` is theirs; None for a wrong password
-/// or an unknown email (which still costs one bcrypt verification, so the
-/// two take the same time).
+/// The user with roles the email belongs to (None for an unknown email),
+/// and whether `password` is theirs. An unknown email still costs one
+/// bcrypt verification, so the two failures take the same time.
 async fn check(
     state: &AppState,
     email: &Email,
     password: &str,
     caller: Option<std::net::IpAddr>,
-) -> Result<Option<(UserRow, Vec<String>)>, ApiError> {
+) -> Result<(Option<(UserRow, Vec<String>)>, bool), ApiError> {
     let lookup = email.clone();
     let found = state
         .db
@@ -92,5 +126,6 @@ async fn check(
             row.password_hash.as_str()
         });
     let matches = state.passwords.verify(password, hash, caller).await?;
-    Ok(found.filter(|_| matches))
+    let matches = matches && found.is_some();
+    Ok((found, matches))
 }

@@ -101,7 +101,8 @@ pub async fn start(
     let refresh_jti = minted.ids.refresh_jti.clone();
     let access_jti = minted.ids.access_jti.clone();
     let user_id = user.id.clone();
-    state
+    let max_sessions = state.settings.sessions.max_per_user as usize;
+    let evicted = state
         .db
         .transaction(move |conn| {
             let still_valid = users::record_login(
@@ -134,9 +135,34 @@ pub async fn start(
                     user_agent: client.user_agent.as_deref(),
                 },
             )?;
-            Ok(())
+            // The user row is locked by `record_login` (PostgreSQL) or the
+            // writer's turn is held (SQLite): two logins racing each see the
+            // other's session here, so the limit holds.
+            if max_sessions == 0 {
+                return Ok(Vec::new());
+            }
+            Ok(sessions::revoke_oldest_beyond(
+                conn,
+                &user_id,
+                max_sessions,
+                at,
+            )?)
         })
         .await?;
+    if !evicted.is_empty() {
+        state.revoker().publish(&evicted).await?;
+        for session_id in &evicted {
+            // ASVS 7.4.5: the revocation is a security event.
+            tracing::info!(
+                event = "auth.session.revoked",
+                reason = "session_limit",
+                user_id = %minted.pair.user.id,
+                session_id = %session_id,
+                limit = max_sessions,
+                "security event"
+            );
+        }
+    }
     Ok(minted.pair)
 }
 

@@ -5,7 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin;
+mod admin_sessions;
 mod audit;
+mod backend_tls;
 mod breached;
 mod cli;
 mod cors;
@@ -20,6 +22,7 @@ mod health;
 mod login;
 mod logs;
 mod me;
+mod ops_listener;
 mod password;
 mod promises;
 mod ratelimit;

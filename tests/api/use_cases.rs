@@ -300,3 +300,55 @@ async fn unlock_and_refresh_as_functions() {
         .unwrap();
     assert!(refresh::rotate(&app.state, &next).await.is_err());
 }
+
+#[actix_web::test]
+async fn admin_session_use_cases_as_functions() {
+    use authd::auth::admin_sessions;
+    let app = spawn_app().await;
+    let (_, admin_tokens) = app.admin().await;
+    let admin = caller_of(&app, &admin_tokens.access).claims;
+    let user = app.verified_user().await;
+    let a = caller_of(&app, &app.login_user(&user).await.access).claims;
+    let b = caller_of(&app, &app.login_user(&user).await.access).claims;
+    let state = &app.state;
+
+    let rows = admin_sessions::list(state, &admin, &a.sub).await.unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        vec![b.sid.as_str(), a.sid.as_str()]
+    );
+    // Not an admin: refused before anything is read.
+    assert!(matches!(
+        admin_sessions::list(state, &b, &a.sub).await,
+        Err(ApiError::Forbidden)
+    ));
+
+    admin_sessions::revoke_one(state, &admin, &a.sub, &a.sid)
+        .await
+        .unwrap();
+    assert!(matches!(
+        admin_sessions::revoke_one(state, &admin, &a.sub, &a.sid).await,
+        Err(ApiError::NotFound(_))
+    ));
+    // The admin's own session, asked for under the user: not theirs.
+    assert!(matches!(
+        admin_sessions::revoke_one(state, &admin, &a.sub, &admin.sid).await,
+        Err(ApiError::NotFound(_))
+    ));
+    assert_eq!(
+        admin_sessions::revoke_all(state, &admin, &a.sub)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        admin_sessions::list(state, &admin, &a.sub)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        admin_sessions::revoke_all(state, &admin, "no-such-user").await,
+        Err(ApiError::NotFound(_))
+    ));
+}

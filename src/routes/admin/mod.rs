@@ -2,6 +2,7 @@
 //! permission it needs with one `RequirePermission<…>` guard.
 
 mod roles;
+mod sessions;
 mod users;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -13,5 +14,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(users::disable_user)
         .service(users::enable_user)
         .service(users::unlock_user)
+        .service(sessions::list_user_sessions)
+        .service(sessions::revoke_user_sessions)
+        .service(sessions::revoke_user_session)
         .service(roles::list_roles);
 }
