@@ -196,6 +196,32 @@ pub struct Housekeeping {
     pub sessions: Duration,
 }
 
+/// Multi-factor authentication (API.md §9).
+#[derive(Clone, Debug)]
+pub struct MfaSettings {
+    /// The AES-256-GCM key that encrypts TOTP secrets at rest, created
+    /// (0600) if absent.
+    pub key_file: PathBuf,
+    /// How long the `mfa_token` of a password login lives.
+    pub token_ttl: Duration,
+    /// How recent `auth_time` must be to enrol the first factor.
+    pub reauth_max_age: Duration,
+    /// Users holding any of these roles reach only enrolment until they
+    /// have a factor.
+    pub required_roles: Vec<String>,
+}
+
+impl MfaSettings {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            key_file: env.text("AUTH_MFA_KEY_FILE", "./data/mfa.key").into(),
+            token_ttl: env.seconds("AUTH_MFA_TOKEN_TTL", 300)?,
+            reauth_max_age: env.seconds("AUTH_REAUTH_MAX_AGE", 300)?,
+            required_roles: env.list("AUTH_MFA_REQUIRED_ROLES"),
+        })
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub bind: String,
@@ -235,6 +261,7 @@ pub struct Settings {
     pub body_limit: usize,
     pub product_name: String,
     pub housekeeping: Housekeeping,
+    pub mfa: MfaSettings,
     /// `AUTH_*` variables that are set but mean nothing (typos): warned
     /// about at start.
     pub unknown_variables: Vec<String>,
@@ -498,6 +525,7 @@ impl Settings {
                 one_time_tokens: env.seconds("AUTH_RETENTION_TOKENS", 7 * 86_400)?,
                 sessions: env.seconds("AUTH_RETENTION_SESSIONS", 30 * 86_400)?,
             },
+            mfa: MfaSettings::from_vars(&env)?,
             unknown_variables: Vec::new(),
         };
         settings.unknown_variables = env.unread();

@@ -9,25 +9,48 @@
 //! 3. the session is written only if the user row still holds the hash
 //!    that was verified and is still enabled ([`session::start`]): a reset
 //!    or a disable that lands while bcrypt runs wins.
+//!
+//! A user with a confirmed second factor gets no session here but an
+//! `mfa_token` for `auth::mfa::verify_login`. The password's success then
+//! does not reset the lockout count: only the second step does, so knowing
+//! the password never buys more guesses at the code.
 
 use crate::api_types::TokenPair;
 use crate::auth::session::{self, ClientInfo, ProvenLogin};
-use crate::auth::{Email, lockout};
-use crate::db::models::UserRow;
+use crate::auth::{Email, lockout, mfa};
+use crate::db::models::{MfaFactorRow, UserRow};
 use crate::db::users;
 use crate::error::ApiError;
 use crate::password::{self, Password};
 use crate::state::AppState;
+
+/// What a correct password gets.
+pub enum LoginOutcome {
+    /// A session: the user has no second factor.
+    Session(TokenPair),
+    /// The second step comes next (`POST /v1/auth/mfa/verify`).
+    MfaRequired(mfa::Challenge),
+}
+
+impl LoginOutcome {
+    /// The token pair, when the login needed no second step.
+    pub fn into_session(self) -> Option<TokenPair> {
+        match self {
+            Self::Session(pair) => Some(pair),
+            Self::MfaRequired(_) => None,
+        }
+    }
+}
 
 pub async fn with_password(
     state: &AppState,
     email: &Email,
     password: &str,
     client: ClientInfo,
-) -> Result<TokenPair, ApiError> {
+) -> Result<LoginOutcome, ApiError> {
     let reservation = lockout::reserve(state, email.as_str()).await?;
     let checked = check(state, email, password, client.ip).await;
-    let (row, roles) = match checked {
+    let (row, roles, factors) = match checked {
         Ok(Some(found)) => found,
         Ok(None) => {
             lockout::failed(state, email.as_str(), reservation).await?;
@@ -38,13 +61,21 @@ pub async fn with_password(
             return Err(e);
         }
     };
-    lockout::succeeded(state, email.as_str(), reservation).await?;
+    if factors.is_empty() {
+        lockout::succeeded(state, email.as_str(), reservation).await?;
+    } else {
+        lockout::not_checked(state, email.as_str(), reservation).await;
+    }
 
     if row.disabled {
         return Err(ApiError::AccountDisabled);
     }
     if state.settings.require_verified_email && !row.email_verified {
         return Err(ApiError::EmailNotVerified);
+    }
+    if !factors.is_empty() {
+        let challenge = mfa::start_challenge(state, &row, &factors, client).await?;
+        return Ok(LoginOutcome::MfaRequired(challenge));
     }
     let upgraded_hash = if password::needs_rehash(&row.password_hash, state.settings.bcrypt_cost) {
         let password = Password::from_verified(password);
@@ -57,8 +88,13 @@ pub async fn with_password(
         tokens_valid_after: row.tokens_valid_after,
         upgraded_hash,
     };
-    session::start(state, row, roles, client, proven).await
+    session::start(state, row, roles, client, proven, false)
+        .await
+        .map(LoginOutcome::Session)
 }
+
+/// A found user: the row, its roles and its confirmed factors.
+type Found = (UserRow, Vec<String>, Vec<MfaFactorRow>);
 
 /// The user with roles when `password` is theirs; None for a wrong password
 /// or an unknown email (which still costs one bcrypt verification, so the
@@ -68,7 +104,7 @@ async fn check(
     email: &Email,
     password: &str,
     caller: Option<std::net::IpAddr>,
-) -> Result<Option<(UserRow, Vec<String>)>, ApiError> {
+) -> Result<Option<Found>, ApiError> {
     let lookup = email.clone();
     let found = state
         .db
@@ -77,12 +113,13 @@ async fn check(
                 return Ok(None);
             };
             let roles = users::roles_of(conn, &row.id)?;
-            Ok(Some((row, roles)))
+            let factors = crate::db::mfa::confirmed_factors(conn, &row.id)?;
+            Ok(Some((row, roles, factors)))
         })
         .await?;
     let hash = found
         .as_ref()
-        .map_or(state.dummy_hash.as_str(), |(row, _)| {
+        .map_or(state.dummy_hash.as_str(), |(row, _, _)| {
             row.password_hash.as_str()
         });
     let matches = state.passwords.verify(password, hash, caller).await?;

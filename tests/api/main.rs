@@ -20,6 +20,7 @@ mod health;
 mod login;
 mod logs;
 mod me;
+mod mfa;
 mod password;
 mod promises;
 mod ratelimit;

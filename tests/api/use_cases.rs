@@ -67,6 +67,8 @@ async fn registration_verification_and_login_as_functions() {
 
     let pair = login::with_password(&app.state, &email, PASSWORD, ClientInfo::default())
         .await
+        .unwrap()
+        .into_session()
         .unwrap();
     assert_eq!(pair.user.email, "direct@example.com");
     let wrong = login::with_password(&app.state, &email, "nope", ClientInfo::default()).await;
@@ -108,6 +110,8 @@ async fn recovery_as_functions() {
     ));
     let pair = login::with_password(&app.state, &email, NEW_PASSWORD, ClientInfo::default())
         .await
+        .unwrap()
+        .into_session()
         .unwrap();
 
     // Change it again as the logged-in user, after re-proving the password.
@@ -132,9 +136,13 @@ async fn accounts_and_sessions_as_functions() {
     let email = verified_directly(&app, "self@example.com").await;
     let first = login::with_password(&app.state, &email, PASSWORD, ClientInfo::default())
         .await
+        .unwrap()
+        .into_session()
         .unwrap();
     let second = login::with_password(&app.state, &email, PASSWORD, ClientInfo::default())
         .await
+        .unwrap()
+        .into_session()
         .unwrap();
     let user_id = first.user.id.clone();
 

@@ -13,5 +13,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(users::disable_user)
         .service(users::enable_user)
         .service(users::unlock_user)
+        .service(users::reset_mfa)
         .service(roles::list_roles);
 }

@@ -1,7 +1,8 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
-use crate::api_types::{LoginRequest, TokenPair};
+use crate::api_types::{LoginRequest, LoginResponse, MfaChallenge, TokenPair};
 use crate::auth::Email;
+use crate::auth::login::LoginOutcome;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::openapi::responses::{JsonBodyErrors, LoginErrors};
@@ -12,12 +13,14 @@ use crate::state::AppState;
 ///
 /// An unknown email and a wrong password answer alike (401
 /// `invalid_credentials`), in about the same time. The verified-email and
-/// disabled checks come only after a correct password.
+/// disabled checks come only after a correct password. A user with a
+/// second factor gets `{"mfa_required": true, "mfa_token", "factors"}` and
+/// no tokens: finish with `POST /v1/auth/mfa/verify`.
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Logged in", body = TokenPair,
+        (status = 200, description = "Logged in, or (with a second factor) the second step to take", body = LoginResponse,
             headers(("RateLimit-Limit" = u32), ("RateLimit-Remaining" = u32), ("RateLimit-Reset" = u32))),
         JsonBodyErrors, LoginErrors,
     )
@@ -32,13 +35,14 @@ pub async fn login(
     let ip = super::client_info(&req, &state).ip;
     let result = attempt(&req, &state, body.0).await;
     let outcome = match &result {
-        Ok(_) => "success",
+        Ok((_, Some(_))) => "success",
+        Ok((_, None)) => "mfa_required",
         Err(e) => e.code(),
     };
     state.metrics.login(outcome);
     // ASVS 16.2.1 / 16.3.1: one structured line per authentication decision.
     let (user_id, session_id) = match &result {
-        Ok((_, pair)) => (
+        Ok((_, Some(pair))) => (
             Some(pair.user.id.clone()),
             state
                 .tokens
@@ -46,7 +50,7 @@ pub async fn login(
                 .ok()
                 .map(|claims| claims.sid.clone()),
         ),
-        Err(_) => (None, None),
+        Ok((_, None)) | Err(_) => (None, None),
     };
     let ip = ip.map(|ip| ip.to_string());
     if result.is_ok() {
@@ -69,7 +73,7 @@ async fn attempt(
     req: &HttpRequest,
     state: &AppState,
     body: LoginRequest,
-) -> Result<(HttpResponse, TokenPair), ApiError> {
+) -> Result<(HttpResponse, Option<TokenPair>), ApiError> {
     let client = super::client_info(req, state);
     ratelimit::check_ip(
         req,
@@ -80,7 +84,18 @@ async fn attempt(
     )
     .await?;
     let email = Email::parse(&body.email).map_err(|m| ApiError::validation("email", m))?;
-    let pair =
-        crate::auth::login::with_password(state, &email, body.password.expose(), client).await?;
-    Ok((HttpResponse::Ok().json(&pair), pair))
+    match crate::auth::login::with_password(state, &email, body.password.expose(), client).await? {
+        LoginOutcome::Session(pair) => Ok((
+            HttpResponse::Ok().json(LoginResponse::Tokens(pair.clone())),
+            Some(pair),
+        )),
+        LoginOutcome::MfaRequired(challenge) => Ok((
+            HttpResponse::Ok().json(MfaChallenge {
+                mfa_required: true,
+                mfa_token: challenge.token,
+                factors: challenge.factors,
+            }),
+            None,
+        )),
+    }
 }
