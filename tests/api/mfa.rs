@@ -266,6 +266,45 @@ async fn the_same_code_in_parallel_logs_in_once() {
 }
 
 #[actix_web::test]
+async fn a_password_change_ends_a_pending_second_step() {
+    let app = spawn_app().await;
+    let e = enrolled(&app).await;
+    let pending = mfa_token(&app, &e.user).await;
+    away_from_step_edge().await;
+    let strong = login_aal2(&app, &e, 0).await;
+    app.post_auth(
+        "/v1/auth/password/change",
+        &strong.access,
+        Some(json!({"current_password": PASSWORD, "new_password": "brand-new-Lantern-42"})),
+    )
+    .await
+    .assert_status(204);
+    verify(&app, &pending, &code(&e.secret, 1))
+        .await
+        .assert_problem(401, "invalid_token");
+}
+
+#[actix_web::test]
+async fn the_right_password_does_not_reset_the_count_of_wrong_codes() {
+    let app = spawn_app_with(&[("AUTH_LOCKOUT_DURATION", "900")]).await;
+    let e = enrolled(&app).await;
+    let token = mfa_token(&app, &e.user).await;
+    for _ in 0..4 {
+        verify(&app, &token, "000000")
+            .await
+            .assert_problem(401, "invalid_mfa_code");
+    }
+    // Logging in with the password again buys no fresh guesses.
+    let again = mfa_token(&app, &e.user).await;
+    verify(&app, &again, "000000")
+        .await
+        .assert_problem(401, "invalid_mfa_code");
+    verify(&app, &again, &code(&e.secret, 0))
+        .await
+        .assert_problem(429, "account_locked");
+}
+
+#[actix_web::test]
 async fn expired_mfa_token_is_invalid() {
     let app = spawn_app_with(&[("AUTH_MFA_TOKEN_TTL", "1")]).await;
     let e = enrolled(&app).await;
