@@ -8,6 +8,7 @@ pub mod email;
 pub mod guard;
 pub mod lockout;
 pub mod login;
+pub mod mfa;
 pub mod one_time;
 pub mod reauth;
 pub mod recovery;

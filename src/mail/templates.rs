@@ -5,10 +5,24 @@
 use crate::config::Settings;
 
 pub enum MailKind {
-    Verification { token: String },
+    Verification {
+        token: String,
+    },
     AccountExists,
-    PasswordReset { token: String },
+    PasswordReset {
+        token: String,
+    },
     PasswordChanged,
+    /// A second factor was added to the account.
+    MfaFactorAdded,
+    /// A second factor was removed by its owner.
+    MfaFactorRemoved,
+    /// A recovery code was spent; `remaining` are left.
+    RecoveryCodeUsed {
+        remaining: i64,
+    },
+    /// An admin removed every factor and ended every session.
+    MfaReset,
 }
 
 impl MailKind {
@@ -18,6 +32,10 @@ impl MailKind {
             Self::AccountExists => "account_exists",
             Self::PasswordReset { .. } => "password_reset",
             Self::PasswordChanged => "password_changed",
+            Self::MfaFactorAdded => "mfa_factor_added",
+            Self::MfaFactorRemoved => "mfa_factor_removed",
+            Self::RecoveryCodeUsed { .. } => "recovery_code_used",
+            Self::MfaReset => "mfa_reset",
         }
     }
 }
@@ -46,6 +64,22 @@ fn sources(kind: &MailKind) -> (&'static str, &'static str) {
             include_str!("../../templates/mail/password_changed.txt"),
             include_str!("../../templates/mail/password_changed.html"),
         ),
+        MailKind::MfaFactorAdded => (
+            include_str!("../../templates/mail/mfa_factor_added.txt"),
+            include_str!("../../templates/mail/mfa_factor_added.html"),
+        ),
+        MailKind::MfaFactorRemoved => (
+            include_str!("../../templates/mail/mfa_factor_removed.txt"),
+            include_str!("../../templates/mail/mfa_factor_removed.html"),
+        ),
+        MailKind::RecoveryCodeUsed { .. } => (
+            include_str!("../../templates/mail/recovery_code_used.txt"),
+            include_str!("../../templates/mail/recovery_code_used.html"),
+        ),
+        MailKind::MfaReset => (
+            include_str!("../../templates/mail/mfa_reset.txt"),
+            include_str!("../../templates/mail/mfa_reset.html"),
+        ),
     }
 }
 
@@ -55,7 +89,12 @@ pub fn link(settings: &Settings, kind: &MailKind) -> String {
     match kind {
         MailKind::Verification { token } => format!("{base}/verify-email?token={token}"),
         MailKind::PasswordReset { token } => format!("{base}/reset-password?token={token}"),
-        MailKind::AccountExists | MailKind::PasswordChanged => format!("{base}/reset-password"),
+        MailKind::AccountExists
+        | MailKind::PasswordChanged
+        | MailKind::MfaFactorAdded
+        | MailKind::MfaFactorRemoved
+        | MailKind::RecoveryCodeUsed { .. }
+        | MailKind::MfaReset => format!("{base}/reset-password"),
     }
 }
 
@@ -67,12 +106,17 @@ pub fn render(settings: &Settings, kind: &MailKind) -> Rendered {
         _ => settings.accounts.verify_ttl.as_secs().div_ceil(3600),
     }
     .to_string();
+    let remaining = match kind {
+        MailKind::RecoveryCodeUsed { remaining } => remaining.to_string(),
+        _ => String::new(),
+    };
     let fill = |template: &str, escape: bool| {
         let value = |v: &str| if escape { html_escape(v) } else { v.to_owned() };
         template
             .replace("{{product}}", &value(&settings.mail.product_name))
             .replace("{{link}}", &value(&link))
             .replace("{{hours}}", &hours)
+            .replace("{{remaining}}", &remaining)
     };
     let text = fill(text, false);
     let (subject, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));

@@ -7,11 +7,16 @@ use crate::api_types::{DeleteMeRequest, UpdateMeRequest, User};
 use crate::auth::{Authenticated, accounts, reauth};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::openapi::responses::{BearerErrors, JsonBodyErrors, LastAdminConflict, ReauthErrors};
+use crate::openapi::responses::{
+    BearerErrors, JsonBodyErrors, LastAdminConflict, ReauthErrors, StepUpRequired,
+};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(get_me).service(update_me).service(delete_me);
+    cfg.service(get_me)
+        .service(update_me)
+        .service(delete_me)
+        .configure(super::mfa::configure);
 }
 
 /// The caller's account.
@@ -53,15 +58,15 @@ pub async fn update_me(
     Ok(HttpResponse::Ok().json(user))
 }
 
-/// Delete the caller's account (password required). Its sessions end and
-/// its email can register again.
+/// Delete the caller's account (password required; with a second factor,
+/// an `aal2` token too). Its sessions end and its email can register again.
 #[utoipa::path(
     tag = "me",
     security(("bearer" = [])),
     request_body = DeleteMeRequest,
     responses(
         (status = 204, description = "Account deleted"),
-        JsonBodyErrors, ReauthErrors, LastAdminConflict,
+        JsonBodyErrors, ReauthErrors, StepUpRequired, LastAdminConflict,
     )
 )]
 #[delete("")]

@@ -2,6 +2,7 @@
 
 mod login;
 mod logout;
+mod mfa_verify;
 mod password_change;
 mod password_reset;
 mod refresh;
@@ -21,6 +22,7 @@ use crate::state::AppState;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(register::register)
         .service(login::login)
+        .service(mfa_verify::verify)
         .service(refresh::refresh)
         .service(logout::logout)
         .service(logout::logout_all)
