@@ -20,7 +20,7 @@ use crate::state::AppState;
     )
 )]
 #[post("/mfa/verify")]
-pub async fn verify(
+pub async fn verify_mfa(
     state: web::Data<AppState>,
     body: JsonBody<MfaVerifyRequest>,
 ) -> Result<HttpResponse, ApiError> {

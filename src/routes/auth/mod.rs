@@ -22,7 +22,7 @@ use crate::state::AppState;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(register::register)
         .service(login::login)
-        .service(mfa_verify::verify)
+        .service(mfa_verify::verify_mfa)
         .service(refresh::refresh)
         .service(logout::logout)
         .service(logout::logout_all)
