@@ -78,6 +78,16 @@ pub enum ApiError {
         "the origin {0} is not allowed to call this API from a browser; list it in AUTH_CORS_ORIGINS (comma-separated)"
     )]
     OriginNotAllowed(String),
+    /// The refresh cookie without `X-Authd-Transport: cookie` (CSRF, API.md §10).
+    #[error(
+        "the refresh cookie is accepted only with the header X-Authd-Transport: cookie and a JSON or empty body"
+    )]
+    CookieWithoutHeader,
+    /// Cookie mode from an origin `AUTH_CORS_ORIGINS` does not list (CSRF).
+    #[error(
+        "cookie mode (X-Authd-Transport: cookie) is allowed only from an origin listed in AUTH_CORS_ORIGINS"
+    )]
+    ForeignOrigin,
     #[error("{0}")]
     Conflict(&'static str),
     #[error("internal error")]
@@ -167,7 +177,10 @@ impl ApiError {
             Self::TokenUsed => "token_used",
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::SessionRevoked => "session_revoked",
-            Self::Forbidden | Self::OriginNotAllowed(_) => "forbidden",
+            Self::Forbidden
+            | Self::OriginNotAllowed(_)
+            | Self::CookieWithoutHeader
+            | Self::ForeignOrigin => "forbidden",
             Self::Conflict(_) => "conflict",
             Self::Internal { .. } => "internal_error",
             Self::ServiceUnavailable(_) => "service_unavailable",
@@ -227,7 +240,9 @@ impl ResponseError for ApiError {
             Self::EmailNotVerified
             | Self::AccountDisabled
             | Self::Forbidden
-            | Self::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
+            | Self::OriginNotAllowed(_)
+            | Self::CookieWithoutHeader
+            | Self::ForeignOrigin => StatusCode::FORBIDDEN,
             Self::AccountLocked { .. } | Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,

@@ -173,6 +173,7 @@ impl Application {
                 .default_service(web::to(routes::fallback::not_found_or_not_allowed))
                 .wrap(from_fn(routes::security_headers))
                 .wrap(routes::cors(&state.settings))
+                .wrap(from_fn(routes::credentials_for_allowed_origins_only))
                 .wrap(
                     ErrorHandlers::new()
                         .default_handler(routes::fallback::problem_for_plain_errors),

@@ -7,6 +7,7 @@
 mod admin;
 mod audit;
 mod breached;
+mod browser_mode;
 mod cli;
 mod cors;
 mod database_folder;
