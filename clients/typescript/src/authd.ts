@@ -295,6 +295,39 @@ export class AuthdClient {
     this.#set(null, "signed_out", true);
   }
 
+  /** `POST /v1/auth/logout-all`: revokes every session of the user and forgets the pair. */
+  async logoutAll(): Promise<void> {
+    unwrap(await this.#authed((headers) => this.api.POST("/v1/auth/logout-all", { headers })));
+    this.#set(null, "signed_out", true);
+  }
+
+  /** `GET /v1/auth/sessions` → the caller's active sessions. */
+  async sessions(): Promise<Schemas["Session"][]> {
+    const list = unwrap(await this.#authed((headers) => this.api.GET("/v1/auth/sessions", { headers })));
+    return list.sessions;
+  }
+
+  /** `DELETE /v1/auth/sessions/{id}`: revokes one of the caller's sessions. */
+  async revokeSession(id: string): Promise<void> {
+    unwrap(
+      await this.#authed((headers) =>
+        this.api.DELETE("/v1/auth/sessions/{id}", { headers, params: { path: { id } } }),
+      ),
+    );
+  }
+
+  /** `POST /v1/auth/password-reset/request` → 202 (the same for every address). */
+  async requestPasswordReset(email: string): Promise<Accepted> {
+    return unwrap(await this.api.POST("/v1/auth/password-reset/request", { body: { email } }));
+  }
+
+  /** `POST /v1/auth/password-reset/confirm` with the token from the mail link. */
+  async confirmPasswordReset(token: string, newPassword: string): Promise<void> {
+    unwrap(
+      await this.api.POST("/v1/auth/password-reset/confirm", { body: { token, new_password: newPassword } }),
+    );
+  }
+
   /**
    * Run a call with `Authorization: Bearer <access token>`. On 401
    * `token_expired` or `unauthorized`, refresh the pair once and run the call
