@@ -63,8 +63,11 @@ pub struct TokenPair {
 }
 
 /// A token pair in browser mode (`X-Authd-Transport: cookie`): the refresh
-/// token travels in the `__Host-authd_refresh` cookie instead.
+/// token travels in the `__Host-authd_refresh` cookie instead. No other
+/// field may appear (`additionalProperties: false`), so exactly one branch
+/// of `TokenResponse` matches any answer.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BrowserTokenPair {
     pub access_token: String,
     /// Always `Bearer`.
