@@ -2,7 +2,7 @@
 // by playwright-core; no browser download) against a real authd in browser
 // mode: register, verify from the mail, log in, profile, the cookie nobody
 // can read, two tabs refreshing at once (one refresh reaches the server),
-// sessions with revoke, logout in one tab logs the other out.
+// sessions with revoke, logout in one tab logs the other out, password reset.
 //
 //   node --test examples/spa/test/browser.test.mjs
 //
@@ -153,7 +153,7 @@ after(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-test("the SPA in a real browser: register, verify, login, two tabs, sessions, logout", { timeout: 90_000 }, async () => {
+test("the SPA in a real browser: register, verify, login, two tabs, sessions, logout, reset", { timeout: 90_000 }, async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   const email = `spa-${Date.now()}@example.com`;
@@ -246,5 +246,25 @@ test("the SPA in a real browser: register, verify, login, two tabs, sessions, lo
   await page2.reload();
   await page2.waitForSelector("body[data-ready=true]");
   assert.equal(await page2.getAttribute("body", "data-auth"), "signed-out");
+
+  // Password reset: request, the link from the mail, the new password logs in.
+  await page.goto(`${SPA}/forgot-password`);
+  await page.waitForSelector("body[data-ready=true]");
+  await page.fill("#forgot input[name=email]", email);
+  await page.click("#forgot button");
+  await page.waitForSelector("#forgot-status.ok");
+  const resetToken = await tokenFromMail(email, "/reset-password");
+  await page.goto(`${SPA}/reset-password?token=${encodeURIComponent(resetToken)}`);
+  await page.waitForSelector("body[data-ready=true]");
+  const newPassword = "another-Horse-battery-7";
+  await page.fill("#reset input[name=password]", newPassword);
+  await page.click("#reset button");
+  await page.waitForSelector("#reset-status.ok");
+  await page.goto(`${SPA}/login`);
+  await page.waitForSelector("body[data-ready=true]");
+  await page.fill("#login input[name=email]", email);
+  await page.fill("#login input[name=password]", newPassword);
+  await page.click("#login button");
+  await page.waitForSelector("#profile-email");
   await context.close();
 });

@@ -41,8 +41,28 @@ pub async fn refresh(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let ip = super::client_info(&req, &state).ip.map(|ip| ip.to_string());
-    let transport = Transport::of(&req, &state.settings.http)?;
-    let token = presented_token(&req, transport, payload).await?;
+    let presented = match Transport::of(&req, &state.settings.http) {
+        Ok(transport) => presented_token(&req, transport, payload)
+            .await
+            .map(|token| (transport, token)),
+        Err(e) => Err(e),
+    };
+    let (transport, token) = match presented {
+        Ok(presented) => presented,
+        Err(e) => {
+            // A CSRF refusal (403) is worth a line; a malformed body is not.
+            if e.code() == "forbidden" {
+                tracing::warn!(
+                    event = "auth.refresh",
+                    outcome = e.code(),
+                    ip,
+                    reason = %e,
+                    "security event"
+                );
+            }
+            return Err(e);
+        }
+    };
     let claims = match crate::auth::refresh::verify(&state, token.expose()) {
         Ok(claims) => claims,
         Err(e) => {
