@@ -67,9 +67,14 @@ pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> Result<TokenPai
         .run_with_turn(move |conn, turn| settle(conn, turn, &presented, policy))
         .await?;
     match decision {
-        Decision::Pair { user, ids } => {
+        Decision::Pair { user, ids, ends_at } => {
             // Signing is deterministic: the ids the row holds make the pair.
-            Ok(session::mint_pair(state, &user, &claims.sid, ids)?.pair)
+            let mut pair = session::mint_pair(state, &user, &claims.sid, ids)?.pair;
+            // Nothing refreshes past the session's absolute lifetime, so the
+            // refresh token (and the browser-mode cookie) lives no longer.
+            let left = (ends_at - now()).num_seconds().max(0) as u64;
+            pair.refresh_expires_in = pair.refresh_expires_in.min(left);
+            Ok(pair)
         }
         Decision::Reuse => reuse_detected(state, claims).await,
     }
@@ -88,6 +93,8 @@ enum Decision {
     Pair {
         user: Box<User>,
         ids: PairIds,
+        /// When the session reaches `AUTH_SESSION_MAX_AGE`.
+        ends_at: chrono::NaiveDateTime,
     },
     Reuse,
 }
@@ -116,7 +123,8 @@ fn settle(
     }
     // Refreshing extends a session, but never past its absolute lifetime.
     let max_age = TimeDelta::from_std(policy.session_max_age).map_err(ApiError::internal)?;
-    if at - session.created_at >= max_age {
+    let ends_at = session.created_at + max_age;
+    if at >= ends_at {
         return Err(ApiError::TokenExpired(TokenKind::Refresh));
     }
     let user = Box::new(User::from_row(&row, roles));
@@ -130,15 +138,15 @@ fn settle(
             sessions::rotate(conn, &claims.sid, &claims.jti, &ids, at, expires_at)?
         };
         if rotated {
-            return Ok(Decision::Pair { user, ids });
+            return Ok(Decision::Pair { user, ids, ends_at });
         }
         // Another request rotated it first; see what it left.
         return match sessions::find(conn, &claims.sid)? {
-            Some(session) => Ok(successor(user, &session, claims, policy.grace, at)),
+            Some(session) => Ok(successor(user, &session, claims, policy.grace, at, ends_at)),
             None => Err(ApiError::InvalidToken(TokenKind::Refresh)),
         };
     }
-    Ok(successor(user, &session, claims, policy.grace, at))
+    Ok(successor(user, &session, claims, policy.grace, at, ends_at))
 }
 
 /// The same pair again for the token the session just moved on from, within
@@ -149,6 +157,7 @@ fn successor(
     claims: &RefreshClaims,
     grace: Duration,
     at: chrono::NaiveDateTime,
+    ends_at: chrono::NaiveDateTime,
 ) -> Decision {
     let within_grace = session.rotated_at.is_some_and(|rotated| {
         at - rotated <= TimeDelta::from_std(grace).unwrap_or(TimeDelta::zero())
@@ -166,7 +175,7 @@ fn successor(
                 refresh_jti: session.refresh_jti.clone(),
                 iat: rotated.and_utc().timestamp(),
             };
-            Decision::Pair { user, ids }
+            Decision::Pair { user, ids, ends_at }
         }
         _ => Decision::Reuse,
     }

@@ -92,7 +92,7 @@ pub fn refresh_cookie(req: &HttpRequest) -> Option<String> {
 
 /// The answer carrying a fresh pair: the whole pair as JSON in body mode;
 /// in cookie mode the refresh token as the cookie, living as long as the
-/// token itself, and the rest as JSON.
+/// session can still be refreshed, and the rest as JSON.
 pub fn respond(
     state: &AppState,
     transport: Transport,
@@ -105,7 +105,11 @@ pub fn respond(
                 .tokens
                 .verify_refresh(&pair.refresh_token)
                 .map_err(|e| ApiError::internal(format!("a fresh refresh token failed: {e:?}")))?;
-            let remaining = (claims.exp - chrono::Utc::now().timestamp()).max(0);
+            // The session's remaining life: the token's own, or less when
+            // the session reaches AUTH_SESSION_MAX_AGE first.
+            let remaining = (claims.exp - chrono::Utc::now().timestamp())
+                .min(i64::try_from(pair.refresh_expires_in).unwrap_or(i64::MAX))
+                .max(0);
             let cookie = format!(
                 "{COOKIE}={}; Max-Age={remaining}; {ATTRIBUTES}",
                 pair.refresh_token

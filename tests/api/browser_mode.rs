@@ -375,3 +375,31 @@ async fn logout_and_logout_all_clear_the_cookie() {
             .assert_problem(401, "session_revoked");
     }
 }
+
+#[actix_web::test]
+async fn the_cookie_lives_no_longer_than_the_session() {
+    let app = spawn_app_with(&[("AUTH_CORS_ORIGINS", SPA), ("AUTH_SESSION_MAX_AGE", "120")]).await;
+    let user = app.verified_user().await;
+    let (login, first) = cookie_login(&app, &user).await;
+    assert_eq!(login.json()["refresh_expires_in"], 120);
+    let max_age = |response: &Response| -> i64 {
+        parse(&set_cookie(response))
+            .1
+            .iter()
+            .find_map(|a| a.strip_prefix("Max-Age="))
+            .expect("Max-Age")
+            .parse()
+            .unwrap()
+    };
+    assert!(
+        (115..=120).contains(&max_age(&login)),
+        "{}",
+        max_age(&login)
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let refreshed = cookie_refresh(&app, &first, &[]).await;
+    refreshed.assert_status(200);
+    let left = max_age(&refreshed);
+    assert!((110..120).contains(&left), "{left}");
+    assert!(refreshed.json()["refresh_expires_in"].as_i64().unwrap() < 120);
+}
