@@ -62,6 +62,44 @@ pub struct TokenPair {
     pub user: User,
 }
 
+/// A token pair in browser mode (`X-Authd-Transport: cookie`): the refresh
+/// token travels in the `__Host-authd_refresh` cookie instead. No other
+/// field may appear (`additionalProperties: false`), so exactly one branch
+/// of `TokenResponse` matches any answer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BrowserTokenPair {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Seconds until the refresh token (the cookie) expires.
+    pub refresh_expires_in: u64,
+    pub user: User,
+}
+
+impl From<TokenPair> for BrowserTokenPair {
+    fn from(pair: TokenPair) -> Self {
+        Self {
+            access_token: pair.access_token,
+            token_type: pair.token_type,
+            expires_in: pair.expires_in,
+            refresh_expires_in: pair.refresh_expires_in,
+            user: pair.user,
+        }
+    }
+}
+
+/// What login and refresh answer: the whole pair (body mode, the default)
+/// or, with `X-Authd-Transport: cookie`, the pair without its refresh token.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum TokenResponse {
+    Body(TokenPair),
+    Cookie(BrowserTokenPair),
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"status": "verification_sent"}))]
 pub struct Accepted {
@@ -270,11 +308,13 @@ pub struct MfaVerifyRequest {
     pub recovery_code: Option<Secret>,
 }
 
-/// What a correct password gets: a token pair, or (with a second factor)
-/// the second step to take.
+/// What a correct password gets: a token pair (in either transport), or
+/// (with a second factor) the second step to take.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum LoginResponse {
     Tokens(TokenPair),
+    /// Cookie mode: the refresh token is in `Set-Cookie`, not here.
+    BrowserTokens(BrowserTokenPair),
     MfaRequired(MfaChallenge),
 }

@@ -89,6 +89,16 @@ pub enum ApiError {
         "the origin {0} is not allowed to call this API from a browser; list it in AUTH_CORS_ORIGINS (comma-separated)"
     )]
     OriginNotAllowed(String),
+    /// The refresh cookie without `X-Authd-Transport: cookie` (CSRF, API.md §10).
+    #[error(
+        "the refresh cookie is accepted only with the header X-Authd-Transport: cookie and a JSON or empty body"
+    )]
+    CookieWithoutHeader,
+    /// Cookie mode from an origin `AUTH_CORS_ORIGINS` does not list (CSRF).
+    #[error(
+        "cookie mode (X-Authd-Transport: cookie) is allowed only from an origin listed in AUTH_CORS_ORIGINS"
+    )]
+    ForeignOrigin,
     #[error("{0}")]
     Conflict(&'static str),
     #[error("internal error")]
@@ -178,7 +188,10 @@ impl ApiError {
             Self::TokenUsed => "token_used",
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::SessionRevoked => "session_revoked",
-            Self::Forbidden | Self::OriginNotAllowed(_) => "forbidden",
+            Self::Forbidden
+            | Self::OriginNotAllowed(_)
+            | Self::CookieWithoutHeader
+            | Self::ForeignOrigin => "forbidden",
             Self::MfaRequired => "mfa_required",
             Self::InvalidMfaCode { .. } => "invalid_mfa_code",
             Self::ReauthenticationRequired => "reauthentication_required",
@@ -245,7 +258,9 @@ impl ResponseError for ApiError {
             | Self::Forbidden
             | Self::MfaRequired
             | Self::ReauthenticationRequired
-            | Self::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
+            | Self::OriginNotAllowed(_)
+            | Self::CookieWithoutHeader
+            | Self::ForeignOrigin => StatusCode::FORBIDDEN,
             Self::AccountLocked { .. } | Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,

@@ -200,6 +200,7 @@ impl Application {
                 .wrap(from_fn(routes::split_ops_listener))
                 .wrap(from_fn(routes::security_headers))
                 .wrap(routes::cors(&state.settings))
+                .wrap(from_fn(routes::credentials_for_allowed_origins_only))
                 .wrap(
                     ErrorHandlers::new()
                         .default_handler(routes::fallback::problem_for_plain_errors),

@@ -69,9 +69,19 @@ pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> Result<TokenPai
         .run_with_turn(move |conn, turn| settle(conn, turn, &presented, policy))
         .await?;
     match decision {
-        Decision::Pair { user, ids, level } => {
+        Decision::Pair {
+            user,
+            ids,
+            level,
+            ends_at,
+        } => {
             // Signing is deterministic: the ids the row holds make the pair.
-            Ok(session::mint_pair(state, &user, &claims.sid, ids, &level)?.pair)
+            let mut pair = session::mint_pair(state, &user, &claims.sid, ids, &level)?.pair;
+            // Nothing refreshes past the session's absolute lifetime, so the
+            // refresh token (and the browser-mode cookie) lives no longer.
+            let left = (ends_at - now()).num_seconds().max(0) as u64;
+            pair.refresh_expires_in = pair.refresh_expires_in.min(left);
+            Ok(pair)
         }
         Decision::Reuse => reuse_detected(state, claims).await,
     }
@@ -92,6 +102,8 @@ enum Decision {
         ids: PairIds,
         /// The session's level, as its row holds it now.
         level: session::AuthLevel,
+        /// When the session reaches `AUTH_SESSION_MAX_AGE`.
+        ends_at: chrono::NaiveDateTime,
     },
     Reuse,
 }
@@ -120,7 +132,8 @@ fn settle(
     }
     // Refreshing extends a session, but never past its absolute lifetime.
     let max_age = TimeDelta::from_std(policy.session_max_age).map_err(ApiError::internal)?;
-    if at - session.created_at >= max_age {
+    let ends_at = session.created_at + max_age;
+    if at >= ends_at {
         return Err(ApiError::TokenExpired(TokenKind::Refresh));
     }
     let user = Box::new(User::from_row(&row, roles));
@@ -135,15 +148,20 @@ fn settle(
         };
         if rotated {
             let level = session::AuthLevel::of_session(&session);
-            return Ok(Decision::Pair { user, ids, level });
+            return Ok(Decision::Pair {
+                user,
+                ids,
+                level,
+                ends_at,
+            });
         }
         // Another request rotated it first; see what it left.
         return match sessions::find(conn, &claims.sid)? {
-            Some(session) => Ok(successor(user, &session, claims, policy.grace, at)),
+            Some(session) => Ok(successor(user, &session, claims, policy.grace, at, ends_at)),
             None => Err(ApiError::InvalidToken(TokenKind::Refresh)),
         };
     }
-    Ok(successor(user, &session, claims, policy.grace, at))
+    Ok(successor(user, &session, claims, policy.grace, at, ends_at))
 }
 
 /// The same pair again for the token the session just moved on from, within
@@ -154,6 +172,7 @@ fn successor(
     claims: &RefreshClaims,
     grace: Duration,
     at: chrono::NaiveDateTime,
+    ends_at: chrono::NaiveDateTime,
 ) -> Decision {
     let within_grace = session.rotated_at.is_some_and(|rotated| {
         at - rotated <= TimeDelta::from_std(grace).unwrap_or(TimeDelta::zero())
@@ -172,7 +191,12 @@ fn successor(
                 iat: rotated.and_utc().timestamp(),
             };
             let level = session::AuthLevel::of_session(session);
-            Decision::Pair { user, ids, level }
+            Decision::Pair {
+                user,
+                ids,
+                level,
+                ends_at,
+            }
         }
         _ => Decision::Reuse,
     }

@@ -229,7 +229,13 @@ pub async fn start(
             );
         }
     }
-    Ok(minted.pair)
+    let mut pair = minted.pair;
+    // A session shorter than a refresh token (AUTH_SESSION_MAX_AGE below
+    // AUTH_REFRESH_TTL) ends first; the pair says so.
+    pair.refresh_expires_in = pair
+        .refresh_expires_in
+        .min(state.settings.tokens.session_max_age.as_secs());
+    Ok(pair)
 }
 
 /// The user's live sessions, newest first.

@@ -287,8 +287,13 @@ response_set!(
         ),
         problem(
             403,
-            "`email_not_verified` or `account_disabled` (told only after a correct password)",
-            &[ApiError::EmailNotVerified, ApiError::AccountDisabled],
+            "`email_not_verified` or `account_disabled` (told only after a correct password); \
+             `forbidden` for a cookie-mode request from an origin not in `AUTH_CORS_ORIGINS`",
+            &[
+                ApiError::EmailNotVerified,
+                ApiError::AccountDisabled,
+                ApiError::ForeignOrigin,
+            ],
         ),
         password_checks_throttled(),
     ]
@@ -327,7 +332,15 @@ response_set!(
                 ApiError::SessionRevoked,
             ],
         ),
-        problem(403, "`account_disabled`", &[ApiError::AccountDisabled]),
+        problem(
+            403,
+            "`account_disabled`; `forbidden` when the refresh cookie comes without the header \
+             `X-Authd-Transport: cookie` or from an origin not in `AUTH_CORS_ORIGINS`",
+            &[
+                ApiError::AccountDisabled,
+                ApiError::CookieWithoutHeader,
+            ],
+        ),
     ]
 );
 

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod me;
 pub mod metrics;
 pub mod mfa;
+pub mod transport;
 
 use actix_cors::Cors;
 use actix_web::HttpMessage;
@@ -133,12 +134,33 @@ pub async fn security_headers(
     Ok(response)
 }
 
+/// actix-cors marks every answer `Access-Control-Allow-Credentials: true`
+/// once credentials are supported, even to an origin it did not allow; only
+/// an answer that names its allowed origin keeps it (API.md §10).
+pub async fn credentials_for_allowed_origins_only(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut response = next.call(req).await?;
+    let headers = response.headers_mut();
+    if !headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+        headers.remove(header::ACCESS_CONTROL_ALLOW_CREDENTIALS);
+    }
+    Ok(response)
+}
+
 /// CORS for the configured SPA origins only; no origin is allowed when none
-/// is configured. Credentials are never allowed with a wildcard.
+/// is configured. Credentials (the browser-mode refresh cookie) are allowed
+/// for listed origins only, never with a wildcard.
 pub fn cors(settings: &Settings) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            HeaderName::from_static(transport::HEADER),
+        ])
         .expose_headers([
             "RateLimit-Limit",
             "RateLimit-Remaining",
@@ -153,6 +175,9 @@ pub fn cors(settings: &Settings) -> Cors {
         } else {
             cors = cors.allowed_origin(origin);
         }
+    }
+    if !settings.http.cors_origins.iter().any(|o| o == "*") {
+        cors = cors.supports_credentials();
     }
     cors
 }

@@ -126,7 +126,17 @@ impl Server {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Answer {
-        call(&self.base, method, path, token, body).await
+        call(&self.base, method, path, token, body, &[]).await
+    }
+
+    /// A request without a body, with extra headers.
+    pub(crate) async fn call_with_headers(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        call(&self.base, method, path, None, None, headers).await
     }
 
     /// The `.eml` files written so far, oldest first.
@@ -216,6 +226,7 @@ async fn call(
     path: &str,
     token: Option<&str>,
     body: Option<Value>,
+    headers: &[(&str, &str)],
 ) -> Answer {
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -226,6 +237,9 @@ async fn call(
     );
     if let Some(token) = token {
         req = req.insert_header(("Authorization", format!("Bearer {token}")));
+    }
+    for (name, value) in headers {
+        req = req.insert_header((*name, *value));
     }
     let mut response = match body {
         Some(body) => req.send_json(&body).await,
@@ -507,6 +521,7 @@ async fn a_request_in_flight_at_sigterm_is_answered_before_the_process_exits() {
             "/v1/auth/login",
             None,
             Some(json!({"email": "slow@example.com", "password": password})),
+            &[],
         )
         .await
     });

@@ -9,6 +9,7 @@ mod admin_sessions;
 mod audit;
 mod backend_tls;
 mod breached;
+mod browser_mode;
 mod cli;
 mod cors;
 mod database_folder;

@@ -273,7 +273,13 @@ async fn cors_preflight_is_answered_for_allowed_origins_only() {
         allowed.header("access-control-allow-origin").as_deref(),
         Some("https://spa.example.test")
     );
-    assert!(allowed.header("access-control-allow-credentials").is_none());
+    // Browser mode (API.md §10): a listed origin may send credentials.
+    assert_eq!(
+        allowed
+            .header("access-control-allow-credentials")
+            .as_deref(),
+        Some("true")
+    );
 
     let refused = app
         .request(
@@ -300,6 +306,7 @@ async fn cors_preflight_is_answered_for_allowed_origins_only() {
         )
         .await;
     assert!(simple.header("access-control-allow-origin").is_none());
+    assert!(simple.header("access-control-allow-credentials").is_none());
 }
 
 /// A failed login with the given extra headers.

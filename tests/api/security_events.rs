@@ -231,3 +231,56 @@ async fn a_failed_login_names_the_account_only_in_the_log() {
     let text: String = server.log().iter().map(Value::to_string).collect();
     assert!(!text.contains(password) && !text.contains(wrong) && !text.contains(&email));
 }
+
+/// API.md §10: a refused browser-mode refresh (CSRF) is a security event;
+/// the cookie's value never reaches the log.
+#[actix_web::test]
+async fn a_csrf_refusal_of_the_refresh_cookie_is_logged() {
+    let server = Server::start(&[("AUTH_CORS_ORIGINS", "http://localhost:5173")]).await;
+    let cookie = "__Host-authd_refresh=cookie-value-that-must-not-be-logged";
+    let no_header = server
+        .call_with_headers("POST", "/v1/auth/refresh", &[("Cookie", cookie)])
+        .await;
+    assert_eq!(no_header.status, 403, "{}", no_header.body);
+    assert_eq!(no_header.body["code"], "forbidden");
+    let foreign = server
+        .call_with_headers(
+            "POST",
+            "/v1/auth/refresh",
+            &[
+                ("Cookie", cookie),
+                ("X-Authd-Transport", "cookie"),
+                ("Origin", "https://evil.example"),
+            ],
+        )
+        .await;
+    assert_eq!(foreign.status, 403, "{}", foreign.body);
+
+    server.wait_for_event("auth.refresh").await;
+    for _ in 0..50 {
+        if events(&server, "auth.refresh").len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let refreshes = events(&server, "auth.refresh");
+    assert_eq!(refreshes.len(), 2, "{refreshes:?}");
+    for line in &refreshes {
+        assert_eq!(line["outcome"], "forbidden", "{line}");
+        assert_eq!(line["ip"], "127.0.0.1", "{line}");
+    }
+    assert!(
+        refreshes[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("X-Authd-Transport")
+    );
+    assert!(
+        refreshes[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("AUTH_CORS_ORIGINS")
+    );
+    let text: String = server.log().iter().map(Value::to_string).collect();
+    assert!(!text.contains("cookie-value-that-must-not-be-logged"));
+}

@@ -11,7 +11,7 @@ use authd::db::users::UserFilter;
 use authd::error::ApiError;
 use authd::password::Password;
 
-use crate::helpers::{PASSWORD, TestApp, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_with};
 
 const NEW_PASSWORD: &str = "brand-new-Lantern-42";
 
@@ -363,4 +363,28 @@ async fn admin_session_use_cases_as_functions() {
         admin_sessions::revoke_all(state, &admin, "no-such-user").await,
         Err(ApiError::NotFound(_))
     ));
+}
+
+#[actix_web::test]
+async fn a_pair_never_claims_more_life_than_its_session_has() {
+    let app = spawn_app_with(&[("AUTH_SESSION_MAX_AGE", "300")]).await;
+    let email = verified_directly(&app, "short@example.com").await;
+    let pair = login::with_password(&app.state, &email, PASSWORD, ClientInfo::default())
+        .await
+        .unwrap()
+        .into_session()
+        .unwrap();
+    assert_eq!(pair.refresh_expires_in, 300);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let claims = refresh::verify(&app.state.tokens, &pair.refresh_token).unwrap();
+    let rotated = refresh::rotate(&app.state, &claims).await.unwrap();
+    assert!(
+        (290..300).contains(&rotated.refresh_expires_in),
+        "{}",
+        rotated.refresh_expires_in
+    );
+    // Within the grace window the same pair comes back, with the same cap.
+    let again = refresh::rotate(&app.state, &claims).await.unwrap();
+    assert_eq!(again.refresh_token, rotated.refresh_token);
+    assert!(again.refresh_expires_in <= rotated.refresh_expires_in);
 }

@@ -11,6 +11,21 @@
  * cure), it refreshes the pair once and retries the call once. Other 401
  * codes are answers about the request itself and are not retried.
  * `login()` and `refresh()` are never retried.
+ *
+ * Two transports (API.md §10), chosen by `transport`:
+ * - `"body"` (default): the refresh token travels in JSON bodies and the
+ *   pair is kept in memory (persist it yourself via `onTokens` if you must).
+ * - `"cookie"` (browser apps): every request is sent with
+ *   `credentials: "include"` and `X-Authd-Transport: cookie`; authd keeps the
+ *   refresh token in an HttpOnly `__Host-authd_refresh` cookie that no script
+ *   can read, and the access token lives in this object's memory only. After
+ *   a reload, `refresh()` (or the first 401) gets a new access token from the
+ *   cookie. Only one tab refreshes at a time (Web Locks, when the browser has
+ *   them); the new access token reaches the other tabs of the same origin
+ *   through a `BroadcastChannel`, and so does a logout.
+ *
+ * `onAuthStateChange(cb)` reports `signed_in`, `token_refreshed` and
+ * `signed_out`, whether the change happened in this tab or another one.
  */
 import createClient, { type Client } from "openapi-fetch";
 import type { components, paths } from "./schema.js";
@@ -20,6 +35,13 @@ export type { components, paths } from "./schema.js";
 export type Schemas = components["schemas"];
 export type User = Schemas["User"];
 export type TokenPair = Schemas["TokenPair"];
+/** A pair as cookie mode answers it: the refresh token is in the cookie. */
+export type BrowserTokenPair = Omit<TokenPair, "refresh_token">;
+/** What the client holds: the whole pair (body mode) or the cookie-mode pair. */
+export type Tokens = BrowserTokenPair & { refresh_token?: string };
+export type Transport = "body" | "cookie";
+export type AuthEvent = "signed_in" | "token_refreshed" | "signed_out";
+export type AuthStateListener = (event: AuthEvent, tokens: Tokens | null) => void;
 export type Problem = Schemas["Problem"];
 export type Accepted = Schemas["Accepted"];
 
@@ -29,9 +51,29 @@ export interface AuthdClientOptions {
   /** Custom fetch (tests, proxies). Defaults to `globalThis.fetch`. */
   fetch?: (input: Request) => Promise<Response>;
   /** A token pair to start with (e.g. restored from storage). */
-  tokens?: TokenPair | null;
+  tokens?: Tokens | null;
   /** Called whenever the pair changes (login, refresh, logout: `null`). */
-  onTokens?: (tokens: TokenPair | null) => void;
+  onTokens?: (tokens: Tokens | null) => void;
+  /** `"body"` (default) or `"cookie"` (refresh token in an HttpOnly cookie). */
+  transport?: Transport;
+  /** Cookie mode: the BroadcastChannel / Web Lock name shared by the tabs. */
+  channelName?: string;
+}
+
+const TRANSPORT_HEADER = "X-Authd-Transport";
+
+/** A message between the tabs of one origin (cookie mode). Never a refresh token. */
+type TabMessage =
+  | { type: "tokens"; tokens: Tokens; event: AuthEvent }
+  | { type: "signed_out" };
+
+interface LockManagerLike {
+  request<T>(name: string, callback: () => Promise<T>): Promise<T>;
+}
+
+function lockManager(): LockManagerLike | undefined {
+  const nav = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator;
+  return nav?.locks && typeof nav.locks.request === "function" ? nav.locks : undefined;
 }
 
 /** An error answer of authd (RFC 9457 problem JSON) or a transport-level failure. */
@@ -85,31 +127,86 @@ export class AuthdClient {
   /** The raw openapi-fetch client, typed from the OpenAPI document. */
   readonly api: Client<paths>;
 
-  #tokens: TokenPair | null;
-  #refreshing: Promise<TokenPair> | null = null;
-  readonly #onTokens: ((tokens: TokenPair | null) => void) | undefined;
+  readonly transport: Transport;
+  #tokens: Tokens | null;
+  #refreshing: Promise<Tokens> | null = null;
+  readonly #onTokens: ((tokens: Tokens | null) => void) | undefined;
+  readonly #listeners = new Set<AuthStateListener>();
+  readonly #channel: BroadcastChannel | null = null;
+  readonly #lockName: string;
 
   constructor(options: AuthdClientOptions) {
     if (!options || typeof options.baseUrl !== "string" || options.baseUrl === "") {
       throw new TypeError("AuthdClient: baseUrl is required");
     }
+    const baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.transport = options.transport ?? "body";
+    if (this.transport !== "body" && this.transport !== "cookie") {
+      throw new TypeError('AuthdClient: transport must be "body" or "cookie"');
+    }
+    const cookie = this.transport === "cookie";
     this.api = createClient<paths>({
-      baseUrl: options.baseUrl.replace(/\/+$/, ""),
+      baseUrl,
       ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(cookie ? { credentials: "include", headers: { [TRANSPORT_HEADER]: "cookie" } } : {}),
     });
     this.#tokens = options.tokens ?? null;
     this.#onTokens = options.onTokens;
+    const name = options.channelName ?? `authd:${baseUrl}`;
+    this.#lockName = `${name}:refresh`;
+    if (cookie && typeof BroadcastChannel === "function") {
+      this.#channel = new BroadcastChannel(name);
+      this.#channel.onmessage = (e: MessageEvent<TabMessage>) => this.#fromOtherTab(e.data);
+    }
   }
 
-  /** The current token pair, or `null` when logged out. */
-  get tokens(): TokenPair | null {
+  /** The current tokens, or `null` when logged out (in cookie mode: no `refresh_token`). */
+  get tokens(): Tokens | null {
     return this.#tokens;
   }
 
   /** Replace the in-memory token pair (restore from storage; `null` forgets it). */
-  setTokens(tokens: TokenPair | null): void {
+  setTokens(tokens: Tokens | null): void {
+    this.#set(tokens, tokens ? "signed_in" : "signed_out");
+  }
+
+  /**
+   * Be told of every sign-in, refresh and sign-out (this tab's or, in cookie
+   * mode, another tab's). Returns the function that unsubscribes.
+   */
+  onAuthStateChange(listener: AuthStateListener): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** Stop listening to the other tabs (cookie mode). */
+  close(): void {
+    this.#channel?.close();
+  }
+
+  #set(tokens: Tokens | null, event: AuthEvent, broadcast = false): void {
+    const wasSignedIn = this.#tokens !== null;
     this.#tokens = tokens;
     this.#onTokens?.(tokens);
+    if (broadcast && this.#channel) {
+      const message: TabMessage = tokens ? { type: "tokens", tokens: withoutRefresh(tokens), event } : { type: "signed_out" };
+      this.#channel.postMessage(message);
+    }
+    if (event === "signed_out" && !wasSignedIn && tokens === null) return;
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(event, tokens);
+      } catch {
+        // A listener's failure is its own; the others still hear of it.
+      }
+    }
+  }
+
+  #fromOtherTab(message: TabMessage): void {
+    if (message?.type === "tokens") this.#set(message.tokens, message.event);
+    else if (message?.type === "signed_out") this.#set(null, "signed_out");
   }
 
   /** `POST /v1/auth/register` → 202 `{status: "verification_sent"}`. */
@@ -125,9 +222,9 @@ export class AuthdClient {
   }
 
   /** `POST /v1/auth/login`; keeps the returned pair. Never retried. */
-  async login(email: string, password: string): Promise<TokenPair> {
-    const pair = unwrap(await this.api.POST("/v1/auth/login", { body: { email, password } }));
-    this.setTokens(pair);
+  async login(email: string, password: string): Promise<Tokens> {
+    const pair = unwrap(await this.api.POST("/v1/auth/login", { body: { email, password } })) as Tokens;
+    this.#set(pair, "signed_in", true);
     return pair;
   }
 
@@ -136,33 +233,52 @@ export class AuthdClient {
    * Concurrent callers share one request (refresh tokens are single use).
    * Never retried. A rejected refresh forgets the pair.
    */
-  refresh(): Promise<TokenPair> {
+  refresh(): Promise<Tokens> {
     if (!this.#refreshing) {
-      this.#refreshing = this.#doRefresh().finally(() => {
+      const run = this.transport === "cookie" ? this.#refreshAcrossTabs() : this.#doRefresh();
+      this.#refreshing = run.finally(() => {
         this.#refreshing = null;
       });
     }
     return this.#refreshing;
   }
 
-  async #doRefresh(): Promise<TokenPair> {
+  /**
+   * Cookie mode: one tab at a time. The tab holding the lock refreshes and
+   * broadcasts the new access token; a tab that had to wait for the lock
+   * takes the token it received meanwhile instead of refreshing again.
+   */
+  async #refreshAcrossTabs(): Promise<Tokens> {
+    const locks = lockManager();
+    if (!locks) return this.#doRefresh();
+    const before = this.#tokens?.access_token;
+    return locks.request(this.#lockName, async () => {
+      if (this.#tokens && this.#tokens.access_token !== before) return this.#tokens;
+      const tokens = await this.#doRefresh();
+      // Let the broadcast reach the other tabs before they get the lock.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return tokens;
+    });
+  }
+
+  async #doRefresh(): Promise<Tokens> {
+    const cookie = this.transport === "cookie";
     const refreshToken = this.#tokens?.refresh_token;
-    if (!refreshToken) {
+    if (!cookie && !refreshToken) {
       throw new AuthdError(401, undefined, "not logged in: no refresh token");
     }
-    const outcome = await this.api.POST("/v1/auth/refresh", {
-      body: { refresh_token: refreshToken },
-    });
+    const body = (cookie ? {} : { refresh_token: refreshToken }) as { refresh_token: string };
+    const outcome = await this.api.POST("/v1/auth/refresh", { body });
     if (!outcome.response.ok) {
       // The session is gone (revoked, reused, expired): keeping the pair
       // would only make every later call fail twice.
-      if (outcome.response.status === 401 && this.#tokens?.refresh_token === refreshToken) {
-        this.setTokens(null);
+      if (outcome.response.status === 401 && (cookie || this.#tokens?.refresh_token === refreshToken)) {
+        this.#set(null, "signed_out", cookie);
       }
       fail(outcome);
     }
-    const pair = outcome.data as TokenPair;
-    this.setTokens(pair);
+    const pair = outcome.data as Tokens;
+    this.#set(pair, "token_refreshed", true);
     return pair;
   }
 
@@ -176,7 +292,40 @@ export class AuthdClient {
   /** `POST /v1/auth/logout`: revokes the current session and forgets the pair. */
   async logout(): Promise<void> {
     unwrap(await this.#authed((headers) => this.api.POST("/v1/auth/logout", { headers })));
-    this.setTokens(null);
+    this.#set(null, "signed_out", true);
+  }
+
+  /** `POST /v1/auth/logout-all`: revokes every session of the user and forgets the pair. */
+  async logoutAll(): Promise<void> {
+    unwrap(await this.#authed((headers) => this.api.POST("/v1/auth/logout-all", { headers })));
+    this.#set(null, "signed_out", true);
+  }
+
+  /** `GET /v1/auth/sessions` → the caller's active sessions. */
+  async sessions(): Promise<Schemas["Session"][]> {
+    const list = unwrap(await this.#authed((headers) => this.api.GET("/v1/auth/sessions", { headers })));
+    return list.sessions;
+  }
+
+  /** `DELETE /v1/auth/sessions/{id}`: revokes one of the caller's sessions. */
+  async revokeSession(id: string): Promise<void> {
+    unwrap(
+      await this.#authed((headers) =>
+        this.api.DELETE("/v1/auth/sessions/{id}", { headers, params: { path: { id } } }),
+      ),
+    );
+  }
+
+  /** `POST /v1/auth/password-reset/request` → 202 (the same for every address). */
+  async requestPasswordReset(email: string): Promise<Accepted> {
+    return unwrap(await this.api.POST("/v1/auth/password-reset/request", { body: { email } }));
+  }
+
+  /** `POST /v1/auth/password-reset/confirm` with the token from the mail link. */
+  async confirmPasswordReset(token: string, newPassword: string): Promise<void> {
+    unwrap(
+      await this.api.POST("/v1/auth/password-reset/confirm", { body: { token, new_password: newPassword } }),
+    );
   }
 
   /**
@@ -188,9 +337,11 @@ export class AuthdClient {
   async #authed<T>(call: (headers: Record<string, string>) => Promise<Outcome<T>>): Promise<Outcome<T>> {
     const used = this.#tokens?.access_token;
     const first = await call(bearer(used));
-    if (!this.#tokens || !accessTokenRefused(first)) return first;
+    // Cookie mode may hold a session in the cookie without an access token
+    // in memory (after a reload): a 401 is worth one refresh there too.
+    if ((!this.#tokens && this.transport !== "cookie") || !accessTokenRefused(first)) return first;
 
-    let access = this.#tokens.access_token;
+    let access = this.#tokens?.access_token;
     if (access === used) {
       try {
         access = (await this.refresh()).access_token;
@@ -214,6 +365,11 @@ function accessTokenRefused(outcome: Outcome<unknown>): boolean {
   if (outcome.response.status !== 401) return false;
   // A 401 without problem JSON (a proxy in between) is treated as the guard's.
   return !isProblem(outcome.error) || REFRESHABLE_CODES.has(outcome.error.code);
+}
+
+function withoutRefresh(tokens: Tokens): Tokens {
+  const { refresh_token: _dropped, ...rest } = tokens;
+  return rest;
 }
 
 function bearer(token: string | undefined): Record<string, string> {

@@ -1,11 +1,12 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
-use crate::api_types::{LoginRequest, LoginResponse, MfaChallenge, TokenPair};
+use crate::api_types::{LoginRequest, LoginResponse, MfaChallenge};
 use crate::auth::Email;
 use crate::auth::login::LoginOutcome;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::openapi::responses::{JsonBodyErrors, LoginErrors};
+use crate::routes::transport::{self, Transport};
 use crate::state::AppState;
 
 /// Log in with email and password; starts a session.
@@ -15,12 +16,21 @@ use crate::state::AppState;
 /// disabled checks come only after a correct password. A user with a
 /// second factor gets `{"mfa_required": true, "mfa_token", "factors"}` and
 /// no tokens: finish with `POST /v1/auth/mfa/verify`.
+///
+/// With `X-Authd-Transport: cookie` (browser mode, from a listed origin) the
+/// refresh token comes as the `__Host-authd_refresh` cookie, not in the body.
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
+    params(("X-Authd-Transport" = Option<String>, Header,
+        description = "`cookie` for browser mode (refresh token as an HttpOnly cookie); `body` or absent for body mode")),
     responses(
-        (status = 200, description = "Logged in, or (with a second factor) the second step to take", body = LoginResponse,
-            headers(("RateLimit-Limit" = u32), ("RateLimit-Remaining" = u32), ("RateLimit-Reset" = u32))),
+        (status = 200, description = "Logged in, or (with a second factor) the second step to take. \
+            In cookie mode the body has no `refresh_token`; it is in the `Set-Cookie` header instead.",
+            body = LoginResponse,
+            headers(("RateLimit-Limit" = u32), ("RateLimit-Remaining" = u32), ("RateLimit-Reset" = u32),
+                ("Set-Cookie" = String, description = "Cookie mode only: `__Host-authd_refresh=<refresh token>; \
+                    Max-Age=<seconds>; Path=/; Secure; HttpOnly; SameSite=Strict`"))),
         JsonBodyErrors, LoginErrors,
     )
 )]
@@ -32,10 +42,11 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let email = crate::auth::email::mask(body.0.email.trim());
     let ip = super::client_info(&req, &state).ip;
+    let transport = Transport::of(&req, &state.settings.http)?;
     let (result, account) = attempt(&req, &state, body.0).await;
     let outcome = match &result {
-        Ok((_, Some(_))) => "success",
-        Ok((_, None)) => "mfa_required",
+        Ok(LoginOutcome::Session(_)) => "success",
+        Ok(LoginOutcome::MfaRequired(_)) => "mfa_required",
         Err(e) => e.code(),
     };
     state.metrics.login(outcome);
@@ -43,12 +54,12 @@ pub async fn login(
     // A failure names the account when the email has one (the log only;
     // the answer stays the same for unknown emails).
     let session_id = match &result {
-        Ok((_, Some(pair))) => state
+        Ok(LoginOutcome::Session(pair)) => state
             .tokens
             .verify_access(&pair.access_token)
             .ok()
             .map(|claims| claims.sid.clone()),
-        Ok((_, None)) | Err(_) => None,
+        Ok(LoginOutcome::MfaRequired(_)) | Err(_) => None,
     };
     let user_id = account;
     let ip = ip.map(|ip| ip.to_string());
@@ -72,19 +83,23 @@ pub async fn login(
             "security event"
         );
     }
-    result.map(|(response, _)| response)
+    match result? {
+        LoginOutcome::Session(pair) => transport::respond(&state, transport, pair),
+        LoginOutcome::MfaRequired(challenge) => Ok(HttpResponse::Ok().json(MfaChallenge {
+            mfa_required: true,
+            mfa_token: challenge.token,
+            factors: challenge.factors,
+        })),
+    }
 }
 
-/// The answer (with the pair when a session started), and the id of the
-/// account the email belongs to (for the security log).
+/// The outcome, and the id of the account the email belongs to (for the
+/// security log).
 async fn attempt(
     req: &HttpRequest,
     state: &AppState,
     body: LoginRequest,
-) -> (
-    Result<(HttpResponse, Option<TokenPair>), ApiError>,
-    Option<String>,
-) {
+) -> (Result<LoginOutcome, ApiError>, Option<String>) {
     let client = super::client_info(req, state);
     if let Err(e) = state
         .limits()
@@ -103,19 +118,5 @@ async fn attempt(
         Err(m) => return (Err(ApiError::validation("email", m)), None),
     };
     let attempt = crate::auth::login::attempt(state, &email, body.password.expose(), client).await;
-    let answer = attempt.result.map(|outcome| match outcome {
-        LoginOutcome::Session(pair) => (
-            HttpResponse::Ok().json(LoginResponse::Tokens(pair.clone())),
-            Some(pair),
-        ),
-        LoginOutcome::MfaRequired(challenge) => (
-            HttpResponse::Ok().json(MfaChallenge {
-                mfa_required: true,
-                mfa_token: challenge.token,
-                factors: challenge.factors,
-            }),
-            None,
-        ),
-    });
-    (answer, attempt.user_id)
+    (attempt.result, attempt.user_id)
 }

@@ -6,11 +6,15 @@ use crate::openapi::responses::BearerErrors;
 use crate::state::AppState;
 
 /// Log out: revokes the current session (its access and refresh tokens).
+///
+/// Also clears the browser-mode refresh cookie.
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
     responses(
-        (status = 204, description = "Logged out"),
+        (status = 204, description = "Logged out",
+            headers(("Set-Cookie" = String, description = "Clears the browser-mode refresh cookie: \
+                `__Host-authd_refresh=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Strict`"))),
         BearerErrors,
     )
 )]
@@ -20,15 +24,19 @@ pub async fn logout(
     caller: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     state.revoker().revoke_session(caller.session_id()).await?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(cleared())
 }
 
 /// Log out everywhere: revokes every session of the user.
+///
+/// Also clears the browser-mode refresh cookie.
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
     responses(
-        (status = 204, description = "Every session revoked"),
+        (status = 204, description = "Every session revoked",
+            headers(("Set-Cookie" = String, description = "Clears the browser-mode refresh cookie: \
+                `__Host-authd_refresh=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Strict`"))),
         BearerErrors,
     )
 )]
@@ -38,5 +46,12 @@ pub async fn logout_all(
     caller: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     state.revoker().revoke_everything(caller.user_id()).await?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(cleared())
+}
+
+/// 204 with the refresh cookie removed.
+fn cleared() -> HttpResponse {
+    let mut response = HttpResponse::NoContent().finish();
+    crate::routes::transport::clear_cookie(&mut response);
+    response
 }

@@ -1,29 +1,40 @@
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 
-use crate::api_types::{MfaVerifyRequest, TokenPair};
+use crate::api_types::{MfaVerifyRequest, TokenResponse};
 use crate::auth::mfa::{self, Proof};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::openapi::responses::{JsonBodyErrors, MfaVerifyErrors};
+use crate::routes::transport::{self, Transport};
 use crate::state::AppState;
 
 /// Finish a login with a second factor: the `mfa_token` from
 /// `POST /v1/auth/login` and a TOTP `code` or a `recovery_code`. Starts an
 /// `aal2` session. A wrong code counts toward the account's lockout and
 /// leaves the `mfa_token` usable; the first success spends it.
+///
+/// With `X-Authd-Transport: cookie` (browser mode) the refresh token comes
+/// as the `__Host-authd_refresh` cookie, as for login.
 #[utoipa::path(
     tag = "auth",
     request_body = MfaVerifyRequest,
+    params(("X-Authd-Transport" = Option<String>, Header,
+        description = "`cookie` for browser mode (refresh token as an HttpOnly cookie); `body` or absent for body mode")),
     responses(
-        (status = 200, description = "Logged in (`aal2`)", body = TokenPair),
+        (status = 200, description = "Logged in (`aal2`). In cookie mode the body has no `refresh_token`; \
+            it is in the `Set-Cookie` header instead.", body = TokenResponse,
+            headers(("Set-Cookie" = String, description = "Cookie mode only: `__Host-authd_refresh=<refresh token>; \
+                Max-Age=<seconds>; Path=/; Secure; HttpOnly; SameSite=Strict`"))),
         JsonBodyErrors, MfaVerifyErrors,
     )
 )]
 #[post("/mfa/verify")]
 pub async fn verify_mfa(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: JsonBody<MfaVerifyRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let transport = Transport::of(&req, &state.settings.http)?;
     let body = body.0;
     let proof = match (&body.code, &body.recovery_code) {
         (Some(code), None) => Proof::Totp(code.expose()),
@@ -48,5 +59,5 @@ pub async fn verify_mfa(
     } else {
         tracing::warn!(event = "auth.mfa", outcome, "security event");
     }
-    Ok(HttpResponse::Ok().json(result?))
+    transport::respond(&state, transport, result?)
 }

@@ -101,6 +101,24 @@ impl TestApp {
         read(req.send_body(body).await).await
     }
 
+    /// Sends a raw body with the given content type and extra headers.
+    pub async fn raw_with(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .insert_header(("Content-Type", content_type));
+        for (k, v) in headers {
+            req = req.insert_header((*k, *v));
+        }
+        read(req.send_body(body.to_owned()).await).await
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
         self.request("GET", path, token, None, &[]).await
     }
