@@ -29,6 +29,8 @@ pub struct AppState {
     /// Role name → permission names, read from the database at start.
     pub roles: RoleGrants,
     pub metrics: Metrics,
+    /// Writes audit events in the caller's transaction.
+    pub audit: crate::auth::audit::AuditLog,
     pub passwords: crate::password::Hasher,
     /// ASVS 6.2.12: new passwords against known breaches.
     pub breached: crate::password::BreachCheck,

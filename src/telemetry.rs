@@ -60,13 +60,7 @@ pub async fn request_log(
     Ok(response)
 }
 
-/// Masks an email for logs: `a***@example.com`.
+/// Masks an email for logs: `a***@example.com` (`auth::email::mask`).
 pub fn mask_email(email: &str) -> String {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            let first: String = local.chars().take(1).collect();
-            format!("{first}***@{domain}")
-        }
-        None => "***".into(),
-    }
+    crate::auth::email::mask(email)
 }

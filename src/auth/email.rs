@@ -67,6 +67,17 @@ impl fmt::Display for Email {
     }
 }
 
+/// An address as logs and audit events show it: `a***@example.com`.
+pub fn mask(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Email;

@@ -74,12 +74,13 @@ async fn release(state: &AppState, email: &str) {
     }
 }
 
-/// The checked password was wrong: one more failure.
+/// The checked password was wrong: one more failure. True when this
+/// failure locked the account.
 pub async fn failed(
     state: &AppState,
     email: &str,
     _reservation: Reservation,
-) -> Result<(), ApiError> {
+) -> Result<bool, ApiError> {
     // Count the failure before releasing the check, so the two together
     // never undercount.
     let counted = state
@@ -87,10 +88,11 @@ pub async fn failed(
         .hit_extend(&failures_key(email), state.settings.lockout_duration)
         .await;
     release(state, email).await;
-    if counted?.count == u64::from(state.settings.lockout_threshold) {
+    let locked = counted?.count == u64::from(state.settings.lockout_threshold);
+    if locked {
         tracing::warn!(email = %crate::telemetry::mask_email(email), "account locked after repeated failed password checks");
     }
-    Ok(())
+    Ok(locked)
 }
 
 /// The check never ran (a backing service failed, the bcrypt queue was

@@ -11,6 +11,7 @@
 //!    or a disable that lands while bcrypt runs wins.
 
 use crate::api_types::TokenPair;
+use crate::auth::audit::{Event, EventType, mask};
 use crate::auth::session::{self, ClientInfo, ProvenLogin};
 use crate::auth::{Email, lockout};
 use crate::db::models::UserRow;
@@ -25,13 +26,23 @@ pub async fn with_password(
     password: &str,
     client: ClientInfo,
 ) -> Result<TokenPair, ApiError> {
-    let reservation = lockout::reserve(state, email.as_str()).await?;
+    let reservation = match lockout::reserve(state, email.as_str()).await {
+        Ok(reservation) => reservation,
+        Err(e @ ApiError::AccountLocked { .. }) => {
+            refused(state, &client, email, None, e.code(), false).await?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     let checked = check(state, email, password, client.ip).await;
     let (row, roles) = match checked {
-        Ok(Some(found)) => found,
-        Ok(None) => {
-            lockout::failed(state, email.as_str(), reservation).await?;
-            return Err(ApiError::InvalidCredentials);
+        Ok((Some(found), true)) => found,
+        Ok((found, _)) => {
+            let locked = lockout::failed(state, email.as_str(), reservation).await?;
+            let user_id = found.as_ref().map(|(row, _)| row.id.as_str());
+            let reason = ApiError::InvalidCredentials;
+            refused(state, &client, email, user_id, reason.code(), locked).await?;
+            return Err(reason);
         }
         Err(e) => {
             lockout::not_checked(state, email.as_str(), reservation).await;
@@ -40,11 +51,16 @@ pub async fn with_password(
     };
     lockout::succeeded(state, email.as_str(), reservation).await?;
 
-    if row.disabled {
-        return Err(ApiError::AccountDisabled);
-    }
-    if state.settings.require_verified_email && !row.email_verified {
-        return Err(ApiError::EmailNotVerified);
+    let refusal = if row.disabled {
+        Some(ApiError::AccountDisabled)
+    } else if state.settings.require_verified_email && !row.email_verified {
+        Some(ApiError::EmailNotVerified)
+    } else {
+        None
+    };
+    if let Some(refusal) = refusal {
+        refused(state, &client, email, Some(&row.id), refusal.code(), false).await?;
+        return Err(refusal);
     }
     let upgraded_hash = if password::needs_rehash(&row.password_hash, state.settings.bcrypt_cost) {
         let password = Password::from_verified(password);
@@ -60,15 +76,48 @@ pub async fn with_password(
     session::start(state, row, roles, client, proven).await
 }
 
-/// The user with roles when `password` is theirs; None for a wrong password
-/// or an unknown email (which still costs one bcrypt verification, so the
-/// two take the same time).
+/// Records a refused login (`login.failed`, and `login.locked` when this
+/// failure locked the account) in its own short transaction: nothing else
+/// changed. Nobody was authenticated, so there is no actor.
+async fn refused(
+    state: &AppState,
+    client: &ClientInfo,
+    email: &Email,
+    user_id: Option<&str>,
+    reason: &str,
+    locked: bool,
+) -> Result<(), ApiError> {
+    let subject = |kind| {
+        let event = Event::new(kind).with("email", mask(email.as_str()));
+        match user_id {
+            Some(id) => event.about(id),
+            None => event,
+        }
+    };
+    let failed = subject(EventType::LoginFailed).with("reason", reason);
+    let locked = locked.then(|| subject(EventType::LoginLocked));
+    let (audit, ctx) = (state.audit.clone(), client.clone());
+    state
+        .db
+        .transaction(move |conn| {
+            audit.record(conn, &ctx, failed)?;
+            if let Some(locked) = locked {
+                audit.record(conn, &ctx, locked)?;
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// The user with roles (None for an unknown email) and whether `password`
+/// is theirs. An unknown email still costs one bcrypt verification, so the
+/// two take the same time.
 async fn check(
     state: &AppState,
     email: &Email,
     password: &str,
     caller: Option<std::net::IpAddr>,
-) -> Result<Option<(UserRow, Vec<String>)>, ApiError> {
+) -> Result<(Option<(UserRow, Vec<String>)>, bool), ApiError> {
     let lookup = email.clone();
     let found = state
         .db
@@ -86,5 +135,5 @@ async fn check(
             row.password_hash.as_str()
         });
     let matches = state.passwords.verify(password, hash, caller).await?;
-    Ok(found.filter(|_| matches))
+    Ok((found, matches))
 }

@@ -5,6 +5,7 @@
 
 use actix_web::HttpRequest;
 
+use crate::auth::audit::{Event, EventType};
 use crate::auth::{Authenticated, lockout};
 use crate::db::models::UserRow;
 use crate::error::ApiError;
@@ -46,7 +47,14 @@ pub async fn confirm_password(
         }
     };
     if !matches {
-        lockout::failed(state, &user.email, reservation).await?;
+        if lockout::failed(state, &user.email, reservation).await? {
+            let ctx = crate::extract::request_context(req, state);
+            let event = Event::new(EventType::LoginLocked).about(&user.id);
+            let event = event
+                .session(caller.session_id())
+                .with("via", "password_check");
+            state.audit.record_alone(&state.db, &ctx, event).await?;
+        }
         return Err(ApiError::InvalidCredentials);
     }
     lockout::succeeded(state, &user.email, reservation).await?;

@@ -1,8 +1,7 @@
 //! Passwords after registration: the reset mail, setting a new password
 //! with its token, and changing it while logged in.
 
-use std::net::IpAddr;
-
+use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::auth::one_time::{self, Purpose};
 use crate::auth::{Email, revocation};
 use crate::db::models::UserRow;
@@ -52,7 +51,7 @@ pub async fn confirm_reset(
     state: &AppState,
     token: String,
     new_password: &str,
-    caller: Option<IpAddr>,
+    ctx: &RequestContext,
 ) -> Result<(), ApiError> {
     let lookup = token.clone();
     let user = state
@@ -78,10 +77,11 @@ pub async fn confirm_reset(
     )
     .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
     state.breached.check(&password, "new_password").await?;
-    let hash = state.passwords.hash(&password, caller).await?;
+    let hash = state.passwords.hash(&password, ctx.ip).await?;
 
     let settings = state.settings.clone();
     let user_id = user.id.clone();
+    let (audit, ctx) = (state.audit.clone(), ctx.clone());
     let (revoked, at) = state
         .db
         .transaction(move |conn| {
@@ -93,6 +93,8 @@ pub async fn confirm_reset(
             one_time_tokens::spend_all(conn, &user_id, Purpose::ResetPassword.as_str(), at)?;
             let revoked = sessions::revoke_all_for_user(conn, &user_id, None, at)?;
             mail::enqueue(conn, &settings, &user.email, MailKind::PasswordChanged)?;
+            let event = Event::new(EventType::PasswordReset).by(&user_id);
+            audit.record(conn, &ctx, event.with("sessions_revoked", revoked.len()))?;
             Ok((revoked, at))
         })
         .await?;
@@ -109,7 +111,7 @@ pub async fn change_password(
     user: UserRow,
     keep_session: &str,
     new_password: &str,
-    caller: Option<IpAddr>,
+    ctx: &RequestContext,
 ) -> Result<(), ApiError> {
     let password = Password::parse(
         new_password,
@@ -118,9 +120,10 @@ pub async fn change_password(
     )
     .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
     state.breached.check(&password, "new_password").await?;
-    let hash = state.passwords.hash(&password, caller).await?;
+    let hash = state.passwords.hash(&password, ctx.ip).await?;
     let settings = state.settings.clone();
     let keep = keep_session.to_owned();
+    let (audit, ctx) = (state.audit.clone(), ctx.clone());
     let revoked = state
         .db
         .transaction(move |conn| {
@@ -133,6 +136,10 @@ pub async fn change_password(
             one_time_tokens::spend_all(conn, &user.id, Purpose::ResetPassword.as_str(), at)?;
             let revoked = sessions::revoke_all_for_user(conn, &user.id, Some(&keep), at)?;
             mail::enqueue(conn, &settings, &user.email, MailKind::PasswordChanged)?;
+            let event = Event::new(EventType::PasswordChanged)
+                .by(&user.id)
+                .session(&keep);
+            audit.record(conn, &ctx, event.with("sessions_revoked", revoked.len()))?;
             Ok(revoked)
         })
         .await?;

@@ -3,6 +3,7 @@
 
 use chrono::{NaiveDateTime, Utc};
 
+use crate::auth::audit::{Event, RequestContext};
 use crate::config::Settings;
 use crate::db::{Db, now, sessions, users};
 use crate::error::ApiError;
@@ -30,12 +31,25 @@ pub fn started_ms(session_id: &str) -> Option<i64> {
     Some(secs as i64 * 1000 + i64::from(nanos / 1_000_000))
 }
 
-/// Revokes one session. False if it was not live.
-pub async fn revoke_session(state: &AppState, session_id: &str) -> Result<bool, ApiError> {
+/// Revokes one session, recording `event` in the same transaction when it
+/// was live. False if it was not live (nothing changed, nothing recorded).
+pub async fn revoke_session(
+    state: &AppState,
+    session_id: &str,
+    ctx: &RequestContext,
+    event: Event,
+) -> Result<bool, ApiError> {
     let id = session_id.to_owned();
+    let (audit, ctx) = (state.audit.clone(), ctx.clone());
     let revoked = state
         .db
-        .run(move |conn| Ok(sessions::revoke(conn, &id, now())?))
+        .transaction(move |conn| {
+            let revoked = sessions::revoke(conn, &id, now())?;
+            if revoked {
+                audit.record(conn, &ctx, event.session(&id))?;
+            }
+            Ok(revoked)
+        })
         .await?;
     state
         .store
@@ -53,15 +67,25 @@ pub async fn publish(state: &AppState, session_ids: &[String]) -> Result<(), Api
 }
 
 /// Kills every token the user holds now: every session, and every token
-/// issued before this second (logout-all, reset, disable).
-pub async fn revoke_everything(state: &AppState, user_id: &str) -> Result<(), ApiError> {
+/// issued before this second (logout-all, reset, disable). `event`, when
+/// given, is recorded in the same transaction with the number of sessions.
+pub async fn revoke_everything(
+    state: &AppState,
+    user_id: &str,
+    ctx: &RequestContext,
+    event: Option<Event>,
+) -> Result<(), ApiError> {
     let id = user_id.to_owned();
     let at = now();
+    let (audit, ctx) = (state.audit.clone(), ctx.clone());
     let revoked = state
         .db
         .transaction(move |conn| {
             let revoked = sessions::revoke_all_for_user(conn, &id, None, at)?;
             users::set_tokens_valid_after(conn, &id, at)?;
+            if let Some(event) = event {
+                audit.record(conn, &ctx, event.with("sessions", revoked.len()))?;
+            }
             Ok(revoked)
         })
         .await?;

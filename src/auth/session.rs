@@ -3,6 +3,7 @@
 use chrono::{NaiveDateTime, TimeDelta};
 
 use crate::api_types::{TokenPair, User};
+use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::db::models::{NewSession, SessionRow, UserRow};
 use crate::db::{Db, now, sessions, users};
 use crate::error::ApiError;
@@ -10,11 +11,7 @@ use crate::state::AppState;
 use crate::tokens::{PairIds, Subject, TokenError};
 
 /// Where a login came from, shown in the session list.
-#[derive(Debug, Clone, Default)]
-pub struct ClientInfo {
-    pub ip: Option<std::net::IpAddr>,
-    pub user_agent: Option<String>,
-}
+pub type ClientInfo = crate::auth::audit::RequestContext;
 
 /// A freshly signed pair and the refresh token's id.
 pub struct MintedPair {
@@ -100,6 +97,7 @@ pub async fn start(
     let refresh_jti = minted.ids.refresh_jti.clone();
     let access_jti = minted.ids.access_jti.clone();
     let user_id = user.id.clone();
+    let audit = state.audit.clone();
     state
         .db
         .transaction(move |conn| {
@@ -133,6 +131,12 @@ pub async fn start(
                     user_agent: client.user_agent.as_deref(),
                 },
             )?;
+            let event = Event::new(EventType::LoginSucceeded).by(&user_id);
+            audit.record(
+                conn,
+                &client,
+                event.session(&session_id).with("method", "password"),
+            )?;
             Ok(())
         })
         .await?;
@@ -148,7 +152,12 @@ pub async fn list_active(db: &Db, user_id: &str) -> Result<Vec<SessionRow>, ApiE
 
 /// Revokes one of the caller's own live sessions; another user's session
 /// answers exactly like a missing one (404).
-pub async fn revoke_own(state: &AppState, user_id: &str, session_id: &str) -> Result<(), ApiError> {
+pub async fn revoke_own(
+    state: &AppState,
+    user_id: &str,
+    session_id: &str,
+    ctx: &RequestContext,
+) -> Result<(), ApiError> {
     let lookup = session_id.to_owned();
     let session = state
         .db
@@ -156,7 +165,9 @@ pub async fn revoke_own(state: &AppState, user_id: &str, session_id: &str) -> Re
         .await?;
     match session {
         Some(s) if s.user_id == user_id && s.revoked_at.is_none() => {
-            crate::auth::revocation::revoke_session(state, session_id).await?;
+            let event = Event::new(EventType::SessionRevoked).by(user_id);
+            let event = event.with("reason", "revoked");
+            crate::auth::revocation::revoke_session(state, session_id, ctx, event).await?;
             Ok(())
         }
         _ => Err(ApiError::NotFound("no such session")),

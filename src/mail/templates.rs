@@ -5,10 +5,22 @@
 use crate::config::Settings;
 
 pub enum MailKind {
-    Verification { token: String },
+    Verification {
+        token: String,
+    },
     AccountExists,
-    PasswordReset { token: String },
+    PasswordReset {
+        token: String,
+    },
     PasswordChanged,
+    /// To the new address: confirm the change.
+    EmailChange {
+        token: String,
+    },
+    /// To the old address after a change: the revert link.
+    EmailChanged {
+        token: String,
+    },
 }
 
 impl MailKind {
@@ -18,6 +30,8 @@ impl MailKind {
             Self::AccountExists => "account_exists",
             Self::PasswordReset { .. } => "password_reset",
             Self::PasswordChanged => "password_changed",
+            Self::EmailChange { .. } => "email_change",
+            Self::EmailChanged { .. } => "email_changed",
         }
     }
 }
@@ -46,6 +60,14 @@ fn sources(kind: &MailKind) -> (&'static str, &'static str) {
             include_str!("../../templates/mail/password_changed.txt"),
             include_str!("../../templates/mail/password_changed.html"),
         ),
+        MailKind::EmailChange { .. } => (
+            include_str!("../../templates/mail/email_change.txt"),
+            include_str!("../../templates/mail/email_change.html"),
+        ),
+        MailKind::EmailChanged { .. } => (
+            include_str!("../../templates/mail/email_changed.txt"),
+            include_str!("../../templates/mail/email_changed.html"),
+        ),
     }
 }
 
@@ -55,6 +77,8 @@ pub fn link(settings: &Settings, kind: &MailKind) -> String {
     match kind {
         MailKind::Verification { token } => format!("{base}/verify-email?token={token}"),
         MailKind::PasswordReset { token } => format!("{base}/reset-password?token={token}"),
+        MailKind::EmailChange { token } => format!("{base}/confirm-email-change?token={token}"),
+        MailKind::EmailChanged { token } => format!("{base}/revert-email-change?token={token}"),
         MailKind::AccountExists | MailKind::PasswordChanged => format!("{base}/reset-password"),
     }
 }
@@ -64,6 +88,7 @@ pub fn render(settings: &Settings, kind: &MailKind) -> Rendered {
     let link = link(settings, kind);
     let hours = match kind {
         MailKind::PasswordReset { .. } => settings.reset_ttl.as_secs().div_ceil(3600),
+        MailKind::EmailChanged { .. } => settings.email_change.revert_ttl.as_secs().div_ceil(3600),
         _ => settings.verify_ttl.as_secs().div_ceil(3600),
     }
     .to_string();

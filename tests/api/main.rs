@@ -6,10 +6,12 @@
 
 mod admin;
 mod audit;
+mod audit_log;
 mod breached;
 mod cli;
 mod cors;
 mod database_folder;
+mod email_change;
 mod errors;
 mod expired;
 mod faults_db;

@@ -31,6 +31,7 @@ async fn register_directly(app: &TestApp, raw_email: &str) -> Email {
             display_name: Some("Ada".into()),
         },
         true,
+        &ClientInfo::default(),
     )
     .await
     .unwrap();
@@ -41,10 +42,14 @@ async fn register_directly(app: &TestApp, raw_email: &str) -> Email {
 async fn verified_directly(app: &TestApp, raw_email: &str) -> Email {
     let email = register_directly(app, raw_email).await;
     let token = app.mail_to(email.as_str()).await.token();
-    let (user, reset_mailed) =
-        registration::verify_email(&app.state, token, app.state.dummy_hash.clone())
-            .await
-            .unwrap();
+    let (user, reset_mailed) = registration::verify_email(
+        &app.state,
+        token,
+        app.state.dummy_hash.clone(),
+        &ClientInfo::default(),
+    )
+    .await
+    .unwrap();
     assert!(user.email_verified && !reset_mailed);
     email
 }
@@ -99,11 +104,16 @@ async fn recovery_as_functions() {
             .unwrap()
     );
     let token = app.mail_to(email.as_str()).await.token();
-    recovery::confirm_reset(&app.state, token.clone(), NEW_PASSWORD, None)
-        .await
-        .unwrap();
+    recovery::confirm_reset(
+        &app.state,
+        token.clone(),
+        NEW_PASSWORD,
+        &ClientInfo::default(),
+    )
+    .await
+    .unwrap();
     assert!(matches!(
-        recovery::confirm_reset(&app.state, token, NEW_PASSWORD, None).await,
+        recovery::confirm_reset(&app.state, token, NEW_PASSWORD, &ClientInfo::default()).await,
         Err(ApiError::TokenUsed)
     ));
     let pair = login::with_password(&app.state, &email, NEW_PASSWORD, ClientInfo::default())
@@ -116,9 +126,15 @@ async fn recovery_as_functions() {
     let (user, _) = reauth::confirm_password(&req, &app.state, &caller, NEW_PASSWORD)
         .await
         .unwrap();
-    recovery::change_password(&app.state, user, caller.session_id(), PASSWORD, None)
-        .await
-        .unwrap();
+    recovery::change_password(
+        &app.state,
+        user,
+        caller.session_id(),
+        PASSWORD,
+        &ClientInfo::default(),
+    )
+    .await
+    .unwrap();
     assert!(
         login::with_password(&app.state, &email, PASSWORD, ClientInfo::default())
             .await
@@ -150,7 +166,7 @@ async fn accounts_and_sessions_as_functions() {
     let live = session::list_active(&app.state.db, &user_id).await.unwrap();
     assert_eq!(live.len(), 2);
     let second_sid = caller_of(&app, &second.access_token).claims.sid.clone();
-    session::revoke_own(&app.state, &user_id, &second_sid)
+    session::revoke_own(&app.state, &user_id, &second_sid, &ClientInfo::default())
         .await
         .unwrap();
     assert_eq!(
@@ -161,11 +177,19 @@ async fn accounts_and_sessions_as_functions() {
         1
     );
     assert!(matches!(
-        session::revoke_own(&app.state, "someone-else", &second_sid).await,
+        session::revoke_own(
+            &app.state,
+            "someone-else",
+            &second_sid,
+            &ClientInfo::default()
+        )
+        .await,
         Err(ApiError::NotFound(_))
     ));
 
-    accounts::delete(&app.state, &user_id).await.unwrap();
+    accounts::delete(&app.state, &user_id, &ClientInfo::default())
+        .await
+        .unwrap();
     assert!(matches!(
         accounts::view(&app.state.db, &user_id).await,
         Err(ApiError::Unauthorized)
@@ -177,6 +201,7 @@ async fn administration_as_functions() {
     let app = spawn_app().await;
     let (_, admin_tokens) = app.admin().await;
     let caller = caller_of(&app, &admin_tokens.access);
+    let ctx = ClientInfo::default();
     let email = verified_directly(&app, "staff@example.com").await;
     let (users, total) = admin::list_users(
         &app.state.db,
@@ -203,29 +228,30 @@ async fn administration_as_functions() {
         &caller.claims,
         &id,
         vec!["viewer".into(), "editor".into(), "editor".into()],
+        &ClientInfo::default(),
     )
     .await
     .unwrap();
     assert_eq!(updated.roles, vec!["editor", "viewer"]);
     assert!(matches!(
-        admin::set_roles(&app.state, &caller.claims, &id, vec!["wizard".into()]).await,
+        admin::set_roles(&app.state, &caller.claims, &id, vec!["wizard".into()], &ctx).await,
         Err(ApiError::Validation(_))
     ));
     assert!(
-        admin::disable(&app.state, &caller.claims, &id)
+        admin::disable(&app.state, &caller.claims, &id, &ctx)
             .await
             .unwrap()
             .disabled
     );
     assert!(
-        !admin::enable(&app.state, &caller.claims, &id)
+        !admin::enable(&app.state, &caller.claims, &id, &ctx)
             .await
             .unwrap()
             .disabled
     );
     // The lone admin cannot step down.
     assert!(matches!(
-        admin::set_roles(&app.state, &caller.claims, &caller.claims.sub, vec![]).await,
+        admin::set_roles(&app.state, &caller.claims, &caller.claims.sub, vec![], &ctx).await,
         Err(ApiError::Conflict(_))
     ));
 }

@@ -1,6 +1,7 @@
 //! `/v1/admin`: user and role administration. Every route declares the
 //! permission it needs with one `RequirePermission<…>` guard.
 
+mod audit;
 mod roles;
 mod users;
 
@@ -13,5 +14,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(users::disable_user)
         .service(users::enable_user)
         .service(users::unlock_user)
-        .service(roles::list_roles);
+        .service(roles::list_roles)
+        .service(audit::list_audit_events);
 }

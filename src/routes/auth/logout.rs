@@ -1,7 +1,9 @@
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 
+use crate::auth::audit::{Event, EventType};
 use crate::auth::{Authenticated, revocation};
 use crate::error::ApiError;
+use crate::extract::request_context;
 use crate::openapi::responses::BearerErrors;
 use crate::state::AppState;
 
@@ -16,10 +18,14 @@ use crate::state::AppState;
 )]
 #[post("/logout")]
 pub async fn logout(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    revocation::revoke_session(&state, caller.session_id()).await?;
+    let event = Event::new(EventType::SessionRevoked).by(caller.user_id());
+    let ctx = request_context(&req, &state);
+    let event = event.with("reason", "logout");
+    revocation::revoke_session(&state, caller.session_id(), &ctx, event).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -34,9 +40,15 @@ pub async fn logout(
 )]
 #[post("/logout-all")]
 pub async fn logout_all(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    revocation::revoke_everything(&state, caller.user_id()).await?;
+    let event = Event::new(EventType::SessionRevoked).by(caller.user_id());
+    let event = event
+        .session(caller.session_id())
+        .with("reason", "logout_all");
+    let ctx = request_context(&req, &state);
+    revocation::revoke_everything(&state, caller.user_id(), &ctx, Some(event)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
