@@ -107,21 +107,12 @@ fn jobs(state: Arc<AppState>) -> Result<Option<WebhookJobs>, String> {
     let key = STANDARD
         .decode(target.key.expose())
         .map_err(|_| "AUTH_WEBHOOK_SECRET is not base64".to_owned())?;
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| e.to_string())?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let tls = crate::tls::public_client_config()?;
     Ok(Some(WebhookJobs {
         url: target.url,
         key,
         max_attempts: state.settings.audit.webhook_max_attempts,
-        tls: Arc::new(tls),
+        tls,
         state,
     }))
 }

@@ -19,9 +19,9 @@ use chrono::NaiveDateTime;
 use crate::api_types::User;
 use crate::auth::audit::{Event, EventType, RequestContext, mask};
 use crate::auth::one_time::{self, Purpose};
-use crate::auth::{Email, revocation};
+use crate::auth::{Email, recovery, revocation};
 use crate::db::models::UserRow;
-use crate::db::{AnyConnection, now, one_time_tokens, sessions, users};
+use crate::db::{AnyConnection, now, one_time_tokens, users};
 use crate::error::{ApiError, TokenKind};
 use crate::mail::{self, MailKind};
 use crate::state::AppState;
@@ -131,28 +131,16 @@ pub async fn revert(
             let (user, old_email) = spend(conn, &token, Purpose::RevertEmail, at)?;
             let changed_to = user.email.clone();
             move_address(conn, &user.id, &old_email, at)?;
-            users::change_password(conn, &user.id, &unusable_hash, at)?;
-            users::set_tokens_valid_after(conn, &user.id, at)?;
-            let revoked = sessions::revoke_all_for_user(conn, &user.id, None, at)?;
-            for purpose in [
-                Purpose::ChangeEmail,
-                Purpose::VerifyEmail,
-                Purpose::ResetPassword,
-            ] {
+            for purpose in [Purpose::ChangeEmail, Purpose::VerifyEmail] {
                 one_time_tokens::spend_all(conn, &user.id, purpose.as_str(), at)?;
             }
-            let reset = one_time::issue(
-                conn,
-                &user.id,
-                Purpose::ResetPassword,
-                at,
-                settings.reset_ttl,
-            )?;
-            mail::enqueue(
+            let revoked = recovery::clear_password_and_mail_reset(
                 conn,
                 &settings,
+                &user.id,
                 &old_email,
-                MailKind::PasswordReset { token: reset },
+                &unusable_hash,
+                at,
             )?;
             let event = Event::new(EventType::EmailChanged).by(&user.id);
             let event = event

@@ -1,15 +1,46 @@
 //! Passwords after registration: the reset mail, setting a new password
 //! with its token, and changing it while logged in.
 
+use chrono::NaiveDateTime;
+
 use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::auth::one_time::{self, Purpose};
 use crate::auth::{Email, revocation};
+use crate::config::Settings;
 use crate::db::models::UserRow;
-use crate::db::{now, one_time_tokens, sessions, users};
+use crate::db::{AnyConnection, now, one_time_tokens, sessions, users};
 use crate::error::{ApiError, TokenKind};
 use crate::mail::{self, MailKind};
 use crate::password::{Password, PasswordOwner};
 use crate::state::AppState;
+
+/// Takes the password away from whoever may know it (a contested
+/// registration, a reverted email change): replaces it with
+/// `unusable_hash`, ends every session and token, and mails a reset link
+/// to `email`, in the caller's transaction. Returns the revoked session ids
+/// to publish after commit.
+pub fn clear_password_and_mail_reset(
+    conn: &mut AnyConnection,
+    settings: &Settings,
+    user_id: &str,
+    email: &str,
+    unusable_hash: &str,
+    at: NaiveDateTime,
+) -> Result<Vec<String>, ApiError> {
+    users::change_password(conn, user_id, unusable_hash, at)?;
+    let revoked = sessions::revoke_all_for_user(conn, user_id, None, at)?;
+    users::set_tokens_valid_after(conn, user_id, at)?;
+    one_time_tokens::spend_all(conn, user_id, Purpose::ResetPassword.as_str(), at)?;
+    let token = one_time::issue(
+        conn,
+        user_id,
+        Purpose::ResetPassword,
+        at,
+        settings.reset_ttl,
+    )?;
+    mail::enqueue(conn, settings, email, MailKind::PasswordReset { token })?;
+    Ok(revoked)
+}
 
 /// Queues a reset mail if the account exists; false when nothing was
 /// queued. The caller answers the same either way.

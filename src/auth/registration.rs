@@ -154,22 +154,14 @@ pub async fn verify_email(
             let contested_now = !user.email_verified && user.registrations > 1;
             let event = Event::new(EventType::UserEmailVerified).by(&user.id);
             audit.record(conn, &ctx, event.with("password_cleared", contested_now))?;
-            let contested = if !user.email_verified && user.registrations > 1 {
-                users::change_password(conn, &user.id, &unusable_hash, at)?;
-                let ids = sessions::revoke_all_for_user(conn, &user.id, None, at)?;
-                users::set_tokens_valid_after(conn, &user.id, at)?;
-                let token = one_time::issue(
-                    conn,
-                    &user.id,
-                    Purpose::ResetPassword,
-                    at,
-                    settings.reset_ttl,
-                )?;
-                mail::enqueue(
+            let contested = if contested_now {
+                let ids = crate::auth::recovery::clear_password_and_mail_reset(
                     conn,
                     &settings,
+                    &user.id,
                     &user.email,
-                    MailKind::PasswordReset { token },
+                    &unusable_hash,
+                    at,
                 )?;
                 Some((at, ids))
             } else {

@@ -35,6 +35,7 @@ mod store_outage;
 mod tokens;
 mod unlock;
 mod use_cases;
+mod webhooks;
 
 mod helpers;
 mod private_services;
