@@ -2,9 +2,13 @@
 //! and returns a domain result, so it can be exercised on its own. The
 //! server runs only to provide the state (database, store, keys, mail).
 
+use authd::auth::audit::{Event, EventType};
+use authd::auth::audit_queries::{self, AuditQuery, Cursor};
 use authd::auth::registration::{self, NewRegistration};
 use authd::auth::session::ClientInfo;
-use authd::auth::{Authenticated, Email, accounts, admin, login, reauth, recovery, session};
+use authd::auth::{
+    Authenticated, Email, accounts, admin, email_change, login, reauth, recovery, session,
+};
 use authd::db::users::UserFilter;
 use authd::error::ApiError;
 use authd::password::Password;
@@ -254,4 +258,87 @@ async fn administration_as_functions() {
         admin::set_roles(&app.state, &caller.claims, &caller.claims.sub, vec![], &ctx).await,
         Err(ApiError::Conflict(_))
     ));
+}
+
+#[actix_web::test]
+async fn audit_log_as_functions() {
+    let app = spawn_app().await;
+    let subject = uuid::Uuid::now_v7().to_string();
+    for _ in 0..3 {
+        let event = Event::new(EventType::UserEnabled)
+            .about(&subject)
+            .with("n", 1);
+        app.state
+            .audit
+            .record_alone(&app.state.db, &ClientInfo::default(), event)
+            .await
+            .unwrap();
+    }
+    let query = |cursor: Option<Cursor>| AuditQuery {
+        user_id: Some(subject.clone()),
+        kind: Some(EventType::UserEnabled),
+        since: None,
+        until: None,
+        cursor,
+        limit: 2,
+    };
+    let (first, next) = audit_queries::list(&app.state.db, query(None))
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 2);
+    let cursor = Cursor::parse(&next.expect("a second page")).unwrap();
+    let (second, next) = audit_queries::list(&app.state.db, query(Some(cursor)))
+        .await
+        .unwrap();
+    assert_eq!((second.len(), next), (1, None));
+    assert!(first[1].id > second[0].id);
+    assert!(Cursor::parse("not a cursor").is_err());
+    let mine = audit_queries::security_events(&app.state.db, &subject)
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 3);
+}
+
+#[actix_web::test]
+async fn email_change_as_functions() {
+    let app = spawn_app().await;
+    let email = verified_directly(&app, "mover@example.com").await;
+    let user = app
+        .state
+        .db
+        .run({
+            let email = email.clone();
+            move |conn| Ok(authd::db::users::find_by_email(conn, email.as_str())?.unwrap())
+        })
+        .await
+        .unwrap();
+    let ctx = ClientInfo::default();
+    let same = email_change::request(&app.state, user.clone(), email.clone()).await;
+    assert!(matches!(same, Err(ApiError::Validation(_))));
+    let new_email = Email::parse("moved@example.com").unwrap();
+    email_change::request(&app.state, user, new_email.clone())
+        .await
+        .unwrap();
+    let token = app.mail_to(new_email.as_str()).await.token();
+    let moved = email_change::confirm(&app.state, token.clone(), &ctx)
+        .await
+        .unwrap();
+    assert_eq!(
+        (moved.email.as_str(), moved.email_verified),
+        (new_email.as_str(), true)
+    );
+    assert!(matches!(
+        email_change::confirm(&app.state, token, &ctx).await,
+        Err(ApiError::TokenUsed)
+    ));
+    let revert = app.mail_to(email.as_str()).await.token();
+    let back = email_change::revert(&app.state, revert, app.state.dummy_hash.clone(), &ctx)
+        .await
+        .unwrap();
+    assert_eq!(back.email, email.as_str());
+    assert!(
+        login::with_password(&app.state, &email, PASSWORD, ClientInfo::default())
+            .await
+            .is_err()
+    );
 }

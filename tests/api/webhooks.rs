@@ -282,3 +282,40 @@ async fn only_the_configured_type_prefixes_are_sent() {
     let (pending, delivered, dead) = webhook_counts(&app).await;
     assert_eq!((pending, delivered, dead), (0, 2, 0));
 }
+
+#[actix_web::test]
+async fn two_instances_never_deliver_one_event_twice() {
+    let receiver = Receiver::start(&[]).await;
+    let (secret, key) = secret_key();
+    let first = app_sending_to(
+        &receiver,
+        &secret,
+        &[
+            ("AUTH_WEBHOOK_EVENTS", "user."),
+            ("AUTH_RATE_LIMITS", "false"),
+        ],
+    )
+    .await;
+    let second = crate::helpers::spawn_sibling(&first, &[]).await;
+    for n in 0..12 {
+        let app = if n % 2 == 0 { &first } else { &second };
+        let email = format!("twice-{n}-{}@example.com", uuid::Uuid::new_v4().simple());
+        app.register(&email, crate::helpers::PASSWORD)
+            .await
+            .assert_status(202);
+    }
+    let got = receiver.wait_for(12, Duration::from_secs(15)).await;
+    // Both workers keep polling; give a double delivery time to show.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let got_now = receiver.received();
+    assert_eq!(got_now.len(), got.len());
+    let mut ids: Vec<&str> = got_now.iter().map(|r| r.id.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 12, "each event once");
+    assert!(
+        got_now
+            .iter()
+            .all(|r| r.signature == expected_signature(&key, r))
+    );
+}
