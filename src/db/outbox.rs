@@ -44,15 +44,17 @@ pub fn claim_one(
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
 ) -> QueryResult<Option<Claimed>> {
-    let due = "status = 'pending' AND next_attempt_at <= $1 \
-               AND (locked_until IS NULL OR locked_until < $1)";
+    // SQLite numbers `$N` parameters in the order they first appear, not by
+    // N: keep `$1` first in the text so both backends bind alike.
+    let due = "status = 'pending' AND next_attempt_at <= $2 \
+               AND (locked_until IS NULL OR locked_until < $2)";
     diesel::sql_query(format!(
-        "UPDATE {table} SET locked_until = $2 WHERE {due} AND id = \
+        "UPDATE {table} SET locked_until = $1 WHERE {due} AND id = \
          (SELECT id FROM {table} WHERE {due} ORDER BY created_at LIMIT 1) \
          RETURNING id, attempts"
     ))
-    .bind::<Timestamp, _>(now)
     .bind::<Timestamp, _>(lease_until)
+    .bind::<Timestamp, _>(now)
     .get_result(conn)
     .optional()
 }

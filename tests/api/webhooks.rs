@@ -319,3 +319,47 @@ async fn two_instances_never_deliver_one_event_twice() {
             .all(|r| r.signature == expected_signature(&key, r))
     );
 }
+
+#[actix_web::test]
+async fn a_claimed_row_is_not_claimed_again_within_its_lease_nor_before_it_is_due() {
+    // No webhook configured: no worker competes for the rows.
+    let app = crate::helpers::spawn_app().await;
+    let claims = app
+        .state
+        .db
+        .transaction(|conn| {
+            use authd::db::{now, outbox, webhook_outbox};
+            let at = now();
+            let later = at + chrono::TimeDelta::seconds(30);
+            for (id, due) in [("due-now", at), ("due-later", later)] {
+                webhook_outbox::enqueue(
+                    conn,
+                    &authd::db::models::NewWebhook {
+                        id,
+                        event_type: "user.registered",
+                        payload: "{}",
+                        status: outbox::PENDING,
+                        next_attempt_at: due,
+                        created_at: at,
+                    },
+                )?;
+            }
+            let lease = at + chrono::TimeDelta::seconds(20);
+            let first = outbox::claim_one(conn, webhook_outbox::TABLE, at, lease)?;
+            let second = outbox::claim_one(conn, webhook_outbox::TABLE, at, lease)?;
+            // Once the lease lapsed, the row is claimed again.
+            let after = lease + chrono::TimeDelta::seconds(1);
+            let third = outbox::claim_one(conn, webhook_outbox::TABLE, after, after)?;
+            Ok((
+                first.map(|c| c.id),
+                second.map(|c| c.id),
+                third.map(|c| c.id),
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        claims,
+        (Some("due-now".to_owned()), None, Some("due-now".to_owned()))
+    );
+}
