@@ -98,8 +98,11 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), Failure> {
 }
 
 async fn serve(settings: Settings) -> Result<(), Failure> {
-    let bind = settings.bind.clone();
+    let bind = settings.http.bind.clone();
     let app = Application::build(settings).await?;
+    if let (Some(port), Some(ops)) = (app.ops_port(), &app.state().settings.http.ops_bind) {
+        tracing::info!(address = %ops, port, "authd ops listening (metrics, docs)");
+    }
     tracing::info!(address = %bind, port = app.port(), "authd listening");
     app.run_until_stopped().await.map_err(Failure::runtime)?;
     tracing::info!("authd stopped");
@@ -107,8 +110,8 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
 }
 
 async fn open_db(settings: &Settings) -> Result<Db, Failure> {
-    let url = settings.database_url.clone();
-    let size = settings.database_pool_size.min(2);
+    let url = settings.storage.database_url.clone();
+    let size = settings.storage.database_pool_size.min(2);
     tokio::task::spawn_blocking(move || {
         let db =
             Db::connect(&url, size).map_err(|e| Failure::config(format!("DATABASE_URL: {e}")))?;
@@ -134,7 +137,7 @@ async fn migrate(settings: Settings) -> Result<(), Failure> {
 }
 
 fn keygen(settings: &Settings, out: Option<PathBuf>, force: bool) -> Result<(), Failure> {
-    let path = match (out, &settings.jwt) {
+    let path = match (out, &settings.tokens.signing) {
         (Some(path), _) => path,
         (None, JwtSettings::EdDsa { key_file, .. }) => key_file.clone(),
         (None, JwtSettings::Hs256 { .. }) => {
@@ -287,7 +290,7 @@ async fn operator_password(settings: &Settings, email: &Email) -> Result<String,
             "the password appears in known data breaches; choose another",
         ));
     }
-    password::hash_blocking(password.expose(), settings.bcrypt_cost).map_err(Failure::runtime)
+    password::hash_blocking(password.expose(), settings.bcrypt.cost).map_err(Failure::runtime)
 }
 
 /// With Redis, running instances learn of the revocation at once. (The
@@ -301,22 +304,26 @@ async fn publish_revocations(
     sessions: &[String],
     at: chrono::NaiveDateTime,
 ) -> Result<(), Failure> {
-    let Some(url) = &settings.redis_url else {
+    let Some(url) = &settings.storage.redis_url else {
         return Ok(());
     };
-    let store = crate::store::RedisStore::connect(url, &settings.redis_prefix)
+    let ca = settings
+        .storage
+        .redis_ca_pem()
+        .map_err(|e| Failure::config(format!("AUTH_REDIS_CA_FILE: {e}")))?;
+    let store = crate::store::RedisStore::connect_with_ca(url, &settings.storage.redis_prefix, ca)
         .await
         .map_err(|e| Failure::runtime(format!("REDIS_URL: {e}")))?;
     use crate::store::Store;
     store
-        .revoke_sessions(sessions, settings.refresh_ttl)
+        .revoke_sessions(sessions, settings.tokens.refresh_ttl)
         .await
         .map_err(Failure::runtime)?;
     store
         .set_valid_after(
             user_id,
             at.and_utc().timestamp_millis(),
-            settings.refresh_ttl,
+            settings.tokens.refresh_ttl,
         )
         .await
         .map_err(Failure::runtime)

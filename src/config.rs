@@ -1,17 +1,23 @@
 //! Typed settings, read once from the environment (API.md §7) and passed down
 //! explicitly. Nothing here is global, so every test server can have its own.
+//!
+//! One section per concern, each with its own constructor that validates
+//! while it reads; `Settings::from_vars` only assembles them.
 
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
-use std::fmt;
+mod values;
+mod vars;
+
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
 
 use ipnet::IpNet;
 
 use crate::secret::Secret;
+
+pub use values::{DatabaseUrl, Limit};
+pub use vars::Vars;
 
 /// A configuration variable that could not be used: printed as one line,
 /// exit code 2.
@@ -31,45 +37,193 @@ impl ConfigError {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    /// A SQLite file path, or a shared in-memory database name.
-    Sqlite(String),
-    Postgres(String),
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub http: HttpSettings,
+    pub storage: StorageSettings,
+    pub tokens: TokenSettings,
+    pub accounts: AccountSettings,
+    pub bcrypt: BcryptSettings,
+    pub lockout: LockoutSettings,
+    pub rate_limits: RateLimits,
+    pub password: PasswordPolicy,
+    pub breached: BreachedSettings,
+    pub mail: MailSettings,
+    pub housekeeping: Housekeeping,
+    pub sessions: SessionPolicy,
+    pub audit: AuditSettings,
+    pub email_change: EmailChangeSettings,
+    pub log_format: LogFormat,
+    /// `AUTH_*` variables that are set but mean nothing (typos): warned
+    /// about at start.
+    pub unknown_variables: Vec<String>,
 }
 
-impl DatabaseUrl {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let raw = raw.trim();
-        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            return Ok(Self::Postgres(raw.to_owned()));
-        }
-        if raw == "sqlite::memory:" || raw == "sqlite://:memory:" {
-            // A pool of connections must see one database: a named, shared
-            // in-memory database lives as long as one connection is open.
-            let name = uuid::Uuid::new_v4().simple().to_string();
-            return Ok(Self::Sqlite(format!(
-                "file:authd-{name}?mode=memory&cache=shared"
-            )));
-        }
-        if let Some(path) = raw
-            .strip_prefix("sqlite://")
-            .or_else(|| raw.strip_prefix("sqlite:"))
+impl Settings {
+    /// Reads `.env` in the working directory (if present) and the process
+    /// environment. Never a parent directory's `.env`: a writable parent
+    /// such as `/tmp` could otherwise choose the signing algorithm and key.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is the normal case; a broken one is worth a line.
+        if let Err(e) = dotenvy::from_path(".env")
+            && !e.not_found()
         {
-            if path.is_empty() {
-                return Err("a sqlite URL needs a path, e.g. sqlite://./data/authd.db".into());
-            }
-            return Ok(Self::Sqlite(path.to_owned()));
+            return Err(ConfigError::new(".env", e.to_string()));
         }
-        Err("expected sqlite://PATH, sqlite::memory: or postgres://…".into())
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        Self::from_vars(&vars)
     }
 
-    pub fn backend_name(&self) -> &'static str {
-        match self {
-            Self::Sqlite(_) => "sqlite",
-            Self::Postgres(_) => "postgres",
-        }
+    /// Builds settings from a variable map: the environment in production,
+    /// a literal map in tests.
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let env = Vars::new(vars);
+        let mut settings = Self {
+            http: HttpSettings::from_vars(&env)?,
+            storage: StorageSettings::from_vars(&env)?,
+            tokens: TokenSettings::from_vars(&env)?,
+            accounts: AccountSettings::from_vars(&env)?,
+            bcrypt: BcryptSettings::from_vars(&env)?,
+            lockout: LockoutSettings::from_vars(&env)?,
+            rate_limits: RateLimits::from_vars(&env)?,
+            password: PasswordPolicy::from_vars(&env)?,
+            breached: BreachedSettings::from_vars(&env)?,
+            mail: MailSettings::from_vars(&env)?,
+            housekeeping: Housekeeping::from_vars(&env)?,
+            sessions: SessionPolicy::from_vars(&env)?,
+            audit: AuditSettings::from_vars(&env)?,
+            email_change: EmailChangeSettings::from_vars(&env)?,
+            log_format: env.choice(
+                "AUTH_LOG_FORMAT",
+                "pretty",
+                &[("pretty", LogFormat::Pretty), ("json", LogFormat::Json)],
+            )?,
+            unknown_variables: Vec::new(),
+        };
+        settings.unknown_variables = env.unread();
+        Ok(settings)
     }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// The public listener and what it believes about its clients.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    pub bind: String,
+    pub body_limit: usize,
+    pub trusted_proxies: Vec<IpNet>,
+    pub client_ip_header: ClientIpHeader,
+    pub cors_origins: Vec<String>,
+    /// `AUTH_OPS_BIND` (ASVS 13.4.5): when set, `/metrics`, `/docs` and
+    /// `/openapi.json` are served only on this address; the public port
+    /// answers 404 for them.
+    pub ops_bind: Option<String>,
+}
+
+/// The one header a trusted proxy's client address is read from. Never
+/// both: proxies append to `X-Forwarded-For` but pass a client's own
+/// `Forwarded` through untouched (or the reverse), so reading the other
+/// would let a client choose its address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientIpHeader {
+    XForwardedFor,
+    Forwarded,
+}
+
+impl HttpSettings {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        let trusted_proxies = env
+            .list("AUTH_TRUSTED_PROXIES")
+            .iter()
+            .map(|raw| values::parse_cidr(raw))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|m| ConfigError::new("AUTH_TRUSTED_PROXIES", m))?;
+        Ok(Self {
+            bind: env.text("AUTH_BIND", "127.0.0.1:8080"),
+            body_limit: env.parse("AUTH_BODY_LIMIT", 64 * 1024)?,
+            trusted_proxies,
+            client_ip_header: env.choice(
+                "AUTH_CLIENT_IP_HEADER",
+                "x-forwarded-for",
+                &[
+                    ("x-forwarded-for", ClientIpHeader::XForwardedFor),
+                    ("forwarded", ClientIpHeader::Forwarded),
+                ],
+            )?,
+            cors_origins: env.list("AUTH_CORS_ORIGINS"),
+            ops_bind: env.get("AUTH_OPS_BIND").map(str::to_owned),
+        })
+    }
+
+    /// Whether `ip` is one of the configured trusted proxies.
+    pub fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|net| net.contains(&ip))
+    }
+}
+
+/// Where users and sessions live (the database) and where the shared
+/// counters and denylists live (the store).
+#[derive(Clone, Debug)]
+pub struct StorageSettings {
+    pub database_url: DatabaseUrl,
+    pub database_pool_size: u32,
+    pub redis_url: Option<String>,
+    pub redis_prefix: String,
+    /// `AUTH_REDIS_CA_FILE` (ASVS 12.3.1): PEM certificates that alone are
+    /// trusted for a `rediss://` Redis (a private CA); unset trusts the
+    /// built-in web roots. PostgreSQL takes its TLS options in
+    /// `DATABASE_URL` (`sslmode`, `sslrootcert`).
+    pub redis_ca_file: Option<PathBuf>,
+}
+
+impl StorageSettings {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        let redis_url = env.get("REDIS_URL");
+        let redis_ca_file = env.get("AUTH_REDIS_CA_FILE").map(PathBuf::from);
+        if redis_ca_file.is_some() && !redis_url.is_some_and(|url| url.starts_with("rediss://")) {
+            return Err(ConfigError::new(
+                "AUTH_REDIS_CA_FILE",
+                "is set but REDIS_URL is not a rediss:// (TLS) URL",
+            ));
+        }
+        Ok(Self {
+            database_url: DatabaseUrl::parse(&env.text("DATABASE_URL", "sqlite://./data/authd.db"))
+                .map_err(|m| ConfigError::new("DATABASE_URL", m))?,
+            database_pool_size: env.positive("AUTH_DATABASE_POOL_SIZE", 8)?,
+            redis_url: redis_url.map(str::to_owned),
+            redis_prefix: env.text("AUTH_REDIS_PREFIX", "authd:"),
+            redis_ca_file,
+        })
+    }
+
+    /// The Redis CA certificates, read from `AUTH_REDIS_CA_FILE`.
+    pub fn redis_ca_pem(&self) -> Result<Option<Vec<u8>>, String> {
+        self.redis_ca_file
+            .as_ref()
+            .map(|path| {
+                std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+            })
+            .transpose()
+    }
+}
+
+/// What every token says about its origin, how it is signed and how long
+/// it and its session live.
+#[derive(Clone, Debug)]
+pub struct TokenSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub signing: JwtSettings,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    pub refresh_reuse_grace: Duration,
+    /// A session's absolute lifetime, however often it is refreshed.
+    pub session_max_age: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -85,62 +239,124 @@ pub enum JwtSettings {
     },
 }
 
-/// The one header a trusted proxy's client address is read from. Never
-/// both: proxies append to `X-Forwarded-For` but pass a client's own
-/// `Forwarded` through untouched (or the reverse), so reading the other
-/// would let a client choose its address.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ClientIpHeader {
-    XForwardedFor,
-    Forwarded,
+#[derive(Clone, Copy)]
+enum Algorithm {
+    EdDsa,
+    Hs256,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogFormat {
-    Pretty,
-    Json,
-}
+impl TokenSettings {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        let algorithm = env.choice(
+            "AUTH_JWT_ALG",
+            "EdDSA",
+            &[("EdDSA", Algorithm::EdDsa), ("HS256", Algorithm::Hs256)],
+        )?;
+        let signing = match algorithm {
+            Algorithm::EdDsa => JwtSettings::EdDsa {
+                key_file: env
+                    .text("AUTH_JWT_KEY_FILE", "./data/jwt-ed25519.pem")
+                    .into(),
+                verify_key_files: env
+                    .list("AUTH_JWT_VERIFY_KEY_FILES")
+                    .into_iter()
+                    .map(PathBuf::from)
+                    .collect(),
+            },
+            Algorithm::Hs256 => {
+                let secret = env.get("AUTH_JWT_SECRET").ok_or_else(|| {
+                    ConfigError::new("AUTH_JWT_SECRET", "required when AUTH_JWT_ALG=HS256")
+                })?;
+                if secret.len() < 32 {
+                    return Err(ConfigError::new(
+                        "AUTH_JWT_SECRET",
+                        "must be at least 32 bytes long",
+                    ));
+                }
+                JwtSettings::Hs256 {
+                    secret: Secret::new(secret.to_owned()),
+                }
+            }
+        };
+        Ok(Self {
+            issuer: env.text("AUTH_ISSUER", "http://localhost:8080"),
+            audience: env.text("AUTH_AUDIENCE", "authd"),
+            signing,
+            access_ttl: env.seconds("AUTH_ACCESS_TTL", 900)?,
+            refresh_ttl: env.seconds("AUTH_REFRESH_TTL", 2_592_000)?,
+            refresh_reuse_grace: env.seconds_or_zero("AUTH_REFRESH_REUSE_GRACE", 10)?,
+            session_max_age: env.seconds("AUTH_SESSION_MAX_AGE", 90 * 86_400)?,
+        })
+    }
 
-/// `count` events per `window`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limit {
-    pub count: u32,
-    pub window: Duration,
-}
-
-impl FromStr for Limit {
-    type Err = String;
-
-    /// `30/60s`, `10/1h`, `3/3600` (seconds when no unit).
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        let (count, window) = raw
-            .split_once('/')
-            .ok_or_else(|| format!("expected COUNT/WINDOW such as 30/60s, got {raw:?}"))?;
-        let count: u32 = count
-            .trim()
-            .parse()
-            .map_err(|_| format!("{count:?} is not a whole number"))?;
-        let window = parse_duration(window.trim())?;
-        if count == 0 || window.is_zero() {
-            return Err("count and window must be above zero".into());
-        }
-        Ok(Self { count, window })
+    /// Whether the issuer is plain `http://` on a host other than loopback:
+    /// tokens and passwords would cross the network unencrypted.
+    pub fn issuer_is_cleartext_remote(&self) -> bool {
+        let Some(rest) = self.issuer.strip_prefix("http://") else {
+            return false;
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let host = match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(""),
+            None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+        };
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        !loopback
     }
 }
 
-fn parse_duration(raw: &str) -> Result<Duration, String> {
-    let (digits, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
-    let value: u64 = digits
-        .parse()
-        .map_err(|_| format!("{raw:?} is not a duration such as 60s, 15m or 1h"))?;
-    let secs = match unit {
-        "" | "s" => value,
-        "m" => value * 60,
-        "h" => value * 3600,
-        "d" => value * 86_400,
-        _ => return Err(format!("{raw:?}: unknown unit (use s, m, h or d)")),
-    };
-    Ok(Duration::from_secs(secs))
+/// How accounts come to be and prove their email, and how long the mailed
+/// links live.
+#[derive(Clone, Debug)]
+pub struct AccountSettings {
+    pub require_verified_email: bool,
+    pub default_role: String,
+    pub verify_ttl: Duration,
+    pub reset_ttl: Duration,
+}
+
+impl AccountSettings {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            require_verified_email: env.parse("AUTH_REQUIRE_VERIFIED_EMAIL", true)?,
+            default_role: env.text("AUTH_DEFAULT_ROLE", "viewer"),
+            verify_ttl: env.seconds("AUTH_VERIFY_TTL", 86_400)?,
+            reset_ttl: env.seconds("AUTH_RESET_TTL", 3600)?,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct BcryptSettings {
+    pub cost: u32,
+    /// bcrypt jobs that may wait or run at once (`AUTH_BCRYPT_QUEUE`).
+    pub queue: usize,
+}
+
+impl BcryptSettings {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            cost: env.within("AUTH_BCRYPT_COST", 12, 4..=31)?,
+            queue: env.positive("AUTH_BCRYPT_QUEUE", 16 * crate::password::cores())?,
+        })
+    }
+}
+
+/// Failed password checks per account before it is locked, and for how long.
+#[derive(Clone, Copy, Debug)]
+pub struct LockoutSettings {
+    pub threshold: u32,
+    pub duration: Duration,
+}
+
+impl LockoutSettings {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            threshold: env.positive("AUTH_LOCKOUT_THRESHOLD", 5)?,
+            duration: env.seconds("AUTH_LOCKOUT_DURATION", 900)?,
+        })
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -155,6 +371,22 @@ pub struct RateLimits {
     pub password_per_session: Limit,
 }
 
+impl RateLimits {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            enabled: env.parse("AUTH_RATE_LIMITS", true)?,
+            login_per_ip: env.parse("AUTH_RATE_LOGIN_PER_IP", Limit::per_secs(30, 60))?,
+            register_per_ip: env.parse("AUTH_RATE_REGISTER_PER_IP", Limit::per_secs(10, 3600))?,
+            mail_per_email: env.parse("AUTH_RATE_MAIL_PER_EMAIL", Limit::per_secs(3, 3600))?,
+            mail_per_ip: env.parse("AUTH_RATE_MAIL_PER_IP", Limit::per_secs(20, 3600))?,
+            refresh_per_session: env
+                .parse("AUTH_RATE_REFRESH_PER_SESSION", Limit::per_secs(60, 60))?,
+            password_per_session: env
+                .parse("AUTH_RATE_PASSWORD_PER_SESSION", Limit::per_secs(10, 3600))?,
+        })
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct PasswordPolicy {
     pub min_length: usize,
@@ -164,6 +396,40 @@ pub struct PasswordPolicy {
     pub min_score: u8,
     /// `AUTH_PRODUCT_NAME`, a context word no password may lean on.
     pub product_name: String,
+}
+
+impl PasswordPolicy {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        // Set but empty disables the class rules, so read it raw.
+        let classes: Vec<&str> = env
+            .raw("AUTH_PASSWORD_CLASSES")
+            .unwrap_or("letter,digit,symbol")
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        if let Some(bad) = classes
+            .iter()
+            .find(|c| !["letter", "digit", "symbol"].contains(c))
+        {
+            return Err(ConfigError::new(
+                "AUTH_PASSWORD_CLASSES",
+                format!("unknown class {bad:?}; use letter, digit and/or symbol"),
+            ));
+        }
+        Ok(Self {
+            min_length: env.within("AUTH_PASSWORD_MIN_LENGTH", 8, 1..=256)?,
+            require_letter: classes.contains(&"letter"),
+            require_digit: classes.contains(&"digit"),
+            require_symbol: classes.contains(&"symbol"),
+            min_score: env.within("AUTH_PASSWORD_MIN_SCORE", 3, 0..=4)?,
+            product_name: product_name(env),
+        })
+    }
+}
+
+fn product_name(env: &Vars<'_>) -> String {
+    env.text("AUTH_PRODUCT_NAME", "authd")
 }
 
 /// `AUTH_BREACHED_PASSWORDS`: where new passwords are looked up.
@@ -185,6 +451,87 @@ pub struct BreachedSettings {
     pub fail_open: bool,
 }
 
+impl BreachedSettings {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        let mode = match env.text("AUTH_BREACHED_PASSWORDS", "off").as_str() {
+            "off" => BreachedMode::Off,
+            "api" => BreachedMode::Api,
+            other => match other.strip_prefix("file:") {
+                Some(path) if !path.is_empty() => BreachedMode::File(path.into()),
+                _ => {
+                    return Err(ConfigError::new(
+                        "AUTH_BREACHED_PASSWORDS",
+                        format!("unknown mode {other:?}; use off, api or file:PATH"),
+                    ));
+                }
+            },
+        };
+        Ok(Self {
+            mode,
+            api_url: env.text(
+                "AUTH_BREACHED_PASSWORDS_API_URL",
+                "https://api.pwnedpasswords.com",
+            ),
+            timeout: Duration::from_secs(2),
+            fail_open: env.choice(
+                "AUTH_BREACHED_PASSWORDS_FAIL",
+                "open",
+                &[("open", true), ("closed", false)],
+            )?,
+        })
+    }
+}
+
+/// How mail leaves (SMTP or the outbox folder), from whom, and what the
+/// links in it point at.
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    pub smtp_url: Option<Secret>,
+    pub from: lettre::message::Mailbox,
+    pub max_attempts: u32,
+    pub outbox_dir: PathBuf,
+    /// The SPA the links in mails open, without a trailing slash.
+    pub frontend_url: String,
+    pub product_name: String,
+}
+
+impl MailSettings {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            smtp_url: env.get("AUTH_SMTP_URL").map(|s| Secret::new(s.to_owned())),
+            from: env
+                .text("AUTH_MAIL_FROM", "authd <no-reply@localhost>")
+                .parse()
+                .map_err(|e| {
+                    ConfigError::new("AUTH_MAIL_FROM", format!("not a mail address: {e}"))
+                })?,
+            max_attempts: env.positive("AUTH_MAIL_MAX_ATTEMPTS", 16)?,
+            outbox_dir: env.text("AUTH_OUTBOX_DIR", "./data/outbox").into(),
+            frontend_url: env
+                .text("AUTH_FRONTEND_URL", "http://localhost:3000")
+                .trim_end_matches('/')
+                .to_owned(),
+            product_name: product_name(env),
+        })
+    }
+}
+
+/// How many sessions one user may hold at once (ASVS 7.1.2 / 7.4.5).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SessionPolicy {
+    /// `AUTH_MAX_SESSIONS_PER_USER`; 0 = unlimited. A login past the limit
+    /// revokes the user's oldest active sessions.
+    pub max_per_user: u32,
+}
+
+impl SessionPolicy {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            max_per_user: env.parse("AUTH_MAX_SESSIONS_PER_USER", 0)?,
+        })
+    }
+}
+
 /// How often old rows are purged, and how long each kind is kept.
 #[derive(Clone, Debug)]
 pub struct Housekeeping {
@@ -194,6 +541,18 @@ pub struct Housekeeping {
     pub one_time_tokens: Duration,
     /// Never applied below the refresh lifetime (see `housekeeping`).
     pub sessions: Duration,
+}
+
+impl Housekeeping {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            interval: env.seconds("AUTH_HOUSEKEEPING_INTERVAL", 3600)?,
+            sent_mail: env.seconds("AUTH_RETENTION_SENT_MAIL", 7 * 86_400)?,
+            dead_mail: env.seconds("AUTH_RETENTION_DEAD_MAIL", 30 * 86_400)?,
+            one_time_tokens: env.seconds("AUTH_RETENTION_TOKENS", 7 * 86_400)?,
+            sessions: env.seconds("AUTH_RETENTION_SESSIONS", 30 * 86_400)?,
+        })
+    }
 }
 
 /// The audit log and its webhooks (API.md §12).
@@ -306,442 +665,6 @@ impl EmailChangeSettings {
     }
 }
 
-#[derive(Clone, Debug)]
-pub struct Settings {
-    pub bind: String,
-    pub database_url: DatabaseUrl,
-    pub database_pool_size: u32,
-    pub redis_url: Option<String>,
-    pub redis_prefix: String,
-    pub issuer: String,
-    pub audience: String,
-    pub jwt: JwtSettings,
-    pub access_ttl: Duration,
-    pub refresh_ttl: Duration,
-    pub reset_ttl: Duration,
-    pub verify_ttl: Duration,
-    pub refresh_reuse_grace: Duration,
-    /// A session's absolute lifetime, however often it is refreshed.
-    pub session_max_age: Duration,
-    pub bcrypt_cost: u32,
-    /// bcrypt jobs that may wait or run at once (`AUTH_BCRYPT_QUEUE`).
-    pub bcrypt_queue: usize,
-    pub require_verified_email: bool,
-    pub default_role: String,
-    pub lockout_threshold: u32,
-    pub lockout_duration: Duration,
-    pub rate_limits: RateLimits,
-    pub trusted_proxies: Vec<IpNet>,
-    pub client_ip_header: ClientIpHeader,
-    pub cors_origins: Vec<String>,
-    pub frontend_url: String,
-    pub smtp_url: Option<Secret>,
-    pub mail_from: lettre::message::Mailbox,
-    pub mail_max_attempts: u32,
-    pub outbox_dir: PathBuf,
-    pub log_format: LogFormat,
-    pub password: PasswordPolicy,
-    pub breached: BreachedSettings,
-    pub body_limit: usize,
-    pub product_name: String,
-    pub housekeeping: Housekeeping,
-    pub audit: AuditSettings,
-    pub email_change: EmailChangeSettings,
-    /// `AUTH_*` variables that are set but mean nothing (typos): warned
-    /// about at start.
-    pub unknown_variables: Vec<String>,
-}
-
-impl Settings {
-    /// Reads `.env` in the working directory (if present) and the process
-    /// environment. Never a parent directory's `.env`: a writable parent
-    /// such as `/tmp` could otherwise choose the signing algorithm and key.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        // A missing .env is the normal case; a broken one is worth a line.
-        if let Err(e) = dotenvy::from_path(".env")
-            && !e.not_found()
-        {
-            return Err(ConfigError::new(".env", e.to_string()));
-        }
-        let vars: HashMap<String, String> = std::env::vars().collect();
-        Self::from_vars(&vars)
-    }
-
-    /// Builds settings from a variable map: the environment in production,
-    /// a literal map in tests.
-    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let env = Vars::new(vars);
-        let jwt = match env.text("AUTH_JWT_ALG", "EdDSA").as_str() {
-            "EdDSA" => JwtSettings::EdDsa {
-                key_file: env
-                    .text("AUTH_JWT_KEY_FILE", "./data/jwt-ed25519.pem")
-                    .into(),
-                verify_key_files: env
-                    .list("AUTH_JWT_VERIFY_KEY_FILES")
-                    .into_iter()
-                    .map(PathBuf::from)
-                    .collect(),
-            },
-            "HS256" => {
-                let secret = env.get("AUTH_JWT_SECRET").ok_or_else(|| {
-                    ConfigError::new("AUTH_JWT_SECRET", "required when AUTH_JWT_ALG=HS256")
-                })?;
-                if secret.len() < 32 {
-                    return Err(ConfigError::new(
-                        "AUTH_JWT_SECRET",
-                        "must be at least 32 bytes long",
-                    ));
-                }
-                JwtSettings::Hs256 {
-                    secret: Secret::new(secret.to_owned()),
-                }
-            }
-            other => {
-                return Err(ConfigError::new(
-                    "AUTH_JWT_ALG",
-                    format!("unknown algorithm {other:?}; use EdDSA or HS256"),
-                ));
-            }
-        };
-
-        let database_url =
-            DatabaseUrl::parse(&env.text("DATABASE_URL", "sqlite://./data/authd.db"))
-                .map_err(|m| ConfigError::new("DATABASE_URL", m))?;
-
-        let bcrypt_cost: u32 = env.parse("AUTH_BCRYPT_COST", 12)?;
-        if !(4..=31).contains(&bcrypt_cost) {
-            return Err(ConfigError::new(
-                "AUTH_BCRYPT_COST",
-                "must be between 4 and 31",
-            ));
-        }
-
-        // Set but empty disables the class rules, so read it raw.
-        let classes = env
-            .raw("AUTH_PASSWORD_CLASSES")
-            .unwrap_or("letter,digit,symbol")
-            .to_owned();
-        let classes: Vec<&str> = classes
-            .split(',')
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .collect();
-        if let Some(bad) = classes
-            .iter()
-            .find(|c| !["letter", "digit", "symbol"].contains(c))
-        {
-            return Err(ConfigError::new(
-                "AUTH_PASSWORD_CLASSES",
-                format!("unknown class {bad:?}; use letter, digit and/or symbol"),
-            ));
-        }
-        let min_length: usize = env.parse("AUTH_PASSWORD_MIN_LENGTH", 8)?;
-        if !(1..=256).contains(&min_length) {
-            return Err(ConfigError::new(
-                "AUTH_PASSWORD_MIN_LENGTH",
-                "must be between 1 and 256",
-            ));
-        }
-        let min_score: u8 = env.parse("AUTH_PASSWORD_MIN_SCORE", 3)?;
-        if min_score > 4 {
-            return Err(ConfigError::new(
-                "AUTH_PASSWORD_MIN_SCORE",
-                "must be between 0 and 4",
-            ));
-        }
-
-        let trusted_proxies = env
-            .list("AUTH_TRUSTED_PROXIES")
-            .iter()
-            .map(|raw| parse_cidr(raw))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|m| ConfigError::new("AUTH_TRUSTED_PROXIES", m))?;
-
-        let smtp_url = env.get("AUTH_SMTP_URL").map(|s| Secret::new(s.to_owned()));
-        let frontend_url = env.text("AUTH_FRONTEND_URL", "http://localhost:3000");
-        let frontend_url = frontend_url.trim_end_matches('/').to_owned();
-
-        let mut settings = Self {
-            bind: env.text("AUTH_BIND", "127.0.0.1:8080"),
-            database_url,
-            database_pool_size: env.parse("AUTH_DATABASE_POOL_SIZE", 8)?,
-            redis_url: env.get("REDIS_URL").map(str::to_owned),
-            redis_prefix: env.text("AUTH_REDIS_PREFIX", "authd:"),
-            issuer: env.text("AUTH_ISSUER", "http://localhost:8080"),
-            audience: env.text("AUTH_AUDIENCE", "authd"),
-            jwt,
-            access_ttl: env.seconds("AUTH_ACCESS_TTL", 900)?,
-            refresh_ttl: env.seconds("AUTH_REFRESH_TTL", 2_592_000)?,
-            reset_ttl: env.seconds("AUTH_RESET_TTL", 3600)?,
-            verify_ttl: env.seconds("AUTH_VERIFY_TTL", 86_400)?,
-            refresh_reuse_grace: env.seconds_or_zero("AUTH_REFRESH_REUSE_GRACE", 10)?,
-            session_max_age: env.seconds("AUTH_SESSION_MAX_AGE", 90 * 86_400)?,
-            bcrypt_cost,
-            bcrypt_queue: env.parse("AUTH_BCRYPT_QUEUE", 16 * crate::password::cores())?,
-            require_verified_email: env.parse("AUTH_REQUIRE_VERIFIED_EMAIL", true)?,
-            default_role: env.text("AUTH_DEFAULT_ROLE", "viewer"),
-            lockout_threshold: env.parse("AUTH_LOCKOUT_THRESHOLD", 5)?,
-            lockout_duration: env.seconds("AUTH_LOCKOUT_DURATION", 900)?,
-            rate_limits: RateLimits {
-                enabled: env.parse("AUTH_RATE_LIMITS", true)?,
-                login_per_ip: env.parse(
-                    "AUTH_RATE_LOGIN_PER_IP",
-                    Limit {
-                        count: 30,
-                        window: Duration::from_secs(60),
-                    },
-                )?,
-                register_per_ip: env.parse(
-                    "AUTH_RATE_REGISTER_PER_IP",
-                    Limit {
-                        count: 10,
-                        window: Duration::from_secs(3600),
-                    },
-                )?,
-                mail_per_email: env.parse(
-                    "AUTH_RATE_MAIL_PER_EMAIL",
-                    Limit {
-                        count: 3,
-                        window: Duration::from_secs(3600),
-                    },
-                )?,
-                mail_per_ip: env.parse(
-                    "AUTH_RATE_MAIL_PER_IP",
-                    Limit {
-                        count: 20,
-                        window: Duration::from_secs(3600),
-                    },
-                )?,
-                refresh_per_session: env.parse(
-                    "AUTH_RATE_REFRESH_PER_SESSION",
-                    Limit {
-                        count: 60,
-                        window: Duration::from_secs(60),
-                    },
-                )?,
-                password_per_session: env.parse(
-                    "AUTH_RATE_PASSWORD_PER_SESSION",
-                    Limit {
-                        count: 10,
-                        window: Duration::from_secs(3600),
-                    },
-                )?,
-            },
-            trusted_proxies,
-            client_ip_header: match env
-                .text("AUTH_CLIENT_IP_HEADER", "x-forwarded-for")
-                .to_ascii_lowercase()
-                .as_str()
-            {
-                "x-forwarded-for" => ClientIpHeader::XForwardedFor,
-                "forwarded" => ClientIpHeader::Forwarded,
-                other => {
-                    return Err(ConfigError::new(
-                        "AUTH_CLIENT_IP_HEADER",
-                        format!("unknown header {other:?}; use x-forwarded-for or forwarded"),
-                    ));
-                }
-            },
-            cors_origins: env.list("AUTH_CORS_ORIGINS"),
-            frontend_url,
-            smtp_url,
-            mail_from: env
-                .text("AUTH_MAIL_FROM", "authd <no-reply@localhost>")
-                .parse()
-                .map_err(|e| {
-                    ConfigError::new("AUTH_MAIL_FROM", format!("not a mail address: {e}"))
-                })?,
-            mail_max_attempts: env.parse("AUTH_MAIL_MAX_ATTEMPTS", 16)?,
-            outbox_dir: env.text("AUTH_OUTBOX_DIR", "./data/outbox").into(),
-            log_format: match env.text("AUTH_LOG_FORMAT", "pretty").as_str() {
-                "pretty" => LogFormat::Pretty,
-                "json" => LogFormat::Json,
-                other => {
-                    return Err(ConfigError::new(
-                        "AUTH_LOG_FORMAT",
-                        format!("unknown format {other:?}; use pretty or json"),
-                    ));
-                }
-            },
-            password: PasswordPolicy {
-                min_length,
-                require_letter: classes.contains(&"letter"),
-                require_digit: classes.contains(&"digit"),
-                require_symbol: classes.contains(&"symbol"),
-                min_score,
-                product_name: env.text("AUTH_PRODUCT_NAME", "authd"),
-            },
-            breached: BreachedSettings {
-                mode: match env.text("AUTH_BREACHED_PASSWORDS", "off").as_str() {
-                    "off" => BreachedMode::Off,
-                    "api" => BreachedMode::Api,
-                    other => match other.strip_prefix("file:") {
-                        Some(path) if !path.is_empty() => BreachedMode::File(path.into()),
-                        _ => {
-                            return Err(ConfigError::new(
-                                "AUTH_BREACHED_PASSWORDS",
-                                format!("unknown mode {other:?}; use off, api or file:PATH"),
-                            ));
-                        }
-                    },
-                },
-                api_url: env.text(
-                    "AUTH_BREACHED_PASSWORDS_API_URL",
-                    "https://api.pwnedpasswords.com",
-                ),
-                timeout: Duration::from_secs(2),
-                fail_open: match env.text("AUTH_BREACHED_PASSWORDS_FAIL", "open").as_str() {
-                    "open" => true,
-                    "closed" => false,
-                    other => {
-                        return Err(ConfigError::new(
-                            "AUTH_BREACHED_PASSWORDS_FAIL",
-                            format!("unknown value {other:?}; use open or closed"),
-                        ));
-                    }
-                },
-            },
-            body_limit: env.parse("AUTH_BODY_LIMIT", 64 * 1024)?,
-            product_name: env.text("AUTH_PRODUCT_NAME", "authd"),
-            housekeeping: Housekeeping {
-                interval: env.seconds("AUTH_HOUSEKEEPING_INTERVAL", 3600)?,
-                sent_mail: env.seconds("AUTH_RETENTION_SENT_MAIL", 7 * 86_400)?,
-                dead_mail: env.seconds("AUTH_RETENTION_DEAD_MAIL", 30 * 86_400)?,
-                one_time_tokens: env.seconds("AUTH_RETENTION_TOKENS", 7 * 86_400)?,
-                sessions: env.seconds("AUTH_RETENTION_SESSIONS", 30 * 86_400)?,
-            },
-            audit: AuditSettings::from_vars(&env)?,
-            email_change: EmailChangeSettings::from_vars(&env)?,
-            unknown_variables: Vec::new(),
-        };
-        settings.unknown_variables = env.unread();
-        if settings.lockout_threshold == 0 {
-            return Err(ConfigError::new(
-                "AUTH_LOCKOUT_THRESHOLD",
-                "must be at least 1",
-            ));
-        }
-        if settings.bcrypt_queue == 0 {
-            return Err(ConfigError::new("AUTH_BCRYPT_QUEUE", "must be at least 1"));
-        }
-        if settings.database_pool_size == 0 {
-            return Err(ConfigError::new(
-                "AUTH_DATABASE_POOL_SIZE",
-                "must be at least 1",
-            ));
-        }
-        Ok(settings)
-    }
-
-    /// Whether the issuer is plain `http://` on a host other than loopback:
-    /// tokens and passwords would cross the network unencrypted.
-    pub fn issuer_is_cleartext_remote(&self) -> bool {
-        let Some(rest) = self.issuer.strip_prefix("http://") else {
-            return false;
-        };
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let host = match authority.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or(""),
-            None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
-        };
-        let loopback = host.eq_ignore_ascii_case("localhost")
-            || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
-        !loopback
-    }
-
-    /// Whether `ip` is one of the configured trusted proxies.
-    pub fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
-        self.trusted_proxies.iter().any(|net| net.contains(&ip))
-    }
-}
-
-fn parse_cidr(raw: &str) -> Result<IpNet, String> {
-    raw.parse::<IpNet>()
-        .or_else(|_| raw.parse::<IpAddr>().map(IpNet::from))
-        .map_err(|_| format!("{raw:?} is not an IP address or CIDR"))
-}
-
-/// Lookup helpers: empty values count as unset.
-/// Remembers every name it was asked for, so that an `AUTH_*` variable
-/// nobody reads (a typo) can be reported.
-struct Vars<'a> {
-    vars: &'a HashMap<String, String>,
-    read: RefCell<HashSet<String>>,
-}
-
-impl<'a> Vars<'a> {
-    fn new(vars: &'a HashMap<String, String>) -> Self {
-        Self {
-            vars,
-            read: RefCell::default(),
-        }
-    }
-
-    /// The value as set, empty or not.
-    fn raw(&self, var: &str) -> Option<&'a str> {
-        self.read.borrow_mut().insert(var.to_owned());
-        self.vars.get(var).map(String::as_str)
-    }
-
-    fn get(&self, var: &str) -> Option<&'a str> {
-        self.raw(var).map(str::trim).filter(|v| !v.is_empty())
-    }
-
-    /// `AUTH_*` variables that are set but that no setting reads, sorted.
-    fn unread(&self) -> Vec<String> {
-        let read = self.read.borrow();
-        let mut unread: Vec<String> = self
-            .vars
-            .keys()
-            .filter(|k| k.starts_with("AUTH_") && !read.contains(k.as_str()))
-            .cloned()
-            .collect();
-        unread.sort();
-        unread
-    }
-
-    fn text(&self, var: &str, default: &str) -> String {
-        self.get(var).unwrap_or(default).to_owned()
-    }
-
-    fn list(&self, var: &str) -> Vec<String> {
-        self.get(var)
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    fn parse<T>(&self, var: &'static str, default: T) -> Result<T, ConfigError>
-    where
-        T: FromStr,
-        T::Err: fmt::Display,
-    {
-        match self.get(var) {
-            None => Ok(default),
-            Some(raw) => raw
-                .parse()
-                .map_err(|e| ConfigError::new(var, format!("cannot use {raw:?}: {e}"))),
-        }
-    }
-
-    fn seconds(&self, var: &'static str, default: u64) -> Result<Duration, ConfigError> {
-        let value = self.seconds_or_zero(var, default)?;
-        if value.is_zero() {
-            return Err(ConfigError::new(var, "must be at least 1 second"));
-        }
-        Ok(value)
-    }
-
-    fn seconds_or_zero(&self, var: &'static str, default: u64) -> Result<Duration, ConfigError> {
-        self.parse::<u64>(var, default).map(Duration::from_secs)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -754,14 +677,40 @@ mod tests {
     }
 
     #[test]
+    fn webhook_needs_url_and_a_whsec_secret() {
+        let s = Settings::from_vars(&HashMap::new()).unwrap();
+        assert!(s.audit.webhook.is_none());
+        assert_eq!(s.audit.retention, Duration::from_secs(90 * 86_400));
+        let err = Settings::from_vars(&vars(&[("AUTH_WEBHOOK_URL", "http://h/x")])).unwrap_err();
+        assert_eq!(err.var, "AUTH_WEBHOOK_SECRET");
+        let err = Settings::from_vars(&vars(&[
+            ("AUTH_WEBHOOK_URL", "http://h/x"),
+            ("AUTH_WEBHOOK_SECRET", "not-whsec"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.var, "AUTH_WEBHOOK_SECRET");
+        let s = Settings::from_vars(&vars(&[
+            ("AUTH_WEBHOOK_URL", "http://h/x"),
+            (
+                "AUTH_WEBHOOK_SECRET",
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            ),
+            ("AUTH_WEBHOOK_EVENTS", "login., user."),
+        ]))
+        .unwrap();
+        assert!(s.audit.webhook.is_some());
+        assert_eq!(s.audit.webhook_events, vec!["login.", "user."]);
+    }
+
+    #[test]
     fn defaults_need_no_variables() {
         let s = Settings::from_vars(&HashMap::new()).unwrap();
-        assert_eq!(s.bind, "127.0.0.1:8080");
+        assert_eq!(s.http.bind, "127.0.0.1:8080");
         assert_eq!(
-            s.database_url,
+            s.storage.database_url,
             DatabaseUrl::Sqlite("./data/authd.db".into())
         );
-        assert_eq!(s.access_ttl, Duration::from_secs(900));
+        assert_eq!(s.tokens.access_ttl, Duration::from_secs(900));
         assert_eq!(
             s.rate_limits.login_per_ip,
             Limit {
@@ -794,34 +743,33 @@ mod tests {
             ("http://10.0.0.5:8080", true),
         ] {
             let s = Settings::from_vars(&vars(&[("AUTH_ISSUER", issuer)])).unwrap();
-            assert_eq!(s.issuer_is_cleartext_remote(), flagged, "{issuer}");
+            assert_eq!(s.tokens.issuer_is_cleartext_remote(), flagged, "{issuer}");
         }
     }
 
     #[test]
-    fn webhook_needs_url_and_a_whsec_secret() {
+    fn session_cap_ops_listener_and_redis_ca_are_read() {
         let s = Settings::from_vars(&HashMap::new()).unwrap();
-        assert!(s.audit.webhook.is_none());
-        assert_eq!(s.audit.retention, Duration::from_secs(90 * 86_400));
-        let err = Settings::from_vars(&vars(&[("AUTH_WEBHOOK_URL", "http://h/x")])).unwrap_err();
-        assert_eq!(err.var, "AUTH_WEBHOOK_SECRET");
-        let err = Settings::from_vars(&vars(&[
-            ("AUTH_WEBHOOK_URL", "http://h/x"),
-            ("AUTH_WEBHOOK_SECRET", "not-whsec"),
-        ]))
-        .unwrap_err();
-        assert_eq!(err.var, "AUTH_WEBHOOK_SECRET");
+        assert_eq!(s.sessions.max_per_user, 0);
+        assert!(s.http.ops_bind.is_none() && s.storage.redis_ca_file.is_none());
         let s = Settings::from_vars(&vars(&[
-            ("AUTH_WEBHOOK_URL", "http://h/x"),
-            (
-                "AUTH_WEBHOOK_SECRET",
-                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-            ),
-            ("AUTH_WEBHOOK_EVENTS", "login., user."),
+            ("AUTH_MAX_SESSIONS_PER_USER", "3"),
+            ("AUTH_OPS_BIND", "127.0.0.1:9090"),
+            ("REDIS_URL", "rediss://redis.internal:6380"),
+            ("AUTH_REDIS_CA_FILE", "/etc/authd/redis-ca.pem"),
         ]))
         .unwrap();
-        assert!(s.audit.webhook.is_some());
-        assert_eq!(s.audit.webhook_events, vec!["login.", "user."]);
+        assert_eq!(s.sessions.max_per_user, 3);
+        assert_eq!(s.http.ops_bind.as_deref(), Some("127.0.0.1:9090"));
+        assert!(s.unknown_variables.is_empty());
+        let err = Settings::from_vars(&vars(&[("AUTH_MAX_SESSIONS_PER_USER", "-1")])).unwrap_err();
+        assert_eq!(err.var, "AUTH_MAX_SESSIONS_PER_USER");
+        let err = Settings::from_vars(&vars(&[
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+            ("AUTH_REDIS_CA_FILE", "/etc/authd/redis-ca.pem"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.var, "AUTH_REDIS_CA_FILE");
     }
 
     #[test]
@@ -857,8 +805,43 @@ mod tests {
     fn trusted_proxies_accept_addresses_and_cidrs() {
         let s = Settings::from_vars(&vars(&[("AUTH_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")]))
             .unwrap();
-        assert!(s.is_trusted_proxy("10.1.2.3".parse().unwrap()));
-        assert!(s.is_trusted_proxy("127.0.0.1".parse().unwrap()));
-        assert!(!s.is_trusted_proxy("192.168.0.1".parse().unwrap()));
+        assert!(s.http.is_trusted_proxy("10.1.2.3".parse().unwrap()));
+        assert!(s.http.is_trusted_proxy("127.0.0.1".parse().unwrap()));
+        assert!(!s.http.is_trusted_proxy("192.168.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn each_section_names_the_variable_it_refuses() {
+        for (var, value, says) in [
+            ("AUTH_LOG_FORMAT", "xml", "use pretty or json"),
+            (
+                "AUTH_CLIENT_IP_HEADER",
+                "x-real-ip",
+                "use x-forwarded-for or forwarded",
+            ),
+            ("AUTH_MAIL_MAX_ATTEMPTS", "0", "at least 1"),
+            ("AUTH_BCRYPT_COST", "3", "between 4 and 31"),
+            ("AUTH_PASSWORD_MIN_SCORE", "5", "between 0 and 4"),
+            ("AUTH_LOCKOUT_THRESHOLD", "0", "at least 1"),
+            ("AUTH_MAIL_FROM", "not an address", "not a mail address"),
+            ("AUTH_RATE_LOGIN_PER_IP", "30", "COUNT/WINDOW"),
+        ] {
+            let err = Settings::from_vars(&vars(&[(var, value)])).unwrap_err();
+            assert_eq!(err.var, var);
+            assert!(err.message.contains(says), "{var}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn sections_store_typed_values() {
+        let s = Settings::from_vars(&vars(&[
+            ("AUTH_MAIL_FROM", "Ada <ada@example.com>"),
+            ("AUTH_FRONTEND_URL", "https://app.example.com/"),
+            ("AUTH_LOG_FORMAT", "JSON"),
+        ]))
+        .unwrap();
+        assert_eq!(s.mail.from.email.to_string(), "ada@example.com");
+        assert_eq!(s.mail.frontend_url, "https://app.example.com");
+        assert_eq!(s.log_format, LogFormat::Json);
     }
 }

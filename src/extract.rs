@@ -29,7 +29,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req
             .app_data::<web::Data<AppState>>()
-            .map(|s| s.settings.body_limit)
+            .map(|s| s.settings.http.body_limit)
             .unwrap_or(64 * 1024);
         let json = is_json(req);
         let declared = req
@@ -143,11 +143,11 @@ fn describe(path: &str, message: &str) -> (String, String) {
 /// (`AUTH_CLIENT_IP_HEADER`) that is not a trusted proxy itself.
 pub fn client_ip(req: &HttpRequest, state: &AppState) -> Option<IpAddr> {
     let peer = req.peer_addr()?.ip();
-    if !state.settings.is_trusted_proxy(peer) {
+    if !state.settings.http.is_trusted_proxy(peer) {
         return Some(peer);
     }
     let mut hops: Vec<IpAddr> = Vec::new();
-    match state.settings.client_ip_header {
+    match state.settings.http.client_ip_header {
         ClientIpHeader::Forwarded => {
             for value in req.headers().get_all(header::FORWARDED) {
                 let Ok(value) = value.to_str() else { continue };
@@ -177,7 +177,7 @@ pub fn client_ip(req: &HttpRequest, state: &AppState) -> Option<IpAddr> {
     Some(
         hops.into_iter()
             .rev()
-            .find(|ip| !state.settings.is_trusted_proxy(*ip))
+            .find(|ip| !state.settings.http.is_trusted_proxy(*ip))
             .unwrap_or(peer),
     )
 }

@@ -97,7 +97,7 @@ pub async fn run_once(state: &AppState, holder: &str) -> Result<Option<Purged>, 
     // Stop well before the lease could lapse under us.
     let stop_at = Instant::now() + lease / 2;
     let at = now();
-    let sessions_kept = settings.sessions.max(state.settings.refresh_ttl);
+    let sessions_kept = settings.sessions.max(state.settings.tokens.refresh_ttl);
     let db = &state.db;
     Ok(Some(Purged {
         sent_mail: purge(
@@ -131,7 +131,7 @@ pub async fn run_once(state: &AppState, holder: &str) -> Result<Option<Purged>, 
         tombstones: purge(
             db,
             queries::delete_tombstones,
-            ago(at, state.settings.refresh_ttl),
+            ago(at, state.settings.tokens.refresh_ttl),
             stop_at,
         )
         .await?,

@@ -39,14 +39,15 @@ impl StartupError {
 
 pub struct Application {
     port: u16,
+    ops_port: Option<u16>,
     server: Server,
     state: web::Data<AppState>,
 }
 
 /// Opens the database (running pending migrations) and the store.
 pub async fn open_backends(settings: &Settings) -> Result<(Db, Arc<dyn Store>), StartupError> {
-    let url = settings.database_url.clone();
-    let pool_size = settings.database_pool_size;
+    let url = settings.storage.database_url.clone();
+    let pool_size = settings.storage.database_pool_size;
     let db = tokio::task::spawn_blocking(move || {
         let db = Db::connect(&url, pool_size)?;
         db.migrate()?;
@@ -56,10 +57,14 @@ pub async fn open_backends(settings: &Settings) -> Result<(Db, Arc<dyn Store>), 
     .map_err(|e| StartupError::new("DATABASE_URL", e))?
     .map_err(|e| StartupError::new("DATABASE_URL", e))?;
 
-    let store: Arc<dyn Store> = match &settings.redis_url {
+    let store: Arc<dyn Store> = match &settings.storage.redis_url {
         Some(url) => {
+            let ca = settings
+                .storage
+                .redis_ca_pem()
+                .map_err(|e| StartupError::new("AUTH_REDIS_CA_FILE", e))?;
             let store = Arc::new(
-                RedisStore::open(url, &settings.redis_prefix)
+                RedisStore::open_with_ca(url, &settings.storage.redis_prefix, ca)
                     .await
                     .map_err(|e| StartupError::new("REDIS_URL", e))?,
             );
@@ -85,26 +90,42 @@ pub async fn open_backends(settings: &Settings) -> Result<(Db, Arc<dyn Store>), 
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let listener = TcpListener::bind(&settings.bind).map_err(|e| {
+        let listener = TcpListener::bind(&settings.http.bind).map_err(|e| {
             StartupError::new(
                 "AUTH_BIND",
-                format!("cannot listen on {}: {e}", settings.bind),
+                format!("cannot listen on {}: {e}", settings.http.bind),
             )
         })?;
         let port = listener
             .local_addr()
             .map_err(|e| StartupError::new("AUTH_BIND", e))?
             .port();
+        // ASVS 13.4.5: metrics and docs on their own listener, when asked.
+        let ops = match &settings.http.ops_bind {
+            Some(bind) => {
+                let listener = TcpListener::bind(bind).map_err(|e| {
+                    StartupError::new("AUTH_OPS_BIND", format!("cannot listen on {bind}: {e}"))
+                })?;
+                let addr = listener
+                    .local_addr()
+                    .map_err(|e| StartupError::new("AUTH_OPS_BIND", e))?;
+                Some((listener, addr))
+            }
+            None => None,
+        };
+        let ops_listener = web::Data::new(routes::OpsListener {
+            addr: ops.as_ref().map(|(_, addr)| *addr),
+        });
 
-        if settings.issuer_is_cleartext_remote() {
+        if settings.tokens.issuer_is_cleartext_remote() {
             tracing::warn!(
-                issuer = %settings.issuer,
+                issuer = %settings.tokens.issuer,
                 "AUTH_ISSUER is http:// on a host other than loopback: passwords and tokens would cross the network unencrypted; serve authd behind TLS and use an https:// issuer (which also turns on HSTS)"
             );
         }
         let (db, store) = open_backends(&settings).await?;
         let tokens = Tokens::new(&settings).map_err(|e| StartupError::new(e.variable(), e))?;
-        let cost = settings.bcrypt_cost;
+        let cost = settings.bcrypt.cost;
         let dummy_hash = tokio::task::spawn_blocking(move || password::dummy_hash(cost))
             .await
             .map_err(|e| StartupError::new("AUTH_BCRYPT_COST", e))?
@@ -119,10 +140,10 @@ impl Application {
             .map(|(name, _, permissions)| (name, permissions))
             .collect::<std::collections::HashMap<_, _>>();
         let roles = crate::auth::roles::RoleGrants::new(role_permissions);
-        if !roles.exists(&settings.default_role) {
+        if !roles.exists(&settings.accounts.default_role) {
             return Err(StartupError::new(
                 "AUTH_DEFAULT_ROLE",
-                format!("no role named {:?}", settings.default_role),
+                format!("no role named {:?}", settings.accounts.default_role),
             ));
         }
 
@@ -133,12 +154,12 @@ impl Application {
             tracing::warn!(variable = %var, "unknown variable ignored; is it a typo?");
         }
         let bcrypt_bounds = password::QueueBounds {
-            total: settings.bcrypt_queue,
+            total: settings.bcrypt.queue,
             // A fair share for one client: a quarter of the queue.
             per_caller: settings
                 .rate_limits
                 .enabled
-                .then_some((settings.bcrypt_queue / 4).max(2)),
+                .then_some((settings.bcrypt.queue / 4).max(2)),
         };
         let breached = password::BreachCheck::new(&settings.breached)
             .map_err(|e| StartupError::new("AUTH_BREACHED_PASSWORDS", e))?;
@@ -165,15 +186,18 @@ impl Application {
         crate::housekeeping::spawn(state.clone().into_inner());
 
         let server_state = state.clone();
+        let ops_port = ops.as_ref().map(|(_, addr)| addr.port());
         let server = HttpServer::new(move || {
             let state = server_state.clone();
             App::new()
                 .app_data(state.clone())
+                .app_data(ops_listener.clone())
                 .into_utoipa_app()
                 .configure(routes::configure)
                 .into_app()
                 .configure(routes::configure_unlisted)
                 .default_service(web::to(routes::fallback::not_found_or_not_allowed))
+                .wrap(from_fn(routes::split_ops_listener))
                 .wrap(from_fn(routes::security_headers))
                 .wrap(routes::cors(&state.settings))
                 .wrap(
@@ -183,13 +207,20 @@ impl Application {
                 .wrap(from_fn(telemetry::request_log))
         })
         .listen(listener)
-        .map_err(|e| StartupError::new("AUTH_BIND", e))?
+        .map_err(|e| StartupError::new("AUTH_BIND", e))?;
+        let server = match ops {
+            Some((listener, _)) => server
+                .listen(listener)
+                .map_err(|e| StartupError::new("AUTH_OPS_BIND", e))?,
+            None => server,
+        }
         .client_request_timeout(Duration::from_secs(10))
         .shutdown_timeout(10)
         .run();
 
         Ok(Self {
             port,
+            ops_port,
             server,
             state,
         })
@@ -197,6 +228,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The operational listener's port, when `AUTH_OPS_BIND` is set.
+    pub fn ops_port(&self) -> Option<u16> {
+        self.ops_port
     }
 
     pub fn handle(&self) -> ServerHandle {

@@ -5,10 +5,13 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
+use crate::auth::lockout::Lockout;
+use crate::auth::revocation::Revoker;
 use crate::auth::roles::RoleGrants;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::metrics::Metrics;
+use crate::ratelimit::RateLimiter;
 use crate::route_table::RouteTable;
 use crate::store::Store;
 use crate::tokens::Tokens;
@@ -34,4 +37,34 @@ pub struct AppState {
     pub passwords: crate::password::Hasher,
     /// ASVS 6.2.12: new passwords against known breaches.
     pub breached: crate::password::BreachCheck,
+}
+
+impl AppState {
+    /// Counting failed password checks per account.
+    pub fn lockout(&self) -> Lockout<'_> {
+        Lockout {
+            store: self.store.as_ref(),
+            settings: self.settings.lockout,
+            metrics: &self.metrics,
+        }
+    }
+
+    /// Counting requests against the configured limits.
+    pub fn limits(&self) -> RateLimiter<'_> {
+        RateLimiter {
+            store: self.store.as_ref(),
+            limits: &self.settings.rate_limits,
+            metrics: &self.metrics,
+        }
+    }
+
+    /// Revoking sessions and tokens: database and store, nothing else.
+    pub fn revoker(&self) -> Revoker<'_> {
+        Revoker {
+            db: &self.db,
+            store: self.store.as_ref(),
+            audit: &self.audit,
+            remember: self.settings.tokens.refresh_ttl,
+        }
+    }
 }

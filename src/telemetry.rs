@@ -59,8 +59,3 @@ pub async fn request_log(
     }
     Ok(response)
 }
-
-/// Masks an email for logs: `a***@example.com` (`auth::email::mask`).
-pub fn mask_email(email: &str) -> String {
-    crate::auth::email::mask(email)
-}

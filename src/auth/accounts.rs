@@ -2,10 +2,10 @@
 
 use crate::api_types::User;
 use crate::auth::audit::{Event, EventType, RequestContext};
-use crate::auth::{admin, revocation, text};
+use crate::auth::revocation::Revoker;
+use crate::auth::{admin, text};
 use crate::db::{Db, now, sessions, users};
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// The caller's account; 401 when it no longer exists (a valid token of a
 /// deleted user).
@@ -38,10 +38,14 @@ fn gone_is_unauthorized(e: ApiError) -> ApiError {
 
 /// Deletes the account and its sessions, leaving a tombstone so that its
 /// tokens stay dead across a restart. The last enabled admin cannot go.
-pub async fn delete(state: &AppState, user_id: &str, ctx: &RequestContext) -> Result<(), ApiError> {
+pub async fn delete(
+    revoker: Revoker<'_>,
+    user_id: &str,
+    ctx: &RequestContext,
+) -> Result<(), ApiError> {
     let id = user_id.to_owned();
-    let (audit, ctx) = (state.audit.clone(), ctx.clone());
-    let (session_ids, at) = state
+    let (audit, ctx) = (revoker.audit.clone(), ctx.clone());
+    let (session_ids, at) = revoker
         .db
         .transaction(move |conn| {
             admin::lock_admin_changes(conn)?;
@@ -59,6 +63,6 @@ pub async fn delete(state: &AppState, user_id: &str, ctx: &RequestContext) -> Re
             Ok((ids, at))
         })
         .await?;
-    revocation::publish(state, &session_ids).await?;
-    revocation::publish_valid_after(state, user_id, at).await
+    revoker.publish(&session_ids).await?;
+    revoker.publish_valid_after(user_id, at).await
 }

@@ -183,7 +183,7 @@ pub async fn disable(
             Ok(())
         })
         .await?;
-    revocation::revoke_everything(state, id, ctx, None).await?;
+    state.revoker().revoke_everything(id, ctx, None).await?;
     get_user(&state.db, id).await
 }
 
@@ -224,7 +224,7 @@ pub async fn unlock(state: &AppState, caller: &AccessClaims, id: &str) -> Result
             Ok(user.email)
         })
         .await?;
-    crate::auth::lockout::clear(state, &email).await?;
-    tracing::info!(user_id = %id, email = %crate::telemetry::mask_email(&email), "account unlocked by an admin");
+    state.lockout().clear(&email).await?;
+    tracing::info!(user_id = %id, email = %crate::auth::email::mask(&email), "account unlocked by an admin");
     get_user(&state.db, id).await
 }

@@ -19,7 +19,7 @@ use chrono::NaiveDateTime;
 use crate::api_types::User;
 use crate::auth::audit::{Event, EventType, RequestContext, mask};
 use crate::auth::one_time::{self, Purpose};
-use crate::auth::{Email, recovery, revocation};
+use crate::auth::{Email, recovery};
 use crate::db::models::UserRow;
 use crate::db::{AnyConnection, now, one_time_tokens, users};
 use crate::error::{ApiError, TokenKind};
@@ -54,7 +54,7 @@ pub async fn request(state: &AppState, user: UserRow, new_email: Email) -> Resul
                 Purpose::ChangeEmail,
                 new_email.as_str(),
                 at,
-                settings.verify_ttl,
+                settings.accounts.verify_ttl,
             )?;
             mail::enqueue(
                 conn,
@@ -155,8 +155,8 @@ pub async fn revert(
         .await
         .map_err(taken_is_conflict)?;
     state.mail_wakeup.notify_one();
-    revocation::publish(state, &revoked).await?;
-    revocation::publish_valid_after(state, &user.id, at).await?;
+    state.revoker().publish(&revoked).await?;
+    state.revoker().publish_valid_after(&user.id, at).await?;
     Ok(user)
 }
 

@@ -11,14 +11,23 @@
 //!    or a disable that lands while bcrypt runs wins.
 
 use crate::api_types::TokenPair;
+use crate::auth::Email;
 use crate::auth::audit::{Event, EventType, mask};
 use crate::auth::session::{self, ClientInfo, ProvenLogin};
-use crate::auth::{Email, lockout};
 use crate::db::models::UserRow;
 use crate::db::users;
 use crate::error::ApiError;
 use crate::password::{self, Password};
 use crate::state::AppState;
+
+/// A login's result and, for the security log only, the id of the account
+/// the email belongs to (when the password was checked against one). The
+/// id never changes the answer: an unknown email and a wrong password still
+/// answer alike.
+pub struct Attempt {
+    pub result: Result<TokenPair, ApiError>,
+    pub user_id: Option<String>,
+}
 
 pub async fn with_password(
     state: &AppState,
@@ -26,7 +35,29 @@ pub async fn with_password(
     password: &str,
     client: ClientInfo,
 ) -> Result<TokenPair, ApiError> {
-    let reservation = match lockout::reserve(state, email.as_str()).await {
+    attempt(state, email, password, client).await.result
+}
+
+/// [`with_password`], also naming the account for the security log.
+pub async fn attempt(
+    state: &AppState,
+    email: &Email,
+    password: &str,
+    client: ClientInfo,
+) -> Attempt {
+    let mut user_id = None;
+    let result = run(state, email, password, client, &mut user_id).await;
+    Attempt { result, user_id }
+}
+
+async fn run(
+    state: &AppState,
+    email: &Email,
+    password: &str,
+    client: ClientInfo,
+    user_id: &mut Option<String>,
+) -> Result<TokenPair, ApiError> {
+    let reservation = match state.lockout().reserve(email.as_str()).await {
         Ok(reservation) => reservation,
         Err(e @ ApiError::AccountLocked { .. }) => {
             refused(state, &client, email, None, e.code(), false).await?;
@@ -35,25 +66,34 @@ pub async fn with_password(
         Err(e) => return Err(e),
     };
     let checked = check(state, email, password, client.ip).await;
+    if let Ok((Some((row, _)), _)) = &checked {
+        *user_id = Some(row.id.clone());
+    }
     let (row, roles) = match checked {
         Ok((Some(found), true)) => found,
         Ok((found, _)) => {
-            let locked = lockout::failed(state, email.as_str(), reservation).await?;
+            let locked = state.lockout().failed(email.as_str(), reservation).await?;
             let user_id = found.as_ref().map(|(row, _)| row.id.as_str());
             let reason = ApiError::InvalidCredentials;
             refused(state, &client, email, user_id, reason.code(), locked).await?;
             return Err(reason);
         }
         Err(e) => {
-            lockout::not_checked(state, email.as_str(), reservation).await;
+            state
+                .lockout()
+                .not_checked(email.as_str(), reservation)
+                .await;
             return Err(e);
         }
     };
-    lockout::succeeded(state, email.as_str(), reservation).await?;
+    state
+        .lockout()
+        .succeeded(email.as_str(), reservation)
+        .await?;
 
     let refusal = if row.disabled {
         Some(ApiError::AccountDisabled)
-    } else if state.settings.require_verified_email && !row.email_verified {
+    } else if state.settings.accounts.require_verified_email && !row.email_verified {
         Some(ApiError::EmailNotVerified)
     } else {
         None
@@ -62,7 +102,7 @@ pub async fn with_password(
         refused(state, &client, email, Some(&row.id), refusal.code(), false).await?;
         return Err(refusal);
     }
-    let upgraded_hash = if password::needs_rehash(&row.password_hash, state.settings.bcrypt_cost) {
+    let upgraded_hash = if password::needs_rehash(&row.password_hash, state.settings.bcrypt.cost) {
         let password = Password::from_verified(password);
         Some(state.passwords.hash(&password, client.ip).await?)
     } else {
@@ -109,9 +149,9 @@ async fn refused(
         .await
 }
 
-/// The user with roles (None for an unknown email) and whether `password`
-/// is theirs. An unknown email still costs one bcrypt verification, so the
-/// two take the same time.
+/// The user with roles the email belongs to (None for an unknown email),
+/// and whether `password` is theirs. An unknown email still costs one
+/// bcrypt verification, so the two failures take the same time.
 async fn check(
     state: &AppState,
     email: &Email,
@@ -135,5 +175,6 @@ async fn check(
             row.password_hash.as_str()
         });
     let matches = state.passwords.verify(password, hash, caller).await?;
+    let matches = matches && found.is_some();
     Ok((found, matches))
 }

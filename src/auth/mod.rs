@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod admin_sessions;
 pub mod audit;
 pub mod audit_queries;
 pub mod email;

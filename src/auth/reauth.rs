@@ -5,12 +5,11 @@
 
 use actix_web::HttpRequest;
 
+use crate::auth::Authenticated;
 use crate::auth::audit::{Event, EventType};
-use crate::auth::{Authenticated, lockout};
 use crate::db::models::UserRow;
 use crate::error::ApiError;
 use crate::extract::client_ip;
-use crate::ratelimit;
 use crate::state::AppState;
 
 /// The caller's user row with roles, once `password` is proven right.
@@ -20,21 +19,22 @@ pub async fn confirm_password(
     caller: &Authenticated,
     password: &str,
 ) -> Result<(UserRow, Vec<String>), ApiError> {
-    ratelimit::check(
-        req,
-        state,
-        "password_check",
-        caller.session_id(),
-        state.settings.rate_limits.password_per_session,
-    )
-    .await?;
+    state
+        .limits()
+        .check(
+            req,
+            "password_check",
+            caller.session_id(),
+            state.settings.rate_limits.password_per_session,
+        )
+        .await?;
     let user_id = caller.user_id().to_owned();
     let (user, roles) = state
         .db
         .run(move |conn| crate::auth::users::load(conn, &user_id))
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    let reservation = lockout::reserve(state, &user.email).await?;
+    let reservation = state.lockout().reserve(&user.email).await?;
     let matches = match state
         .passwords
         .verify(password, &user.password_hash, client_ip(req, state))
@@ -42,12 +42,12 @@ pub async fn confirm_password(
     {
         Ok(matches) => matches,
         Err(e) => {
-            lockout::not_checked(state, &user.email, reservation).await;
+            state.lockout().not_checked(&user.email, reservation).await;
             return Err(e);
         }
     };
     if !matches {
-        if lockout::failed(state, &user.email, reservation).await? {
+        if state.lockout().failed(&user.email, reservation).await? {
             let ctx = crate::extract::request_context(req, state);
             let event = Event::new(EventType::LoginLocked).about(&user.id);
             let event = event
@@ -57,6 +57,6 @@ pub async fn confirm_password(
         }
         return Err(ApiError::InvalidCredentials);
     }
-    lockout::succeeded(state, &user.email, reservation).await?;
+    state.lockout().succeeded(&user.email, reservation).await?;
     Ok((user, roles))
 }

@@ -3,9 +3,9 @@
 
 use chrono::NaiveDateTime;
 
+use crate::auth::Email;
 use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::auth::one_time::{self, Purpose};
-use crate::auth::{Email, revocation};
 use crate::config::Settings;
 use crate::db::models::UserRow;
 use crate::db::{AnyConnection, now, one_time_tokens, sessions, users};
@@ -36,7 +36,7 @@ pub fn clear_password_and_mail_reset(
         user_id,
         Purpose::ResetPassword,
         at,
-        settings.reset_ttl,
+        settings.accounts.reset_ttl,
     )?;
     mail::enqueue(conn, settings, email, MailKind::PasswordReset { token })?;
     Ok(revoked)
@@ -57,7 +57,7 @@ pub async fn request_reset(state: &AppState, email: Email) -> Result<bool, ApiEr
                 &user.id,
                 Purpose::ResetPassword,
                 now(),
-                settings.reset_ttl,
+                settings.accounts.reset_ttl,
             )?;
             mail::enqueue(
                 conn,
@@ -130,8 +130,11 @@ pub async fn confirm_reset(
         })
         .await?;
     state.mail_wakeup.notify_one();
-    revocation::publish(state, &revoked).await?;
-    revocation::publish_valid_after(state, &token_row.user_id, at).await
+    state.revoker().publish(&revoked).await?;
+    state
+        .revoker()
+        .publish_valid_after(&token_row.user_id, at)
+        .await
 }
 
 /// Sets a new password for a user who just proved the current one
@@ -175,5 +178,5 @@ pub async fn change_password(
         })
         .await?;
     state.mail_wakeup.notify_one();
-    revocation::publish(state, &revoked).await
+    state.revoker().publish(&revoked).await
 }

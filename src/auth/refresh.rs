@@ -29,10 +29,12 @@ use crate::db::{AnyConnection, WriteTurn, now, sessions};
 use crate::error::{ApiError, TokenKind};
 use crate::state::AppState;
 use crate::store::Spend;
-use crate::tokens::{PairIds, RefreshClaims, TokenError};
+use crate::tokens::{PairIds, RefreshClaims, TokenError, Tokens};
 
-pub fn verify(state: &AppState, token: &str) -> Result<RefreshClaims, ApiError> {
-    state.tokens.verify_refresh(token).map_err(|e| match e {
+/// A refresh token's claims, once its signature, type, issuer, audience
+/// and expiry hold.
+pub fn verify(tokens: &Tokens, token: &str) -> Result<RefreshClaims, ApiError> {
+    tokens.verify_refresh(token).map_err(|e| match e {
         TokenError::Expired => ApiError::TokenExpired(TokenKind::Refresh),
         _ => ApiError::InvalidToken(TokenKind::Refresh),
     })
@@ -48,7 +50,7 @@ pub async fn rotate(
         return Err(revoked_or_disabled(state, claims).await);
     }
 
-    let grace = state.settings.refresh_reuse_grace;
+    let grace = state.settings.tokens.refresh_reuse_grace;
     if state.store.keeps_denylist() {
         let now_ms = Utc::now().timestamp_millis();
         // The mark outlives the token it covers.
@@ -63,8 +65,8 @@ pub async fn rotate(
 
     let policy = Policy {
         grace,
-        refresh_ttl: state.settings.refresh_ttl,
-        session_max_age: state.settings.session_max_age,
+        refresh_ttl: state.settings.tokens.refresh_ttl,
+        session_max_age: state.settings.tokens.session_max_age,
     };
     let presented = claims.clone();
     let decision = state
@@ -204,7 +206,9 @@ async fn reuse_detected(
     state.metrics.refresh_reuse_detected();
     // Nobody proved who presented the spent token: no actor.
     let event = Event::new(EventType::RefreshReuseDetected).about(&claims.sub);
-    revocation::revoke_session(state, &claims.sid, ctx, event.with("session_revoked", true))
+    state
+        .revoker()
+        .revoke_session(&claims.sid, ctx, event.with("session_revoked", true))
         .await?;
     Err(ApiError::RefreshTokenReused)
 }

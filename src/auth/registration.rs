@@ -20,9 +20,9 @@
 use chrono::NaiveDateTime;
 
 use crate::api_types::User;
+use crate::auth::Email;
 use crate::auth::audit::{Event, EventType, RequestContext, mask};
 use crate::auth::one_time::{self, Purpose};
-use crate::auth::{Email, revocation};
 use crate::config::Settings;
 use crate::db::models::NewUser;
 use crate::db::{AnyConnection, now, sessions, users};
@@ -63,8 +63,8 @@ pub async fn register(
     match result {
         Ok((queued, revoked)) => {
             if let Some((user_id, at, ids)) = revoked {
-                revocation::publish(state, &ids).await?;
-                revocation::publish_valid_after(state, &user_id, at).await?;
+                state.revoker().publish(&ids).await?;
+                state.revoker().publish_valid_after(&user_id, at).await?;
             }
             Ok(queued)
         }
@@ -102,9 +102,15 @@ fn record(
                 updated_at: at,
                 password_changed_at: at,
             },
-            std::slice::from_ref(&settings.default_role),
+            std::slice::from_ref(&settings.accounts.default_role),
         )?;
-        let token = one_time::issue(conn, &id, Purpose::VerifyEmail, at, settings.verify_ttl)?;
+        let token = one_time::issue(
+            conn,
+            &id,
+            Purpose::VerifyEmail,
+            at,
+            settings.accounts.verify_ttl,
+        )?;
         mail::enqueue(conn, settings, email, MailKind::Verification { token })?;
         return Ok((true, None, Some(id)));
     };
@@ -125,7 +131,7 @@ fn record(
             &existing.id,
             Purpose::VerifyEmail,
             at,
-            settings.verify_ttl,
+            settings.accounts.verify_ttl,
         )?;
         mail::enqueue(conn, settings, email, MailKind::Verification { token })?;
     }
@@ -172,8 +178,8 @@ pub async fn verify_email(
         .await?;
     let mailed = contested.is_some();
     if let Some((at, ids)) = contested {
-        revocation::publish(state, &ids).await?;
-        revocation::publish_valid_after(state, &user.id, at).await?;
+        state.revoker().publish(&ids).await?;
+        state.revoker().publish_valid_after(&user.id, at).await?;
     }
     Ok((user, mailed))
 }
@@ -193,7 +199,7 @@ pub async fn resend_verification(state: &AppState, email: Email) -> Result<bool,
                         &user.id,
                         Purpose::VerifyEmail,
                         now(),
-                        settings.verify_ttl,
+                        settings.accounts.verify_ttl,
                     )?;
                     mail::enqueue(
                         conn,

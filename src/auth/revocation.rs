@@ -1,13 +1,14 @@
 //! Revoking sessions: the database row first (it must survive a restart),
 //! then the store (which every instance consults on each request).
 
+use std::time::Duration;
+
 use chrono::{NaiveDateTime, Utc};
 
-use crate::auth::audit::{Event, RequestContext};
+use crate::auth::audit::{AuditLog, Event, RequestContext};
 use crate::config::Settings;
 use crate::db::{Db, now, sessions, users};
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store::{AccessState, Store};
 
 /// Whether the store's answer kills a token of session `session_id`: the
@@ -31,88 +32,100 @@ pub fn started_ms(session_id: &str) -> Option<i64> {
     Some(secs as i64 * 1000 + i64::from(nanos / 1_000_000))
 }
 
-/// Revokes one session, recording `event` in the same transaction when it
-/// was live. False if it was not live (nothing changed, nothing recorded).
-pub async fn revoke_session(
-    state: &AppState,
-    session_id: &str,
-    ctx: &RequestContext,
-    event: Event,
-) -> Result<bool, ApiError> {
-    let id = session_id.to_owned();
-    let (audit, ctx) = (state.audit.clone(), ctx.clone());
-    let revoked = state
-        .db
-        .transaction(move |conn| {
-            let revoked = sessions::revoke(conn, &id, now())?;
-            if revoked {
-                audit.record(conn, &ctx, event.session(&id))?;
-            }
-            Ok(revoked)
-        })
-        .await?;
-    state
-        .store
-        .revoke_sessions(&[session_id.to_owned()], state.settings.refresh_ttl)
-        .await?;
-    Ok(revoked)
+/// What revoking needs: the database row first (it must survive a
+/// restart), then the store (which every instance consults on each
+/// request). Built by `AppState::revoker`.
+#[derive(Clone, Copy)]
+pub struct Revoker<'a> {
+    pub db: &'a Db,
+    pub store: &'a dyn Store,
+    /// Records what a revocation changed, in its transaction.
+    pub audit: &'a AuditLog,
+    /// How long the store must remember a revocation: the refresh lifetime,
+    /// after which every token it covers has expired anyway.
+    pub remember: Duration,
 }
 
-/// Pushes already-revoked session ids (from a transaction) to the store.
-pub async fn publish(state: &AppState, session_ids: &[String]) -> Result<(), ApiError> {
-    Ok(state
-        .store
-        .revoke_sessions(session_ids, state.settings.refresh_ttl)
-        .await?)
-}
+impl Revoker<'_> {
+    /// Revokes one session, recording `event` in the same transaction when
+    /// it was live. False if it was not live (nothing changed, nothing
+    /// recorded).
+    pub async fn revoke_session(
+        &self,
+        session_id: &str,
+        ctx: &RequestContext,
+        event: Event,
+    ) -> Result<bool, ApiError> {
+        let id = session_id.to_owned();
+        let (audit, ctx) = (self.audit.clone(), ctx.clone());
+        let revoked = self
+            .db
+            .transaction(move |conn| {
+                let revoked = sessions::revoke(conn, &id, now())?;
+                if revoked {
+                    audit.record(conn, &ctx, event.session(&id))?;
+                }
+                Ok(revoked)
+            })
+            .await?;
+        self.publish(&[session_id.to_owned()]).await?;
+        Ok(revoked)
+    }
 
-/// Kills every token the user holds now: every session, and every token
-/// issued before this second (logout-all, reset, disable). `event`, when
-/// given, is recorded in the same transaction with the number of sessions.
-pub async fn revoke_everything(
-    state: &AppState,
-    user_id: &str,
-    ctx: &RequestContext,
-    event: Option<Event>,
-) -> Result<(), ApiError> {
-    let id = user_id.to_owned();
-    let at = now();
-    let (audit, ctx) = (state.audit.clone(), ctx.clone());
-    let revoked = state
-        .db
-        .transaction(move |conn| {
-            let revoked = sessions::revoke_all_for_user(conn, &id, None, at)?;
-            users::set_tokens_valid_after(conn, &id, at)?;
-            if let Some(event) = event {
-                audit.record(conn, &ctx, event.with("sessions", revoked.len()))?;
-            }
-            Ok(revoked)
-        })
-        .await?;
-    publish(state, &revoked).await?;
-    publish_valid_after(state, user_id, at).await
-}
+    /// Pushes already-revoked session ids (from a transaction) to the store.
+    pub async fn publish(&self, session_ids: &[String]) -> Result<(), ApiError> {
+        Ok(self
+            .store
+            .revoke_sessions(session_ids, self.remember)
+            .await?)
+    }
 
-pub async fn publish_valid_after(
-    state: &AppState,
-    user_id: &str,
-    at: NaiveDateTime,
-) -> Result<(), ApiError> {
-    Ok(state
-        .store
-        .set_valid_after(
-            user_id,
-            at.and_utc().timestamp_millis(),
-            state.settings.refresh_ttl,
-        )
-        .await?)
+    /// Kills every token the user holds now: every session, and every token
+    /// issued before this second (logout-all, reset, disable). `event`,
+    /// when given, is recorded in the same transaction with the number of
+    /// sessions.
+    pub async fn revoke_everything(
+        &self,
+        user_id: &str,
+        ctx: &RequestContext,
+        event: Option<Event>,
+    ) -> Result<(), ApiError> {
+        let id = user_id.to_owned();
+        let at = now();
+        let (audit, ctx) = (self.audit.clone(), ctx.clone());
+        let revoked = self
+            .db
+            .transaction(move |conn| {
+                let revoked = sessions::revoke_all_for_user(conn, &id, None, at)?;
+                users::set_tokens_valid_after(conn, &id, at)?;
+                if let Some(event) = event {
+                    audit.record(conn, &ctx, event.with("sessions", revoked.len()))?;
+                }
+                Ok(revoked)
+            })
+            .await?;
+        self.publish(&revoked).await?;
+        self.publish_valid_after(user_id, at).await
+    }
+
+    /// Pushes a "valid after" time (from a transaction) to the store.
+    pub async fn publish_valid_after(
+        &self,
+        user_id: &str,
+        at: NaiveDateTime,
+    ) -> Result<(), ApiError> {
+        Ok(self
+            .store
+            .set_valid_after(user_id, at.and_utc().timestamp_millis(), self.remember)
+            .await?)
+    }
 }
 
 /// Loads what the database remembers into a fresh in-process store after a
 /// restart: sessions revoked, "valid after" times and deleted accounts
 /// within the last refresh lifetime (older tokens have expired anyway).
 pub async fn restore_into(db: &Db, store: &dyn Store, settings: &Settings) -> Result<(), String> {
-    let ttl = settings.refresh_ttl;
+    let ttl = settings.tokens.refresh_ttl;
     let since =
         (Utc::now() - chrono::Duration::from_std(ttl).map_err(|e| e.to_string())?).naive_utc();
     let (revoked, valid_after) = db

@@ -4,6 +4,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 
 use crate::api_types::{TokenPair, User};
 use crate::auth::audit::{Event, EventType, RequestContext};
+use crate::auth::revocation::Revoker;
 use crate::db::models::{NewSession, SessionRow, UserRow};
 use crate::db::{Db, now, sessions, users};
 use crate::error::ApiError;
@@ -93,12 +94,13 @@ pub async fn start(
     let session_id = uuid::Uuid::now_v7().to_string();
     let minted = mint_pair(state, &user, &session_id, PairIds::new(at))?;
     let expires_at =
-        at + TimeDelta::from_std(state.settings.refresh_ttl).map_err(ApiError::internal)?;
+        at + TimeDelta::from_std(state.settings.tokens.refresh_ttl).map_err(ApiError::internal)?;
     let refresh_jti = minted.ids.refresh_jti.clone();
     let access_jti = minted.ids.access_jti.clone();
     let user_id = user.id.clone();
+    let max_sessions = state.settings.sessions.max_per_user as usize;
     let audit = state.audit.clone();
-    state
+    let evicted = state
         .db
         .transaction(move |conn| {
             let still_valid = users::record_login(
@@ -137,9 +139,35 @@ pub async fn start(
                 &client,
                 event.session(&session_id).with("method", "password"),
             )?;
-            Ok(())
+            // The user row is locked by `record_login` (PostgreSQL) or the
+            // writer's turn is held (SQLite): two logins racing each see the
+            // other's session here, so the limit holds.
+            if max_sessions == 0 {
+                return Ok(Vec::new());
+            }
+            let evicted = sessions::revoke_oldest_beyond(conn, &user_id, max_sessions, at)?;
+            for old in &evicted {
+                let event = Event::new(EventType::SessionRevoked).about(&user_id);
+                let event = event.session(old).with("reason", "session_limit");
+                audit.record(conn, &client, event.with("limit", max_sessions))?;
+            }
+            Ok(evicted)
         })
         .await?;
+    if !evicted.is_empty() {
+        state.revoker().publish(&evicted).await?;
+        for session_id in &evicted {
+            // ASVS 7.4.5: the revocation is a security event.
+            tracing::info!(
+                event = "auth.session.revoked",
+                reason = "session_limit",
+                user_id = %minted.pair.user.id,
+                session_id = %session_id,
+                limit = max_sessions,
+                "security event"
+            );
+        }
+    }
     Ok(minted.pair)
 }
 
@@ -153,13 +181,13 @@ pub async fn list_active(db: &Db, user_id: &str) -> Result<Vec<SessionRow>, ApiE
 /// Revokes one of the caller's own live sessions; another user's session
 /// answers exactly like a missing one (404).
 pub async fn revoke_own(
-    state: &AppState,
+    revoker: Revoker<'_>,
     user_id: &str,
     session_id: &str,
     ctx: &RequestContext,
 ) -> Result<(), ApiError> {
     let lookup = session_id.to_owned();
-    let session = state
+    let session = revoker
         .db
         .run(move |conn| Ok(sessions::find(conn, &lookup)?))
         .await?;
@@ -167,7 +195,7 @@ pub async fn revoke_own(
         Some(s) if s.user_id == user_id && s.revoked_at.is_none() => {
             let event = Event::new(EventType::SessionRevoked).by(user_id);
             let event = event.with("reason", "revoked");
-            crate::auth::revocation::revoke_session(state, session_id, ctx, event).await?;
+            revoker.revoke_session(session_id, ctx, event).await?;
             Ok(())
         }
         _ => Err(ApiError::NotFound("no such session")),

@@ -97,6 +97,34 @@ pub fn list_active(
         .load(conn)
 }
 
+/// Revokes the user's live sessions beyond the newest `keep` (by start
+/// time, then id); returns their ids, oldest first. Run it in the
+/// transaction that inserts a new session, after the user row is locked,
+/// so two logins racing each see the other's session.
+pub fn revoke_oldest_beyond(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    keep: usize,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    let mut ids: Vec<String> = sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .order((sessions::created_at.desc(), sessions::id.desc()))
+        .select(sessions::id)
+        .load(conn)?;
+    if ids.len() <= keep {
+        return Ok(Vec::new());
+    }
+    let mut evicted = ids.split_off(keep);
+    diesel::update(sessions::table.filter(sessions::id.eq_any(&evicted)))
+        .set(sessions::revoked_at.eq(now))
+        .execute(conn)?;
+    evicted.reverse();
+    Ok(evicted)
+}
+
 /// Sessions revoked since a time, for restoring the in-process store.
 pub fn revoked_since(conn: &mut AnyConnection, since: NaiveDateTime) -> QueryResult<Vec<String>> {
     sessions::table

@@ -54,7 +54,7 @@ pub fn check_transport(settings: &Settings) -> Result<(), String> {
 }
 
 pub fn transport_name(settings: &Settings) -> &'static str {
-    if settings.smtp_url.is_some() {
+    if settings.mail.smtp_url.is_some() {
         "smtp"
     } else {
         "file"

@@ -73,7 +73,7 @@ fn sources(kind: &MailKind) -> (&'static str, &'static str) {
 
 /// The frontend link a mail carries (API.md §5): never a mutating GET here.
 pub fn link(settings: &Settings, kind: &MailKind) -> String {
-    let base = &settings.frontend_url;
+    let base = &settings.mail.frontend_url;
     match kind {
         MailKind::Verification { token } => format!("{base}/verify-email?token={token}"),
         MailKind::PasswordReset { token } => format!("{base}/reset-password?token={token}"),
@@ -87,15 +87,15 @@ pub fn render(settings: &Settings, kind: &MailKind) -> Rendered {
     let (text, html) = sources(kind);
     let link = link(settings, kind);
     let hours = match kind {
-        MailKind::PasswordReset { .. } => settings.reset_ttl.as_secs().div_ceil(3600),
+        MailKind::PasswordReset { .. } => settings.accounts.reset_ttl.as_secs().div_ceil(3600),
         MailKind::EmailChanged { .. } => settings.email_change.revert_ttl.as_secs().div_ceil(3600),
-        _ => settings.verify_ttl.as_secs().div_ceil(3600),
+        _ => settings.accounts.verify_ttl.as_secs().div_ceil(3600),
     }
     .to_string();
     let fill = |template: &str, escape: bool| {
         let value = |v: &str| if escape { html_escape(v) } else { v.to_owned() };
         template
-            .replace("{{product}}", &value(&settings.product_name))
+            .replace("{{product}}", &value(&settings.mail.product_name))
             .replace("{{link}}", &value(&link))
             .replace("{{hours}}", &hours)
     };

@@ -17,8 +17,8 @@ pub enum Transport {
 
 impl Transport {
     pub fn from_settings(settings: &Settings) -> Result<Self, String> {
-        match &settings.smtp_url {
-            None => Ok(Self::File(settings.outbox_dir.clone())),
+        match &settings.mail.smtp_url {
+            None => Ok(Self::File(settings.mail.outbox_dir.clone())),
             Some(url) => {
                 let url = lettre_url(url.expose())?;
                 let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&url)

@@ -51,8 +51,8 @@ impl OutboxJobs for MailJobs {
 fn jobs(state: &AppState) -> Result<MailJobs, String> {
     Ok(MailJobs {
         transport: Transport::from_settings(&state.settings)?,
-        from: state.settings.mail_from.clone(),
-        max_attempts: state.settings.mail_max_attempts,
+        from: state.settings.mail.from.clone(),
+        max_attempts: state.settings.mail.max_attempts,
     })
 }
 

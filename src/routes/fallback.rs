@@ -81,7 +81,7 @@ pub fn problem_for_plain_errors<B: MessageBody + 'static>(
     let limit = res
         .request()
         .app_data::<web::Data<AppState>>()
-        .map_or(64 * 1024, |s| s.settings.body_limit);
+        .map_or(64 * 1024, |s| s.settings.http.body_limit);
     // The same code and detail as the application's own answer for that
     // status; the status itself stays what the framework chose.
     let mut problem = ApiError::for_status(status, limit).problem();

@@ -58,7 +58,10 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             ("mail", mail),
         ]),
         backends: BTreeMap::from([
-            ("database", state.settings.database_url.backend_name()),
+            (
+                "database",
+                state.settings.storage.database_url.backend_name(),
+            ),
             ("store", state.store.kind()),
             ("mail", crate::mail::transport_name(&state.settings)),
         ]),

@@ -80,7 +80,7 @@ pub async fn delete_me(
     let (user, _) =
         reauth::confirm_password(&req, &state, &caller, body.0.password.expose()).await?;
     let ctx = crate::extract::request_context(&req, &state);
-    accounts::delete(&state, &user.id, &ctx).await?;
+    accounts::delete(state.revoker(), &user.id, &ctx).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -13,7 +13,8 @@ pub mod metrics;
 
 use actix_cors::Cors;
 use actix_web::HttpMessage;
-use actix_web::body::MessageBody;
+use actix_web::ResponseError;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
@@ -38,6 +39,40 @@ pub fn configure_unlisted(cfg: &mut actix_web::web::ServiceConfig) {
     docs::configure_ui(cfg);
 }
 
+/// Where the operational listener (`AUTH_OPS_BIND`) is bound, if any.
+#[derive(Debug, Clone, Copy)]
+pub struct OpsListener {
+    pub addr: Option<std::net::SocketAddr>,
+}
+
+/// Paths served only on the operational listener when there is one.
+fn is_ops_path(path: &str) -> bool {
+    path == "/metrics" || path == "/openapi.json" || path == "/docs" || path.starts_with("/docs/")
+}
+
+/// ASVS 13.4.5: with `AUTH_OPS_BIND` set, `/metrics` and the docs answer
+/// only on the operational listener, and the API only on the public one;
+/// the probes answer on both. Either side answers 404 for the other's paths.
+pub async fn split_ops_listener(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let ops_addr = req
+        .app_data::<actix_web::web::Data<OpsListener>>()
+        .and_then(|ops| ops.addr);
+    if let Some(ops_addr) = ops_addr {
+        let path = req.path();
+        let probe = path == "/healthz" || path == "/readyz";
+        let on_ops = req.app_config().local_addr() == ops_addr;
+        if !probe && is_ops_path(path) != on_ops {
+            let response =
+                crate::error::ApiError::NotFound("no route matches this path").error_response();
+            return Ok(req.into_response(response).map_into_right_body());
+        }
+    }
+    Ok(next.call(req).await?.map_into_left_body())
+}
+
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 // Swagger UI needs inline styles and its own scripts; nothing may load from
@@ -55,7 +90,7 @@ pub async fn security_headers(
     // ASVS 3.4.1: an https issuer means browsers reach authd over TLS only.
     let hsts = req
         .app_data::<actix_web::web::Data<crate::state::AppState>>()
-        .is_some_and(|state| state.settings.issuer.starts_with("https://"));
+        .is_some_and(|state| state.settings.tokens.issuer.starts_with("https://"));
     let mut response = next.call(req).await?;
     let headers = response.headers_mut();
     if hsts {
@@ -111,7 +146,7 @@ pub fn cors(settings: &Settings) -> Cors {
             "X-Request-Id",
         ])
         .max_age(600);
-    for origin in &settings.cors_origins {
+    for origin in &settings.http.cors_origins {
         if origin == "*" {
             cors = cors.allow_any_origin().send_wildcard();
         } else {

@@ -108,7 +108,17 @@ impl RedisStore {
     /// store trusts Redis as it finds it; the service uses
     /// [`RedisStore::open`], which guards against Redis losing its data.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        Self::connect_with(url, prefix, false).await
+        Self::connect_with(url, prefix, false, None).await
+    }
+
+    /// [`RedisStore::connect`] trusting `ca_pem` (PEM certificates) instead
+    /// of the built-in web roots for a `rediss://` URL.
+    pub async fn connect_with_ca(
+        url: &str,
+        prefix: &str,
+        ca_pem: Option<Vec<u8>>,
+    ) -> Result<Self, StoreError> {
+        Self::connect_with(url, prefix, false, ca_pem).await
     }
 
     /// Connects a store guarded by the generation key: until
@@ -116,11 +126,38 @@ impl RedisStore {
     /// into Redis), and whenever Redis loses it, every access check fails,
     /// so tokens fail closed instead of passing an empty store.
     pub async fn open(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        Self::connect_with(url, prefix, true).await
+        Self::connect_with(url, prefix, true, None).await
     }
 
-    async fn connect_with(url: &str, prefix: &str, guarded: bool) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(unavailable)?;
+    /// [`RedisStore::open`] trusting `ca_pem` (PEM certificates) instead of
+    /// the built-in web roots for a `rediss://` URL.
+    pub async fn open_with_ca(
+        url: &str,
+        prefix: &str,
+        ca_pem: Option<Vec<u8>>,
+    ) -> Result<Self, StoreError> {
+        Self::connect_with(url, prefix, true, ca_pem).await
+    }
+
+    async fn connect_with(
+        url: &str,
+        prefix: &str,
+        guarded: bool,
+        ca_pem: Option<Vec<u8>>,
+    ) -> Result<Self, StoreError> {
+        // `rediss://` verifies the server against the web roots compiled in
+        // (webpki-roots), or only against `ca_pem` when given.
+        let client = match ca_pem {
+            Some(root_cert) => redis::Client::build_with_tls(
+                url,
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(root_cert),
+                },
+            ),
+            None => redis::Client::open(url),
+        }
+        .map_err(unavailable)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(Duration::from_secs(2)))

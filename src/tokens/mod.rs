@@ -166,27 +166,27 @@ pub struct Tokens {
 
 impl Tokens {
     pub fn new(settings: &Settings) -> Result<Self, KeyError> {
-        let keys = KeySet::load(&settings.jwt)?;
+        let keys = KeySet::load(&settings.tokens.signing)?;
         let validation = |audience: &str| {
             let mut validation = Validation::new(keys.algorithm);
             validation.leeway = LEEWAY_SECS;
-            validation.set_issuer(&[&settings.issuer]);
+            validation.set_issuer(&[&settings.tokens.issuer]);
             validation.set_audience(&[audience]);
             validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
             validation
         };
-        let access_validation = validation(&settings.audience);
-        let refresh_validation = validation(&refresh_audience(&settings.audience));
+        let access_validation = validation(&settings.tokens.audience);
+        let refresh_validation = validation(&refresh_audience(&settings.tokens.audience));
         Ok(Self {
             verified: moka::sync::Cache::builder()
                 .max_capacity(VERIFIED_CACHE_ENTRIES)
-                .time_to_live(settings.access_ttl)
+                .time_to_live(settings.tokens.access_ttl)
                 .build(),
             keys,
-            issuer: settings.issuer.clone(),
-            audience: settings.audience.clone(),
-            access_ttl: settings.access_ttl,
-            refresh_ttl: settings.refresh_ttl,
+            issuer: settings.tokens.issuer.clone(),
+            audience: settings.tokens.audience.clone(),
+            access_ttl: settings.tokens.access_ttl,
+            refresh_ttl: settings.tokens.refresh_ttl,
             access_validation,
             refresh_validation,
         })

@@ -185,6 +185,18 @@ impl Server {
             .collect()
     }
 
+    /// Waits (up to 5 s) until a line with this `event` has been read:
+    /// lines come through a pipe and a reader thread, so an answer can
+    /// arrive before its log line does. Lines before it are in by then.
+    pub(crate) async fn wait_for_event(&self, event: &str) {
+        for _ in 0..100 {
+            if self.log().iter().any(|line| line["event"] == event) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     fn log_text(&self) -> String {
         self.lines.lock().unwrap().join("\n")
     }

@@ -5,8 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin;
+mod admin_sessions;
 mod audit;
 mod audit_log;
+mod backend_tls;
 mod breached;
 mod cli;
 mod cors;
@@ -22,6 +24,7 @@ mod health;
 mod login;
 mod logs;
 mod me;
+mod ops_listener;
 mod password;
 mod promises;
 mod ratelimit;

@@ -115,6 +115,8 @@ pub struct PrivatePostgres {
     pub port: u16,
     bin: PathBuf,
     dir: tempfile::TempDir,
+    /// Extra server options (`-c name=value …`), from `start_with`.
+    options: String,
 }
 
 fn is_root() -> bool {
@@ -127,15 +129,24 @@ fn is_root() -> bool {
 impl PrivatePostgres {
     /// None when the PostgreSQL server binaries are not installed.
     pub fn start() -> Option<PrivatePostgres> {
+        Self::start_with(|_| String::new())
+    }
+
+    /// Like `start`; `setup` may write files into the cluster's folder
+    /// (handed to `postgres` afterwards) and returns extra server options
+    /// such as `-c ssl=on`.
+    pub fn start_with(setup: impl FnOnce(&Path) -> String) -> Option<PrivatePostgres> {
         let bin = postgres_bin_dir()?;
         let dir = tempfile::Builder::new()
             .prefix("authd-private-pg")
             .tempdir()
             .unwrap();
+        let options = setup(dir.path());
         let pg = PrivatePostgres {
             port: free_port(),
             bin,
             dir,
+            options,
         };
         if is_root() {
             // PostgreSQL refuses to run as root: hand the folder to `postgres`.
@@ -189,9 +200,10 @@ impl PrivatePostgres {
 
     fn pg_ctl_start(&self) {
         let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off {}",
             self.port,
-            self.dir.path().display()
+            self.dir.path().display(),
+            self.options
         );
         let log = self.dir.path().join("server.log").display().to_string();
         let status = self

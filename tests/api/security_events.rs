@@ -14,6 +14,19 @@ fn events(server: &Server, event: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The `event` lines once at least `n` have arrived (up to 5 s): the log is
+/// read from the child's pipe by another thread, a moment after the answer.
+async fn settled(server: &Server, event: &str, n: usize) -> Vec<Value> {
+    for _ in 0..100 {
+        let found = events(server, event);
+        if found.len() >= n {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    events(server, event)
+}
+
 #[actix_web::test]
 async fn logins_and_authorization_refusals_are_logged_as_security_events() {
     let server = Server::start(&[]).await;
@@ -89,8 +102,9 @@ async fn logins_and_authorization_refusals_are_logged_as_security_events() {
     assert_eq!(denied.status, 403);
     assert_eq!(denied.body["code"], "forbidden");
 
+    server.wait_for_event("authz.denied").await;
     let masked = format!("e***@{}", email.split('@').nth(1).unwrap());
-    let logins = events(&server, "auth.login");
+    let logins = settled(&server, "auth.login", 2).await;
     assert_eq!(logins.len(), 2, "{logins:?}");
     let failed = &logins[0];
     assert_eq!(failed["outcome"], "invalid_credentials", "{failed}");
@@ -108,7 +122,7 @@ async fn logins_and_authorization_refusals_are_logged_as_security_events() {
         "{succeeded}"
     );
 
-    let refreshes = events(&server, "auth.refresh");
+    let refreshes = settled(&server, "auth.refresh", 2).await;
     assert_eq!(refreshes.len(), 2, "{refreshes:?}");
     assert_eq!(refreshes[0]["outcome"], "success", "{}", refreshes[0]);
     assert_eq!(
@@ -124,7 +138,7 @@ async fn logins_and_authorization_refusals_are_logged_as_security_events() {
     );
     assert_eq!(refreshes[1]["outcome"], "invalid_token", "{}", refreshes[1]);
 
-    let refusals = events(&server, "authz.denied");
+    let refusals = settled(&server, "authz.denied", 1).await;
     assert_eq!(refusals.len(), 1, "{refusals:?}");
     let refusal = &refusals[0];
     assert_eq!(refusal["route"], "/v1/admin/users", "{refusal}");
@@ -156,4 +170,64 @@ async fn startup_says_when_the_breach_check_is_off_and_warns_of_a_cleartext_issu
         "{:?}",
         local.log()
     );
+}
+
+#[actix_web::test]
+async fn a_failed_login_names_the_account_only_in_the_log() {
+    let server = Server::start(&[]).await;
+    let email = format!("known-{}@example.com", uuid::Uuid::new_v4().simple());
+    let password = "correct-Horse-battery-9";
+    let register = server
+        .call(
+            "POST",
+            "/v1/auth/register",
+            None,
+            Some(json!({"email": email, "password": password})),
+        )
+        .await;
+    expect(&register, 202);
+    let token = server.token_of_mail(1).await;
+    let verified = server
+        .call(
+            "POST",
+            "/v1/auth/verify-email",
+            None,
+            Some(json!({"token": token})),
+        )
+        .await;
+    let user_id = expect(&verified, 200)["id"].as_str().unwrap().to_owned();
+
+    let wrong = "Wrong-password-1!";
+    let known = server
+        .call(
+            "POST",
+            "/v1/auth/login",
+            None,
+            Some(json!({"email": email, "password": wrong})),
+        )
+        .await;
+    let unknown_email = format!("nobody-{}@example.com", uuid::Uuid::new_v4().simple());
+    let unknown = server
+        .call(
+            "POST",
+            "/v1/auth/login",
+            None,
+            Some(json!({"email": unknown_email, "password": wrong})),
+        )
+        .await;
+    // The answers are the same; only the log knows the account.
+    assert_eq!(known.status, 401);
+    assert_eq!(unknown.status, known.status);
+    assert_eq!(known.body["code"], "invalid_credentials");
+    assert_eq!(unknown.body, known.body);
+
+    let logins = settled(&server, "auth.login", 2).await;
+    assert_eq!(logins.len(), 2, "{logins:?}");
+    assert_eq!(logins[0]["outcome"], "invalid_credentials", "{}", logins[0]);
+    assert_eq!(logins[0]["user_id"], user_id.as_str(), "{}", logins[0]);
+    assert_eq!(logins[1]["outcome"], "invalid_credentials", "{}", logins[1]);
+    assert!(logins[1].get("user_id").is_none(), "{}", logins[1]);
+
+    let text: String = server.log().iter().map(Value::to_string).collect();
+    assert!(!text.contains(password) && !text.contains(wrong) && !text.contains(&email));
 }

@@ -7,7 +7,7 @@ use authd::auth::audit_queries::{self, AuditQuery, Cursor};
 use authd::auth::registration::{self, NewRegistration};
 use authd::auth::session::ClientInfo;
 use authd::auth::{
-    Authenticated, Email, accounts, admin, email_change, login, reauth, recovery, session,
+    Authenticated, Email, accounts, admin, email_change, login, reauth, recovery, refresh, session,
 };
 use authd::db::users::UserFilter;
 use authd::error::ApiError;
@@ -170,9 +170,14 @@ async fn accounts_and_sessions_as_functions() {
     let live = session::list_active(&app.state.db, &user_id).await.unwrap();
     assert_eq!(live.len(), 2);
     let second_sid = caller_of(&app, &second.access_token).claims.sid.clone();
-    session::revoke_own(&app.state, &user_id, &second_sid, &ClientInfo::default())
-        .await
-        .unwrap();
+    session::revoke_own(
+        app.state.revoker(),
+        &user_id,
+        &second_sid,
+        &ClientInfo::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         session::list_active(&app.state.db, &user_id)
             .await
@@ -182,7 +187,7 @@ async fn accounts_and_sessions_as_functions() {
     );
     assert!(matches!(
         session::revoke_own(
-            &app.state,
+            app.state.revoker(),
             "someone-else",
             &second_sid,
             &ClientInfo::default()
@@ -191,7 +196,7 @@ async fn accounts_and_sessions_as_functions() {
         Err(ApiError::NotFound(_))
     ));
 
-    accounts::delete(&app.state, &user_id, &ClientInfo::default())
+    accounts::delete(app.state.revoker(), &user_id, &ClientInfo::default())
         .await
         .unwrap();
     assert!(matches!(
@@ -341,4 +346,134 @@ async fn email_change_as_functions() {
             .await
             .is_err()
     );
+}
+
+#[actix_web::test]
+async fn unlock_and_refresh_as_functions() {
+    let app = spawn_app().await;
+    let (_, admin_tokens) = app.admin().await;
+    let admin = caller_of(&app, &admin_tokens.access);
+    let email = verified_directly(&app, "locked@example.com").await;
+
+    // Fail until locked: then even the right password is refused.
+    let threshold = app.state.settings.lockout.threshold;
+    for _ in 0..threshold {
+        let wrong = login::with_password(&app.state, &email, "nope", ClientInfo::default()).await;
+        assert!(matches!(wrong, Err(ApiError::InvalidCredentials)));
+    }
+    let locked = login::with_password(&app.state, &email, PASSWORD, ClientInfo::default()).await;
+    assert!(matches!(locked, Err(ApiError::AccountLocked { .. })));
+
+    let id = admin::list_users(
+        &app.state.db,
+        UserFilter {
+            email_contains: Some("locked".into()),
+            role: None,
+            offset: 0,
+            limit: 10,
+        },
+    )
+    .await
+    .unwrap()
+    .0[0]
+        .id
+        .clone();
+    let viewer = caller_of(
+        &app,
+        &login::with_password(
+            &app.state,
+            &verified_directly(&app, "viewer@example.com").await,
+            PASSWORD,
+            ClientInfo::default(),
+        )
+        .await
+        .unwrap()
+        .access_token,
+    );
+    assert!(matches!(
+        admin::unlock(&app.state, &viewer.claims, &id).await,
+        Err(ApiError::Forbidden)
+    ));
+    assert!(matches!(
+        admin::unlock(&app.state, &admin.claims, "no-such-id").await,
+        Err(ApiError::NotFound(_))
+    ));
+    admin::unlock(&app.state, &admin.claims, &id).await.unwrap();
+    let pair = login::with_password(&app.state, &email, PASSWORD, ClientInfo::default())
+        .await
+        .unwrap();
+
+    // Refresh: a rotated pair works; a revoked session's token does not.
+    let claims = refresh::verify(&app.state.tokens, &pair.refresh_token).unwrap();
+    let rotated = refresh::rotate(&app.state, &claims, &ClientInfo::default())
+        .await
+        .unwrap();
+    let next = refresh::verify(&app.state.tokens, &rotated.refresh_token).unwrap();
+    assert_eq!(next.sid, claims.sid);
+    assert!(refresh::verify(&app.state.tokens, &rotated.access_token).is_err());
+    session::revoke_own(
+        app.state.revoker(),
+        &pair.user.id,
+        &claims.sid,
+        &ClientInfo::default(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        refresh::rotate(&app.state, &next, &ClientInfo::default())
+            .await
+            .is_err()
+    );
+}
+
+#[actix_web::test]
+async fn admin_session_use_cases_as_functions() {
+    use authd::auth::admin_sessions;
+    let app = spawn_app().await;
+    let (_, admin_tokens) = app.admin().await;
+    let admin = caller_of(&app, &admin_tokens.access).claims;
+    let user = app.verified_user().await;
+    let a = caller_of(&app, &app.login_user(&user).await.access).claims;
+    let b = caller_of(&app, &app.login_user(&user).await.access).claims;
+    let state = &app.state;
+
+    let rows = admin_sessions::list(state, &admin, &a.sub).await.unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        vec![b.sid.as_str(), a.sid.as_str()]
+    );
+    // Not an admin: refused before anything is read.
+    assert!(matches!(
+        admin_sessions::list(state, &b, &a.sub).await,
+        Err(ApiError::Forbidden)
+    ));
+
+    admin_sessions::revoke_one(state, &admin, &a.sub, &a.sid, &ClientInfo::default())
+        .await
+        .unwrap();
+    assert!(matches!(
+        admin_sessions::revoke_one(state, &admin, &a.sub, &a.sid, &ClientInfo::default()).await,
+        Err(ApiError::NotFound(_))
+    ));
+    // The admin's own session, asked for under the user: not theirs.
+    assert!(matches!(
+        admin_sessions::revoke_one(state, &admin, &a.sub, &admin.sid, &ClientInfo::default()).await,
+        Err(ApiError::NotFound(_))
+    ));
+    assert_eq!(
+        admin_sessions::revoke_all(state, &admin, &a.sub, &ClientInfo::default())
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        admin_sessions::list(state, &admin, &a.sub)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        admin_sessions::revoke_all(state, &admin, "no-such-user", &ClientInfo::default()).await,
+        Err(ApiError::NotFound(_))
+    ));
 }

@@ -3,6 +3,7 @@
 
 mod audit;
 mod roles;
+mod sessions;
 mod users;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -14,6 +15,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(users::disable_user)
         .service(users::enable_user)
         .service(users::unlock_user)
+        .service(sessions::list_user_sessions)
+        .service(sessions::revoke_user_sessions)
+        .service(sessions::revoke_user_session)
         .service(roles::list_roles)
         .service(audit::list_audit_events);
 }

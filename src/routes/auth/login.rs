@@ -5,7 +5,6 @@ use crate::auth::Email;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::openapi::responses::{JsonBodyErrors, LoginErrors};
-use crate::ratelimit;
 use crate::state::AppState;
 
 /// Log in with email and password; starts a session.
@@ -28,9 +27,9 @@ pub async fn login(
     state: web::Data<AppState>,
     body: JsonBody<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let email = crate::telemetry::mask_email(body.0.email.trim());
+    let email = crate::auth::email::mask(body.0.email.trim());
     let ip = super::client_info(&req, &state).ip;
-    let result = attempt(&req, &state, body.0).await;
+    let (result, account) = attempt(&req, &state, body.0).await;
     let outcome = match &result {
         Ok(_) => "success",
         Err(e) => e.code(),
@@ -46,7 +45,9 @@ pub async fn login(
                 .ok()
                 .map(|claims| claims.sid.clone()),
         ),
-        Err(_) => (None, None),
+        // ASVS 16.3.1: a failure names the account when the email has one
+        // (the log only; the answer stays the same for unknown emails).
+        Err(_) => (account, None),
     };
     let ip = ip.map(|ip| ip.to_string());
     if result.is_ok() {
@@ -60,27 +61,45 @@ pub async fn login(
             "security event"
         );
     } else {
-        tracing::warn!(event = "auth.login", outcome, email, ip, "security event");
+        tracing::warn!(
+            event = "auth.login",
+            outcome,
+            user_id,
+            email,
+            ip,
+            "security event"
+        );
     }
     result.map(|(response, _)| response)
 }
 
+/// The answer, and the id of the account the email belongs to (for the
+/// security log).
 async fn attempt(
     req: &HttpRequest,
     state: &AppState,
     body: LoginRequest,
-) -> Result<(HttpResponse, TokenPair), ApiError> {
+) -> (Result<(HttpResponse, TokenPair), ApiError>, Option<String>) {
     let client = super::client_info(req, state);
-    ratelimit::check_ip(
-        req,
-        state,
-        "login",
-        client.ip,
-        state.settings.rate_limits.login_per_ip,
-    )
-    .await?;
-    let email = Email::parse(&body.email).map_err(|m| ApiError::validation("email", m))?;
-    let pair =
-        crate::auth::login::with_password(state, &email, body.password.expose(), client).await?;
-    Ok((HttpResponse::Ok().json(&pair), pair))
+    if let Err(e) = state
+        .limits()
+        .check_ip(
+            req,
+            "login",
+            client.ip,
+            state.settings.rate_limits.login_per_ip,
+        )
+        .await
+    {
+        return (Err(e), None);
+    }
+    let email = match Email::parse(&body.email) {
+        Ok(email) => email,
+        Err(m) => return (Err(ApiError::validation("email", m)), None),
+    };
+    let attempt = crate::auth::login::attempt(state, &email, body.password.expose(), client).await;
+    let answer = attempt
+        .result
+        .map(|pair| (HttpResponse::Ok().json(&pair), pair));
+    (answer, attempt.user_id)
 }

@@ -1,7 +1,7 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
+use crate::auth::Authenticated;
 use crate::auth::audit::{Event, EventType};
-use crate::auth::{Authenticated, revocation};
 use crate::error::ApiError;
 use crate::extract::request_context;
 use crate::openapi::responses::BearerErrors;
@@ -25,7 +25,10 @@ pub async fn logout(
     let event = Event::new(EventType::SessionRevoked).by(caller.user_id());
     let ctx = request_context(&req, &state);
     let event = event.with("reason", "logout");
-    revocation::revoke_session(&state, caller.session_id(), &ctx, event).await?;
+    state
+        .revoker()
+        .revoke_session(caller.session_id(), &ctx, event)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -49,6 +52,9 @@ pub async fn logout_all(
         .session(caller.session_id())
         .with("reason", "logout_all");
     let ctx = request_context(&req, &state);
-    revocation::revoke_everything(&state, caller.user_id(), &ctx, Some(event)).await?;
+    state
+        .revoker()
+        .revoke_everything(caller.user_id(), &ctx, Some(event))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -17,7 +17,6 @@ use crate::auth::Email;
 use crate::auth::session::ClientInfo;
 use crate::error::ApiError;
 use crate::extract::client_ip;
-use crate::ratelimit;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -46,16 +45,19 @@ pub(crate) async fn mail_request(
     raw_email: &str,
     quota: &str,
 ) -> Result<Option<Email>, ApiError> {
-    ratelimit::check_ip(
-        req,
-        state,
-        "mail",
-        client_ip(req, state),
-        state.settings.rate_limits.mail_per_ip,
-    )
-    .await?;
+    state
+        .limits()
+        .check_ip(
+            req,
+            "mail",
+            client_ip(req, state),
+            state.settings.rate_limits.mail_per_ip,
+        )
+        .await?;
     let email = Email::parse(raw_email).map_err(|m| ApiError::validation("email", m))?;
-    Ok(ratelimit::mail_allowed(state, quota, email.as_str())
+    Ok(state
+        .limits()
+        .mail_allowed(quota, email.as_str())
         .await?
         .then_some(email))
 }

@@ -4,7 +4,6 @@ use crate::api_types::{RefreshRequest, TokenPair};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::openapi::responses::{LimitedJsonBodyErrors, RefreshErrors};
-use crate::ratelimit;
 use crate::state::AppState;
 
 /// Trade a refresh token for a new pair; the presented token is spent.
@@ -29,7 +28,7 @@ pub async fn refresh(
     body: JsonBody<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = super::client_info(&req, &state).ip.map(|ip| ip.to_string());
-    let claims = match crate::auth::refresh::verify(&state, body.0.refresh_token.expose()) {
+    let claims = match crate::auth::refresh::verify(&state.tokens, body.0.refresh_token.expose()) {
         Ok(claims) => claims,
         Err(e) => {
             tracing::warn!(
@@ -69,14 +68,15 @@ async fn rotate(
     state: &AppState,
     claims: &crate::tokens::RefreshClaims,
 ) -> Result<HttpResponse, ApiError> {
-    ratelimit::check(
-        req,
-        state,
-        "refresh",
-        &claims.sid,
-        state.settings.rate_limits.refresh_per_session,
-    )
-    .await?;
+    state
+        .limits()
+        .check(
+            req,
+            "refresh",
+            &claims.sid,
+            state.settings.rate_limits.refresh_per_session,
+        )
+        .await?;
     let ctx = crate::extract::request_context(req, state);
     let pair = crate::auth::refresh::rotate(state, claims, &ctx).await?;
     Ok(HttpResponse::Ok().json(pair))

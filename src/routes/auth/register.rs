@@ -7,7 +7,6 @@ use crate::error::{ApiError, FieldErrors};
 use crate::extract::{JsonBody, client_ip, request_context};
 use crate::openapi::responses::LimitedJsonBodyErrors;
 use crate::password::{Password, PasswordOwner};
-use crate::ratelimit;
 use crate::state::AppState;
 
 /// Register: the same 202 whether or not the email is taken.
@@ -30,14 +29,15 @@ pub async fn register(
     body: JsonBody<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    ratelimit::check_ip(
-        &req,
-        &state,
-        "register",
-        client_ip(&req, &state),
-        state.settings.rate_limits.register_per_ip,
-    )
-    .await?;
+    state
+        .limits()
+        .check_ip(
+            &req,
+            "register",
+            client_ip(&req, &state),
+            state.settings.rate_limits.register_per_ip,
+        )
+        .await?;
 
     let mut errors = FieldErrors::new();
     let email = Email::parse(&body.email)
@@ -66,7 +66,10 @@ pub async fn register(
         .passwords
         .hash(&password, client_ip(&req, &state))
         .await?;
-    let mail_allowed = ratelimit::mail_allowed(&state, "verify", email.as_str()).await?;
+    let mail_allowed = state
+        .limits()
+        .mail_allowed("verify", email.as_str())
+        .await?;
     let registration = NewRegistration {
         email,
         password_hash: hash,

@@ -46,6 +46,6 @@ pub async fn revoke_session(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = crate::extract::request_context(&req, &state);
-    session::revoke_own(&state, caller.user_id(), &id, &ctx).await?;
+    session::revoke_own(state.revoker(), caller.user_id(), &id, &ctx).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -35,6 +35,8 @@ use backends::{Owned, base_vars, database_url_for};
 
 pub struct TestApp {
     pub address: String,
+    /// The operational listener, when `AUTH_OPS_BIND` is set.
+    pub ops_address: Option<String>,
     pub state: web::Data<AppState>,
     pub vars: HashMap<String, String>,
     handle: ServerHandle,
@@ -99,12 +101,13 @@ async fn start(vars: HashMap<String, String>, owned: Option<Arc<Owned>>) -> Test
     let settings = Settings::from_vars(&vars).expect("test settings");
     let app = Application::build(settings).await.expect("build app");
     let port = app.port();
+    let ops_port = app.ops_port();
     let handle = app.handle();
     let state = app.state();
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
-
+        ops_address: ops_port.map(|p| format!("http://127.0.0.1:{p}")),
         state,
         vars,
         handle,
