@@ -613,3 +613,53 @@ async fn events_past_their_retention_are_purged() {
     .unwrap();
     assert_eq!(left.0.len(), 3);
 }
+
+#[actix_web::test]
+async fn admin_revocations_and_session_cap_evictions_are_recorded() {
+    let app = spawn_app_with(&[("AUTH_MAX_SESSIONS_PER_USER", "1")]).await;
+    let (_, admin) = app.admin().await;
+    let admin_id = app
+        .state
+        .tokens
+        .verify_access(&admin.access)
+        .unwrap()
+        .sub
+        .clone();
+    let user = app.verified_user().await;
+    let id = user_id(&app, &user.email).await;
+    let first = app.login_user(&user).await;
+    let second = app.login_user(&user).await;
+    let first_sid = app
+        .state
+        .tokens
+        .verify_access(&first.access)
+        .unwrap()
+        .sid
+        .clone();
+    let second_sid = app
+        .state
+        .tokens
+        .verify_access(&second.access)
+        .unwrap()
+        .sid
+        .clone();
+    app.request(
+        "DELETE",
+        &format!("/v1/admin/users/{id}/sessions/{second_sid}"),
+        Some(&admin.access),
+        None,
+        &[],
+    )
+    .await
+    .assert_status(204);
+
+    let events = events_about(&app, &admin, &id).await;
+    let revoked = of_type(&events, "session.revoked");
+    assert_eq!(revoked.len(), 2, "{events:#?}");
+    assert_eq!(revoked[0]["data"]["reason"], "session_limit");
+    assert_eq!(revoked[0]["session_id"], first_sid.as_str());
+    assert!(revoked[0]["actor_id"].is_null());
+    assert_eq!(revoked[1]["data"]["reason"], "admin");
+    assert_eq!(revoked[1]["session_id"], second_sid.as_str());
+    assert_eq!(revoked[1]["actor_id"], admin_id.as_str());
+}
