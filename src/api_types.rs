@@ -225,6 +225,32 @@ impl AuditEvent {
     }
 }
 
+/// A second factor as its owner sees it (never its secret).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0192f5b8-6c4e-7d3a-9a51-3f1c2b7e8d91", "type": "totp", "name": null,
+    "created_at": "2026-11-28T12:00:00Z", "last_used_at": "2026-11-28T12:05:00Z"}))]
+pub struct MfaFactor {
+    pub id: String,
+    /// `totp`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl MfaFactor {
+    pub fn from_row(row: &crate::db::models::MfaFactorRow) -> Self {
+        Self {
+            id: row.id.clone(),
+            kind: row.kind.clone(),
+            name: row.name.clone(),
+            created_at: utc(row.created_at),
+            last_used_at: row.last_used_at.map(utc),
+        }
+    }
+}
+
 /// One page of the audit log, newest first.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AuditPage {
@@ -237,4 +263,83 @@ pub struct AuditPage {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SecurityEvents {
     pub events: Vec<AuditEvent>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MfaFactorList {
+    /// Confirmed factors, oldest first.
+    pub factors: Vec<MfaFactor>,
+    /// Unspent recovery codes.
+    pub recovery_codes_remaining: i64,
+}
+
+/// A TOTP factor waiting for its first code.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"factor_id": "0192f5b8-6c4e-7d3a-9a51-3f1c2b7e8d91",
+    "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+    "otpauth_uri": "otpauth://totp/authd:a@example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=authd&algorithm=SHA1&digits=6&period=30"}))]
+pub struct TotpEnrolment {
+    pub factor_id: String,
+    /// The secret in base32, for typing into an authenticator app.
+    pub secret: String,
+    /// The same as an `otpauth://` URI (show it as a QR code).
+    pub otpauth_uri: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"code": "123456"}))]
+pub struct MfaCodeRequest {
+    /// The 6-digit code the authenticator app shows now.
+    #[schema(value_type = String)]
+    pub code: Secret,
+}
+
+/// Recovery codes, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"recovery_codes": ["7KQ4M-XT2PH", "…"]}))]
+pub struct RecoveryCodes {
+    pub recovery_codes: Vec<String>,
+}
+
+/// A factor a login may be finished with.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MfaFactorRef {
+    pub id: String,
+    /// `totp`.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// A correct password of a user with a second factor: no tokens yet.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"mfa_required": true, "mfa_token": "q1w2e3…",
+    "factors": [{"id": "0192f5b8-6c4e-7d3a-9a51-3f1c2b7e8d91", "type": "totp"}]}))]
+pub struct MfaChallenge {
+    /// Always true.
+    pub mfa_required: bool,
+    /// For `POST /v1/auth/mfa/verify`: single use, `AUTH_MFA_TOKEN_TTL` (300 s).
+    pub mfa_token: String,
+    pub factors: Vec<MfaFactorRef>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"mfa_token": "q1w2e3…", "code": "123456"}))]
+pub struct MfaVerifyRequest {
+    #[schema(value_type = String)]
+    pub mfa_token: Secret,
+    /// A TOTP code; or else `recovery_code`.
+    #[schema(value_type = Option<String>)]
+    pub code: Option<Secret>,
+    /// One of the recovery codes (dashes, spaces and case ignored).
+    #[schema(value_type = Option<String>)]
+    pub recovery_code: Option<Secret>,
+}
+
+/// What a correct password gets: a token pair, or (with a second factor)
+/// the second step to take.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginResponse {
+    Tokens(TokenPair),
+    MfaRequired(MfaChallenge),
 }

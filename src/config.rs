@@ -53,6 +53,7 @@ pub struct Settings {
     pub sessions: SessionPolicy,
     pub audit: AuditSettings,
     pub email_change: EmailChangeSettings,
+    pub mfa: MfaSettings,
     pub log_format: LogFormat,
     /// `AUTH_*` variables that are set but mean nothing (typos): warned
     /// about at start.
@@ -93,6 +94,7 @@ impl Settings {
             sessions: SessionPolicy::from_vars(&env)?,
             audit: AuditSettings::from_vars(&env)?,
             email_change: EmailChangeSettings::from_vars(&env)?,
+            mfa: MfaSettings::from_vars(&env)?,
             log_format: env.choice(
                 "AUTH_LOG_FORMAT",
                 "pretty",
@@ -528,6 +530,32 @@ impl SessionPolicy {
     fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
         Ok(Self {
             max_per_user: env.parse("AUTH_MAX_SESSIONS_PER_USER", 0)?,
+        })
+    }
+}
+
+/// Multi-factor authentication (API.md §9).
+#[derive(Clone, Debug)]
+pub struct MfaSettings {
+    /// The AES-256-GCM key that encrypts TOTP secrets at rest, created
+    /// (0600) if absent.
+    pub key_file: PathBuf,
+    /// How long the `mfa_token` of a password login lives.
+    pub token_ttl: Duration,
+    /// How recent `auth_time` must be to enrol the first factor.
+    pub reauth_max_age: Duration,
+    /// Users holding any of these roles reach only enrolment until they
+    /// have a factor.
+    pub required_roles: Vec<String>,
+}
+
+impl MfaSettings {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            key_file: env.text("AUTH_MFA_KEY_FILE", "./data/mfa.key").into(),
+            token_ttl: env.seconds("AUTH_MFA_TOKEN_TTL", 300)?,
+            reauth_max_age: env.seconds("AUTH_REAUTH_MAX_AGE", 300)?,
+            required_roles: env.list("AUTH_MFA_REQUIRED_ROLES"),
         })
     }
 }

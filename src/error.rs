@@ -29,6 +29,8 @@ pub enum TokenKind {
     Access,
     Refresh,
     OneTime,
+    /// The `mfa_token` of a login's second step.
+    Mfa,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +75,15 @@ pub enum ApiError {
     SessionRevoked,
     #[error("you do not have the permission this needs")]
     Forbidden,
+    /// A user with MFA needs an `aal2` token for this, or a role of
+    /// `AUTH_MFA_REQUIRED_ROLES` needs a factor enrolled first.
+    #[error("this needs a session that proved a second factor (aal2)")]
+    MfaRequired,
+    /// A wrong, expired or replayed code; `enrolling` answers 422.
+    #[error("the code is wrong, expired or already used")]
+    InvalidMfaCode { enrolling: bool },
+    #[error("log in again: this needs a login within the last few minutes")]
+    ReauthenticationRequired,
     /// A CORS preflight from an origin that `AUTH_CORS_ORIGINS` does not list.
     #[error(
         "the origin {0} is not allowed to call this API from a browser; list it in AUTH_CORS_ORIGINS (comma-separated)"
@@ -168,6 +179,9 @@ impl ApiError {
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::SessionRevoked => "session_revoked",
             Self::Forbidden | Self::OriginNotAllowed(_) => "forbidden",
+            Self::MfaRequired => "mfa_required",
+            Self::InvalidMfaCode { .. } => "invalid_mfa_code",
+            Self::ReauthenticationRequired => "reauthentication_required",
             Self::Conflict(_) => "conflict",
             Self::Internal { .. } => "internal_error",
             Self::ServiceUnavailable(_) => "service_unavailable",
@@ -216,9 +230,11 @@ impl ResponseError for ApiError {
             Self::Unauthorized
             | Self::InvalidCredentials
             | Self::RefreshTokenReused
-            | Self::SessionRevoked => StatusCode::UNAUTHORIZED,
-            Self::InvalidToken(TokenKind::Access | TokenKind::Refresh)
-            | Self::TokenExpired(TokenKind::Access | TokenKind::Refresh) => {
+            | Self::SessionRevoked
+            | Self::InvalidMfaCode { enrolling: false } => StatusCode::UNAUTHORIZED,
+            Self::InvalidMfaCode { enrolling: true } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InvalidToken(TokenKind::Access | TokenKind::Refresh | TokenKind::Mfa)
+            | Self::TokenExpired(TokenKind::Access | TokenKind::Refresh | TokenKind::Mfa) => {
                 StatusCode::UNAUTHORIZED
             }
             Self::InvalidToken(TokenKind::OneTime)
@@ -227,6 +243,8 @@ impl ResponseError for ApiError {
             Self::EmailNotVerified
             | Self::AccountDisabled
             | Self::Forbidden
+            | Self::MfaRequired
+            | Self::ReauthenticationRequired
             | Self::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
             Self::AccountLocked { .. } | Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Conflict(_) => StatusCode::CONFLICT,

@@ -59,6 +59,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     logins: Family<OutcomeLabels, Counter>,
+    mfa_challenges: Family<OutcomeLabels, Counter>,
     tokens_issued: Family<KindLabels, Counter>,
     refresh_reuse: Counter,
     rate_limited: Family<KindLabels, Counter>,
@@ -84,6 +85,7 @@ impl Metrics {
             latency_histogram as fn() -> Histogram,
         );
         let logins = Family::<OutcomeLabels, Counter>::default();
+        let mfa_challenges = Family::<OutcomeLabels, Counter>::default();
         let tokens_issued = Family::<KindLabels, Counter>::default();
         let refresh_reuse = Counter::default();
         let rate_limited = Family::<KindLabels, Counter>::default();
@@ -120,6 +122,11 @@ impl Metrics {
         );
         registry.register("logins", "Login attempts by outcome", logins.clone());
         registry.register(
+            "mfa_challenges",
+            "Second steps of logins (POST /v1/auth/mfa/verify) by outcome",
+            mfa_challenges.clone(),
+        );
+        registry.register(
             "tokens_issued",
             "Tokens issued by kind",
             tokens_issued.clone(),
@@ -154,6 +161,7 @@ impl Metrics {
             requests,
             latency,
             logins,
+            mfa_challenges,
             tokens_issued,
             refresh_reuse,
             rate_limited,
@@ -186,6 +194,13 @@ impl Metrics {
     /// `outcome` is `success` or an error code.
     pub fn login(&self, outcome: &'static str) {
         self.logins.get_or_create(&OutcomeLabels { outcome }).inc();
+    }
+
+    /// `outcome` is `success` or an error code.
+    pub fn mfa_verify(&self, outcome: &'static str) {
+        self.mfa_challenges
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
     }
 
     pub fn token_pair_issued(&self) {

@@ -125,6 +125,8 @@ impl Application {
         }
         let (db, store) = open_backends(&settings).await?;
         let tokens = Tokens::new(&settings).map_err(|e| StartupError::new(e.variable(), e))?;
+        let mfa_key = crate::auth::mfa::MfaKey::load_or_create(&settings.mfa.key_file)
+            .map_err(|e| StartupError::new("AUTH_MFA_KEY_FILE", e))?;
         let cost = settings.bcrypt.cost;
         let dummy_hash = tokio::task::spawn_blocking(move || password::dummy_hash(cost))
             .await
@@ -179,6 +181,7 @@ impl Application {
             passwords: password::Hasher::new(cost, bcrypt_bounds)
                 .map_err(|e| StartupError::new("AUTH_BCRYPT_COST", e))?,
             breached,
+            mfa_key,
         });
 
         mail::worker::spawn(state.clone().into_inner());

@@ -37,6 +37,8 @@ pub struct AppState {
     pub passwords: crate::password::Hasher,
     /// ASVS 6.2.12: new passwords against known breaches.
     pub breached: crate::password::BreachCheck,
+    /// Encrypts TOTP secrets at rest (`AUTH_MFA_KEY_FILE`).
+    pub mfa_key: crate::auth::mfa::crypto::MfaKey,
 }
 
 impl AppState {

@@ -5,6 +5,17 @@
 //! ```ignore
 //! async fn list_users(caller: RequirePermission<UsersRead>, …)
 //! ```
+//!
+//! Both also enforce `AUTH_MFA_REQUIRED_ROLES` (API.md §9): an `aal1` token
+//! whose `roles` claim holds such a role reaches only the enrolment routes
+//! ([`enrolment_route`]); anything else is 403 `mfa_required`. The check
+//! reads the token alone (no database round trip on every request, and the
+//! same rule a JWKS verifier can apply offline: require `aal2` for these
+//! roles). It is stricter than "no factor yet": an `aal1` session of such
+//! a user opened before they enrolled is restricted too, until they log in
+//! with their factor. `RequirePermission` checks the roles the database
+//! holds now as well, so a role granted after the token was issued does
+//! not slip through on the admin routes.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -36,6 +47,27 @@ impl Authenticated {
     }
 }
 
+/// Whether an `aal1` caller holding one of `required` roles is restricted.
+fn held_back(required: &[String], roles: &[String], aal2: bool) -> bool {
+    !aal2 && roles.iter().any(|r| required.contains(r))
+}
+
+/// The routes a caller held back by `AUTH_MFA_REQUIRED_ROLES` may use:
+/// their account, enrolment, and logging out (refresh needs no access
+/// token).
+pub fn enrolment_route(method: &str, path: &str) -> bool {
+    let under = |prefix: &str| {
+        path == prefix
+            || path
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('/'))
+    };
+    (method == "GET" && path == "/v1/me")
+        || under("/v1/me/mfa")
+        || under("/v1/me/passkeys")
+        || (method == "POST" && (path == "/v1/auth/logout" || path == "/v1/auth/logout-all"))
+}
+
 fn bearer_token(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
@@ -52,6 +84,7 @@ impl FromRequest for Authenticated {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
+        let enrolling = enrolment_route(req.method().as_str(), req.path());
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token.ok_or(ApiError::Unauthorized)?;
@@ -62,6 +95,10 @@ impl FromRequest for Authenticated {
             let access = state.store.access_state(&claims.sid, &claims.sub).await?;
             if crate::auth::revocation::is_dead(&access, &claims.sid) {
                 return Err(ApiError::Unauthorized);
+            }
+            let required = &state.settings.mfa.required_roles;
+            if !enrolling && held_back(required, &claims.roles, claims.is_aal2()) {
+                return Err(ApiError::MfaRequired);
             }
             Ok(Self { claims })
         })
@@ -94,12 +131,25 @@ impl<P: Permission> FromRequest for RequirePermission<P> {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let roles = state.roles.clone();
             let checked = caller.clone();
+            let required = state.settings.mfa.required_roles.clone();
             let held = state
                 .db
-                .run(move |conn| admin::ensure_caller_holds(&roles, conn, &checked.claims, P::NAME))
+                .run(move |conn| {
+                    admin::ensure_caller_holds(&roles, conn, &checked.claims, P::NAME)?;
+                    if !required.is_empty() && !checked.claims.is_aal2() {
+                        let now_held = crate::db::users::roles_of(conn, &checked.claims.sub)?;
+                        if held_back(&required, &now_held, false) {
+                            return Err(ApiError::MfaRequired);
+                        }
+                    }
+                    Ok(())
+                })
                 .await;
             if let Err(e) = &held
-                && matches!(e, ApiError::Forbidden | ApiError::Unauthorized)
+                && matches!(
+                    e,
+                    ApiError::Forbidden | ApiError::Unauthorized | ApiError::MfaRequired
+                )
             {
                 // ASVS 16.3.2: every authorization refusal, with what was asked.
                 tracing::warn!(

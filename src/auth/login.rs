@@ -9,23 +9,46 @@
 //! 3. the session is written only if the user row still holds the hash
 //!    that was verified and is still enabled ([`session::start`]): a reset
 //!    or a disable that lands while bcrypt runs wins.
+//!
+//! A user with a confirmed second factor gets no session here but an
+//! `mfa_token` for `auth::mfa::verify_login`. The password's success then
+//! does not reset the lockout count: only the second step does, so knowing
+//! the password never buys more guesses at the code.
 
 use crate::api_types::TokenPair;
-use crate::auth::Email;
 use crate::auth::audit::{Event, EventType, mask};
 use crate::auth::session::{self, ClientInfo, ProvenLogin};
-use crate::db::models::UserRow;
+use crate::auth::{Email, mfa};
+use crate::db::models::{MfaFactorRow, UserRow};
 use crate::db::users;
 use crate::error::ApiError;
 use crate::password::{self, Password};
 use crate::state::AppState;
+
+/// What a correct password gets.
+pub enum LoginOutcome {
+    /// A session: the user has no second factor.
+    Session(TokenPair),
+    /// The second step comes next (`POST /v1/auth/mfa/verify`).
+    MfaRequired(mfa::Challenge),
+}
+
+impl LoginOutcome {
+    /// The token pair, when the login needed no second step.
+    pub fn into_session(self) -> Option<TokenPair> {
+        match self {
+            Self::Session(pair) => Some(pair),
+            Self::MfaRequired(_) => None,
+        }
+    }
+}
 
 /// A login's result and, for the security log only, the id of the account
 /// the email belongs to (when the password was checked against one). The
 /// id never changes the answer: an unknown email and a wrong password still
 /// answer alike.
 pub struct Attempt {
-    pub result: Result<TokenPair, ApiError>,
+    pub result: Result<LoginOutcome, ApiError>,
     pub user_id: Option<String>,
 }
 
@@ -34,7 +57,7 @@ pub async fn with_password(
     email: &Email,
     password: &str,
     client: ClientInfo,
-) -> Result<TokenPair, ApiError> {
+) -> Result<LoginOutcome, ApiError> {
     attempt(state, email, password, client).await.result
 }
 
@@ -56,8 +79,9 @@ async fn run(
     password: &str,
     client: ClientInfo,
     user_id: &mut Option<String>,
-) -> Result<TokenPair, ApiError> {
-    let reservation = match state.lockout().reserve(email.as_str()).await {
+) -> Result<LoginOutcome, ApiError> {
+    let lockout = state.lockout();
+    let reservation = match lockout.reserve(email.as_str()).await {
         Ok(reservation) => reservation,
         Err(e @ ApiError::AccountLocked { .. }) => {
             refused(state, &client, email, None, e.code(), false).await?;
@@ -66,30 +90,28 @@ async fn run(
         Err(e) => return Err(e),
     };
     let checked = check(state, email, password, client.ip).await;
-    if let Ok((Some((row, _)), _)) = &checked {
+    if let Ok((Some((row, _, _)), _)) = &checked {
         *user_id = Some(row.id.clone());
     }
-    let (row, roles) = match checked {
+    let (row, roles, factors) = match checked {
         Ok((Some(found), true)) => found,
         Ok((found, _)) => {
-            let locked = state.lockout().failed(email.as_str(), reservation).await?;
-            let user_id = found.as_ref().map(|(row, _)| row.id.as_str());
+            let locked = lockout.failed(email.as_str(), reservation).await?;
+            let user_id = found.as_ref().map(|(row, _, _)| row.id.as_str());
             let reason = ApiError::InvalidCredentials;
             refused(state, &client, email, user_id, reason.code(), locked).await?;
             return Err(reason);
         }
         Err(e) => {
-            state
-                .lockout()
-                .not_checked(email.as_str(), reservation)
-                .await;
+            lockout.not_checked(email.as_str(), reservation).await;
             return Err(e);
         }
     };
-    state
-        .lockout()
-        .succeeded(email.as_str(), reservation)
-        .await?;
+    if factors.is_empty() {
+        lockout.succeeded(email.as_str(), reservation).await?;
+    } else {
+        lockout.not_checked(email.as_str(), reservation).await;
+    }
 
     let refusal = if row.disabled {
         Some(ApiError::AccountDisabled)
@@ -102,6 +124,10 @@ async fn run(
         refused(state, &client, email, Some(&row.id), refusal.code(), false).await?;
         return Err(refusal);
     }
+    if !factors.is_empty() {
+        let challenge = mfa::start_challenge(state, &row, &factors, client).await?;
+        return Ok(LoginOutcome::MfaRequired(challenge));
+    }
     let upgraded_hash = if password::needs_rehash(&row.password_hash, state.settings.bcrypt.cost) {
         let password = Password::from_verified(password);
         Some(state.passwords.hash(&password, client.ip).await?)
@@ -113,7 +139,9 @@ async fn run(
         tokens_valid_after: row.tokens_valid_after,
         upgraded_hash,
     };
-    session::start(state, row, roles, client, proven).await
+    session::start(state, row, roles, client, proven, false)
+        .await
+        .map(LoginOutcome::Session)
 }
 
 /// Records a refused login (`login.failed`, and `login.locked` when this
@@ -149,15 +177,18 @@ async fn refused(
         .await
 }
 
-/// The user with roles the email belongs to (None for an unknown email),
-/// and whether `password` is theirs. An unknown email still costs one
-/// bcrypt verification, so the two failures take the same time.
+/// A found user: the row, its roles and its confirmed factors.
+type Found = (UserRow, Vec<String>, Vec<MfaFactorRow>);
+
+/// The user with roles and factors the email belongs to (None for an
+/// unknown email), and whether `password` is theirs. An unknown email still
+/// costs one bcrypt verification, so the two failures take the same time.
 async fn check(
     state: &AppState,
     email: &Email,
     password: &str,
     caller: Option<std::net::IpAddr>,
-) -> Result<(Option<(UserRow, Vec<String>)>, bool), ApiError> {
+) -> Result<(Option<Found>, bool), ApiError> {
     let lookup = email.clone();
     let found = state
         .db
@@ -166,12 +197,13 @@ async fn check(
                 return Ok(None);
             };
             let roles = users::roles_of(conn, &row.id)?;
-            Ok(Some((row, roles)))
+            let factors = crate::db::mfa::confirmed_factors(conn, &row.id)?;
+            Ok(Some((row, roles, factors)))
         })
         .await?;
     let hash = found
         .as_ref()
-        .map_or(state.dummy_hash.as_str(), |(row, _)| {
+        .map_or(state.dummy_hash.as_str(), |(row, _, _)| {
             row.password_hash.as_str()
         });
     let matches = state.passwords.verify(password, hash, caller).await?;

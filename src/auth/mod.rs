@@ -11,6 +11,7 @@ pub mod email_change;
 pub mod guard;
 pub mod lockout;
 pub mod login;
+pub mod mfa;
 pub mod one_time;
 pub mod reauth;
 pub mod recovery;

@@ -1,7 +1,8 @@
 //! Asking a logged-in user for their password again (password change,
 //! account deletion). A stolen access token must not become an unthrottled
 //! password oracle: each check is limited per session and counted in the
-//! account's lockout, exactly as a login is.
+//! account's lockout, exactly as a login is. A user with a second factor
+//! also needs an `aal2` token (step-up, 403 `mfa_required`), checked first.
 
 use actix_web::HttpRequest;
 
@@ -28,10 +29,16 @@ pub async fn confirm_password(
             state.settings.rate_limits.password_per_session,
         )
         .await?;
-    let user_id = caller.user_id().to_owned();
+    let claims = caller.claims.clone();
     let (user, roles) = state
         .db
-        .run(move |conn| crate::auth::users::load(conn, &user_id))
+        .run(move |conn| {
+            let found = crate::auth::users::load(conn, &claims.sub)?;
+            if found.is_some() {
+                crate::auth::mfa::require_step_up(conn, &claims)?;
+            }
+            Ok(found)
+        })
         .await?
         .ok_or(ApiError::Unauthorized)?;
     let reservation = state.lockout().reserve(&user.email).await?;

@@ -74,9 +74,9 @@ pub async fn rotate(
         .run_with_turn(move |conn, turn| settle(conn, turn, &presented, policy))
         .await?;
     match decision {
-        Decision::Pair { user, ids } => {
+        Decision::Pair { user, ids, level } => {
             // Signing is deterministic: the ids the row holds make the pair.
-            Ok(session::mint_pair(state, &user, &claims.sid, ids)?.pair)
+            Ok(session::mint_pair(state, &user, &claims.sid, ids, &level)?.pair)
         }
         Decision::Reuse => reuse_detected(state, claims, ctx).await,
     }
@@ -95,6 +95,8 @@ enum Decision {
     Pair {
         user: Box<User>,
         ids: PairIds,
+        /// The session's level, as its row holds it now.
+        level: session::AuthLevel,
     },
     Reuse,
 }
@@ -137,7 +139,8 @@ fn settle(
             sessions::rotate(conn, &claims.sid, &claims.jti, &ids, at, expires_at)?
         };
         if rotated {
-            return Ok(Decision::Pair { user, ids });
+            let level = session::AuthLevel::of_session(&session);
+            return Ok(Decision::Pair { user, ids, level });
         }
         // Another request rotated it first; see what it left.
         return match sessions::find(conn, &claims.sid)? {
@@ -173,7 +176,8 @@ fn successor(
                 refresh_jti: session.refresh_jti.clone(),
                 iat: rotated.and_utc().timestamp(),
             };
-            Decision::Pair { user, ids }
+            let level = session::AuthLevel::of_session(session);
+            Decision::Pair { user, ids, level }
         }
         _ => Decision::Reuse,
     }

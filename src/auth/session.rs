@@ -14,6 +14,58 @@ use crate::tokens::{PairIds, Subject, TokenError};
 /// Where a login came from, shown in the session list.
 pub type ClientInfo = crate::auth::audit::RequestContext;
 
+/// What a session proved, carried into every access token it mints
+/// (`aal`, `amr`, `auth_time`) and kept on its row, so a refresh keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthLevel {
+    pub aal: &'static str,
+    pub amr: Vec<String>,
+    pub auth_time: NaiveDateTime,
+}
+
+impl AuthLevel {
+    /// A password alone.
+    pub fn password(at: NaiveDateTime) -> Self {
+        Self {
+            aal: crate::tokens::AAL1,
+            amr: vec!["pwd".into()],
+            auth_time: at,
+        }
+    }
+
+    /// A password and a one-time code (TOTP or recovery code).
+    pub fn password_and_otp(at: NaiveDateTime) -> Self {
+        Self {
+            aal: crate::tokens::AAL2,
+            amr: vec!["pwd".into(), "otp".into(), "mfa".into()],
+            auth_time: at,
+        }
+    }
+
+    /// As the session row records it.
+    pub fn of_session(row: &SessionRow) -> Self {
+        Self {
+            aal: if row.aal == crate::tokens::AAL2 {
+                crate::tokens::AAL2
+            } else {
+                crate::tokens::AAL1
+            },
+            amr: row
+                .amr
+                .split(',')
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            auth_time: row.auth_time.unwrap_or(row.created_at),
+        }
+    }
+
+    /// `amr` as the session row stores it.
+    pub fn amr_text(&self) -> String {
+        self.amr.join(",")
+    }
+}
+
 /// A freshly signed pair and the refresh token's id.
 pub struct MintedPair {
     pub pair: TokenPair,
@@ -30,6 +82,7 @@ pub fn mint_pair(
     user: &User,
     session_id: &str,
     ids: PairIds,
+    level: &AuthLevel,
 ) -> Result<MintedPair, ApiError> {
     let iat = ids.iat;
     let subject = Subject {
@@ -37,6 +90,9 @@ pub fn mint_pair(
         email: &user.email,
         email_verified: user.email_verified,
         roles: &user.roles,
+        aal: level.aal,
+        amr: &level.amr,
+        auth_time: level.auth_time.and_utc().timestamp(),
     };
     let (access_token, _) = state
         .tokens
@@ -87,12 +143,19 @@ pub async fn start(
     roles: Vec<String>,
     client: ClientInfo,
     proven: ProvenLogin,
+    second_factor: bool,
 ) -> Result<TokenPair, ApiError> {
     let at = now();
+    let level = if second_factor {
+        AuthLevel::password_and_otp(at)
+    } else {
+        AuthLevel::password(at)
+    };
     let mut user = User::from_row(&row, roles);
     user.last_login_at = Some(at.and_utc());
     let session_id = uuid::Uuid::now_v7().to_string();
-    let minted = mint_pair(state, &user, &session_id, PairIds::new(at))?;
+    let minted = mint_pair(state, &user, &session_id, PairIds::new(at), &level)?;
+    let amr = level.amr_text();
     let expires_at =
         at + TimeDelta::from_std(state.settings.tokens.refresh_ttl).map_err(ApiError::internal)?;
     let refresh_jti = minted.ids.refresh_jti.clone();
@@ -131,6 +194,9 @@ pub async fn start(
                     expires_at,
                     ip: client.ip.map(|ip| ip.to_string()).as_deref(),
                     user_agent: client.user_agent.as_deref(),
+                    aal: level.aal,
+                    amr: &amr,
+                    auth_time: Some(level.auth_time),
                 },
             )?;
             let event = Event::new(EventType::LoginSucceeded).by(&user_id);

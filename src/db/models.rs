@@ -4,7 +4,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{audit_events, mail_outbox, one_time_tokens, sessions, users, webhook_outbox};
+use super::schema::{
+    audit_events, mail_outbox, mfa_challenges, mfa_factors, one_time_tokens, sessions, users,
+    webhook_outbox,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -57,6 +60,12 @@ pub struct SessionRow {
     pub revoked_at: Option<NaiveDateTime>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// What the session proved (`aal1`/`aal2`), how (comma-separated RFC
+    /// 8176 values) and when it last proved a password or factor (None:
+    /// at `created_at`).
+    pub aal: String,
+    pub amr: String,
+    pub auth_time: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -71,6 +80,9 @@ pub struct NewSession<'a> {
     pub expires_at: NaiveDateTime,
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
+    pub aal: &'a str,
+    pub amr: &'a str,
+    pub auth_time: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -170,4 +182,45 @@ pub struct NewWebhook<'a> {
     pub status: &'a str,
     pub next_attempt_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = mfa_factors)]
+pub struct MfaFactorRow {
+    pub id: String,
+    pub user_id: String,
+    /// `totp`.
+    pub kind: String,
+    pub name: Option<String>,
+    /// The encrypted secret (never the plaintext).
+    pub secret: String,
+    pub confirmed_at: Option<NaiveDateTime>,
+    pub last_used_step: Option<i64>,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = mfa_factors)]
+pub struct NewMfaFactor<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub kind: &'a str,
+    pub name: Option<&'a str>,
+    pub secret: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = mfa_challenges)]
+pub struct MfaChallengeRow {
+    pub token_hash: String,
+    pub user_id: String,
+    pub password_changed_at: NaiveDateTime,
+    pub tokens_valid_after: Option<NaiveDateTime>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
 }

@@ -21,6 +21,16 @@ pub enum MailKind {
     EmailChanged {
         token: String,
     },
+    /// A second factor was added to the account.
+    MfaFactorAdded,
+    /// A second factor was removed by its owner.
+    MfaFactorRemoved,
+    /// A recovery code was spent; `remaining` are left.
+    RecoveryCodeUsed {
+        remaining: i64,
+    },
+    /// An admin removed every factor and ended every session.
+    MfaReset,
 }
 
 impl MailKind {
@@ -32,6 +42,10 @@ impl MailKind {
             Self::PasswordChanged => "password_changed",
             Self::EmailChange { .. } => "email_change",
             Self::EmailChanged { .. } => "email_changed",
+            Self::MfaFactorAdded => "mfa_factor_added",
+            Self::MfaFactorRemoved => "mfa_factor_removed",
+            Self::RecoveryCodeUsed { .. } => "recovery_code_used",
+            Self::MfaReset => "mfa_reset",
         }
     }
 }
@@ -68,6 +82,22 @@ fn sources(kind: &MailKind) -> (&'static str, &'static str) {
             include_str!("../../templates/mail/email_changed.txt"),
             include_str!("../../templates/mail/email_changed.html"),
         ),
+        MailKind::MfaFactorAdded => (
+            include_str!("../../templates/mail/mfa_factor_added.txt"),
+            include_str!("../../templates/mail/mfa_factor_added.html"),
+        ),
+        MailKind::MfaFactorRemoved => (
+            include_str!("../../templates/mail/mfa_factor_removed.txt"),
+            include_str!("../../templates/mail/mfa_factor_removed.html"),
+        ),
+        MailKind::RecoveryCodeUsed { .. } => (
+            include_str!("../../templates/mail/recovery_code_used.txt"),
+            include_str!("../../templates/mail/recovery_code_used.html"),
+        ),
+        MailKind::MfaReset => (
+            include_str!("../../templates/mail/mfa_reset.txt"),
+            include_str!("../../templates/mail/mfa_reset.html"),
+        ),
     }
 }
 
@@ -79,7 +109,12 @@ pub fn link(settings: &Settings, kind: &MailKind) -> String {
         MailKind::PasswordReset { token } => format!("{base}/reset-password?token={token}"),
         MailKind::EmailChange { token } => format!("{base}/confirm-email-change?token={token}"),
         MailKind::EmailChanged { token } => format!("{base}/revert-email-change?token={token}"),
-        MailKind::AccountExists | MailKind::PasswordChanged => format!("{base}/reset-password"),
+        MailKind::AccountExists
+        | MailKind::PasswordChanged
+        | MailKind::MfaFactorAdded
+        | MailKind::MfaFactorRemoved
+        | MailKind::RecoveryCodeUsed { .. }
+        | MailKind::MfaReset => format!("{base}/reset-password"),
     }
 }
 
@@ -92,12 +127,17 @@ pub fn render(settings: &Settings, kind: &MailKind) -> Rendered {
         _ => settings.accounts.verify_ttl.as_secs().div_ceil(3600),
     }
     .to_string();
+    let remaining = match kind {
+        MailKind::RecoveryCodeUsed { remaining } => remaining.to_string(),
+        _ => String::new(),
+    };
     let fill = |template: &str, escape: bool| {
         let value = |v: &str| if escape { html_escape(v) } else { v.to_owned() };
         template
             .replace("{{product}}", &value(&settings.mail.product_name))
             .replace("{{link}}", &value(&link))
             .replace("{{hours}}", &hours)
+            .replace("{{remaining}}", &remaining)
     };
     let text = fill(text, false);
     let (subject, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));

@@ -147,8 +147,20 @@ fn not_found() -> Responses {
 fn forbidden() -> Responses {
     problem(
         403,
-        "`forbidden`: the caller's roles lack the permission the operation names",
-        &[ApiError::Forbidden],
+        "`forbidden`: the caller's roles lack the permission the operation names; \
+         `mfa_required`: a role of `AUTH_MFA_REQUIRED_ROLES` needs an `aal2` token",
+        &[ApiError::Forbidden, ApiError::MfaRequired],
+    )
+}
+
+/// `AUTH_MFA_REQUIRED_ROLES`: an `aal1` token of such a role reaches only
+/// enrolment.
+fn mfa_required_by_role() -> Responses {
+    problem(
+        403,
+        "`mfa_required`: the caller holds a role of `AUTH_MFA_REQUIRED_ROLES` and this token \
+         is not `aal2` (enrol a factor, then log in with it)",
+        &[ApiError::MfaRequired],
     )
 }
 
@@ -200,7 +212,7 @@ macro_rules! response_set {
 
 response_set!(
     /// A route behind the bearer guard: 401 and 503.
-    BearerErrors = [bearer_unauthorized(), service_unavailable()]
+    BearerErrors = [bearer_unauthorized(), mfa_required_by_role(), service_unavailable()]
 );
 
 response_set!(
@@ -351,6 +363,74 @@ response_set!(
 response_set!(
     /// A change that could remove the last enabled admin: 409.
     LastAdminConflict = [last_admin()]
+);
+
+response_set!(
+    /// A route that needs `aal2` for a user with MFA (step-up): 403.
+    StepUpRequired = [problem(
+        403,
+        "`mfa_required`: the user has a second factor and this token is not `aal2`; \
+         log in with the factor (or, with `AUTH_MFA_REQUIRED_ROLES`, enrol one first)",
+        &[ApiError::MfaRequired],
+    )]
+);
+
+response_set!(
+    /// Enrolling a TOTP factor: 403 for a stale login or a missing `aal2`.
+    EnrolErrors = [problem(
+        403,
+        "`reauthentication_required`: the first factor needs a login within \
+         `AUTH_REAUTH_MAX_AGE`; `mfa_required`: another factor needs an `aal2` token",
+        &[ApiError::ReauthenticationRequired, ApiError::MfaRequired],
+    )]
+);
+
+response_set!(
+    /// Confirming a TOTP factor: 422 for a wrong code, 403, 404.
+    ConfirmErrors = [
+        problem(
+            422,
+            "`invalid_mfa_code`: not the app's current code (nothing changed); \
+             `validation_failed`: a missing field",
+            &[
+                ApiError::InvalidMfaCode { enrolling: true },
+                ApiError::validation("code", "is required"),
+            ],
+        ),
+        problem(
+            403,
+            "`mfa_required`: another factor needs an `aal2` token",
+            &[ApiError::MfaRequired],
+        ),
+        not_found(),
+    ]
+);
+
+response_set!(
+    /// New recovery codes without a factor: 409.
+    NoFactorConflict = [problem(
+        409,
+        "`conflict`: no second factor is enrolled",
+        &[ApiError::Conflict("enrol a second factor first")],
+    )]
+);
+
+response_set!(
+    /// The second step of a login: 401 for the token or the code, 429/503.
+    MfaVerifyErrors = [
+        problem(
+            401,
+            "`invalid_token`: a spent, expired or unknown `mfa_token`; \
+             `invalid_mfa_code`: a wrong, old or replayed code (counts toward the lockout; \
+             the `mfa_token` stays usable)",
+            &[
+                ApiError::InvalidToken(TokenKind::Mfa),
+                ApiError::InvalidMfaCode { enrolling: false },
+            ],
+        ),
+        problem(403, "`account_disabled`", &[ApiError::AccountDisabled]),
+        password_checks_throttled(),
+    ]
 );
 
 /// Adds the `RateLimit-*` headers to every success of a route that can

@@ -9,7 +9,9 @@ use crate::api_types::{
 use crate::auth::{Authenticated, Email, accounts, audit_queries, email_change, reauth};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::openapi::responses::{BearerErrors, JsonBodyErrors, LastAdminConflict, ReauthErrors};
+use crate::openapi::responses::{
+    BearerErrors, JsonBodyErrors, LastAdminConflict, ReauthErrors, StepUpRequired,
+};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -17,7 +19,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(update_me)
         .service(delete_me)
         .service(security_events)
-        .service(change_email);
+        .service(change_email)
+        .configure(super::mfa::configure);
 }
 
 /// The caller's account.
@@ -59,15 +62,15 @@ pub async fn update_me(
     Ok(HttpResponse::Ok().json(user))
 }
 
-/// Delete the caller's account (password required). Its sessions end and
-/// its email can register again.
+/// Delete the caller's account (password required; with a second factor,
+/// an `aal2` token too). Its sessions end and its email can register again.
 #[utoipa::path(
     tag = "me",
     security(("bearer" = [])),
     request_body = DeleteMeRequest,
     responses(
         (status = 204, description = "Account deleted"),
-        JsonBodyErrors, ReauthErrors, LastAdminConflict,
+        JsonBodyErrors, ReauthErrors, StepUpRequired, LastAdminConflict,
     )
 )]
 #[delete("")]
@@ -114,7 +117,7 @@ pub async fn security_events(
     responses(
         (status = 202, description = "Confirmation mail queued", body = Accepted,
             example = json!({"status": "confirmation_sent"})),
-        JsonBodyErrors, ReauthErrors,
+        JsonBodyErrors, ReauthErrors, StepUpRequired,
     )
 )]
 #[post("/email")]

@@ -10,6 +10,7 @@ pub mod health;
 pub mod keys;
 pub mod me;
 pub mod metrics;
+pub mod mfa;
 
 use actix_cors::Cors;
 use actix_web::HttpMessage;

@@ -52,6 +52,29 @@ pub struct AccessClaims {
     pub email: String,
     pub email_verified: bool,
     pub roles: Vec<String>,
+    /// Authenticator assurance level: `aal1` (a password) or `aal2` (a
+    /// second factor too). Absent in tokens from before MFA: `aal1`.
+    #[serde(default = "aal1")]
+    pub aal: String,
+    /// How the session authenticated (RFC 8176: `pwd`, `otp`, `mfa`).
+    #[serde(default)]
+    pub amr: Vec<String>,
+    /// When the session last proved a password or factor (unix seconds).
+    #[serde(default)]
+    pub auth_time: i64,
+}
+
+fn aal1() -> String {
+    AAL1.to_owned()
+}
+
+pub const AAL1: &str = "aal1";
+pub const AAL2: &str = "aal2";
+
+impl AccessClaims {
+    pub fn is_aal2(&self) -> bool {
+        self.aal == AAL2
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,6 +157,10 @@ pub struct Subject<'a> {
     pub email: &'a str,
     pub email_verified: bool,
     pub roles: &'a [String],
+    /// The session's level: `aal`, `amr` and `auth_time` (unix seconds).
+    pub aal: &'a str,
+    pub amr: &'a [String],
+    pub auth_time: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -225,6 +252,9 @@ impl Tokens {
             email: subject.email.to_owned(),
             email_verified: subject.email_verified,
             roles: subject.roles.to_vec(),
+            aal: subject.aal.to_owned(),
+            amr: subject.amr.to_vec(),
+            auth_time: subject.auth_time,
         };
         Ok((self.sign(&claims, ACCESS_TOKEN_TYP)?, claims))
     }

@@ -57,6 +57,7 @@ impl Server {
             .env("AUTH_BCRYPT_COST", "4")
             .env("DATABASE_URL", format!("sqlite://{}", path("authd.db")))
             .env("AUTH_JWT_KEY_FILE", path("key.pem"))
+            .env("AUTH_MFA_KEY_FILE", path("mfa.key"))
             .env("AUTH_OUTBOX_DIR", path("outbox"))
             .env("AUTH_FRONTEND_URL", "https://app.example.test")
             .env("AUTH_LOG_FORMAT", "json")

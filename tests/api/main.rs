@@ -24,6 +24,7 @@ mod health;
 mod login;
 mod logs;
 mod me;
+mod mfa;
 mod ops_listener;
 mod password;
 mod promises;

@@ -453,6 +453,7 @@ pub fn authd_vars(dir: &Path, database_url: &str) -> HashMap<String, String> {
         ("AUTH_BCRYPT_COST", "4".to_owned()),
         ("DATABASE_URL", database_url.to_owned()),
         ("AUTH_JWT_KEY_FILE", path("jwt-ed25519.pem")),
+        ("AUTH_MFA_KEY_FILE", path("mfa.key")),
         ("AUTH_OUTBOX_DIR", path("outbox")),
         ("AUTH_FRONTEND_URL", "https://app.example.test".to_owned()),
         ("AUTH_LOG_FORMAT", "json".to_owned()),

@@ -76,6 +76,8 @@ async fn registration_verification_and_login_as_functions() {
 
     let pair = login::with_password(&app.state, &email, PASSWORD, ClientInfo::default())
         .await
+        .unwrap()
+        .into_session()
         .unwrap();
     assert_eq!(pair.user.email, "direct@example.com");
     let wrong = login::with_password(&app.state, &email, "nope", ClientInfo::default()).await;
@@ -122,6 +124,8 @@ async fn recovery_as_functions() {
     ));
     let pair = login::with_password(&app.state, &email, NEW_PASSWORD, ClientInfo::default())
         .await
+        .unwrap()
+        .into_session()
         .unwrap();
 
     // Change it again as the logged-in user, after re-proving the password.
@@ -152,9 +156,13 @@ async fn accounts_and_sessions_as_functions() {
     let email = verified_directly(&app, "self@example.com").await;
     let first = login::with_password(&app.state, &email, PASSWORD, ClientInfo::default())
         .await
+        .unwrap()
+        .into_session()
         .unwrap();
     let second = login::with_password(&app.state, &email, PASSWORD, ClientInfo::default())
         .await
+        .unwrap()
+        .into_session()
         .unwrap();
     let user_id = first.user.id.clone();
 
@@ -388,6 +396,8 @@ async fn unlock_and_refresh_as_functions() {
         )
         .await
         .unwrap()
+        .into_session()
+        .unwrap()
         .access_token,
     );
     assert!(matches!(
@@ -401,6 +411,8 @@ async fn unlock_and_refresh_as_functions() {
     admin::unlock(&app.state, &admin.claims, &id).await.unwrap();
     let pair = login::with_password(&app.state, &email, PASSWORD, ClientInfo::default())
         .await
+        .unwrap()
+        .into_session()
         .unwrap();
 
     // Refresh: a rotated pair works; a revoked session's token does not.

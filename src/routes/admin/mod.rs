@@ -18,6 +18,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(sessions::list_user_sessions)
         .service(sessions::revoke_user_sessions)
         .service(sessions::revoke_user_session)
+        .service(users::reset_mfa)
         .service(roles::list_roles)
         .service(audit::list_audit_events);
 }

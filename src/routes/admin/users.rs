@@ -1,4 +1,4 @@
-use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -202,4 +202,28 @@ pub async fn unlock_user(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(admin::unlock(&state, &caller.caller.claims, &id).await?))
+}
+
+/// Reset a user's multi-factor authentication (a lost phone): every factor
+/// and recovery code is removed, every session revoked, and the user is
+/// mailed. Needs `users:write`.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    responses(
+        (status = 204, description = "Reset"),
+        AdminErrors, NotFound,
+    )
+)]
+#[delete("/users/{id}/mfa")]
+pub async fn reset_mfa(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: RequirePermission<UsersWrite>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = request_context(&req, &state);
+    crate::auth::mfa::admin_reset(&state, &caller.caller.claims, &id, &ctx).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -1,7 +1,8 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
-use crate::api_types::{LoginRequest, TokenPair};
+use crate::api_types::{LoginRequest, LoginResponse, MfaChallenge, TokenPair};
 use crate::auth::Email;
+use crate::auth::login::LoginOutcome;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::openapi::responses::{JsonBodyErrors, LoginErrors};
@@ -11,12 +12,14 @@ use crate::state::AppState;
 ///
 /// An unknown email and a wrong password answer alike (401
 /// `invalid_credentials`), in about the same time. The verified-email and
-/// disabled checks come only after a correct password.
+/// disabled checks come only after a correct password. A user with a
+/// second factor gets `{"mfa_required": true, "mfa_token", "factors"}` and
+/// no tokens: finish with `POST /v1/auth/mfa/verify`.
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Logged in", body = TokenPair,
+        (status = 200, description = "Logged in, or (with a second factor) the second step to take", body = LoginResponse,
             headers(("RateLimit-Limit" = u32), ("RateLimit-Remaining" = u32), ("RateLimit-Reset" = u32))),
         JsonBodyErrors, LoginErrors,
     )
@@ -31,24 +34,23 @@ pub async fn login(
     let ip = super::client_info(&req, &state).ip;
     let (result, account) = attempt(&req, &state, body.0).await;
     let outcome = match &result {
-        Ok(_) => "success",
+        Ok((_, Some(_))) => "success",
+        Ok((_, None)) => "mfa_required",
         Err(e) => e.code(),
     };
     state.metrics.login(outcome);
     // ASVS 16.2.1 / 16.3.1: one structured line per authentication decision.
-    let (user_id, session_id) = match &result {
-        Ok((_, pair)) => (
-            Some(pair.user.id.clone()),
-            state
-                .tokens
-                .verify_access(&pair.access_token)
-                .ok()
-                .map(|claims| claims.sid.clone()),
-        ),
-        // ASVS 16.3.1: a failure names the account when the email has one
-        // (the log only; the answer stays the same for unknown emails).
-        Err(_) => (account, None),
+    // A failure names the account when the email has one (the log only;
+    // the answer stays the same for unknown emails).
+    let session_id = match &result {
+        Ok((_, Some(pair))) => state
+            .tokens
+            .verify_access(&pair.access_token)
+            .ok()
+            .map(|claims| claims.sid.clone()),
+        Ok((_, None)) | Err(_) => None,
     };
+    let user_id = account;
     let ip = ip.map(|ip| ip.to_string());
     if result.is_ok() {
         tracing::info!(
@@ -73,13 +75,16 @@ pub async fn login(
     result.map(|(response, _)| response)
 }
 
-/// The answer, and the id of the account the email belongs to (for the
-/// security log).
+/// The answer (with the pair when a session started), and the id of the
+/// account the email belongs to (for the security log).
 async fn attempt(
     req: &HttpRequest,
     state: &AppState,
     body: LoginRequest,
-) -> (Result<(HttpResponse, TokenPair), ApiError>, Option<String>) {
+) -> (
+    Result<(HttpResponse, Option<TokenPair>), ApiError>,
+    Option<String>,
+) {
     let client = super::client_info(req, state);
     if let Err(e) = state
         .limits()
@@ -98,8 +103,19 @@ async fn attempt(
         Err(m) => return (Err(ApiError::validation("email", m)), None),
     };
     let attempt = crate::auth::login::attempt(state, &email, body.password.expose(), client).await;
-    let answer = attempt
-        .result
-        .map(|pair| (HttpResponse::Ok().json(&pair), pair));
+    let answer = attempt.result.map(|outcome| match outcome {
+        LoginOutcome::Session(pair) => (
+            HttpResponse::Ok().json(LoginResponse::Tokens(pair.clone())),
+            Some(pair),
+        ),
+        LoginOutcome::MfaRequired(challenge) => (
+            HttpResponse::Ok().json(MfaChallenge {
+                mfa_required: true,
+                mfa_token: challenge.token,
+                factors: challenge.factors,
+            }),
+            None,
+        ),
+    });
     (answer, attempt.user_id)
 }

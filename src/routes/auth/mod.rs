@@ -3,6 +3,7 @@
 mod email_change;
 mod login;
 mod logout;
+mod mfa_verify;
 mod password_change;
 mod password_reset;
 mod refresh;
@@ -22,6 +23,7 @@ use crate::state::AppState;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(register::register)
         .service(login::login)
+        .service(mfa_verify::verify_mfa)
         .service(refresh::refresh)
         .service(logout::logout)
         .service(logout::logout_all)

@@ -4,18 +4,19 @@ use crate::api_types::ChangePasswordRequest;
 use crate::auth::{Authenticated, reauth, recovery};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, request_context};
-use crate::openapi::responses::{JsonBodyErrors, ReauthErrors};
+use crate::openapi::responses::{JsonBodyErrors, ReauthErrors, StepUpRequired};
 use crate::state::AppState;
 
 /// Change the password of the logged-in user. Keeps the current session,
-/// revokes every other one, and mails a notice.
+/// revokes every other one, and mails a notice. With a second factor, an
+/// `aal2` token is needed too.
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
     request_body = ChangePasswordRequest,
     responses(
         (status = 204, description = "Password changed"),
-        JsonBodyErrors, ReauthErrors,
+        JsonBodyErrors, ReauthErrors, StepUpRequired,
     )
 )]
 #[post("/password/change")]

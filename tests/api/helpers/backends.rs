@@ -104,6 +104,7 @@ pub(super) fn base_vars(dir: &Path) -> HashMap<String, String> {
         ("AUTH_BCRYPT_COST", "4".to_owned()),
         ("DATABASE_URL", format!("sqlite://{}", path("authd.db"))),
         ("AUTH_JWT_KEY_FILE", path("jwt-ed25519.pem")),
+        ("AUTH_MFA_KEY_FILE", path("mfa.key")),
         ("AUTH_OUTBOX_DIR", path("outbox")),
         ("AUTH_FRONTEND_URL", "https://app.example.test".to_owned()),
         ("AUTH_LOG_FORMAT", "json".to_owned()),

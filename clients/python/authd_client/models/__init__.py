@@ -7,12 +7,19 @@ from .email_request import EmailRequest
 from .health import Health
 from .jwks_response_200 import JwksResponse200
 from .login_request import LoginRequest
+from .mfa_challenge import MfaChallenge
+from .mfa_code_request import MfaCodeRequest
+from .mfa_factor import MfaFactor
+from .mfa_factor_list import MfaFactorList
+from .mfa_factor_ref import MfaFactorRef
+from .mfa_verify_request import MfaVerifyRequest
 from .openapi_json_response_200 import OpenapiJsonResponse200
 from .problem import Problem
 from .problem_errors_type_0 import ProblemErrorsType0
 from .readiness import Readiness
 from .readiness_backends import ReadinessBackends
 from .readiness_checks import ReadinessChecks
+from .recovery_codes import RecoveryCodes
 from .refresh_request import RefreshRequest
 from .register_request import RegisterRequest
 from .reset_confirm_request import ResetConfirmRequest
@@ -23,6 +30,7 @@ from .session_list import SessionList
 from .set_roles_request import SetRolesRequest
 from .token_pair import TokenPair
 from .token_request import TokenRequest
+from .totp_enrolment import TotpEnrolment
 from .update_me_request import UpdateMeRequest
 from .user import User
 from .user_page import UserPage
@@ -35,12 +43,19 @@ __all__ = (
     "Health",
     "JwksResponse200",
     "LoginRequest",
+    "MfaChallenge",
+    "MfaCodeRequest",
+    "MfaFactor",
+    "MfaFactorList",
+    "MfaFactorRef",
+    "MfaVerifyRequest",
     "OpenapiJsonResponse200",
     "Problem",
     "ProblemErrorsType0",
     "Readiness",
     "ReadinessBackends",
     "ReadinessChecks",
+    "RecoveryCodes",
     "RefreshRequest",
     "RegisterRequest",
     "ResetConfirmRequest",
@@ -51,6 +66,7 @@ __all__ = (
     "SetRolesRequest",
     "TokenPair",
     "TokenRequest",
+    "TotpEnrolment",
     "UpdateMeRequest",
     "User",
     "UserPage",

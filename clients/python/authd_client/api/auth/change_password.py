@@ -46,6 +46,11 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
 
@@ -94,7 +99,8 @@ def sync_detailed(
     body: ChangePasswordRequest,
 ) -> Response[Any | Problem]:
     """Change the password of the logged-in user. Keeps the current session,
-    revokes every other one, and mails a notice.
+    revokes every other one, and mails a notice. With a second factor, an
+    `aal2` token is needed too.
 
     Args:
         body (ChangePasswordRequest):
@@ -124,7 +130,8 @@ def sync(
     body: ChangePasswordRequest,
 ) -> Any | Problem | None:
     """Change the password of the logged-in user. Keeps the current session,
-    revokes every other one, and mails a notice.
+    revokes every other one, and mails a notice. With a second factor, an
+    `aal2` token is needed too.
 
     Args:
         body (ChangePasswordRequest):
@@ -149,7 +156,8 @@ async def asyncio_detailed(
     body: ChangePasswordRequest,
 ) -> Response[Any | Problem]:
     """Change the password of the logged-in user. Keeps the current session,
-    revokes every other one, and mails a notice.
+    revokes every other one, and mails a notice. With a second factor, an
+    `aal2` token is needed too.
 
     Args:
         body (ChangePasswordRequest):
@@ -177,7 +185,8 @@ async def asyncio(
     body: ChangePasswordRequest,
 ) -> Any | Problem | None:
     """Change the password of the logged-in user. Keeps the current session,
-    revokes every other one, and mails a notice.
+    revokes every other one, and mails a notice. With a second factor, an
+    `aal2` token is needed too.
 
     Args:
         body (ChangePasswordRequest):

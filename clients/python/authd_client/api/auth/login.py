@@ -6,6 +6,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.login_request import LoginRequest
+from ...models.mfa_challenge import MfaChallenge
 from ...models.problem import Problem
 from ...models.token_pair import TokenPair
 from ...types import Response
@@ -32,9 +33,25 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Problem | TokenPair | None:
+) -> MfaChallenge | TokenPair | Problem | None:
     if response.status_code == 200:
-        response_200 = TokenPair.from_dict(response.json())
+
+        def _parse_response_200(data: object) -> MfaChallenge | TokenPair:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_login_response_type_0 = TokenPair.from_dict(data)
+
+                return componentsschemas_login_response_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_login_response_type_1 = MfaChallenge.from_dict(data)
+
+            return componentsschemas_login_response_type_1
+
+        response_200 = _parse_response_200(response.json())
 
         return response_200
 
@@ -86,7 +103,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | TokenPair]:
+) -> Response[MfaChallenge | TokenPair | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -99,12 +116,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: LoginRequest,
-) -> Response[Problem | TokenPair]:
+) -> Response[MfaChallenge | TokenPair | Problem]:
     """Log in with email and password; starts a session.
 
      An unknown email and a wrong password answer alike (401
     `invalid_credentials`), in about the same time. The verified-email and
-    disabled checks come only after a correct password.
+    disabled checks come only after a correct password. A user with a
+    second factor gets `{"mfa_required": true, "mfa_token", "factors"}` and
+    no tokens: finish with `POST /v1/auth/mfa/verify`.
 
     Args:
         body (LoginRequest):  Example: {'email': 'a@example.com', 'password': 'correct-Horse-
@@ -115,7 +134,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | TokenPair]
+        Response[MfaChallenge | TokenPair | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -133,12 +152,14 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: LoginRequest,
-) -> Problem | TokenPair | None:
+) -> MfaChallenge | TokenPair | Problem | None:
     """Log in with email and password; starts a session.
 
      An unknown email and a wrong password answer alike (401
     `invalid_credentials`), in about the same time. The verified-email and
-    disabled checks come only after a correct password.
+    disabled checks come only after a correct password. A user with a
+    second factor gets `{"mfa_required": true, "mfa_token", "factors"}` and
+    no tokens: finish with `POST /v1/auth/mfa/verify`.
 
     Args:
         body (LoginRequest):  Example: {'email': 'a@example.com', 'password': 'correct-Horse-
@@ -149,7 +170,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | TokenPair
+        MfaChallenge | TokenPair | Problem
     """
 
     return sync_detailed(
@@ -162,12 +183,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: LoginRequest,
-) -> Response[Problem | TokenPair]:
+) -> Response[MfaChallenge | TokenPair | Problem]:
     """Log in with email and password; starts a session.
 
      An unknown email and a wrong password answer alike (401
     `invalid_credentials`), in about the same time. The verified-email and
-    disabled checks come only after a correct password.
+    disabled checks come only after a correct password. A user with a
+    second factor gets `{"mfa_required": true, "mfa_token", "factors"}` and
+    no tokens: finish with `POST /v1/auth/mfa/verify`.
 
     Args:
         body (LoginRequest):  Example: {'email': 'a@example.com', 'password': 'correct-Horse-
@@ -178,7 +201,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | TokenPair]
+        Response[MfaChallenge | TokenPair | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -194,12 +217,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: LoginRequest,
-) -> Problem | TokenPair | None:
+) -> MfaChallenge | TokenPair | Problem | None:
     """Log in with email and password; starts a session.
 
      An unknown email and a wrong password answer alike (401
     `invalid_credentials`), in about the same time. The verified-email and
-    disabled checks come only after a correct password.
+    disabled checks come only after a correct password. A user with a
+    second factor gets `{"mfa_required": true, "mfa_token", "factors"}` and
+    no tokens: finish with `POST /v1/auth/mfa/verify`.
 
     Args:
         body (LoginRequest):  Example: {'email': 'a@example.com', 'password': 'correct-Horse-
@@ -210,7 +235,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | TokenPair
+        MfaChallenge | TokenPair | Problem
     """
 
     return (

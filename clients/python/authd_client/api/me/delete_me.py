@@ -46,6 +46,11 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 409:
         response_409 = Problem.from_dict(response.json())
 
@@ -98,8 +103,8 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: DeleteMeRequest,
 ) -> Response[Any | Problem]:
-    """Delete the caller's account (password required). Its sessions end and
-    its email can register again.
+    """Delete the caller's account (password required; with a second factor,
+    an `aal2` token too). Its sessions end and its email can register again.
 
     Args:
         body (DeleteMeRequest):
@@ -128,8 +133,8 @@ def sync(
     client: AuthenticatedClient,
     body: DeleteMeRequest,
 ) -> Any | Problem | None:
-    """Delete the caller's account (password required). Its sessions end and
-    its email can register again.
+    """Delete the caller's account (password required; with a second factor,
+    an `aal2` token too). Its sessions end and its email can register again.
 
     Args:
         body (DeleteMeRequest):
@@ -153,8 +158,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: DeleteMeRequest,
 ) -> Response[Any | Problem]:
-    """Delete the caller's account (password required). Its sessions end and
-    its email can register again.
+    """Delete the caller's account (password required; with a second factor,
+    an `aal2` token too). Its sessions end and its email can register again.
 
     Args:
         body (DeleteMeRequest):
@@ -181,8 +186,8 @@ async def asyncio(
     client: AuthenticatedClient,
     body: DeleteMeRequest,
 ) -> Any | Problem | None:
-    """Delete the caller's account (password required). Its sessions end and
-    its email can register again.
+    """Delete the caller's account (password required; with a second factor,
+    an `aal2` token too). Its sessions end and its email can register again.
 
     Args:
         body (DeleteMeRequest):

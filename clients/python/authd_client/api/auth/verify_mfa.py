@@ -1,0 +1,213 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.mfa_verify_request import MfaVerifyRequest
+from ...models.problem import Problem
+from ...models.token_pair import TokenPair
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: MfaVerifyRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/auth/mfa/verify",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Problem | TokenPair | None:
+    if response.status_code == 200:
+        response_200 = TokenPair.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | TokenPair]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: MfaVerifyRequest,
+) -> Response[Problem | TokenPair]:
+    """Finish a login with a second factor: the `mfa_token` from
+    `POST /v1/auth/login` and a TOTP `code` or a `recovery_code`. Starts an
+    `aal2` session. A wrong code counts toward the account's lockout and
+    leaves the `mfa_token` usable; the first success spends it.
+
+    Args:
+        body (MfaVerifyRequest):  Example: {'code': '123456', 'mfa_token': 'q1w2e3…'}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | TokenPair]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: MfaVerifyRequest,
+) -> Problem | TokenPair | None:
+    """Finish a login with a second factor: the `mfa_token` from
+    `POST /v1/auth/login` and a TOTP `code` or a `recovery_code`. Starts an
+    `aal2` session. A wrong code counts toward the account's lockout and
+    leaves the `mfa_token` usable; the first success spends it.
+
+    Args:
+        body (MfaVerifyRequest):  Example: {'code': '123456', 'mfa_token': 'q1w2e3…'}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | TokenPair
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: MfaVerifyRequest,
+) -> Response[Problem | TokenPair]:
+    """Finish a login with a second factor: the `mfa_token` from
+    `POST /v1/auth/login` and a TOTP `code` or a `recovery_code`. Starts an
+    `aal2` session. A wrong code counts toward the account's lockout and
+    leaves the `mfa_token` usable; the first success spends it.
+
+    Args:
+        body (MfaVerifyRequest):  Example: {'code': '123456', 'mfa_token': 'q1w2e3…'}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | TokenPair]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: MfaVerifyRequest,
+) -> Problem | TokenPair | None:
+    """Finish a login with a second factor: the `mfa_token` from
+    `POST /v1/auth/login` and a TOTP `code` or a `recovery_code`. Starts an
+    `aal2` session. A wrong code counts toward the account's lockout and
+    leaves the `mfa_token` usable; the first success spends it.
+
+    Args:
+        body (MfaVerifyRequest):  Example: {'code': '123456', 'mfa_token': 'q1w2e3…'}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | TokenPair
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

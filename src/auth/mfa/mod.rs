@@ -1,0 +1,435 @@
+//! Multi-factor authentication (API.md §9): TOTP factors, recovery codes,
+//! the second step of a password login, step-up, and the admin reset.
+//!
+//! Every "accepted once" rule is a conditional update in the database: a
+//! TOTP code moves its factor's `last_used_step` forward (a code of that
+//! step or an older one is refused after), a recovery code sets its
+//! `used_at`, an `mfa_token` its `used_at`. Of two racing requests exactly
+//! one wins, however many instances run.
+
+pub mod codes;
+pub mod crypto;
+pub mod totp;
+
+use crate::auth::audit::{Event, EventType};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::TimeDelta;
+
+use crate::api_types::{MfaFactor, MfaFactorList, MfaFactorRef, TokenPair, TotpEnrolment};
+use crate::auth::roles::{Permission, UsersWrite};
+use crate::auth::session::{self, AuthLevel, ClientInfo, ProvenLogin};
+use crate::auth::{admin, one_time};
+use crate::db::models::{MfaChallengeRow, MfaFactorRow, NewMfaFactor, UserRow};
+use crate::db::{AnyConnection, Db, mfa as rows, now, users};
+use crate::error::{ApiError, TokenKind};
+use crate::mail::{self, MailKind};
+use crate::state::AppState;
+use crate::tokens::AccessClaims;
+
+pub use crypto::MfaKey;
+
+pub const TOTP: &str = "totp";
+
+/// The second step a password login asks for.
+#[derive(Debug, Clone)]
+pub struct Challenge {
+    /// The `mfa_token` (only its hash is stored).
+    pub token: String,
+    pub factors: Vec<MfaFactorRef>,
+}
+
+/// What finishes a login's second step.
+pub enum Proof<'a> {
+    Totp(&'a str),
+    RecoveryCode(&'a str),
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn undecryptable(e: crypto::Undecryptable) -> ApiError {
+    ApiError::internal(format!(
+        "a TOTP secret: {e} (was AUTH_MFA_KEY_FILE replaced?)"
+    ))
+}
+
+/// 403 `mfa_required` when the user has a confirmed factor and the token
+/// is not `aal2` (step-up for password change, factor removal, account
+/// deletion).
+pub fn require_step_up(conn: &mut AnyConnection, claims: &AccessClaims) -> Result<(), ApiError> {
+    if claims.is_aal2() || rows::confirmed_factors(conn, &claims.sub)?.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::MfaRequired)
+    }
+}
+
+/// Records the second step of a password login and returns its token.
+pub async fn start_challenge(
+    state: &AppState,
+    user: &UserRow,
+    factors: &[MfaFactorRow],
+    client: ClientInfo,
+) -> Result<Challenge, ApiError> {
+    let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let at = now();
+    let row = MfaChallengeRow {
+        token_hash: one_time::hash(&token),
+        user_id: user.id.clone(),
+        password_changed_at: user.password_changed_at,
+        tokens_valid_after: user.tokens_valid_after,
+        ip: client.ip.map(|ip| ip.to_string()),
+        user_agent: client.user_agent,
+        created_at: at,
+        expires_at: at
+            + TimeDelta::from_std(state.settings.mfa.token_ttl).map_err(ApiError::internal)?,
+        used_at: None,
+    };
+    state
+        .db
+        .transaction(move |conn| {
+            rows::delete_dead_challenges(conn, &row.user_id, at)?;
+            Ok(rows::insert_challenge(conn, &row)?)
+        })
+        .await?;
+    Ok(Challenge {
+        token,
+        factors: factors
+            .iter()
+            .map(|f| MfaFactorRef {
+                id: f.id.clone(),
+                kind: f.kind.clone(),
+            })
+            .collect(),
+    })
+}
+
+/// The caller's confirmed factors and unspent recovery codes.
+pub async fn list(db: &Db, user_id: &str) -> Result<MfaFactorList, ApiError> {
+    let id = user_id.to_owned();
+    db.run(move |conn| {
+        let factors = rows::confirmed_factors(conn, &id)?;
+        Ok(MfaFactorList {
+            factors: factors.iter().map(MfaFactor::from_row).collect(),
+            recovery_codes_remaining: rows::recovery_codes_remaining(conn, &id)?,
+        })
+    })
+    .await
+}
+
+/// Starts a TOTP enrolment: a new secret, unconfirmed until a code proves
+/// the app holds it. The first factor needs a recent login (`auth_time`
+/// within `AUTH_REAUTH_MAX_AGE`), another one an `aal2` token. A pending
+/// enrolment the user never confirmed is replaced.
+pub async fn enrol_totp(
+    state: &AppState,
+    caller: &AccessClaims,
+) -> Result<TotpEnrolment, ApiError> {
+    let secret = totp::new_secret();
+    let factor_id = uuid::Uuid::now_v7().to_string();
+    let sealed = state
+        .mfa_key
+        .seal(&factor_id, &secret)
+        .map_err(undecryptable)?;
+    let max_age = state.settings.mfa.reauth_max_age.as_secs() as i64;
+    let recent = chrono::Utc::now().timestamp() - caller.auth_time <= max_age;
+    let (user_id, aal2, id) = (caller.sub.clone(), caller.is_aal2(), factor_id.clone());
+    let email = state
+        .db
+        .transaction(move |conn| {
+            let user = users::find_by_id(conn, &user_id)?.ok_or(ApiError::Unauthorized)?;
+            let has_factor = !rows::confirmed_factors(conn, &user_id)?.is_empty();
+            if has_factor && !aal2 {
+                return Err(ApiError::MfaRequired);
+            }
+            if !has_factor && !recent {
+                return Err(ApiError::ReauthenticationRequired);
+            }
+            rows::delete_unconfirmed(conn, &user_id)?;
+            rows::insert_factor(
+                conn,
+                &NewMfaFactor {
+                    id: &id,
+                    user_id: &user_id,
+                    kind: TOTP,
+                    name: None,
+                    secret: &sealed,
+                    created_at: now(),
+                },
+            )?;
+            Ok(user.email)
+        })
+        .await?;
+    Ok(TotpEnrolment {
+        otpauth_uri: totp::otpauth_uri(&state.settings.mail.product_name, &email, &secret),
+        secret: totp::base32(&secret),
+        factor_id,
+    })
+}
+
+/// Confirms a pending TOTP factor with a code from the app. The first
+/// factor returns the recovery codes (Some); the caller's session becomes
+/// `aal2` from its next refresh; a notice is mailed. A wrong code is 422
+/// `invalid_mfa_code` and changes nothing.
+pub async fn confirm_totp(
+    state: &AppState,
+    caller: &AccessClaims,
+    factor_id: &str,
+    code: &str,
+) -> Result<Option<Vec<String>>, ApiError> {
+    let key = state.mfa_key.clone();
+    let settings = state.settings.clone();
+    let claims = caller.clone();
+    let (id, code) = (factor_id.to_owned(), code.to_owned());
+    let recovery = state
+        .db
+        .transaction(move |conn| {
+            let user = users::find_by_id(conn, &claims.sub)?.ok_or(ApiError::Unauthorized)?;
+            let factor = rows::find_factor(conn, &id)?
+                .filter(|f| f.user_id == claims.sub && f.confirmed_at.is_none())
+                .ok_or(ApiError::NotFound("no such pending factor"))?;
+            let first = rows::confirmed_factors(conn, &claims.sub)?.is_empty();
+            if !first && !claims.is_aal2() {
+                return Err(ApiError::MfaRequired);
+            }
+            let secret = key
+                .open(&factor.id, &factor.secret)
+                .map_err(undecryptable)?;
+            let step = totp::matching_step(&secret, &code, unix_now())
+                .ok_or(ApiError::InvalidMfaCode { enrolling: true })?;
+            let at = now();
+            if !rows::confirm_factor(conn, &factor.id, step, at)? {
+                return Err(ApiError::NotFound("no such pending factor"));
+            }
+            let recovery = if first {
+                let fresh = codes::generate();
+                let hashes: Vec<String> = fresh.iter().map(|c| codes::hash(c)).collect();
+                rows::replace_recovery_codes(conn, &claims.sub, &hashes, at)?;
+                Some(fresh)
+            } else {
+                None
+            };
+            let level = AuthLevel::password_and_otp(at);
+            rows::raise_session(conn, &claims.sid, &level.amr_text(), at)?;
+            mail::enqueue(conn, &settings, &user.email, MailKind::MfaFactorAdded)?;
+            Ok(recovery)
+        })
+        .await?;
+    state.mail_wakeup.notify_one();
+    Ok(recovery)
+}
+
+/// Removes one of the caller's factors (`aal2` while they have MFA). The
+/// last confirmed factor takes the recovery codes with it.
+pub async fn remove(
+    state: &AppState,
+    caller: &AccessClaims,
+    factor_id: &str,
+) -> Result<(), ApiError> {
+    let settings = state.settings.clone();
+    let claims = caller.clone();
+    let id = factor_id.to_owned();
+    let mailed = state
+        .db
+        .transaction(move |conn| {
+            let user = users::find_by_id(conn, &claims.sub)?.ok_or(ApiError::Unauthorized)?;
+            let factor = rows::find_factor(conn, &id)?
+                .filter(|f| f.user_id == claims.sub)
+                .ok_or(ApiError::NotFound("no such factor"))?;
+            require_step_up(conn, &claims)?;
+            rows::delete_factor(conn, &factor.id)?;
+            if factor.confirmed_at.is_none() {
+                return Ok(false);
+            }
+            if rows::confirmed_factors(conn, &claims.sub)?.is_empty() {
+                rows::delete_recovery_codes(conn, &claims.sub)?;
+            }
+            mail::enqueue(conn, &settings, &user.email, MailKind::MfaFactorRemoved)?;
+            Ok(true)
+        })
+        .await?;
+    if mailed {
+        state.mail_wakeup.notify_one();
+    }
+    Ok(())
+}
+
+/// A new set of recovery codes (`aal2`); the old ones stop working.
+pub async fn regenerate_codes(
+    state: &AppState,
+    caller: &AccessClaims,
+) -> Result<Vec<String>, ApiError> {
+    if !caller.is_aal2() {
+        return Err(ApiError::MfaRequired);
+    }
+    let user_id = caller.sub.clone();
+    state
+        .db
+        .transaction(move |conn| {
+            if rows::confirmed_factors(conn, &user_id)?.is_empty() {
+                return Err(ApiError::Conflict("enrol a second factor first"));
+            }
+            let fresh = codes::generate();
+            let hashes: Vec<String> = fresh.iter().map(|c| codes::hash(c)).collect();
+            rows::replace_recovery_codes(conn, &user_id, &hashes, now())?;
+            Ok(fresh)
+        })
+        .await
+}
+
+enum Verdict {
+    Right,
+    Wrong,
+}
+
+/// The second step of a password login: a TOTP code or a recovery code
+/// against the `mfa_token`. A wrong code counts toward the account's
+/// lockout (reserved first, so parallel guesses never get more than the
+/// threshold checked) and leaves the token alive; the first right one
+/// spends it and starts an `aal2` session.
+pub async fn verify_login(
+    state: &AppState,
+    mfa_token: &str,
+    proof: Proof<'_>,
+) -> Result<TokenPair, ApiError> {
+    if mfa_token.is_empty() || mfa_token.len() > 128 {
+        return Err(ApiError::InvalidToken(TokenKind::Mfa));
+    }
+    let token_hash = one_time::hash(mfa_token);
+    let lookup = token_hash.clone();
+    let (challenge, row, roles) = state
+        .db
+        .run(move |conn| {
+            let challenge = rows::find_live_challenge(conn, &lookup, now())?
+                .ok_or(ApiError::InvalidToken(TokenKind::Mfa))?;
+            let (row, roles) = crate::auth::users::load(conn, &challenge.user_id)?
+                .ok_or(ApiError::InvalidToken(TokenKind::Mfa))?;
+            Ok((challenge, row, roles))
+        })
+        .await?;
+    // Bound to the login that issued it: a password change or a
+    // logout-all since then ends it.
+    if row.password_changed_at != challenge.password_changed_at
+        || row.tokens_valid_after != challenge.tokens_valid_after
+    {
+        return Err(ApiError::InvalidToken(TokenKind::Mfa));
+    }
+
+    let reservation = state.lockout().reserve(&row.email).await?;
+    let key = state.mfa_key.clone();
+    let settings = state.settings.clone();
+    let (user_id, email) = (row.id.clone(), row.email.clone());
+    let (kind, given) = match proof {
+        Proof::Totp(code) => (TOTP, code.to_owned()),
+        Proof::RecoveryCode(code) => ("recovery_code", code.to_owned()),
+    };
+    let judged = state
+        .db
+        .transaction(move |conn| {
+            let at = now();
+            let right = if kind == TOTP {
+                let mut right = false;
+                for factor in rows::confirmed_factors(conn, &user_id)? {
+                    if factor.kind != TOTP {
+                        continue;
+                    }
+                    let secret = key
+                        .open(&factor.id, &factor.secret)
+                        .map_err(undecryptable)?;
+                    if let Some(step) = totp::matching_step(&secret, &given, unix_now())
+                        && rows::use_step(conn, &factor.id, step, at)?
+                    {
+                        right = true;
+                        break;
+                    }
+                }
+                right
+            } else {
+                let spent = rows::spend_recovery_code(conn, &user_id, &codes::hash(&given), at)?;
+                if spent {
+                    let remaining = rows::recovery_codes_remaining(conn, &user_id)?;
+                    mail::enqueue(
+                        conn,
+                        &settings,
+                        &email,
+                        MailKind::RecoveryCodeUsed { remaining },
+                    )?;
+                }
+                spent
+            };
+            if !right {
+                return Ok(Verdict::Wrong);
+            }
+            // Spent by the first success; a racing one rolls its code back.
+            if !rows::spend_challenge(conn, &token_hash, at)? {
+                return Err(ApiError::InvalidToken(TokenKind::Mfa));
+            }
+            Ok(Verdict::Right)
+        })
+        .await;
+    match judged {
+        Ok(Verdict::Right) => state.lockout().succeeded(&row.email, reservation).await?,
+        Ok(Verdict::Wrong) => {
+            state.lockout().failed(&row.email, reservation).await?;
+            return Err(ApiError::InvalidMfaCode { enrolling: false });
+        }
+        Err(e) => {
+            state.lockout().not_checked(&row.email, reservation).await;
+            return Err(e);
+        }
+    }
+    state.mail_wakeup.notify_one();
+    if row.disabled {
+        return Err(ApiError::AccountDisabled);
+    }
+    let client = ClientInfo {
+        ip: challenge.ip.as_deref().and_then(|ip| ip.parse().ok()),
+        user_agent: challenge.user_agent.clone(),
+    };
+    let proven = ProvenLogin {
+        verified_hash: row.password_hash.clone(),
+        tokens_valid_after: challenge.tokens_valid_after,
+        upgraded_hash: None,
+    };
+    session::start(state, row, roles, client, proven, true).await
+}
+
+/// An admin's reset (a lost phone): every factor, recovery code and
+/// pending login step goes, every session ends, and the user is told.
+pub async fn admin_reset(
+    state: &AppState,
+    caller: &AccessClaims,
+    user_id: &str,
+    ctx: &crate::auth::audit::RequestContext,
+) -> Result<(), ApiError> {
+    let (grants, checked, target) = (state.roles.clone(), caller.clone(), user_id.to_owned());
+    let settings = state.settings.clone();
+    let (audit, recorded) = (state.audit.clone(), ctx.clone());
+    state
+        .db
+        .transaction(move |conn| {
+            admin::ensure_caller_holds(&grants, conn, &checked, UsersWrite::NAME)?;
+            let user =
+                users::find_by_id(conn, &target)?.ok_or(ApiError::NotFound("no such user"))?;
+            rows::delete_all_factors(conn, &target)?;
+            rows::delete_recovery_codes(conn, &target)?;
+            rows::delete_challenges(conn, &target)?;
+            mail::enqueue(conn, &settings, &user.email, MailKind::MfaReset)?;
+            let event = Event::new(EventType::MfaRemoved).actor(&checked.sub);
+            audit.record(
+                conn,
+                &recorded,
+                event.about(&target).with("reason", "admin_reset"),
+            )?;
+            Ok(())
+        })
+        .await?;
+    state.mail_wakeup.notify_one();
+    state.revoker().revoke_everything(user_id, ctx, None).await
+}

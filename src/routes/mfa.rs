@@ -1,0 +1,128 @@
+//! `/v1/me/mfa…`: the caller's second factors and recovery codes
+//! (API.md §9). These stay reachable for callers that
+//! `AUTH_MFA_REQUIRED_ROLES` holds back, so they can enrol.
+
+use actix_web::{HttpResponse, delete, get, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::api_types::{MfaCodeRequest, MfaFactorList, RecoveryCodes, TotpEnrolment};
+use crate::auth::{Authenticated, mfa};
+use crate::error::ApiError;
+use crate::extract::JsonBody;
+use crate::openapi::responses::{
+    BearerErrors, ConfirmErrors, EnrolErrors, JsonBodyErrors, NoFactorConflict, NotFound,
+    StepUpRequired,
+};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_factors)
+        .service(enrol_totp)
+        .service(confirm_totp)
+        .service(remove_factor)
+        .service(regenerate_recovery_codes);
+}
+
+/// The caller's confirmed second factors and how many recovery codes are
+/// left.
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Factors and recovery codes left", body = MfaFactorList),
+        BearerErrors,
+    )
+)]
+#[get("/mfa")]
+pub async fn list_factors(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(mfa::list(&state.db, caller.user_id()).await?))
+}
+
+/// Start enrolling an authenticator app (TOTP: SHA-1, 6 digits, 30 s).
+/// The factor counts once confirmed with a code. The first factor needs a
+/// login within `AUTH_REAUTH_MAX_AGE`; another one an `aal2` token.
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The secret, shown this once", body = TotpEnrolment),
+        BearerErrors, EnrolErrors,
+    )
+)]
+#[post("/mfa/totp")]
+pub async fn enrol_totp(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(mfa::enrol_totp(&state, &caller.claims).await?))
+}
+
+/// Confirm a TOTP factor with the app's current code. The first factor
+/// answers the 10 recovery codes (shown this once), later ones `{}`. The
+/// caller's session becomes `aal2` from its next refresh; a notice is
+/// mailed.
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    params(("factor_id" = String, Path, description = "From the enrolment")),
+    request_body = MfaCodeRequest,
+    responses(
+        (status = 200, description = "Confirmed: `{\"recovery_codes\": [...]}` for the first factor, `{}` after", body = RecoveryCodes),
+        JsonBodyErrors, BearerErrors, ConfirmErrors,
+    )
+)]
+#[post("/mfa/totp/{factor_id}/confirm")]
+pub async fn confirm_totp(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    factor_id: web::Path<String>,
+    body: JsonBody<MfaCodeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let codes = mfa::confirm_totp(&state, &caller.claims, &factor_id, body.0.code.expose()).await?;
+    Ok(match codes {
+        Some(recovery_codes) => HttpResponse::Ok().json(RecoveryCodes { recovery_codes }),
+        None => HttpResponse::Ok().json(serde_json::json!({})),
+    })
+}
+
+/// Remove one of the caller's factors (`aal2` while they have MFA); a
+/// notice is mailed. Removing the last one also removes the recovery codes.
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    params(("factor_id" = String, Path, description = "Factor id")),
+    responses(
+        (status = 204, description = "Removed"),
+        BearerErrors, StepUpRequired, NotFound,
+    )
+)]
+#[delete("/mfa/{factor_id}")]
+pub async fn remove_factor(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    factor_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    mfa::remove(&state, &caller.claims, &factor_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A new set of 10 recovery codes (`aal2`); the old ones stop working.
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The new codes, shown this once", body = RecoveryCodes),
+        BearerErrors, StepUpRequired, NoFactorConflict,
+    )
+)]
+#[post("/mfa/recovery-codes")]
+pub async fn regenerate_recovery_codes(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let recovery_codes = mfa::regenerate_codes(&state, &caller.claims).await?;
+    Ok(HttpResponse::Ok().json(RecoveryCodes { recovery_codes }))
+}
