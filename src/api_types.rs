@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::models::{SessionRow, UserRow};
+use crate::db::models::{AuditEventRow, SessionRow, UserRow};
 use crate::secret::Secret;
 
 fn utc(t: NaiveDateTime) -> DateTime<Utc> {
@@ -202,6 +202,16 @@ pub struct UpdateMeRequest {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"new_email": "new@example.com", "password": "correct-Horse-battery-9"}))]
+pub struct ChangeEmailRequest {
+    #[schema(format = Email, min_length = 1, max_length = 254)]
+    pub new_email: String,
+    /// The current password.
+    #[schema(value_type = String, format = Password)]
+    pub password: Secret,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct DeleteMeRequest {
     #[schema(value_type = String, format = Password)]
     pub password: Secret,
@@ -210,6 +220,47 @@ pub struct DeleteMeRequest {
 /// A field that must be present but may be `null`.
 fn nullable<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
     Option::<String>::deserialize(deserializer)
+}
+
+/// One audit event (API.md §12).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"id": "0192f5b8-6c4e-7d3a-9a51-3f1c2b7e8d90", "type": "login.succeeded",
+    "at": "2026-11-30T12:00:00Z", "actor_id": "0192f5b8-6c4e-7d3a-9a51-3f1c2b7e8d91",
+    "user_id": "0192f5b8-6c4e-7d3a-9a51-3f1c2b7e8d91", "session_id": "0192f5b8-6c4e-7d3a-9a51-3f1c2b7e8d92",
+    "ip": "203.0.113.7", "user_agent": "Mozilla/5.0", "data": {"method": "password"}}))]
+pub struct AuditEvent {
+    /// A UUIDv7: events sort by it in time order.
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    /// Who acted; null when nobody was authenticated (a failed login).
+    pub actor_id: Option<String>,
+    /// Whom the event concerns.
+    pub user_id: Option<String>,
+    pub session_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// Details; never a secret, token or password.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+impl AuditEvent {
+    pub fn from_row(row: AuditEventRow) -> Self {
+        Self {
+            data: serde_json::from_str(&row.data)
+                .unwrap_or_else(|_| serde_json::Value::Object(serde_json::Map::new())),
+            id: row.id,
+            kind: row.kind,
+            at: utc(row.at),
+            actor_id: row.actor_id,
+            user_id: row.user_id,
+            session_id: row.session_id,
+            ip: row.ip,
+            user_agent: row.user_agent,
+        }
+    }
 }
 
 /// A second factor as its owner sees it (never its secret).
@@ -236,6 +287,20 @@ impl MfaFactor {
             last_used_at: row.last_used_at.map(utc),
         }
     }
+}
+
+/// One page of the audit log, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditPage {
+    pub events: Vec<AuditEvent>,
+    /// Pass as `cursor` for the next (older) page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The caller's last security events, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SecurityEvents {
+    pub events: Vec<AuditEvent>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -51,6 +51,8 @@ pub struct Settings {
     pub mail: MailSettings,
     pub housekeeping: Housekeeping,
     pub sessions: SessionPolicy,
+    pub audit: AuditSettings,
+    pub email_change: EmailChangeSettings,
     pub mfa: MfaSettings,
     pub log_format: LogFormat,
     /// `AUTH_*` variables that are set but mean nothing (typos): warned
@@ -90,6 +92,8 @@ impl Settings {
             mail: MailSettings::from_vars(&env)?,
             housekeeping: Housekeeping::from_vars(&env)?,
             sessions: SessionPolicy::from_vars(&env)?,
+            audit: AuditSettings::from_vars(&env)?,
+            email_change: EmailChangeSettings::from_vars(&env)?,
             mfa: MfaSettings::from_vars(&env)?,
             log_format: env.choice(
                 "AUTH_LOG_FORMAT",
@@ -579,6 +583,116 @@ impl Housekeeping {
     }
 }
 
+/// The audit log and its webhooks (API.md §12).
+#[derive(Clone, Debug)]
+pub struct AuditSettings {
+    /// `AUTH_AUDIT_RETENTION_DAYS` (90): older events are purged.
+    pub retention: Duration,
+    /// `AUTH_WEBHOOK_URL` with `AUTH_WEBHOOK_SECRET`: where events go.
+    pub webhook: Option<WebhookTarget>,
+    /// `AUTH_WEBHOOK_EVENTS`: type prefixes to send; empty sends all.
+    pub webhook_events: Vec<String>,
+    /// `AUTH_WEBHOOK_MAX_ATTEMPTS` (10): attempts before a delivery is dead.
+    pub webhook_max_attempts: u32,
+}
+
+/// A webhook receiver and the key its deliveries are signed with.
+#[derive(Clone, Debug)]
+pub struct WebhookTarget {
+    pub url: String,
+    /// The base64-decoded `whsec_` secret.
+    pub key: Secret,
+}
+
+impl AuditSettings {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        let days: u64 = env.parse("AUTH_AUDIT_RETENTION_DAYS", 90)?;
+        if days == 0 {
+            return Err(ConfigError::new(
+                "AUTH_AUDIT_RETENTION_DAYS",
+                "must be at least 1",
+            ));
+        }
+        let url = env.get("AUTH_WEBHOOK_URL");
+        let secret = env.get("AUTH_WEBHOOK_SECRET");
+        let webhook = match (url, secret) {
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(ConfigError::new(
+                    "AUTH_WEBHOOK_SECRET",
+                    "required when AUTH_WEBHOOK_URL is set",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::new(
+                    "AUTH_WEBHOOK_URL",
+                    "required when AUTH_WEBHOOK_SECRET is set",
+                ));
+            }
+            (Some(url), Some(secret)) => {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(ConfigError::new(
+                        "AUTH_WEBHOOK_URL",
+                        "must be an http:// or https:// URL",
+                    ));
+                }
+                Some(WebhookTarget {
+                    url: url.to_owned(),
+                    key: decode_webhook_secret(secret)?,
+                })
+            }
+        };
+        let webhook_max_attempts: u32 = env.parse("AUTH_WEBHOOK_MAX_ATTEMPTS", 10)?;
+        if webhook_max_attempts == 0 {
+            return Err(ConfigError::new(
+                "AUTH_WEBHOOK_MAX_ATTEMPTS",
+                "must be at least 1",
+            ));
+        }
+        Ok(Self {
+            retention: Duration::from_secs(days.saturating_mul(86_400)),
+            webhook,
+            webhook_events: env.list("AUTH_WEBHOOK_EVENTS"),
+            webhook_max_attempts,
+        })
+    }
+}
+
+/// `whsec_` + base64 (Standard Webhooks): the key is the decoded bytes.
+fn decode_webhook_secret(raw: &str) -> Result<Secret, ConfigError> {
+    use base64::Engine;
+    let invalid = || {
+        ConfigError::new(
+            "AUTH_WEBHOOK_SECRET",
+            "must be whsec_ followed by base64 of at least 24 bytes",
+        )
+    };
+    let encoded = raw.strip_prefix("whsec_").ok_or_else(invalid)?;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|_| invalid())?;
+    if key.len() < 24 {
+        return Err(invalid());
+    }
+    // Kept as the base64 text again; the signer decodes it.
+    Ok(Secret::new(encoded.to_owned()))
+}
+
+/// Changing the email address (API.md §13).
+#[derive(Clone, Debug)]
+pub struct EmailChangeSettings {
+    /// `AUTH_EMAIL_REVERT_TTL` (604800 s): how long the revert link lives.
+    pub revert_ttl: Duration,
+}
+
+impl EmailChangeSettings {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            revert_ttl: env.seconds("AUTH_EMAIL_REVERT_TTL", 604_800)?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -588,6 +702,32 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn webhook_needs_url_and_a_whsec_secret() {
+        let s = Settings::from_vars(&HashMap::new()).unwrap();
+        assert!(s.audit.webhook.is_none());
+        assert_eq!(s.audit.retention, Duration::from_secs(90 * 86_400));
+        let err = Settings::from_vars(&vars(&[("AUTH_WEBHOOK_URL", "http://h/x")])).unwrap_err();
+        assert_eq!(err.var, "AUTH_WEBHOOK_SECRET");
+        let err = Settings::from_vars(&vars(&[
+            ("AUTH_WEBHOOK_URL", "http://h/x"),
+            ("AUTH_WEBHOOK_SECRET", "not-whsec"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.var, "AUTH_WEBHOOK_SECRET");
+        let s = Settings::from_vars(&vars(&[
+            ("AUTH_WEBHOOK_URL", "http://h/x"),
+            (
+                "AUTH_WEBHOOK_SECRET",
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            ),
+            ("AUTH_WEBHOOK_EVENTS", "login., user."),
+        ]))
+        .unwrap();
+        assert!(s.audit.webhook.is_some());
+        assert_eq!(s.audit.webhook_events, vec!["login.", "user."]);
     }
 
     #[test]

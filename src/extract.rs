@@ -192,6 +192,15 @@ fn parse_forwarded_ip(raw: &str) -> Option<IpAddr> {
         .or_else(|| raw.rsplit_once(':').and_then(|(ip, _)| ip.parse().ok()))
 }
 
+/// The client IP (through the trusted proxies) and user agent, as use
+/// cases record them.
+pub fn request_context(req: &HttpRequest, state: &AppState) -> crate::auth::audit::RequestContext {
+    crate::auth::audit::RequestContext {
+        ip: client_ip(req, state),
+        user_agent: user_agent(req),
+    }
+}
+
 pub fn user_agent(req: &HttpRequest) -> Option<String> {
     req.headers()
         .get(header::USER_AGENT)

@@ -1,6 +1,7 @@
 //! Purges rows nobody needs any more, so the database does not grow
 //! forever: sent and dead mail, used and expired one-time tokens, revoked
-//! and expired sessions, each after its retention (`AUTH_RETENTION_*`).
+//! and expired sessions, each after its retention (`AUTH_RETENTION_*`), and
+//! audit events after `AUTH_AUDIT_RETENTION_DAYS`.
 //!
 //! One instance at a time: a pass runs only under the `housekeeping` lease
 //! row, which its holder renews each pass and which lapses if it dies.
@@ -33,6 +34,10 @@ pub struct Purged {
     /// Tombstones of deleted accounts, kept a refresh lifetime (their
     /// tokens have expired by then).
     pub tombstones: usize,
+    /// Audit events older than `AUTH_AUDIT_RETENTION_DAYS`.
+    pub audit_events: usize,
+    /// Delivered and dead webhook rows, kept as long as dead mail.
+    pub webhooks: usize,
 }
 
 pub fn spawn(state: Arc<AppState>) {
@@ -127,6 +132,20 @@ pub async fn run_once(state: &AppState, holder: &str) -> Result<Option<Purged>, 
             db,
             queries::delete_tombstones,
             ago(at, state.settings.tokens.refresh_ttl),
+            stop_at,
+        )
+        .await?,
+        audit_events: purge(
+            db,
+            crate::db::audit_events::delete_older_than,
+            ago(at, state.settings.audit.retention),
+            stop_at,
+        )
+        .await?,
+        webhooks: purge(
+            db,
+            crate::db::webhook_outbox::delete_finished,
+            ago(at, settings.dead_mail),
             stop_at,
         )
         .await?,

@@ -66,6 +66,9 @@ pub struct Metrics {
     outbox_pending: Gauge,
     outbox_dead: Gauge,
     pool: Family<StateLabels, Gauge>,
+    webhooks_pending: Gauge,
+    webhooks_dead: Gauge,
+    webhooks_delivered: Counter,
 }
 
 impl Default for Metrics {
@@ -89,6 +92,24 @@ impl Metrics {
         let outbox_pending = Gauge::default();
         let outbox_dead = Gauge::default();
         let pool = Family::<StateLabels, Gauge>::default();
+        let webhooks_pending = Gauge::default();
+        let webhooks_dead = Gauge::default();
+        let webhooks_delivered = Counter::default();
+        registry.register(
+            "webhooks_pending",
+            "Webhook deliveries waiting (first attempt or a retry)",
+            webhooks_pending.clone(),
+        );
+        registry.register(
+            "webhooks_dead",
+            "Webhook deliveries that used all their attempts",
+            webhooks_dead.clone(),
+        );
+        registry.register(
+            "webhooks_delivered",
+            "Webhook deliveries the receiver accepted (this instance)",
+            webhooks_delivered.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests by route template and status",
@@ -147,6 +168,9 @@ impl Metrics {
             outbox_pending,
             outbox_dead,
             pool,
+            webhooks_pending,
+            webhooks_dead,
+            webhooks_delivered,
         }
     }
 
@@ -197,6 +221,16 @@ impl Metrics {
         self.rate_limited
             .get_or_create(&KindLabels { kind: bucket })
             .inc();
+    }
+
+    pub fn webhook_delivered(&self) {
+        self.webhooks_delivered.inc();
+    }
+
+    /// Sets the webhook queue gauges (read from the database at a scrape).
+    pub fn set_webhook_queue(&self, pending: i64, dead: i64) {
+        self.webhooks_pending.set(pending);
+        self.webhooks_dead.set(dead);
     }
 
     /// Renders the text exposition, with the point-in-time gauges set first.

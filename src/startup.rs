@@ -165,6 +165,7 @@ impl Application {
         };
         let breached = password::BreachCheck::new(&settings.breached)
             .map_err(|e| StartupError::new("AUTH_BREACHED_PASSWORDS", e))?;
+        let audit = crate::auth::audit::AuditLog::new(&settings.audit);
         let state = web::Data::new(AppState {
             routes: RouteTable::from_openapi(&doc),
             settings,
@@ -172,6 +173,7 @@ impl Application {
             store,
             tokens,
             mail_wakeup: Arc::new(Notify::new()),
+            audit,
             openapi_json,
             dummy_hash,
             roles,
@@ -183,6 +185,7 @@ impl Application {
         });
 
         mail::worker::spawn(state.clone().into_inner());
+        crate::webhooks::spawn(state.clone().into_inner());
         crate::housekeeping::spawn(state.clone().into_inner());
 
         let server_state = state.clone();

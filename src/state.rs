@@ -32,6 +32,8 @@ pub struct AppState {
     /// Role name → permission names, read from the database at start.
     pub roles: RoleGrants,
     pub metrics: Metrics,
+    /// Writes audit events in the caller's transaction.
+    pub audit: crate::auth::audit::AuditLog,
     pub passwords: crate::password::Hasher,
     /// ASVS 6.2.12: new passwords against known breaches.
     pub breached: crate::password::BreachCheck,
@@ -63,6 +65,7 @@ impl AppState {
         Revoker {
             db: &self.db,
             store: self.store.as_ref(),
+            audit: &self.audit,
             remember: self.settings.tokens.refresh_ttl,
         }
     }

@@ -1,6 +1,7 @@
 //! The caller's own account: reading it, renaming it, deleting it.
 
 use crate::api_types::User;
+use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::auth::revocation::Revoker;
 use crate::auth::{admin, text};
 use crate::db::{Db, now, sessions, users};
@@ -37,8 +38,13 @@ fn gone_is_unauthorized(e: ApiError) -> ApiError {
 
 /// Deletes the account and its sessions, leaving a tombstone so that its
 /// tokens stay dead across a restart. The last enabled admin cannot go.
-pub async fn delete(revoker: Revoker<'_>, user_id: &str) -> Result<(), ApiError> {
+pub async fn delete(
+    revoker: Revoker<'_>,
+    user_id: &str,
+    ctx: &RequestContext,
+) -> Result<(), ApiError> {
     let id = user_id.to_owned();
+    let (audit, ctx) = (revoker.audit.clone(), ctx.clone());
     let (session_ids, at) = revoker
         .db
         .transaction(move |conn| {
@@ -52,6 +58,8 @@ pub async fn delete(revoker: Revoker<'_>, user_id: &str) -> Result<(), ApiError>
             let ids = sessions::ids_for_user(conn, &id)?;
             users::insert_tombstone(conn, &id, at)?;
             users::delete(conn, &id)?;
+            let event = Event::new(EventType::UserDeleted).by(&id);
+            audit.record(conn, &ctx, event.with("sessions_revoked", ids.len()))?;
             Ok((ids, at))
         })
         .await?;

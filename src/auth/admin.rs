@@ -9,6 +9,7 @@
 use diesel::RunQueryDsl;
 
 use crate::api_types::User;
+use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::auth::revocation;
 use crate::auth::roles::{Permission, RoleGrants, RolesAssign, UsersWrite};
 use crate::db::users::UserFilter;
@@ -120,6 +121,7 @@ pub async fn set_roles(
     caller: &AccessClaims,
     id: &str,
     mut wanted: Vec<String>,
+    ctx: &RequestContext,
 ) -> Result<User, ApiError> {
     wanted.sort();
     wanted.dedup();
@@ -132,6 +134,7 @@ pub async fn set_roles(
         return Err(ApiError::Validation([("roles".to_owned(), unknown)].into()));
     }
     let (app, caller, id) = (state.roles.clone(), caller.clone(), id.to_owned());
+    let (audit, ctx) = (state.audit.clone(), ctx.clone());
     state
         .db
         .transaction(move |conn| {
@@ -141,7 +144,14 @@ pub async fn set_roles(
             if !wanted.iter().any(|r| r == ADMIN_ROLE) {
                 ensure_another_admin(conn, &id, NO_ADMIN_LEFT)?;
             }
+            let mut previous = users::roles_of(conn, &id)?;
+            previous.sort();
             users::set_roles(conn, &id, &wanted)?;
+            if previous != wanted {
+                let event = Event::new(EventType::UserRolesChanged).actor(&caller.sub);
+                let event = event.about(&id).with("previous", previous);
+                audit.record(conn, &ctx, event.with("roles", wanted))?;
+            }
             crate::auth::users::view(conn, &id)
         })
         .await
@@ -149,31 +159,52 @@ pub async fn set_roles(
 
 /// Disables a user and revokes every session and token at once. 409 when
 /// no enabled admin would remain.
-pub async fn disable(state: &AppState, caller: &AccessClaims, id: &str) -> Result<User, ApiError> {
+pub async fn disable(
+    state: &AppState,
+    caller: &AccessClaims,
+    id: &str,
+    ctx: &RequestContext,
+) -> Result<User, ApiError> {
     let (app, checked, target) = (state.roles.clone(), caller.clone(), id.to_owned());
+    let (audit, recorded) = (state.audit.clone(), ctx.clone());
     state
         .db
         .transaction(move |conn| {
             lock_admin_changes(conn)?;
             ensure_caller_holds(&app, conn, &checked, UsersWrite::NAME)?;
-            users::find_by_id(conn, &target)?.ok_or(ApiError::NotFound("no such user"))?;
+            let user =
+                users::find_by_id(conn, &target)?.ok_or(ApiError::NotFound("no such user"))?;
             ensure_another_admin(conn, &target, NO_ADMIN_LEFT)?;
             users::set_disabled(conn, &target, true, now())?;
+            if !user.disabled {
+                let event = Event::new(EventType::UserDisabled).actor(&checked.sub);
+                audit.record(conn, &recorded, event.about(&target))?;
+            }
             Ok(())
         })
         .await?;
-    state.revoker().revoke_everything(id).await?;
+    state.revoker().revoke_everything(id, ctx, None).await?;
     get_user(&state.db, id).await
 }
 
-pub async fn enable(state: &AppState, caller: &AccessClaims, id: &str) -> Result<User, ApiError> {
+pub async fn enable(
+    state: &AppState,
+    caller: &AccessClaims,
+    id: &str,
+    ctx: &RequestContext,
+) -> Result<User, ApiError> {
     let (app, caller, id) = (state.roles.clone(), caller.clone(), id.to_owned());
+    let (audit, ctx) = (state.audit.clone(), ctx.clone());
     state
         .db
         .transaction(move |conn| {
             ensure_caller_holds(&app, conn, &caller, UsersWrite::NAME)?;
-            users::find_by_id(conn, &id)?.ok_or(ApiError::NotFound("no such user"))?;
+            let user = users::find_by_id(conn, &id)?.ok_or(ApiError::NotFound("no such user"))?;
             users::set_disabled(conn, &id, false, now())?;
+            if user.disabled {
+                let event = Event::new(EventType::UserEnabled).actor(&caller.sub);
+                audit.record(conn, &ctx, event.about(&id))?;
+            }
             crate::auth::users::view(conn, &id)
         })
         .await

@@ -3,6 +3,7 @@
 //! answer, so the user's access tokens and refresh tokens stop at once.
 
 use crate::auth::admin::ensure_caller_holds;
+use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::auth::roles::{Permission, UsersWrite};
 use crate::db::models::SessionRow;
 use crate::db::{now, sessions, users};
@@ -36,8 +37,10 @@ pub async fn revoke_all(
     state: &AppState,
     caller: &AccessClaims,
     user_id: &str,
+    ctx: &RequestContext,
 ) -> Result<usize, ApiError> {
     let (app, checked, target) = (state.roles.clone(), caller.clone(), user_id.to_owned());
+    let (audit, ctx) = (state.audit.clone(), ctx.clone());
     let at = now();
     let revoked = state
         .db
@@ -46,6 +49,9 @@ pub async fn revoke_all(
             users::find_by_id(conn, &target)?.ok_or(NO_USER)?;
             let revoked = sessions::revoke_all_for_user(conn, &target, None, at)?;
             users::set_tokens_valid_after(conn, &target, at)?;
+            let event = Event::new(EventType::SessionRevoked).actor(&checked.sub);
+            let event = event.about(&target).with("reason", "admin_all");
+            audit.record(conn, &ctx, event.with("sessions", revoked.len()))?;
             Ok(revoked)
         })
         .await?;
@@ -68,8 +74,10 @@ pub async fn revoke_one(
     caller: &AccessClaims,
     user_id: &str,
     session_id: &str,
+    ctx: &RequestContext,
 ) -> Result<(), ApiError> {
     let (app, checked) = (state.roles.clone(), caller.clone());
+    let (audit, ctx) = (state.audit.clone(), ctx.clone());
     let (target, sid) = (user_id.to_owned(), session_id.to_owned());
     state
         .db
@@ -81,6 +89,9 @@ pub async fn revoke_one(
             if !owned_and_live || !sessions::revoke(conn, &sid, now())? {
                 return Err(ApiError::NotFound("no such session"));
             }
+            let event = Event::new(EventType::SessionRevoked).actor(&checked.sub);
+            let event = event.about(&target).session(&sid);
+            audit.record(conn, &ctx, event.with("reason", "admin"))?;
             Ok(())
         })
         .await?;

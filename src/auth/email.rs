@@ -67,7 +67,7 @@ impl fmt::Display for Email {
     }
 }
 
-/// Masks an email for logs: `a***@example.com`.
+/// An address as logs and audit events show it: `a***@example.com`.
 pub fn mask(email: &str) -> String {
     match email.split_once('@') {
         Some((local, domain)) => {

@@ -85,8 +85,9 @@ impl Lockout<'_> {
         }
     }
 
-    /// The checked password was wrong: one more failure.
-    pub async fn failed(&self, email: &str, _reservation: Reservation) -> Result<(), ApiError> {
+    /// The checked password was wrong: one more failure. True when this
+    /// failure locked the account.
+    pub async fn failed(&self, email: &str, _reservation: Reservation) -> Result<bool, ApiError> {
         // Count the failure before releasing the check, so the two together
         // never undercount.
         let counted = self
@@ -94,10 +95,11 @@ impl Lockout<'_> {
             .hit_extend(&failures_key(email), self.settings.duration)
             .await;
         self.release(email).await;
-        if counted?.count == u64::from(self.settings.threshold) {
+        let locked = counted?.count == u64::from(self.settings.threshold);
+        if locked {
             tracing::warn!(email = %crate::auth::email::mask(email), "account locked after repeated failed password checks");
         }
-        Ok(())
+        Ok(locked)
     }
 
     /// The check never ran (a backing service failed, the bcrypt queue was

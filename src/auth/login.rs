@@ -16,6 +16,7 @@
 //! the password never buys more guesses at the code.
 
 use crate::api_types::TokenPair;
+use crate::auth::audit::{Event, EventType, mask};
 use crate::auth::session::{self, ClientInfo, ProvenLogin};
 use crate::auth::{Email, mfa};
 use crate::db::models::{MfaFactorRow, UserRow};
@@ -80,16 +81,26 @@ async fn run(
     user_id: &mut Option<String>,
 ) -> Result<LoginOutcome, ApiError> {
     let lockout = state.lockout();
-    let reservation = lockout.reserve(email.as_str()).await?;
+    let reservation = match lockout.reserve(email.as_str()).await {
+        Ok(reservation) => reservation,
+        Err(e @ ApiError::AccountLocked { .. }) => {
+            refused(state, &client, email, None, e.code(), false).await?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     let checked = check(state, email, password, client.ip).await;
     if let Ok((Some((row, _, _)), _)) = &checked {
         *user_id = Some(row.id.clone());
     }
     let (row, roles, factors) = match checked {
         Ok((Some(found), true)) => found,
-        Ok(_) => {
-            lockout.failed(email.as_str(), reservation).await?;
-            return Err(ApiError::InvalidCredentials);
+        Ok((found, _)) => {
+            let locked = lockout.failed(email.as_str(), reservation).await?;
+            let user_id = found.as_ref().map(|(row, _, _)| row.id.as_str());
+            let reason = ApiError::InvalidCredentials;
+            refused(state, &client, email, user_id, reason.code(), locked).await?;
+            return Err(reason);
         }
         Err(e) => {
             lockout.not_checked(email.as_str(), reservation).await;
@@ -102,11 +113,16 @@ async fn run(
         lockout.not_checked(email.as_str(), reservation).await;
     }
 
-    if row.disabled {
-        return Err(ApiError::AccountDisabled);
-    }
-    if state.settings.accounts.require_verified_email && !row.email_verified {
-        return Err(ApiError::EmailNotVerified);
+    let refusal = if row.disabled {
+        Some(ApiError::AccountDisabled)
+    } else if state.settings.accounts.require_verified_email && !row.email_verified {
+        Some(ApiError::EmailNotVerified)
+    } else {
+        None
+    };
+    if let Some(refusal) = refusal {
+        refused(state, &client, email, Some(&row.id), refusal.code(), false).await?;
+        return Err(refusal);
     }
     if !factors.is_empty() {
         let challenge = mfa::start_challenge(state, &row, &factors, client).await?;
@@ -126,6 +142,39 @@ async fn run(
     session::start(state, row, roles, client, proven, false)
         .await
         .map(LoginOutcome::Session)
+}
+
+/// Records a refused login (`login.failed`, and `login.locked` when this
+/// failure locked the account) in its own short transaction: nothing else
+/// changed. Nobody was authenticated, so there is no actor.
+async fn refused(
+    state: &AppState,
+    client: &ClientInfo,
+    email: &Email,
+    user_id: Option<&str>,
+    reason: &str,
+    locked: bool,
+) -> Result<(), ApiError> {
+    let subject = |kind| {
+        let event = Event::new(kind).with("email", mask(email.as_str()));
+        match user_id {
+            Some(id) => event.about(id),
+            None => event,
+        }
+    };
+    let failed = subject(EventType::LoginFailed).with("reason", reason);
+    let locked = locked.then(|| subject(EventType::LoginLocked));
+    let (audit, ctx) = (state.audit.clone(), client.clone());
+    state
+        .db
+        .transaction(move |conn| {
+            audit.record(conn, &ctx, failed)?;
+            if let Some(locked) = locked {
+                audit.record(conn, &ctx, locked)?;
+            }
+            Ok(())
+        })
+        .await
 }
 
 /// A found user: the row, its roles and its confirmed factors.

@@ -4,7 +4,10 @@
 pub mod accounts;
 pub mod admin;
 pub mod admin_sessions;
+pub mod audit;
+pub mod audit_queries;
 pub mod email;
+pub mod email_change;
 pub mod guard;
 pub mod lockout;
 pub mod login;

@@ -15,6 +15,10 @@ use crate::error::{ApiError, TokenKind};
 pub enum Purpose {
     VerifyEmail,
     ResetPassword,
+    /// Confirms a new address; the token carries it.
+    ChangeEmail,
+    /// Puts the old address back after a change; the token carries it.
+    RevertEmail,
 }
 
 impl Purpose {
@@ -23,6 +27,8 @@ impl Purpose {
         match self {
             Self::VerifyEmail => "verify_email",
             Self::ResetPassword => "reset_password",
+            Self::ChangeEmail => "change_email",
+            Self::RevertEmail => "revert_email",
         }
     }
 }
@@ -32,6 +38,32 @@ pub fn issue(
     conn: &mut AnyConnection,
     user_id: &str,
     purpose: Purpose,
+    now: NaiveDateTime,
+    ttl: std::time::Duration,
+) -> Result<String, ApiError> {
+    issue_inner(conn, user_id, purpose, None, now, ttl)
+}
+
+/// Like [`issue`], for a token bound to an address (email change), stored
+/// with it. Spends the user's older tokens of the same purpose first: only
+/// the newest request's link works.
+pub fn issue_for_address(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    purpose: Purpose,
+    email: &str,
+    now: NaiveDateTime,
+    ttl: std::time::Duration,
+) -> Result<String, ApiError> {
+    crate::db::one_time_tokens::spend_all(conn, user_id, purpose.as_str(), now)?;
+    issue_inner(conn, user_id, purpose, Some(email), now, ttl)
+}
+
+fn issue_inner(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    purpose: Purpose,
+    email: Option<&str>,
     now: NaiveDateTime,
     ttl: std::time::Duration,
 ) -> Result<String, ApiError> {
@@ -45,6 +77,7 @@ pub fn issue(
             purpose: purpose.as_str(),
             created_at: now,
             expires_at,
+            email,
         },
     )?;
     Ok(token)

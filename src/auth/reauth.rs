@@ -7,6 +7,7 @@
 use actix_web::HttpRequest;
 
 use crate::auth::Authenticated;
+use crate::auth::audit::{Event, EventType};
 use crate::db::models::UserRow;
 use crate::error::ApiError;
 use crate::extract::client_ip;
@@ -53,7 +54,14 @@ pub async fn confirm_password(
         }
     };
     if !matches {
-        state.lockout().failed(&user.email, reservation).await?;
+        if state.lockout().failed(&user.email, reservation).await? {
+            let ctx = crate::extract::request_context(req, state);
+            let event = Event::new(EventType::LoginLocked).about(&user.id);
+            let event = event
+                .session(caller.session_id())
+                .with("via", "password_check");
+            state.audit.record_alone(&state.db, &ctx, event).await?;
+        }
         return Err(ApiError::InvalidCredentials);
     }
     state.lockout().succeeded(&user.email, reservation).await?;

@@ -1,16 +1,46 @@
 //! Passwords after registration: the reset mail, setting a new password
 //! with its token, and changing it while logged in.
 
-use std::net::IpAddr;
+use chrono::NaiveDateTime;
 
 use crate::auth::Email;
+use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::auth::one_time::{self, Purpose};
+use crate::config::Settings;
 use crate::db::models::UserRow;
-use crate::db::{now, one_time_tokens, sessions, users};
+use crate::db::{AnyConnection, now, one_time_tokens, sessions, users};
 use crate::error::{ApiError, TokenKind};
 use crate::mail::{self, MailKind};
 use crate::password::{Password, PasswordOwner};
 use crate::state::AppState;
+
+/// Takes the password away from whoever may know it (a contested
+/// registration, a reverted email change): replaces it with
+/// `unusable_hash`, ends every session and token, and mails a reset link
+/// to `email`, in the caller's transaction. Returns the revoked session ids
+/// to publish after commit.
+pub fn clear_password_and_mail_reset(
+    conn: &mut AnyConnection,
+    settings: &Settings,
+    user_id: &str,
+    email: &str,
+    unusable_hash: &str,
+    at: NaiveDateTime,
+) -> Result<Vec<String>, ApiError> {
+    users::change_password(conn, user_id, unusable_hash, at)?;
+    let revoked = sessions::revoke_all_for_user(conn, user_id, None, at)?;
+    users::set_tokens_valid_after(conn, user_id, at)?;
+    one_time_tokens::spend_all(conn, user_id, Purpose::ResetPassword.as_str(), at)?;
+    let token = one_time::issue(
+        conn,
+        user_id,
+        Purpose::ResetPassword,
+        at,
+        settings.accounts.reset_ttl,
+    )?;
+    mail::enqueue(conn, settings, email, MailKind::PasswordReset { token })?;
+    Ok(revoked)
+}
 
 /// Queues a reset mail if the account exists; false when nothing was
 /// queued. The caller answers the same either way.
@@ -52,7 +82,7 @@ pub async fn confirm_reset(
     state: &AppState,
     token: String,
     new_password: &str,
-    caller: Option<IpAddr>,
+    ctx: &RequestContext,
 ) -> Result<(), ApiError> {
     let lookup = token.clone();
     let user = state
@@ -78,10 +108,11 @@ pub async fn confirm_reset(
     )
     .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
     state.breached.check(&password, "new_password").await?;
-    let hash = state.passwords.hash(&password, caller).await?;
+    let hash = state.passwords.hash(&password, ctx.ip).await?;
 
     let settings = state.settings.clone();
     let user_id = user.id.clone();
+    let (audit, ctx) = (state.audit.clone(), ctx.clone());
     let (revoked, at) = state
         .db
         .transaction(move |conn| {
@@ -93,6 +124,8 @@ pub async fn confirm_reset(
             one_time_tokens::spend_all(conn, &user_id, Purpose::ResetPassword.as_str(), at)?;
             let revoked = sessions::revoke_all_for_user(conn, &user_id, None, at)?;
             mail::enqueue(conn, &settings, &user.email, MailKind::PasswordChanged)?;
+            let event = Event::new(EventType::PasswordReset).by(&user_id);
+            audit.record(conn, &ctx, event.with("sessions_revoked", revoked.len()))?;
             Ok((revoked, at))
         })
         .await?;
@@ -112,7 +145,7 @@ pub async fn change_password(
     user: UserRow,
     keep_session: &str,
     new_password: &str,
-    caller: Option<IpAddr>,
+    ctx: &RequestContext,
 ) -> Result<(), ApiError> {
     let password = Password::parse(
         new_password,
@@ -121,9 +154,10 @@ pub async fn change_password(
     )
     .map_err(|failures| ApiError::Validation([("new_password".to_owned(), failures)].into()))?;
     state.breached.check(&password, "new_password").await?;
-    let hash = state.passwords.hash(&password, caller).await?;
+    let hash = state.passwords.hash(&password, ctx.ip).await?;
     let settings = state.settings.clone();
     let keep = keep_session.to_owned();
+    let (audit, ctx) = (state.audit.clone(), ctx.clone());
     let revoked = state
         .db
         .transaction(move |conn| {
@@ -136,6 +170,10 @@ pub async fn change_password(
             one_time_tokens::spend_all(conn, &user.id, Purpose::ResetPassword.as_str(), at)?;
             let revoked = sessions::revoke_all_for_user(conn, &user.id, Some(&keep), at)?;
             mail::enqueue(conn, &settings, &user.email, MailKind::PasswordChanged)?;
+            let event = Event::new(EventType::PasswordChanged)
+                .by(&user.id)
+                .session(&keep);
+            audit.record(conn, &ctx, event.with("sessions_revoked", revoked.len()))?;
             Ok(revoked)
         })
         .await?;

@@ -22,6 +22,7 @@ use std::time::Duration;
 use chrono::{TimeDelta, Utc};
 
 use crate::api_types::{TokenPair, User};
+use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::auth::revocation;
 use crate::auth::session;
 use crate::db::{AnyConnection, WriteTurn, now, sessions};
@@ -39,7 +40,11 @@ pub fn verify(tokens: &Tokens, token: &str) -> Result<RefreshClaims, ApiError> {
     })
 }
 
-pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> Result<TokenPair, ApiError> {
+pub async fn rotate(
+    state: &AppState,
+    claims: &RefreshClaims,
+    ctx: &RequestContext,
+) -> Result<TokenPair, ApiError> {
     let access = state.store.access_state(&claims.sid, &claims.sub).await?;
     if revocation::is_dead(&access, &claims.sid) {
         return Err(revoked_or_disabled(state, claims).await);
@@ -54,7 +59,7 @@ pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> Result<TokenPai
             state.store.spend_refresh(&claims.jti, now_ms, ttl).await?
             && now_ms - at_ms > grace.as_millis() as i64
         {
-            return reuse_detected(state, claims).await;
+            return reuse_detected(state, claims, ctx).await;
         }
     }
 
@@ -83,7 +88,7 @@ pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> Result<TokenPai
             pair.refresh_expires_in = pair.refresh_expires_in.min(left);
             Ok(pair)
         }
-        Decision::Reuse => reuse_detected(state, claims).await,
+        Decision::Reuse => reuse_detected(state, claims, ctx).await,
     }
 }
 
@@ -220,9 +225,18 @@ async fn revoked_or_disabled(state: &AppState, claims: &RefreshClaims) -> ApiErr
     }
 }
 
-async fn reuse_detected(state: &AppState, claims: &RefreshClaims) -> Result<TokenPair, ApiError> {
+async fn reuse_detected(
+    state: &AppState,
+    claims: &RefreshClaims,
+    ctx: &RequestContext,
+) -> Result<TokenPair, ApiError> {
     tracing::warn!(session_id = %claims.sid, user_id = %claims.sub, "refresh token reuse detected; revoking the session");
     state.metrics.refresh_reuse_detected();
-    state.revoker().revoke_session(&claims.sid).await?;
+    // Nobody proved who presented the spent token: no actor.
+    let event = Event::new(EventType::RefreshReuseDetected).about(&claims.sub);
+    state
+        .revoker()
+        .revoke_session(&claims.sid, ctx, event.with("session_revoked", true))
+        .await?;
     Err(ApiError::RefreshTokenReused)
 }

@@ -21,6 +21,7 @@ use chrono::NaiveDateTime;
 
 use crate::api_types::User;
 use crate::auth::Email;
+use crate::auth::audit::{Event, EventType, RequestContext, mask};
 use crate::auth::one_time::{self, Purpose};
 use crate::config::Settings;
 use crate::db::models::NewUser;
@@ -42,11 +43,22 @@ pub async fn register(
     state: &AppState,
     registration: NewRegistration,
     mail_allowed: bool,
+    ctx: &RequestContext,
 ) -> Result<bool, ApiError> {
     let app_state = state.settings.clone();
+    let (audit, ctx) = (state.audit.clone(), ctx.clone());
     let result = state
         .db
-        .transaction(move |conn| record(conn, &app_state, &registration, mail_allowed, now()))
+        .transaction(move |conn| {
+            let (queued, revoked, created) =
+                record(conn, &app_state, &registration, mail_allowed, now())?;
+            if let Some(id) = created {
+                let email = mask(registration.email.as_str());
+                let event = Event::new(EventType::UserRegistered).by(&id);
+                audit.record(conn, &ctx, event.with("email", email))?;
+            }
+            Ok((queued, revoked))
+        })
         .await;
     match result {
         Ok((queued, revoked)) => {
@@ -64,6 +76,8 @@ pub async fn register(
 }
 
 type Revoked = Option<(String, NaiveDateTime, Vec<String>)>;
+/// The id of the account a registration created.
+type Created = Option<String>;
 
 fn record(
     conn: &mut AnyConnection,
@@ -71,7 +85,7 @@ fn record(
     registration: &NewRegistration,
     mail_allowed: bool,
     at: NaiveDateTime,
-) -> Result<(bool, Revoked), ApiError> {
+) -> Result<(bool, Revoked, Created), ApiError> {
     let email = registration.email.as_str();
     let Some(existing) = users::find_by_email(conn, email)? else {
         let id = uuid::Uuid::now_v7().to_string();
@@ -98,13 +112,13 @@ fn record(
             settings.accounts.verify_ttl,
         )?;
         mail::enqueue(conn, settings, email, MailKind::Verification { token })?;
-        return Ok((true, None));
+        return Ok((true, None, Some(id)));
     };
     if existing.email_verified {
         if mail_allowed {
             mail::enqueue(conn, settings, email, MailKind::AccountExists)?;
         }
-        return Ok((mail_allowed, None));
+        return Ok((mail_allowed, None, None));
     }
     // Still unverified: the newest registrant's password replaces the old
     // one, and whoever held the old one loses every session.
@@ -121,7 +135,7 @@ fn record(
         )?;
         mail::enqueue(conn, settings, email, MailKind::Verification { token })?;
     }
-    Ok((mail_allowed, Some((existing.id, at, ids))))
+    Ok((mail_allowed, Some((existing.id, at, ids)), None))
 }
 
 /// Spends a verification token and marks the email verified. An address
@@ -131,8 +145,10 @@ pub async fn verify_email(
     state: &AppState,
     token: String,
     unusable_hash: String,
+    ctx: &RequestContext,
 ) -> Result<(User, bool), ApiError> {
     let settings = state.settings.clone();
+    let (audit, ctx) = (state.audit.clone(), ctx.clone());
     let (user, contested) = state
         .db
         .transaction(move |conn| {
@@ -141,22 +157,17 @@ pub async fn verify_email(
             let user = users::find_by_id(conn, &row.user_id)?
                 .ok_or(ApiError::InvalidToken(crate::error::TokenKind::OneTime))?;
             users::mark_verified(conn, &user.id, at)?;
-            let contested = if !user.email_verified && user.registrations > 1 {
-                users::change_password(conn, &user.id, &unusable_hash, at)?;
-                let ids = sessions::revoke_all_for_user(conn, &user.id, None, at)?;
-                users::set_tokens_valid_after(conn, &user.id, at)?;
-                let token = one_time::issue(
-                    conn,
-                    &user.id,
-                    Purpose::ResetPassword,
-                    at,
-                    settings.accounts.reset_ttl,
-                )?;
-                mail::enqueue(
+            let contested_now = !user.email_verified && user.registrations > 1;
+            let event = Event::new(EventType::UserEmailVerified).by(&user.id);
+            audit.record(conn, &ctx, event.with("password_cleared", contested_now))?;
+            let contested = if contested_now {
+                let ids = crate::auth::recovery::clear_password_and_mail_reset(
                     conn,
                     &settings,
+                    &user.id,
                     &user.email,
-                    MailKind::PasswordReset { token },
+                    &unusable_hash,
+                    at,
                 )?;
                 Some((at, ids))
             } else {

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::{NaiveDateTime, Utc};
 
+use crate::auth::audit::{AuditLog, Event, RequestContext};
 use crate::config::Settings;
 use crate::db::{Db, now, sessions, users};
 use crate::error::ApiError;
@@ -38,18 +39,34 @@ pub fn started_ms(session_id: &str) -> Option<i64> {
 pub struct Revoker<'a> {
     pub db: &'a Db,
     pub store: &'a dyn Store,
+    /// Records what a revocation changed, in its transaction.
+    pub audit: &'a AuditLog,
     /// How long the store must remember a revocation: the refresh lifetime,
     /// after which every token it covers has expired anyway.
     pub remember: Duration,
 }
 
 impl Revoker<'_> {
-    /// Revokes one session. False if it was not live.
-    pub async fn revoke_session(&self, session_id: &str) -> Result<bool, ApiError> {
+    /// Revokes one session, recording `event` in the same transaction when
+    /// it was live. False if it was not live (nothing changed, nothing
+    /// recorded).
+    pub async fn revoke_session(
+        &self,
+        session_id: &str,
+        ctx: &RequestContext,
+        event: Event,
+    ) -> Result<bool, ApiError> {
         let id = session_id.to_owned();
+        let (audit, ctx) = (self.audit.clone(), ctx.clone());
         let revoked = self
             .db
-            .run(move |conn| Ok(sessions::revoke(conn, &id, now())?))
+            .transaction(move |conn| {
+                let revoked = sessions::revoke(conn, &id, now())?;
+                if revoked {
+                    audit.record(conn, &ctx, event.session(&id))?;
+                }
+                Ok(revoked)
+            })
             .await?;
         self.publish(&[session_id.to_owned()]).await?;
         Ok(revoked)
@@ -64,15 +81,26 @@ impl Revoker<'_> {
     }
 
     /// Kills every token the user holds now: every session, and every token
-    /// issued before this second (logout-all, reset, disable).
-    pub async fn revoke_everything(&self, user_id: &str) -> Result<(), ApiError> {
+    /// issued before this second (logout-all, reset, disable). `event`,
+    /// when given, is recorded in the same transaction with the number of
+    /// sessions.
+    pub async fn revoke_everything(
+        &self,
+        user_id: &str,
+        ctx: &RequestContext,
+        event: Option<Event>,
+    ) -> Result<(), ApiError> {
         let id = user_id.to_owned();
         let at = now();
+        let (audit, ctx) = (self.audit.clone(), ctx.clone());
         let revoked = self
             .db
             .transaction(move |conn| {
                 let revoked = sessions::revoke_all_for_user(conn, &id, None, at)?;
                 users::set_tokens_valid_after(conn, &id, at)?;
+                if let Some(event) = event {
+                    audit.record(conn, &ctx, event.with("sessions", revoked.len()))?;
+                }
                 Ok(revoked)
             })
             .await?;

@@ -3,6 +3,7 @@
 use chrono::{NaiveDateTime, TimeDelta};
 
 use crate::api_types::{TokenPair, User};
+use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::auth::revocation::Revoker;
 use crate::db::models::{NewSession, SessionRow, UserRow};
 use crate::db::{Db, now, sessions, users};
@@ -11,11 +12,7 @@ use crate::state::AppState;
 use crate::tokens::{PairIds, Subject, TokenError};
 
 /// Where a login came from, shown in the session list.
-#[derive(Debug, Clone, Default)]
-pub struct ClientInfo {
-    pub ip: Option<std::net::IpAddr>,
-    pub user_agent: Option<String>,
-}
+pub type ClientInfo = crate::auth::audit::RequestContext;
 
 /// What a session proved, carried into every access token it mints
 /// (`aal`, `amr`, `auth_time`) and kept on its row, so a refresh keeps it.
@@ -165,6 +162,7 @@ pub async fn start(
     let access_jti = minted.ids.access_jti.clone();
     let user_id = user.id.clone();
     let max_sessions = state.settings.sessions.max_per_user as usize;
+    let audit = state.audit.clone();
     let evicted = state
         .db
         .transaction(move |conn| {
@@ -201,18 +199,25 @@ pub async fn start(
                     auth_time: Some(level.auth_time),
                 },
             )?;
+            let event = Event::new(EventType::LoginSucceeded).by(&user_id);
+            audit.record(
+                conn,
+                &client,
+                event.session(&session_id).with("method", "password"),
+            )?;
             // The user row is locked by `record_login` (PostgreSQL) or the
             // writer's turn is held (SQLite): two logins racing each see the
             // other's session here, so the limit holds.
             if max_sessions == 0 {
                 return Ok(Vec::new());
             }
-            Ok(sessions::revoke_oldest_beyond(
-                conn,
-                &user_id,
-                max_sessions,
-                at,
-            )?)
+            let evicted = sessions::revoke_oldest_beyond(conn, &user_id, max_sessions, at)?;
+            for old in &evicted {
+                let event = Event::new(EventType::SessionRevoked).about(&user_id);
+                let event = event.session(old).with("reason", "session_limit");
+                audit.record(conn, &client, event.with("limit", max_sessions))?;
+            }
+            Ok(evicted)
         })
         .await?;
     if !evicted.is_empty() {
@@ -251,6 +256,7 @@ pub async fn revoke_own(
     revoker: Revoker<'_>,
     user_id: &str,
     session_id: &str,
+    ctx: &RequestContext,
 ) -> Result<(), ApiError> {
     let lookup = session_id.to_owned();
     let session = revoker
@@ -259,7 +265,9 @@ pub async fn revoke_own(
         .await?;
     match session {
         Some(s) if s.user_id == user_id && s.revoked_at.is_none() => {
-            revoker.revoke_session(session_id).await?;
+            let event = Event::new(EventType::SessionRevoked).by(user_id);
+            let event = event.with("reason", "revoked");
+            revoker.revoke_session(session_id, ctx, event).await?;
             Ok(())
         }
         _ => Err(ApiError::NotFound("no such session")),

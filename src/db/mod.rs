@@ -2,6 +2,7 @@
 //! r2d2. Queries run on the blocking pool through [`Db::run`], never on the
 //! async workers.
 
+pub mod audit_events;
 pub mod housekeeping;
 pub mod mfa;
 pub mod models;
@@ -10,6 +11,7 @@ pub mod outbox;
 pub mod schema;
 pub mod sessions;
 pub mod users;
+pub mod webhook_outbox;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

@@ -4,7 +4,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{mail_outbox, mfa_challenges, mfa_factors, one_time_tokens, sessions, users};
+use super::schema::{
+    audit_events, mail_outbox, mfa_challenges, mfa_factors, one_time_tokens, sessions, users,
+    webhook_outbox,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -91,6 +94,8 @@ pub struct OneTimeTokenRow {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
+    /// The address an email-change token is for.
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -101,6 +106,7 @@ pub struct NewOneTimeToken<'a> {
     pub purpose: &'a str,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
+    pub email: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -132,6 +138,48 @@ pub struct NewOutboxMessage<'a> {
     pub body_html: &'a str,
     pub status: &'a str,
     pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+/// One audit event as stored; `data` is a JSON object as text.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEventRow {
+    pub id: String,
+    pub kind: String,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<String>,
+    pub user_id: Option<String>,
+    pub session_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub data: String,
+}
+
+/// One webhook delivery; `payload` is the exact body that is signed.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = webhook_outbox)]
+pub struct WebhookRow {
+    pub id: String,
+    pub event_type: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub delivered_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = webhook_outbox)]
+pub struct NewWebhook<'a> {
+    pub id: &'a str,
+    pub event_type: &'a str,
+    pub payload: &'a str,
+    pub status: &'a str,
     pub next_attempt_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
 }

@@ -1,9 +1,12 @@
 //! The transactional mail outbox: messages are written in the same
 //! transaction as the change that causes them and claimed by the worker
-//! with a lease, so several instances never send one message twice.
+//! with a lease, so several instances never send one message twice. The
+//! claim and the failure bookkeeping serve every outbox table
+//! (`outbox_runner`).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text, Timestamp};
 
 use super::AnyConnection;
 use super::models::{NewOutboxMessage, OutboxRow};
@@ -20,38 +23,62 @@ pub fn enqueue(conn: &mut AnyConnection, message: &NewOutboxMessage<'_>) -> Quer
         .map(drop)
 }
 
-/// Claims up to `limit` due messages until `lease_until`. The conditional
-/// UPDATE is the claim: of two instances racing for a row, the database
-/// lets one update it (PostgreSQL re-checks the condition on the locked row,
-/// SQLite has one writer), and RETURNING says which rows this one won.
-pub fn claim_due(
+/// A row the caller's instance now holds the lease on.
+#[derive(Debug, QueryableByName)]
+pub struct Claimed {
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    /// Attempts made before this one.
+    #[diesel(sql_type = Integer)]
+    pub attempts: i32,
+}
+
+/// Claims the oldest due row of outbox `table` until `lease_until`. The
+/// conditional UPDATE is the claim: of two instances racing for a row, the
+/// database lets one update it (PostgreSQL re-checks the condition on the
+/// locked row, SQLite has one writer), and RETURNING says whether this one
+/// won. `table` is one of the outbox tables' names, never input.
+pub fn claim_one(
     conn: &mut AnyConnection,
+    table: &'static str,
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
-    limit: i64,
-) -> QueryResult<Vec<OutboxRow>> {
-    let due = || {
-        mail_outbox::table
-            .filter(mail_outbox::status.eq(PENDING))
-            .filter(mail_outbox::next_attempt_at.le(now))
-            .filter(
-                mail_outbox::locked_until
-                    .is_null()
-                    .or(mail_outbox::locked_until.lt(now)),
-            )
-    };
-    let ids: Vec<String> = due()
-        .select(mail_outbox::id)
-        .order(mail_outbox::created_at.asc())
-        .limit(limit)
-        .load(conn)?;
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    diesel::update(due().filter(mail_outbox::id.eq_any(&ids)))
-        .set(mail_outbox::locked_until.eq(lease_until))
-        .returning(mail_outbox::all_columns)
-        .get_results(conn)
+) -> QueryResult<Option<Claimed>> {
+    // SQLite numbers `$N` parameters in the order they first appear, not by
+    // N: keep `$1` first in the text so both backends bind alike.
+    let due = "status = 'pending' AND next_attempt_at <= $2 \
+               AND (locked_until IS NULL OR locked_until < $2)";
+    diesel::sql_query(format!(
+        "UPDATE {table} SET locked_until = $1 WHERE {due} AND id = \
+         (SELECT id FROM {table} WHERE {due} ORDER BY created_at LIMIT 1) \
+         RETURNING id, attempts"
+    ))
+    .bind::<Timestamp, _>(lease_until)
+    .bind::<Timestamp, _>(now)
+    .get_result(conn)
+    .optional()
+}
+
+/// Records a failed attempt on a row of outbox `table`: retried at
+/// `next_attempt_at`, or dead.
+pub fn record_failure(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    id: &str,
+    error: &str,
+    next_attempt_at: NaiveDateTime,
+    dead: bool,
+) -> QueryResult<()> {
+    diesel::sql_query(format!(
+        "UPDATE {table} SET status = $1, attempts = attempts + 1, next_attempt_at = $2, \
+         locked_until = NULL, last_error = $3 WHERE id = $4"
+    ))
+    .bind::<Text, _>(if dead { DEAD } else { PENDING })
+    .bind::<Timestamp, _>(next_attempt_at)
+    .bind::<Text, _>(error)
+    .bind::<Text, _>(id)
+    .execute(conn)
+    .map(drop)
 }
 
 /// Records a delivery and clears the message's subject and bodies: they
@@ -67,26 +94,6 @@ pub fn mark_sent(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> Quer
             mail_outbox::attempts.eq(mail_outbox::attempts + 1),
             mail_outbox::locked_until.eq(None::<NaiveDateTime>),
             mail_outbox::last_error.eq(None::<String>),
-        ))
-        .execute(conn)
-        .map(drop)
-}
-
-/// Records a failed attempt: retried at `next_attempt_at`, or dead.
-pub fn mark_failed(
-    conn: &mut AnyConnection,
-    id: &str,
-    error: &str,
-    next_attempt_at: NaiveDateTime,
-    dead: bool,
-) -> QueryResult<()> {
-    diesel::update(mail_outbox::table.find(id))
-        .set((
-            mail_outbox::status.eq(if dead { DEAD } else { PENDING }),
-            mail_outbox::attempts.eq(mail_outbox::attempts + 1),
-            mail_outbox::next_attempt_at.eq(next_attempt_at),
-            mail_outbox::locked_until.eq(None::<NaiveDateTime>),
-            mail_outbox::last_error.eq(error),
         ))
         .execute(conn)
         .map(drop)

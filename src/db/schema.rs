@@ -81,6 +81,8 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+        /// The address an email-change token is for (new, or old to revert).
+        email -> Nullable<Text>,
     }
 }
 
@@ -170,5 +172,37 @@ diesel::table! {
         name -> Text,
         holder -> Text,
         expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// The audit log (API.md §12); `id` is a UUIDv7, so it orders by time.
+    audit_events (id) {
+        id -> Text,
+        #[sql_name = "type"]
+        kind -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+        session_id -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    /// Webhook deliveries, claimed and retried like `mail_outbox`.
+    webhook_outbox (id) {
+        id -> Text,
+        event_type -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
     }
 }

@@ -189,6 +189,24 @@ pub fn mark_verified(conn: &mut AnyConnection, id: &str, at: NaiveDateTime) -> Q
         .map(drop)
 }
 
+/// Sets a new, verified address (an email change or its revert). A unique
+/// violation (the address taken meanwhile) surfaces as the caller's error.
+pub fn set_verified_email(
+    conn: &mut AnyConnection,
+    id: &str,
+    email: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::email.eq(email),
+            users::email_verified.eq(true),
+            users::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
 pub fn set_display_name(
     conn: &mut AnyConnection,
     id: &str,

@@ -13,6 +13,14 @@ pub enum MailKind {
         token: String,
     },
     PasswordChanged,
+    /// To the new address: confirm the change.
+    EmailChange {
+        token: String,
+    },
+    /// To the old address after a change: the revert link.
+    EmailChanged {
+        token: String,
+    },
     /// A second factor was added to the account.
     MfaFactorAdded,
     /// A second factor was removed by its owner.
@@ -32,6 +40,8 @@ impl MailKind {
             Self::AccountExists => "account_exists",
             Self::PasswordReset { .. } => "password_reset",
             Self::PasswordChanged => "password_changed",
+            Self::EmailChange { .. } => "email_change",
+            Self::EmailChanged { .. } => "email_changed",
             Self::MfaFactorAdded => "mfa_factor_added",
             Self::MfaFactorRemoved => "mfa_factor_removed",
             Self::RecoveryCodeUsed { .. } => "recovery_code_used",
@@ -64,6 +74,14 @@ fn sources(kind: &MailKind) -> (&'static str, &'static str) {
             include_str!("../../templates/mail/password_changed.txt"),
             include_str!("../../templates/mail/password_changed.html"),
         ),
+        MailKind::EmailChange { .. } => (
+            include_str!("../../templates/mail/email_change.txt"),
+            include_str!("../../templates/mail/email_change.html"),
+        ),
+        MailKind::EmailChanged { .. } => (
+            include_str!("../../templates/mail/email_changed.txt"),
+            include_str!("../../templates/mail/email_changed.html"),
+        ),
         MailKind::MfaFactorAdded => (
             include_str!("../../templates/mail/mfa_factor_added.txt"),
             include_str!("../../templates/mail/mfa_factor_added.html"),
@@ -89,6 +107,8 @@ pub fn link(settings: &Settings, kind: &MailKind) -> String {
     match kind {
         MailKind::Verification { token } => format!("{base}/verify-email?token={token}"),
         MailKind::PasswordReset { token } => format!("{base}/reset-password?token={token}"),
+        MailKind::EmailChange { token } => format!("{base}/confirm-email-change?token={token}"),
+        MailKind::EmailChanged { token } => format!("{base}/revert-email-change?token={token}"),
         MailKind::AccountExists
         | MailKind::PasswordChanged
         | MailKind::MfaFactorAdded
@@ -103,6 +123,7 @@ pub fn render(settings: &Settings, kind: &MailKind) -> Rendered {
     let link = link(settings, kind);
     let hours = match kind {
         MailKind::PasswordReset { .. } => settings.accounts.reset_ttl.as_secs().div_ceil(3600),
+        MailKind::EmailChanged { .. } => settings.email_change.revert_ttl.as_secs().div_ceil(3600),
         _ => settings.accounts.verify_ttl.as_secs().div_ceil(3600),
     }
     .to_string();

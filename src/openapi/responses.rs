@@ -365,6 +365,15 @@ response_set!(
 );
 
 response_set!(
+    /// An email change whose address another account took meanwhile: 409.
+    EmailTakenConflict = [problem(
+        409,
+        "`conflict`: the address now belongs to another account",
+        &[ApiError::Conflict("the address now belongs to another account")],
+    )]
+);
+
+response_set!(
     /// A change that could remove the last enabled admin: 409.
     LastAdminConflict = [last_admin()]
 );

@@ -62,22 +62,13 @@ impl BreachCheck {
                 Mode::File(path.clone())
             }
             BreachedMode::Api => {
-                let roots = rustls::RootCertStore {
-                    roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-                };
-                let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-                    rustls::crypto::ring::default_provider(),
-                ))
-                .with_safe_default_protocol_versions()
-                .map_err(|e| e.to_string())?
-                .with_root_certificates(roots)
-                .with_no_client_auth();
+                let tls = crate::tls::public_client_config()?;
                 tracing::info!(url = %settings.api_url, fail_open = settings.fail_open, "breached-password check: range API");
                 Mode::Api(Api {
                     url: settings.api_url.trim_end_matches('/').to_owned(),
                     timeout: settings.timeout,
                     fail_open: settings.fail_open,
-                    tls: Arc::new(tls),
+                    tls,
                     ranges: moka::sync::Cache::builder()
                         .max_capacity(RANGE_CACHE_ENTRIES)
                         .time_to_live(RANGE_CACHE_TTL)

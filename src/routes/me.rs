@@ -1,10 +1,12 @@
 //! `/v1/me`: the caller's own account.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::api_types::{DeleteMeRequest, UpdateMeRequest, User};
-use crate::auth::{Authenticated, accounts, reauth};
+use crate::api_types::{
+    Accepted, ChangeEmailRequest, DeleteMeRequest, SecurityEvents, UpdateMeRequest, User,
+};
+use crate::auth::{Authenticated, Email, accounts, audit_queries, email_change, reauth};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::openapi::responses::{
@@ -16,6 +18,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get_me)
         .service(update_me)
         .service(delete_me)
+        .service(security_events)
+        .service(change_email)
         .configure(super::mfa::configure);
 }
 
@@ -78,6 +82,57 @@ pub async fn delete_me(
 ) -> Result<HttpResponse, ApiError> {
     let (user, _) =
         reauth::confirm_password(&req, &state, &caller, body.0.password.expose()).await?;
-    accounts::delete(state.revoker(), &user.id).await?;
+    let ctx = crate::extract::request_context(&req, &state);
+    accounts::delete(state.revoker(), &user.id, &ctx).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's last 50 security events (those about them or caused by
+/// them), newest first.
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's security events", body = SecurityEvents),
+        BearerErrors,
+    )
+)]
+#[get("/security-events")]
+pub async fn security_events(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let events = audit_queries::security_events(&state.db, caller.user_id()).await?;
+    Ok(HttpResponse::Ok().json(SecurityEvents { events }))
+}
+
+/// Change the caller's email address (password required). A confirmation
+/// link goes to the new address; nothing changes until it is used. The
+/// same answer when the address is taken (its owner gets an "account
+/// exists" mail instead).
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    request_body = ChangeEmailRequest,
+    responses(
+        (status = 202, description = "Confirmation mail queued", body = Accepted,
+            example = json!({"status": "confirmation_sent"})),
+        JsonBodyErrors, ReauthErrors, StepUpRequired,
+    )
+)]
+#[post("/email")]
+pub async fn change_email(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    body: JsonBody<ChangeEmailRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let new_email =
+        Email::parse(&body.new_email).map_err(|m| ApiError::validation("new_email", m))?;
+    let (user, _) = reauth::confirm_password(&req, &state, &caller, body.password.expose()).await?;
+    email_change::request(&state, user, new_email).await?;
+    Ok(HttpResponse::Accepted().json(Accepted {
+        status: "confirmation_sent",
+    }))
 }

@@ -7,7 +7,8 @@ use crate::state::AppState;
 
 /// Prometheus metrics: requests and latency by route template and status,
 /// logins by outcome, tokens issued, refresh reuse detected, rate-limit hits,
-/// mail outbox depth and dead mails, database pool usage.
+/// mail outbox depth and dead mails, webhook deliveries (pending, delivered,
+/// dead), database pool usage.
 #[utoipa::path(
     tag = "ops",
     responses((status = 200, description = "OpenMetrics / Prometheus text exposition",
@@ -22,6 +23,15 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .await
         .map(|(pending, _, dead)| (pending, dead))
         .unwrap_or((-1, -1));
+    let (webhooks_pending, webhooks_dead) = state
+        .db
+        .run(|conn| Ok(crate::db::webhook_outbox::counts(conn)?))
+        .await
+        .map(|(pending, _, dead)| (pending, dead))
+        .unwrap_or((-1, -1));
+    state
+        .metrics
+        .set_webhook_queue(webhooks_pending, webhooks_dead);
     let body = state.metrics.render(pending, dead, state.db.state());
     HttpResponse::Ok()
         .insert_header((

@@ -76,12 +76,21 @@ pub async fn enrol_totp(
 )]
 #[post("/mfa/totp/{factor_id}/confirm")]
 pub async fn confirm_totp(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     caller: Authenticated,
     factor_id: web::Path<String>,
     body: JsonBody<MfaCodeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let codes = mfa::confirm_totp(&state, &caller.claims, &factor_id, body.0.code.expose()).await?;
+    let ctx = crate::extract::request_context(&req, &state);
+    let codes = mfa::confirm_totp(
+        &state,
+        &caller.claims,
+        &factor_id,
+        body.0.code.expose(),
+        &ctx,
+    )
+    .await?;
     Ok(match codes {
         Some(recovery_codes) => HttpResponse::Ok().json(RecoveryCodes { recovery_codes }),
         None => HttpResponse::Ok().json(serde_json::json!({})),
@@ -101,11 +110,13 @@ pub async fn confirm_totp(
 )]
 #[delete("/mfa/{factor_id}")]
 pub async fn remove_factor(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     caller: Authenticated,
     factor_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    mfa::remove(&state, &caller.claims, &factor_id).await?;
+    let ctx = crate::extract::request_context(&req, &state);
+    mfa::remove(&state, &caller.claims, &factor_id, &ctx).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -7,12 +7,14 @@
 mod admin;
 mod admin_sessions;
 mod audit;
+mod audit_log;
 mod backend_tls;
 mod breached;
 mod browser_mode;
 mod cli;
 mod cors;
 mod database_folder;
+mod email_change;
 mod errors;
 mod expired;
 mod faults_db;
@@ -38,6 +40,7 @@ mod store_outage;
 mod tokens;
 mod unlock;
 mod use_cases;
+mod webhooks;
 
 mod helpers;
 mod private_services;

@@ -395,6 +395,33 @@ async fn recovery_codes_are_single_use_and_mail_a_notice() {
     .assert_problem(401, "invalid_mfa_code");
     let listed = app.get("/v1/me/mfa", Some(&e.session.access)).await.json();
     assert_eq!(listed["recovery_codes_remaining"], 9);
+
+    // The audit log has the enrolment and the spent code (API.md §12).
+    let events = app
+        .get("/v1/me/security-events", Some(&e.session.access))
+        .await
+        .json();
+    let of = |kind: &str| -> Vec<Value> {
+        events["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|ev| ev["type"] == kind)
+            .cloned()
+            .collect()
+    };
+    assert_eq!(of("mfa.enrolled").len(), 1, "{events}");
+    assert_eq!(
+        of("mfa.enrolled")[0]["data"]["factor_id"],
+        e.factor_id.as_str()
+    );
+    let used = of("mfa.recovery_code_used");
+    assert_eq!(used.len(), 1, "{events}");
+    assert_eq!(used[0]["data"]["remaining"], 9);
+    assert!(
+        !events.to_string().contains(&recovery),
+        "a code in the audit log"
+    );
 }
 
 #[actix_web::test]
@@ -706,14 +733,27 @@ async fn use_cases_without_http() {
         .to_bytes()
         .unwrap();
     assert!(matches!(
-        mfa::confirm_totp(&app.state, &caller, &enrolment.factor_id, "12345").await,
+        mfa::confirm_totp(
+            &app.state,
+            &caller,
+            &enrolment.factor_id,
+            "12345",
+            &Default::default()
+        )
+        .await,
         Err(authd::error::ApiError::InvalidMfaCode { enrolling: true })
     ));
     away_from_step_edge().await;
-    let codes = mfa::confirm_totp(&app.state, &caller, &enrolment.factor_id, &code(&secret, 0))
-        .await
-        .unwrap()
-        .unwrap();
+    let codes = mfa::confirm_totp(
+        &app.state,
+        &caller,
+        &enrolment.factor_id,
+        &code(&secret, 0),
+        &Default::default(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(codes.len(), 10);
     let listed = mfa::list(&app.state.db, &caller.sub).await.unwrap();
     assert_eq!(listed.factors.len(), 1);

@@ -2,10 +2,12 @@
 //! and returns a domain result, so it can be exercised on its own. The
 //! server runs only to provide the state (database, store, keys, mail).
 
+use authd::auth::audit::{Event, EventType};
+use authd::auth::audit_queries::{self, AuditQuery, Cursor};
 use authd::auth::registration::{self, NewRegistration};
 use authd::auth::session::ClientInfo;
 use authd::auth::{
-    Authenticated, Email, accounts, admin, login, reauth, recovery, refresh, session,
+    Authenticated, Email, accounts, admin, email_change, login, reauth, recovery, refresh, session,
 };
 use authd::db::users::UserFilter;
 use authd::error::ApiError;
@@ -33,6 +35,7 @@ async fn register_directly(app: &TestApp, raw_email: &str) -> Email {
             display_name: Some("Ada".into()),
         },
         true,
+        &ClientInfo::default(),
     )
     .await
     .unwrap();
@@ -43,10 +46,14 @@ async fn register_directly(app: &TestApp, raw_email: &str) -> Email {
 async fn verified_directly(app: &TestApp, raw_email: &str) -> Email {
     let email = register_directly(app, raw_email).await;
     let token = app.mail_to(email.as_str()).await.token();
-    let (user, reset_mailed) =
-        registration::verify_email(&app.state, token, app.state.dummy_hash.clone())
-            .await
-            .unwrap();
+    let (user, reset_mailed) = registration::verify_email(
+        &app.state,
+        token,
+        app.state.dummy_hash.clone(),
+        &ClientInfo::default(),
+    )
+    .await
+    .unwrap();
     assert!(user.email_verified && !reset_mailed);
     email
 }
@@ -103,11 +110,16 @@ async fn recovery_as_functions() {
             .unwrap()
     );
     let token = app.mail_to(email.as_str()).await.token();
-    recovery::confirm_reset(&app.state, token.clone(), NEW_PASSWORD, None)
-        .await
-        .unwrap();
+    recovery::confirm_reset(
+        &app.state,
+        token.clone(),
+        NEW_PASSWORD,
+        &ClientInfo::default(),
+    )
+    .await
+    .unwrap();
     assert!(matches!(
-        recovery::confirm_reset(&app.state, token, NEW_PASSWORD, None).await,
+        recovery::confirm_reset(&app.state, token, NEW_PASSWORD, &ClientInfo::default()).await,
         Err(ApiError::TokenUsed)
     ));
     let pair = login::with_password(&app.state, &email, NEW_PASSWORD, ClientInfo::default())
@@ -122,9 +134,15 @@ async fn recovery_as_functions() {
     let (user, _) = reauth::confirm_password(&req, &app.state, &caller, NEW_PASSWORD)
         .await
         .unwrap();
-    recovery::change_password(&app.state, user, caller.session_id(), PASSWORD, None)
-        .await
-        .unwrap();
+    recovery::change_password(
+        &app.state,
+        user,
+        caller.session_id(),
+        PASSWORD,
+        &ClientInfo::default(),
+    )
+    .await
+    .unwrap();
     assert!(
         login::with_password(&app.state, &email, PASSWORD, ClientInfo::default())
             .await
@@ -160,9 +178,14 @@ async fn accounts_and_sessions_as_functions() {
     let live = session::list_active(&app.state.db, &user_id).await.unwrap();
     assert_eq!(live.len(), 2);
     let second_sid = caller_of(&app, &second.access_token).claims.sid.clone();
-    session::revoke_own(app.state.revoker(), &user_id, &second_sid)
-        .await
-        .unwrap();
+    session::revoke_own(
+        app.state.revoker(),
+        &user_id,
+        &second_sid,
+        &ClientInfo::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         session::list_active(&app.state.db, &user_id)
             .await
@@ -171,11 +194,17 @@ async fn accounts_and_sessions_as_functions() {
         1
     );
     assert!(matches!(
-        session::revoke_own(app.state.revoker(), "someone-else", &second_sid).await,
+        session::revoke_own(
+            app.state.revoker(),
+            "someone-else",
+            &second_sid,
+            &ClientInfo::default()
+        )
+        .await,
         Err(ApiError::NotFound(_))
     ));
 
-    accounts::delete(app.state.revoker(), &user_id)
+    accounts::delete(app.state.revoker(), &user_id, &ClientInfo::default())
         .await
         .unwrap();
     assert!(matches!(
@@ -189,6 +218,7 @@ async fn administration_as_functions() {
     let app = spawn_app().await;
     let (_, admin_tokens) = app.admin().await;
     let caller = caller_of(&app, &admin_tokens.access);
+    let ctx = ClientInfo::default();
     let email = verified_directly(&app, "staff@example.com").await;
     let (users, total) = admin::list_users(
         &app.state.db,
@@ -215,31 +245,115 @@ async fn administration_as_functions() {
         &caller.claims,
         &id,
         vec!["viewer".into(), "editor".into(), "editor".into()],
+        &ClientInfo::default(),
     )
     .await
     .unwrap();
     assert_eq!(updated.roles, vec!["editor", "viewer"]);
     assert!(matches!(
-        admin::set_roles(&app.state, &caller.claims, &id, vec!["wizard".into()]).await,
+        admin::set_roles(&app.state, &caller.claims, &id, vec!["wizard".into()], &ctx).await,
         Err(ApiError::Validation(_))
     ));
     assert!(
-        admin::disable(&app.state, &caller.claims, &id)
+        admin::disable(&app.state, &caller.claims, &id, &ctx)
             .await
             .unwrap()
             .disabled
     );
     assert!(
-        !admin::enable(&app.state, &caller.claims, &id)
+        !admin::enable(&app.state, &caller.claims, &id, &ctx)
             .await
             .unwrap()
             .disabled
     );
     // The lone admin cannot step down.
     assert!(matches!(
-        admin::set_roles(&app.state, &caller.claims, &caller.claims.sub, vec![]).await,
+        admin::set_roles(&app.state, &caller.claims, &caller.claims.sub, vec![], &ctx).await,
         Err(ApiError::Conflict(_))
     ));
+}
+
+#[actix_web::test]
+async fn audit_log_as_functions() {
+    let app = spawn_app().await;
+    let subject = uuid::Uuid::now_v7().to_string();
+    for _ in 0..3 {
+        let event = Event::new(EventType::UserEnabled)
+            .about(&subject)
+            .with("n", 1);
+        app.state
+            .audit
+            .record_alone(&app.state.db, &ClientInfo::default(), event)
+            .await
+            .unwrap();
+    }
+    let query = |cursor: Option<Cursor>| AuditQuery {
+        user_id: Some(subject.clone()),
+        kind: Some(EventType::UserEnabled),
+        since: None,
+        until: None,
+        cursor,
+        limit: 2,
+    };
+    let (first, next) = audit_queries::list(&app.state.db, query(None))
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 2);
+    let cursor = Cursor::parse(&next.expect("a second page")).unwrap();
+    let (second, next) = audit_queries::list(&app.state.db, query(Some(cursor)))
+        .await
+        .unwrap();
+    assert_eq!((second.len(), next), (1, None));
+    assert!(first[1].id > second[0].id);
+    assert!(Cursor::parse("not a cursor").is_err());
+    let mine = audit_queries::security_events(&app.state.db, &subject)
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 3);
+}
+
+#[actix_web::test]
+async fn email_change_as_functions() {
+    let app = spawn_app().await;
+    let email = verified_directly(&app, "mover@example.com").await;
+    let user = app
+        .state
+        .db
+        .run({
+            let email = email.clone();
+            move |conn| Ok(authd::db::users::find_by_email(conn, email.as_str())?.unwrap())
+        })
+        .await
+        .unwrap();
+    let ctx = ClientInfo::default();
+    let same = email_change::request(&app.state, user.clone(), email.clone()).await;
+    assert!(matches!(same, Err(ApiError::Validation(_))));
+    let new_email = Email::parse("moved@example.com").unwrap();
+    email_change::request(&app.state, user, new_email.clone())
+        .await
+        .unwrap();
+    let token = app.mail_to(new_email.as_str()).await.token();
+    let moved = email_change::confirm(&app.state, token.clone(), &ctx)
+        .await
+        .unwrap();
+    assert_eq!(
+        (moved.email.as_str(), moved.email_verified),
+        (new_email.as_str(), true)
+    );
+    assert!(matches!(
+        email_change::confirm(&app.state, token, &ctx).await,
+        Err(ApiError::TokenUsed)
+    ));
+    let revert = app.mail_to(email.as_str()).await.token();
+    let back = email_change::revert(&app.state, revert, app.state.dummy_hash.clone(), &ctx)
+        .await
+        .unwrap();
+    assert_eq!(back.email, email.as_str());
+    assert!(
+        login::with_password(&app.state, &email, PASSWORD, ClientInfo::default())
+            .await
+            .is_err()
+    );
 }
 
 #[actix_web::test]
@@ -303,14 +417,25 @@ async fn unlock_and_refresh_as_functions() {
 
     // Refresh: a rotated pair works; a revoked session's token does not.
     let claims = refresh::verify(&app.state.tokens, &pair.refresh_token).unwrap();
-    let rotated = refresh::rotate(&app.state, &claims).await.unwrap();
+    let rotated = refresh::rotate(&app.state, &claims, &ClientInfo::default())
+        .await
+        .unwrap();
     let next = refresh::verify(&app.state.tokens, &rotated.refresh_token).unwrap();
     assert_eq!(next.sid, claims.sid);
     assert!(refresh::verify(&app.state.tokens, &rotated.access_token).is_err());
-    session::revoke_own(app.state.revoker(), &pair.user.id, &claims.sid)
-        .await
-        .unwrap();
-    assert!(refresh::rotate(&app.state, &next).await.is_err());
+    session::revoke_own(
+        app.state.revoker(),
+        &pair.user.id,
+        &claims.sid,
+        &ClientInfo::default(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        refresh::rotate(&app.state, &next, &ClientInfo::default())
+            .await
+            .is_err()
+    );
 }
 
 #[actix_web::test]
@@ -335,20 +460,20 @@ async fn admin_session_use_cases_as_functions() {
         Err(ApiError::Forbidden)
     ));
 
-    admin_sessions::revoke_one(state, &admin, &a.sub, &a.sid)
+    admin_sessions::revoke_one(state, &admin, &a.sub, &a.sid, &ClientInfo::default())
         .await
         .unwrap();
     assert!(matches!(
-        admin_sessions::revoke_one(state, &admin, &a.sub, &a.sid).await,
+        admin_sessions::revoke_one(state, &admin, &a.sub, &a.sid, &ClientInfo::default()).await,
         Err(ApiError::NotFound(_))
     ));
     // The admin's own session, asked for under the user: not theirs.
     assert!(matches!(
-        admin_sessions::revoke_one(state, &admin, &a.sub, &admin.sid).await,
+        admin_sessions::revoke_one(state, &admin, &a.sub, &admin.sid, &ClientInfo::default()).await,
         Err(ApiError::NotFound(_))
     ));
     assert_eq!(
-        admin_sessions::revoke_all(state, &admin, &a.sub)
+        admin_sessions::revoke_all(state, &admin, &a.sub, &ClientInfo::default())
             .await
             .unwrap(),
         1
@@ -360,7 +485,7 @@ async fn admin_session_use_cases_as_functions() {
             .is_empty()
     );
     assert!(matches!(
-        admin_sessions::revoke_all(state, &admin, "no-such-user").await,
+        admin_sessions::revoke_all(state, &admin, "no-such-user", &ClientInfo::default()).await,
         Err(ApiError::NotFound(_))
     ));
 }
@@ -377,14 +502,18 @@ async fn a_pair_never_claims_more_life_than_its_session_has() {
     assert_eq!(pair.refresh_expires_in, 300);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let claims = refresh::verify(&app.state.tokens, &pair.refresh_token).unwrap();
-    let rotated = refresh::rotate(&app.state, &claims).await.unwrap();
+    let rotated = refresh::rotate(&app.state, &claims, &ClientInfo::default())
+        .await
+        .unwrap();
     assert!(
         (290..300).contains(&rotated.refresh_expires_in),
         "{}",
         rotated.refresh_expires_in
     );
     // Within the grace window the same pair comes back, with the same cap.
-    let again = refresh::rotate(&app.state, &claims).await.unwrap();
+    let again = refresh::rotate(&app.state, &claims, &ClientInfo::default())
+        .await
+        .unwrap();
     assert_eq!(again.refresh_token, rotated.refresh_token);
     assert!(again.refresh_expires_in <= rotated.refresh_expires_in);
 }

@@ -11,6 +11,7 @@ pub mod codes;
 pub mod crypto;
 pub mod totp;
 
+use crate::auth::audit::{Event, EventType};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -181,7 +182,9 @@ pub async fn confirm_totp(
     caller: &AccessClaims,
     factor_id: &str,
     code: &str,
+    ctx: &crate::auth::audit::RequestContext,
 ) -> Result<Option<Vec<String>>, ApiError> {
+    let (audit, recorded) = (state.audit.clone(), ctx.clone());
     let key = state.mfa_key.clone();
     let settings = state.settings.clone();
     let claims = caller.clone();
@@ -217,6 +220,11 @@ pub async fn confirm_totp(
             let level = AuthLevel::password_and_otp(at);
             rows::raise_session(conn, &claims.sid, &level.amr_text(), at)?;
             mail::enqueue(conn, &settings, &user.email, MailKind::MfaFactorAdded)?;
+            let event = Event::new(EventType::MfaEnrolled).by(&claims.sub);
+            let event = event
+                .session(&claims.sid)
+                .with("factor_id", factor.id.as_str());
+            audit.record(conn, &recorded, event.with("type", factor.kind.as_str()))?;
             Ok(recovery)
         })
         .await?;
@@ -230,7 +238,9 @@ pub async fn remove(
     state: &AppState,
     caller: &AccessClaims,
     factor_id: &str,
+    ctx: &crate::auth::audit::RequestContext,
 ) -> Result<(), ApiError> {
+    let (audit, recorded) = (state.audit.clone(), ctx.clone());
     let settings = state.settings.clone();
     let claims = caller.clone();
     let id = factor_id.to_owned();
@@ -250,6 +260,11 @@ pub async fn remove(
                 rows::delete_recovery_codes(conn, &claims.sub)?;
             }
             mail::enqueue(conn, &settings, &user.email, MailKind::MfaFactorRemoved)?;
+            let event = Event::new(EventType::MfaRemoved).by(&claims.sub);
+            let event = event
+                .session(&claims.sid)
+                .with("factor_id", factor.id.as_str());
+            audit.record(conn, &recorded, event.with("reason", "owner"))?;
             Ok(true)
         })
         .await?;
@@ -321,6 +336,11 @@ pub async fn verify_login(
     }
 
     let reservation = state.lockout().reserve(&row.email).await?;
+    let client = ClientInfo {
+        ip: challenge.ip.as_deref().and_then(|ip| ip.parse().ok()),
+        user_agent: challenge.user_agent.clone(),
+    };
+    let (audit, recorded) = (state.audit.clone(), client.clone());
     let key = state.mfa_key.clone();
     let settings = state.settings.clone();
     let (user_id, email) = (row.id.clone(), row.email.clone());
@@ -359,6 +379,8 @@ pub async fn verify_login(
                         &email,
                         MailKind::RecoveryCodeUsed { remaining },
                     )?;
+                    let event = Event::new(EventType::MfaRecoveryCodeUsed).by(&user_id);
+                    audit.record(conn, &recorded, event.with("remaining", remaining))?;
                 }
                 spent
             };
@@ -387,10 +409,6 @@ pub async fn verify_login(
     if row.disabled {
         return Err(ApiError::AccountDisabled);
     }
-    let client = ClientInfo {
-        ip: challenge.ip.as_deref().and_then(|ip| ip.parse().ok()),
-        user_agent: challenge.user_agent.clone(),
-    };
     let proven = ProvenLogin {
         verified_hash: row.password_hash.clone(),
         tokens_valid_after: challenge.tokens_valid_after,
@@ -405,9 +423,11 @@ pub async fn admin_reset(
     state: &AppState,
     caller: &AccessClaims,
     user_id: &str,
+    ctx: &crate::auth::audit::RequestContext,
 ) -> Result<(), ApiError> {
     let (grants, checked, target) = (state.roles.clone(), caller.clone(), user_id.to_owned());
     let settings = state.settings.clone();
+    let (audit, recorded) = (state.audit.clone(), ctx.clone());
     state
         .db
         .transaction(move |conn| {
@@ -418,9 +438,15 @@ pub async fn admin_reset(
             rows::delete_recovery_codes(conn, &target)?;
             rows::delete_challenges(conn, &target)?;
             mail::enqueue(conn, &settings, &user.email, MailKind::MfaReset)?;
+            let event = Event::new(EventType::MfaRemoved).actor(&checked.sub);
+            audit.record(
+                conn,
+                &recorded,
+                event.about(&target).with("reason", "admin_reset"),
+            )?;
             Ok(())
         })
         .await?;
     state.mail_wakeup.notify_one();
-    state.revoker().revoke_everything(user_id).await
+    state.revoker().revoke_everything(user_id, ctx, None).await
 }

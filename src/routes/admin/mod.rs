@@ -1,6 +1,7 @@
 //! `/v1/admin`: user and role administration. Every route declares the
 //! permission it needs with one `RequirePermission<…>` guard.
 
+mod audit;
 mod roles;
 mod sessions;
 mod users;
@@ -18,5 +19,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(sessions::revoke_user_sessions)
         .service(sessions::revoke_user_session)
         .service(users::reset_mfa)
-        .service(roles::list_roles);
+        .service(roles::list_roles)
+        .service(audit::list_audit_events);
 }

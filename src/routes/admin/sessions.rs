@@ -1,6 +1,6 @@
 //! `/v1/admin/users/{id}/sessions`: one user's sessions, for an admin.
 
-use actix_web::{HttpResponse, delete, get, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, web};
 
 use crate::api_types::{Session, SessionList};
 use crate::auth::guard::UsersWrite;
@@ -44,11 +44,13 @@ pub async fn list_user_sessions(
 )]
 #[delete("/users/{id}/sessions")]
 pub async fn revoke_user_sessions(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: RequirePermission<UsersWrite>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    admin_sessions::revoke_all(&state, &caller.caller.claims, &id).await?;
+    let ctx = crate::extract::request_context(&req, &state);
+    admin_sessions::revoke_all(&state, &caller.caller.claims, &id, &ctx).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -68,11 +70,13 @@ pub async fn revoke_user_sessions(
 )]
 #[delete("/users/{id}/sessions/{sid}")]
 pub async fn revoke_user_session(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: RequirePermission<UsersWrite>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, sid) = path.into_inner();
-    admin_sessions::revoke_one(&state, &caller.caller.claims, &id, &sid).await?;
+    let ctx = crate::extract::request_context(&req, &state);
+    admin_sessions::revoke_one(&state, &caller.caller.claims, &id, &sid, &ctx).await?;
     Ok(HttpResponse::NoContent().finish())
 }

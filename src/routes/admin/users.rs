@@ -7,7 +7,7 @@ use crate::auth::guard::{RolesAssign, UsersRead, UsersWrite};
 use crate::auth::{RequirePermission, admin};
 use crate::db::users::UserFilter;
 use crate::error::ApiError;
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, request_context};
 use crate::openapi::responses::{
     AdminErrors, InvalidQuery, JsonBodyErrors, LastAdminConflict, NotFound,
 };
@@ -127,12 +127,14 @@ pub async fn get_user(
 )]
 #[put("/users/{id}/roles")]
 pub async fn set_roles(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: RequirePermission<RolesAssign>,
     id: web::Path<String>,
     body: JsonBody<SetRolesRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = admin::set_roles(&state, &caller.caller.claims, &id, body.0.roles).await?;
+    let ctx = request_context(&req, &state);
+    let user = admin::set_roles(&state, &caller.caller.claims, &id, body.0.roles, &ctx).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 
@@ -149,11 +151,14 @@ pub async fn set_roles(
 )]
 #[post("/users/{id}/disable")]
 pub async fn disable_user(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: RequirePermission<UsersWrite>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(admin::disable(&state, &caller.caller.claims, &id).await?))
+    let ctx = request_context(&req, &state);
+    let user = admin::disable(&state, &caller.caller.claims, &id, &ctx).await?;
+    Ok(HttpResponse::Ok().json(user))
 }
 
 /// Enable a disabled user again. Needs `users:write`.
@@ -168,11 +173,14 @@ pub async fn disable_user(
 )]
 #[post("/users/{id}/enable")]
 pub async fn enable_user(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: RequirePermission<UsersWrite>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(admin::enable(&state, &caller.caller.claims, &id).await?))
+    let ctx = request_context(&req, &state);
+    let user = admin::enable(&state, &caller.caller.claims, &id, &ctx).await?;
+    Ok(HttpResponse::Ok().json(user))
 }
 
 /// Lift a lockout: clears the account's failed-password count, so the
@@ -210,10 +218,12 @@ pub async fn unlock_user(
 )]
 #[delete("/users/{id}/mfa")]
 pub async fn reset_mfa(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: RequirePermission<UsersWrite>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    crate::auth::mfa::admin_reset(&state, &caller.caller.claims, &id).await?;
+    let ctx = request_context(&req, &state);
+    crate::auth::mfa::admin_reset(&state, &caller.caller.claims, &id, &ctx).await?;
     Ok(HttpResponse::NoContent().finish())
 }

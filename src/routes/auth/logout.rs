@@ -1,7 +1,9 @@
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::auth::Authenticated;
+use crate::auth::audit::{Event, EventType};
 use crate::error::ApiError;
+use crate::extract::request_context;
 use crate::openapi::responses::BearerErrors;
 use crate::state::AppState;
 
@@ -20,10 +22,17 @@ use crate::state::AppState;
 )]
 #[post("/logout")]
 pub async fn logout(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    state.revoker().revoke_session(caller.session_id()).await?;
+    let event = Event::new(EventType::SessionRevoked).by(caller.user_id());
+    let ctx = request_context(&req, &state);
+    let event = event.with("reason", "logout");
+    state
+        .revoker()
+        .revoke_session(caller.session_id(), &ctx, event)
+        .await?;
     Ok(cleared())
 }
 
@@ -42,10 +51,19 @@ pub async fn logout(
 )]
 #[post("/logout-all")]
 pub async fn logout_all(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    state.revoker().revoke_everything(caller.user_id()).await?;
+    let event = Event::new(EventType::SessionRevoked).by(caller.user_id());
+    let event = event
+        .session(caller.session_id())
+        .with("reason", "logout_all");
+    let ctx = request_context(&req, &state);
+    state
+        .revoker()
+        .revoke_everything(caller.user_id(), &ctx, Some(event))
+        .await?;
     Ok(cleared())
 }
 

@@ -1,5 +1,6 @@
 //! `/v1/auth`: registration, verification, login, tokens, sessions, passwords.
 
+mod email_change;
 mod login;
 mod logout;
 mod mfa_verify;
@@ -16,7 +17,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::Email;
 use crate::auth::session::ClientInfo;
 use crate::error::ApiError;
-use crate::extract::{client_ip, user_agent};
+use crate::extract::client_ip;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -32,7 +33,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(verify_email::resend_verification)
         .service(password_reset::request_reset)
         .service(password_reset::confirm_reset)
-        .service(password_change::change_password);
+        .service(password_change::change_password)
+        .service(email_change::confirm_email_change)
+        .service(email_change::revert_email_change);
 }
 
 /// The front both "mail me a link" routes share: the per-IP limit (429),
@@ -62,8 +65,5 @@ pub(crate) async fn mail_request(
 }
 
 pub(crate) fn client_info(req: &HttpRequest, state: &AppState) -> ClientInfo {
-    ClientInfo {
-        ip: client_ip(req, state),
-        user_agent: user_agent(req),
-    }
+    crate::extract::request_context(req, state)
 }

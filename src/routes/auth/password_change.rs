@@ -3,7 +3,7 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use crate::api_types::ChangePasswordRequest;
 use crate::auth::{Authenticated, reauth, recovery};
 use crate::error::ApiError;
-use crate::extract::{JsonBody, client_ip};
+use crate::extract::{JsonBody, request_context};
 use crate::openapi::responses::{JsonBodyErrors, ReauthErrors, StepUpRequired};
 use crate::state::AppState;
 
@@ -34,7 +34,7 @@ pub async fn change_password(
         user,
         caller.session_id(),
         body.new_password.expose(),
-        client_ip(&req, &state),
+        &request_context(&req, &state),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -3,7 +3,7 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use crate::api_types::{Accepted, EmailRequest, ResetConfirmRequest};
 use crate::auth::recovery;
 use crate::error::ApiError;
-use crate::extract::{JsonBody, client_ip};
+use crate::extract::{JsonBody, request_context};
 use crate::openapi::responses::{JsonBodyErrors, LimitedJsonBodyErrors, OneTimeTokenErrors};
 use crate::state::AppState;
 
@@ -57,7 +57,7 @@ pub async fn confirm_reset(
         &state,
         body.token.expose().to_owned(),
         body.new_password.expose(),
-        client_ip(&req, &state),
+        &request_context(&req, &state),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())

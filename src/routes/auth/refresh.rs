@@ -141,6 +141,7 @@ async fn rotate(
             state.settings.rate_limits.refresh_per_session,
         )
         .await?;
-    let pair = crate::auth::refresh::rotate(state, claims).await?;
+    let ctx = crate::extract::request_context(req, state);
+    let pair = crate::auth::refresh::rotate(state, claims, &ctx).await?;
     transport::respond(state, transport, pair)
 }

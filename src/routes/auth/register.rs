@@ -4,7 +4,7 @@ use crate::api_types::{Accepted, RegisterRequest};
 use crate::auth::registration::{self, NewRegistration};
 use crate::auth::{Email, text};
 use crate::error::{ApiError, FieldErrors};
-use crate::extract::{JsonBody, client_ip};
+use crate::extract::{JsonBody, client_ip, request_context};
 use crate::openapi::responses::LimitedJsonBodyErrors;
 use crate::password::{Password, PasswordOwner};
 use crate::state::AppState;
@@ -75,7 +75,14 @@ pub async fn register(
         password_hash: hash,
         display_name,
     };
-    if registration::register(&state, registration, mail_allowed).await? {
+    if registration::register(
+        &state,
+        registration,
+        mail_allowed,
+        &request_context(&req, &state),
+    )
+    .await?
+    {
         state.mail_wakeup.notify_one();
     }
     Ok(HttpResponse::Accepted().json(Accepted {

@@ -1,4 +1,4 @@
-use actix_web::{HttpResponse, delete, get, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, web};
 
 use crate::api_types::{Session, SessionList};
 use crate::auth::{Authenticated, session};
@@ -40,10 +40,12 @@ pub async fn list_sessions(
 )]
 #[delete("/sessions/{id}")]
 pub async fn revoke_session(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    session::revoke_own(state.revoker(), caller.user_id(), &id).await?;
+    let ctx = crate::extract::request_context(&req, &state);
+    session::revoke_own(state.revoker(), caller.user_id(), &id, &ctx).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -23,12 +23,18 @@ use crate::state::AppState;
 )]
 #[post("/verify-email")]
 pub async fn verify_email(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: JsonBody<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let token = body.0.token.expose().to_owned();
-    let (user, mailed) =
-        registration::verify_email(&state, token, state.dummy_hash.clone()).await?;
+    let (user, mailed) = registration::verify_email(
+        &state,
+        token,
+        state.dummy_hash.clone(),
+        &crate::extract::request_context(&req, &state),
+    )
+    .await?;
     if mailed {
         state.mail_wakeup.notify_one();
     }

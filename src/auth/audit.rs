@@ -1,0 +1,248 @@
+//! The audit log (API.md §12): one event per security-relevant change,
+//! written by [`AuditLog::record`] inside the transaction of the change
+//! itself, so an event exists if and only if the change committed. A use
+//! case adds one with a single call:
+//!
+//! ```ignore
+//! audit.record(conn, &ctx, Event::new(EventType::MfaEnrolled).by(&user_id))?;
+//! ```
+//!
+//! `data` never holds a secret, a token, a password or another person's
+//! full email address ([`mask`] them as the logs do).
+
+use std::net::IpAddr;
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::api_types::AuditEvent;
+use crate::config::AuditSettings;
+use crate::db::models::{AuditEventRow, NewWebhook};
+use crate::db::{AnyConnection, Db, audit_events, now, outbox, webhook_outbox};
+use crate::error::ApiError;
+
+/// Where a request came from: the client IP as resolved through the trusted
+/// proxies (`extract::client_ip`) and the user agent. Recorded with every
+/// event, and shown in the session list.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+/// Every event type of API.md §12.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    UserRegistered,
+    UserEmailVerified,
+    LoginSucceeded,
+    LoginFailed,
+    LoginLocked,
+    RefreshReuseDetected,
+    SessionRevoked,
+    PasswordChanged,
+    PasswordReset,
+    EmailChanged,
+    MfaEnrolled,
+    MfaRemoved,
+    MfaRecoveryCodeUsed,
+    IdentityLinked,
+    IdentityUnlinked,
+    UserRolesChanged,
+    UserDisabled,
+    UserEnabled,
+    UserDeleted,
+}
+
+impl EventType {
+    pub const ALL: [Self; 19] = [
+        Self::UserRegistered,
+        Self::UserEmailVerified,
+        Self::LoginSucceeded,
+        Self::LoginFailed,
+        Self::LoginLocked,
+        Self::RefreshReuseDetected,
+        Self::SessionRevoked,
+        Self::PasswordChanged,
+        Self::PasswordReset,
+        Self::EmailChanged,
+        Self::MfaEnrolled,
+        Self::MfaRemoved,
+        Self::MfaRecoveryCodeUsed,
+        Self::IdentityLinked,
+        Self::IdentityUnlinked,
+        Self::UserRolesChanged,
+        Self::UserDisabled,
+        Self::UserEnabled,
+        Self::UserDeleted,
+    ];
+
+    /// The `type` as stored and served.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UserRegistered => "user.registered",
+            Self::UserEmailVerified => "user.email_verified",
+            Self::LoginSucceeded => "login.succeeded",
+            Self::LoginFailed => "login.failed",
+            Self::LoginLocked => "login.locked",
+            Self::RefreshReuseDetected => "refresh.reuse_detected",
+            Self::SessionRevoked => "session.revoked",
+            Self::PasswordChanged => "password.changed",
+            Self::PasswordReset => "password.reset",
+            Self::EmailChanged => "email.changed",
+            Self::MfaEnrolled => "mfa.enrolled",
+            Self::MfaRemoved => "mfa.removed",
+            Self::MfaRecoveryCodeUsed => "mfa.recovery_code_used",
+            Self::IdentityLinked => "identity.linked",
+            Self::IdentityUnlinked => "identity.unlinked",
+            Self::UserRolesChanged => "user.roles_changed",
+            Self::UserDisabled => "user.disabled",
+            Self::UserEnabled => "user.enabled",
+            Self::UserDeleted => "user.deleted",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == raw)
+    }
+}
+
+/// One event before it is written: who acted (`actor_id`, None when nobody
+/// was authenticated), whom it concerns (`user_id`), the session, and
+/// non-secret details.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub kind: EventType,
+    pub actor_id: Option<String>,
+    pub user_id: Option<String>,
+    pub session_id: Option<String>,
+    pub data: Map<String, Value>,
+}
+
+impl Event {
+    pub fn new(kind: EventType) -> Self {
+        Self {
+            kind,
+            actor_id: None,
+            user_id: None,
+            session_id: None,
+            data: Map::new(),
+        }
+    }
+
+    /// The user acted on their own account: actor and subject.
+    pub fn by(self, user_id: &str) -> Self {
+        self.actor(user_id).about(user_id)
+    }
+
+    pub fn actor(mut self, actor_id: &str) -> Self {
+        self.actor_id = Some(actor_id.to_owned());
+        self
+    }
+
+    pub fn about(mut self, user_id: &str) -> Self {
+        self.user_id = Some(user_id.to_owned());
+        self
+    }
+
+    pub fn session(mut self, session_id: &str) -> Self {
+        self.session_id = Some(session_id.to_owned());
+        self
+    }
+
+    /// A detail; never a secret, token, password or someone else's email.
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.data.insert(key.to_owned(), value.into());
+        self
+    }
+}
+
+/// An email address as the logs show it (`a***@example.com`).
+pub use crate::auth::email::mask;
+
+/// Records events, and queues them for the webhook when one is configured
+/// and the type matches `AUTH_WEBHOOK_EVENTS`. Cheap to clone into a
+/// transaction's closure.
+#[derive(Clone, Default)]
+pub struct AuditLog {
+    /// The type prefixes to send (empty: all); None without a webhook.
+    webhook_prefixes: Option<Arc<[String]>>,
+}
+
+impl AuditLog {
+    pub fn new(settings: &AuditSettings) -> Self {
+        Self {
+            webhook_prefixes: settings
+                .webhook
+                .as_ref()
+                .map(|_| settings.webhook_events.clone().into()),
+        }
+    }
+
+    fn sends(&self, kind: EventType) -> bool {
+        self.webhook_prefixes.as_ref().is_some_and(|prefixes| {
+            prefixes.is_empty()
+                || prefixes
+                    .iter()
+                    .any(|p| kind.as_str().starts_with(p.as_str()))
+        })
+    }
+
+    /// Writes `event` in the caller's transaction (`conn`), and its webhook
+    /// delivery with it.
+    pub fn record(
+        &self,
+        conn: &mut AnyConnection,
+        ctx: &RequestContext,
+        event: Event,
+    ) -> Result<(), ApiError> {
+        let row = AuditEventRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            kind: event.kind.as_str().to_owned(),
+            at: now(),
+            actor_id: event.actor_id,
+            user_id: event.user_id,
+            session_id: event.session_id,
+            ip: ctx.ip.map(|ip| ip.to_string()),
+            user_agent: ctx.user_agent.clone(),
+            data: Value::Object(event.data).to_string(),
+        };
+        audit_events::insert(conn, &row)?;
+        if self.sends(event.kind) {
+            let at = row.at;
+            let (id, kind) = (row.id.clone(), row.kind.clone());
+            let payload = serde_json::json!({
+                "type": kind,
+                "timestamp": at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                "data": AuditEvent::from_row(row),
+            })
+            .to_string();
+            webhook_outbox::enqueue(
+                conn,
+                &NewWebhook {
+                    id: &id,
+                    event_type: &kind,
+                    payload: &payload,
+                    status: outbox::PENDING,
+                    next_attempt_at: at,
+                    created_at: at,
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Writes an event that records no change (a failed login) in its own
+    /// short transaction.
+    pub async fn record_alone(
+        &self,
+        db: &Db,
+        ctx: &RequestContext,
+        event: Event,
+    ) -> Result<(), ApiError> {
+        let (log, ctx) = (self.clone(), ctx.clone());
+        db.transaction(move |conn| log.record(conn, &ctx, event))
+            .await
+    }
+}

@@ -1,0 +1,198 @@
+//! Changing the email address (API.md §13).
+//!
+//! 1. [`request`]: a logged-in user who proved their password asks for a
+//!    new address. A confirmation link goes to it, with the address stored
+//!    next to the token's hash; nothing else changes (login stays with the
+//!    old address). A newer request spends the older link. A taken address
+//!    gets an "account exists" mail instead, and the answer is the same.
+//! 2. [`confirm`]: the link sets the new address, verified. The old
+//!    address gets a notice with a revert link. Sessions live on.
+//! 3. [`revert`]: the revert link puts the old address back, ends every
+//!    session, clears the password (whoever changed the address may know
+//!    it) and mails a reset link to the old address.
+//!
+//! If someone registers the new address between request and confirmation,
+//! the confirmation answers 409 `conflict` and changes nothing.
+
+use chrono::NaiveDateTime;
+
+use crate::api_types::User;
+use crate::auth::audit::{Event, EventType, RequestContext, mask};
+use crate::auth::one_time::{self, Purpose};
+use crate::auth::{Email, recovery};
+use crate::db::models::UserRow;
+use crate::db::{AnyConnection, now, one_time_tokens, users};
+use crate::error::{ApiError, TokenKind};
+use crate::mail::{self, MailKind};
+use crate::state::AppState;
+
+const TAKEN: &str = "the address now belongs to another account";
+
+/// Queues the confirmation (or, for a taken address, "account exists") mail
+/// to `new_email` for `user`, whose password was just proved. 422 when the
+/// address is the current one.
+pub async fn request(state: &AppState, user: UserRow, new_email: Email) -> Result<(), ApiError> {
+    if new_email.as_str() == user.email {
+        return Err(ApiError::validation(
+            "new_email",
+            "is already the account's address",
+        ));
+    }
+    let settings = state.settings.clone();
+    state
+        .db
+        .transaction(move |conn| {
+            let at = now();
+            if users::find_by_email(conn, new_email.as_str())?.is_some() {
+                // Spend any earlier link too: the newest request decides.
+                one_time_tokens::spend_all(conn, &user.id, Purpose::ChangeEmail.as_str(), at)?;
+                return mail::enqueue(conn, &settings, new_email.as_str(), MailKind::AccountExists);
+            }
+            let token = one_time::issue_for_address(
+                conn,
+                &user.id,
+                Purpose::ChangeEmail,
+                new_email.as_str(),
+                at,
+                settings.accounts.verify_ttl,
+            )?;
+            mail::enqueue(
+                conn,
+                &settings,
+                new_email.as_str(),
+                MailKind::EmailChange { token },
+            )
+        })
+        .await?;
+    state.mail_wakeup.notify_one();
+    Ok(())
+}
+
+/// Spends a confirmation token and sets its address, verified; mails the
+/// old address a revert link. 409 `conflict` when the address was taken
+/// since the request.
+pub async fn confirm(
+    state: &AppState,
+    token: String,
+    ctx: &RequestContext,
+) -> Result<User, ApiError> {
+    let settings = state.settings.clone();
+    let (audit, ctx) = (state.audit.clone(), ctx.clone());
+    let user = state
+        .db
+        .transaction(move |conn| {
+            let at = now();
+            let (user, new_email) = spend(conn, &token, Purpose::ChangeEmail, at)?;
+            let old_email = user.email.clone();
+            move_address(conn, &user.id, &new_email, at)?;
+            one_time_tokens::spend_all(conn, &user.id, Purpose::VerifyEmail.as_str(), at)?;
+            let revert = one_time::issue_for_address(
+                conn,
+                &user.id,
+                Purpose::RevertEmail,
+                &old_email,
+                at,
+                settings.email_change.revert_ttl,
+            )?;
+            mail::enqueue(
+                conn,
+                &settings,
+                &old_email,
+                MailKind::EmailChanged { token: revert },
+            )?;
+            let event = Event::new(EventType::EmailChanged).by(&user.id);
+            let event = event
+                .with("from", mask(&old_email))
+                .with("to", mask(&new_email));
+            audit.record(conn, &ctx, event.with("via", "confirm"))?;
+            crate::auth::users::view(conn, &user.id)
+        })
+        .await
+        .map_err(taken_is_conflict)?;
+    state.mail_wakeup.notify_one();
+    Ok(user)
+}
+
+/// Spends a revert token: the old address comes back (verified), every
+/// session ends, the password is replaced by `unusable_hash` (a hash of a
+/// password nobody knows) and a reset link goes to the old address.
+pub async fn revert(
+    state: &AppState,
+    token: String,
+    unusable_hash: String,
+    ctx: &RequestContext,
+) -> Result<User, ApiError> {
+    let settings = state.settings.clone();
+    let (audit, ctx) = (state.audit.clone(), ctx.clone());
+    let (user, revoked, at) = state
+        .db
+        .transaction(move |conn| {
+            let at = now();
+            let (user, old_email) = spend(conn, &token, Purpose::RevertEmail, at)?;
+            let changed_to = user.email.clone();
+            move_address(conn, &user.id, &old_email, at)?;
+            for purpose in [Purpose::ChangeEmail, Purpose::VerifyEmail] {
+                one_time_tokens::spend_all(conn, &user.id, purpose.as_str(), at)?;
+            }
+            let revoked = recovery::clear_password_and_mail_reset(
+                conn,
+                &settings,
+                &user.id,
+                &old_email,
+                &unusable_hash,
+                at,
+            )?;
+            let event = Event::new(EventType::EmailChanged).by(&user.id);
+            let event = event
+                .with("from", mask(&changed_to))
+                .with("to", mask(&old_email));
+            let event = event
+                .with("via", "revert")
+                .with("sessions_revoked", revoked.len());
+            audit.record(conn, &ctx, event)?;
+            Ok((crate::auth::users::view(conn, &user.id)?, revoked, at))
+        })
+        .await
+        .map_err(taken_is_conflict)?;
+    state.mail_wakeup.notify_one();
+    state.revoker().publish(&revoked).await?;
+    state.revoker().publish_valid_after(&user.id, at).await?;
+    Ok(user)
+}
+
+/// Spends a token of `purpose`; the user it belongs to and its address.
+fn spend(
+    conn: &mut AnyConnection,
+    token: &str,
+    purpose: Purpose,
+    at: NaiveDateTime,
+) -> Result<(UserRow, String), ApiError> {
+    let row = one_time::consume(conn, token, purpose, at)?;
+    let invalid = || ApiError::InvalidToken(TokenKind::OneTime);
+    let email = row.email.ok_or_else(invalid)?;
+    let user = users::find_by_id(conn, &row.user_id)?.ok_or_else(invalid)?;
+    Ok((user, email))
+}
+
+/// Gives `user_id` the address `email`, verified; 409 when another account
+/// holds it (checked first, and by the unique index if a registration
+/// races this transaction).
+fn move_address(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    email: &str,
+    at: NaiveDateTime,
+) -> Result<(), ApiError> {
+    if users::find_by_email(conn, email)?.is_some_and(|other| other.id != user_id) {
+        return Err(ApiError::Conflict(TAKEN));
+    }
+    users::set_verified_email(conn, user_id, email, at)?;
+    Ok(())
+}
+
+fn taken_is_conflict(e: ApiError) -> ApiError {
+    match e {
+        ApiError::Conflict(_) => ApiError::Conflict(TAKEN),
+        other => other,
+    }
+}
