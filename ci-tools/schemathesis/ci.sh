@@ -49,7 +49,7 @@ fi
 # (password change, DELETE /v1/me), which count toward the lockout; a
 # conformance run must not lock its own fixtures out.
 AUTH_BIND=127.0.0.1:$PORT AUTH_RATE_LIMITS=false AUTH_LOCKOUT_THRESHOLD=1000000 \
-  DATABASE_URL=$DB_URL AUTH_JWT_KEY_FILE=$DATA/key.pem AUTH_OUTBOX_DIR=$DATA/outbox \
+  DATABASE_URL=$DB_URL AUTH_JWT_KEY_FILE=$DATA/key.pem AUTH_MFA_KEY_FILE=$DATA/mfa.key AUTH_OUTBOX_DIR=$DATA/outbox \
   AUTH_LOG_FORMAT=json "$AUTHD_BIN" serve >"$DATA/server.log" 2>&1 </dev/null &
 SERVER_PID=$!
 for _ in $(seq 1 100); do

@@ -92,6 +92,22 @@ export class AuthdError extends Error {
   }
 }
 
+/**
+ * The password was right, and the account has a second factor: finish with
+ * `verifyMfa(error.mfaToken, { code })` (or `{ recoveryCode }`).
+ */
+export class MfaRequiredError extends Error {
+  readonly mfaToken: string;
+  readonly factors: Schemas["MfaChallenge"]["factors"];
+
+  constructor(challenge: Schemas["MfaChallenge"]) {
+    super("a second factor is required: call verifyMfa with the mfaToken");
+    this.name = "MfaRequiredError";
+    this.mfaToken = challenge.mfa_token;
+    this.factors = challenge.factors;
+  }
+}
+
 /** What openapi-fetch resolves to, reduced to what the wrapper reads. */
 interface Outcome<T> {
   data?: T;
@@ -221,9 +237,32 @@ export class AuthdClient {
     return unwrap(await this.api.POST("/v1/auth/verify-email", { body: { token } }));
   }
 
-  /** `POST /v1/auth/login`; keeps the returned pair. Never retried. */
+  /**
+   * `POST /v1/auth/login`; keeps the returned pair. Never retried. For an
+   * account with a second factor it throws `MfaRequiredError` (no tokens
+   * yet): finish with `verifyMfa`.
+   */
   async login(email: string, password: string): Promise<Tokens> {
-    const pair = unwrap(await this.api.POST("/v1/auth/login", { body: { email, password } })) as Tokens;
+    const answer = unwrap(await this.api.POST("/v1/auth/login", { body: { email, password } }));
+    if ("mfa_required" in answer) throw new MfaRequiredError(answer as Schemas["MfaChallenge"]);
+    const pair = answer as Tokens;
+    this.#set(pair, "signed_in", true);
+    return pair;
+  }
+
+  /**
+   * `POST /v1/auth/mfa/verify`: the second step of a login, with a TOTP
+   * `code` or a `recoveryCode`; keeps the returned (`aal2`) pair.
+   */
+  async verifyMfa(
+    mfaToken: string,
+    proof: { code: string } | { recoveryCode: string },
+  ): Promise<Tokens> {
+    const body: Schemas["MfaVerifyRequest"] =
+      "code" in proof
+        ? { mfa_token: mfaToken, code: proof.code }
+        : { mfa_token: mfaToken, recovery_code: proof.recoveryCode };
+    const pair = unwrap(await this.api.POST("/v1/auth/mfa/verify", { body })) as Tokens;
     this.#set(pair, "signed_in", true);
     return pair;
   }

@@ -48,7 +48,8 @@ export interface paths {
         /**
          * Prometheus metrics: requests and latency by route template and status,
          *     logins by outcome, tokens issued, refresh reuse detected, rate-limit hits,
-         *     mail outbox depth and dead mails, database pool usage.
+         *     mail outbox depth and dead mails, webhook deliveries (pending, delivered,
+         *     dead), database pool usage.
          */
         get: operations["metrics"];
         put?: never;
@@ -128,9 +129,38 @@ export interface paths {
          * Log in with email and password; starts a session.
          * @description An unknown email and a wrong password answer alike (401
          *     `invalid_credentials`), in about the same time. The verified-email and
-         *     disabled checks come only after a correct password.
+         *     disabled checks come only after a correct password. A user with a
+         *     second factor gets `{"mfa_required": true, "mfa_token", "factors"}` and
+         *     no tokens: finish with `POST /v1/auth/mfa/verify`.
+         *
+         *     With `X-Authd-Transport: cookie` (browser mode, from a listed origin) the
+         *     refresh token comes as the `__Host-authd_refresh` cookie, not in the body.
          */
         post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/mfa/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish a login with a second factor: the `mfa_token` from
+         *     `POST /v1/auth/login` and a TOTP `code` or a `recovery_code`. Starts an
+         *     `aal2` session. A wrong code counts toward the account's lockout and
+         *     leaves the `mfa_token` usable; the first success spends it.
+         * @description With `X-Authd-Transport: cookie` (browser mode) the refresh token comes
+         *     as the `__Host-authd_refresh` cookie, as for login.
+         */
+        post: operations["verify_mfa"];
         delete?: never;
         options?: never;
         head?: never;
@@ -152,6 +182,11 @@ export interface paths {
          *     spent token again revokes the whole session (`refresh_token_reused`),
          *     except within the reuse grace window (10 s by default), which returns the
          *     same successor pair.
+         *
+         *     With `X-Authd-Transport: cookie` (browser mode) the body may be absent
+         *     (or `{}`): the refresh token is read from the `__Host-authd_refresh`
+         *     cookie and its successor set as that cookie again. The cookie is never
+         *     read without that header (403 `forbidden`).
          */
         post: operations["refresh"];
         delete?: never;
@@ -169,7 +204,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log out: revokes the current session (its access and refresh tokens). */
+        /**
+         * Log out: revokes the current session (its access and refresh tokens).
+         * @description Also clears the browser-mode refresh cookie.
+         */
         post: operations["logout"];
         delete?: never;
         options?: never;
@@ -186,7 +224,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log out everywhere: revokes every session of the user. */
+        /**
+         * Log out everywhere: revokes every session of the user.
+         * @description Also clears the browser-mode refresh cookie.
+         */
         post: operations["logout_all"];
         delete?: never;
         options?: never;
@@ -324,9 +365,53 @@ export interface paths {
         put?: never;
         /**
          * Change the password of the logged-in user. Keeps the current session,
-         *     revokes every other one, and mails a notice.
+         *     revokes every other one, and mails a notice. With a second factor, an
+         *     `aal2` token is needed too.
          */
         post: operations["change_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/email-change/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm a new email address with the token from the confirmation mail.
+         * @description The account's address becomes the new one, verified; the old address
+         *     gets a notice with a revert link. Sessions stay. 409 `conflict` when
+         *     another account took the address since the request.
+         */
+        post: operations["confirm_email_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/email-change/revert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put the old address back with the token from the "address changed"
+         *     notice: every session ends, the password is cleared and a reset link
+         *     goes to the old address.
+         */
+        post: operations["revert_email_change"];
         delete?: never;
         options?: never;
         head?: never;
@@ -345,14 +430,156 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete the caller's account (password required). Its sessions end and
-         *     its email can register again.
+         * Delete the caller's account (password required; with a second factor,
+         *     an `aal2` token too). Its sessions end and its email can register again.
          */
         delete: operations["delete_me"];
         options?: never;
         head?: never;
         /** Change the caller's display name. */
         patch: operations["update_me"];
+        trace?: never;
+    };
+    "/v1/me/security-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's last 50 security events (those about them or caused by
+         *     them), newest first.
+         */
+        get: operations["security_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the caller's email address (password required). A confirmation
+         *     link goes to the new address; nothing changes until it is used. The
+         *     same answer when the address is taken (its owner gets an "account
+         *     exists" mail instead).
+         */
+        post: operations["change_email"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's confirmed second factors and how many recovery codes are
+         *     left.
+         */
+        get: operations["list_factors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start enrolling an authenticator app (TOTP: SHA-1, 6 digits, 30 s).
+         *     The factor counts once confirmed with a code. The first factor needs a
+         *     login within `AUTH_REAUTH_MAX_AGE`; another one an `aal2` token.
+         */
+        post: operations["enrol_totp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/mfa/totp/{factor_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm a TOTP factor with the app's current code. The first factor
+         *     answers the 10 recovery codes (shown this once), later ones `{}`. The
+         *     caller's session becomes `aal2` from its next refresh; a notice is
+         *     mailed.
+         */
+        post: operations["confirm_totp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/mfa/{factor_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove one of the caller's factors (`aal2` while they have MFA); a
+         *     notice is mailed. Removing the last one also removes the recovery codes.
+         */
+        delete: operations["remove_factor"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new set of 10 recovery codes (`aal2`); the old ones stop working. */
+        post: operations["regenerate_recovery_codes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/admin/users": {
@@ -467,6 +694,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/users/{id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A user's active sessions, newest first (same shape as
+         *     `GET /v1/me/sessions`; `current` is always false). Needs `users:write`.
+         */
+        get: operations["list_user_sessions"];
+        put?: never;
+        post?: never;
+        /**
+         * Revoke every session of a user, and every token issued to them so far,
+         *     at once. Needs `users:write`.
+         */
+        delete: operations["revoke_user_sessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/sessions/{sid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke one session of a user at once. A session of another user answers
+         *     404 `not_found`. Needs `users:write`.
+         */
+        delete: operations["revoke_user_session"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Reset a user's multi-factor authentication (a lost phone): every factor
+         *     and recovery code is removed, every session revoked, and the user is
+         *     mailed. Needs `users:write`.
+         */
+        delete: operations["reset_mfa"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/roles": {
         parameters: {
             query?: never;
@@ -476,6 +768,26 @@ export interface paths {
         };
         /** Every role with its permissions. Needs `users:read`. */
         get: operations["list_roles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log, newest first, with filters and an opaque cursor. Needs
+         *     `users:read`.
+         */
+        get: operations["list_audit_events"];
         put?: never;
         post?: never;
         delete?: never;
@@ -496,6 +808,81 @@ export interface components {
         Accepted: {
             /** @description `verification_sent` or `reset_sent`. */
             status: string;
+        };
+        /**
+         * @description One audit event (API.md §12).
+         * @example {
+         *       "actor_id": "0192f5b8-6c4e-7d3a-9a51-3f1c2b7e8d91",
+         *       "at": "2026-11-30T12:00:00Z",
+         *       "data": {
+         *         "method": "password"
+         *       },
+         *       "id": "0192f5b8-6c4e-7d3a-9a51-3f1c2b7e8d90",
+         *       "ip": "203.0.113.7",
+         *       "session_id": "0192f5b8-6c4e-7d3a-9a51-3f1c2b7e8d92",
+         *       "type": "login.succeeded",
+         *       "user_agent": "Mozilla/5.0",
+         *       "user_id": "0192f5b8-6c4e-7d3a-9a51-3f1c2b7e8d91"
+         *     }
+         */
+        AuditEvent: {
+            /** @description A UUIDv7: events sort by it in time order. */
+            id: string;
+            type: string;
+            /** Format: date-time */
+            at: string;
+            /** @description Who acted; null when nobody was authenticated (a failed login). */
+            actor_id?: string | null;
+            /** @description Whom the event concerns. */
+            user_id?: string | null;
+            session_id?: string | null;
+            ip?: string | null;
+            user_agent?: string | null;
+            /** @description Details; never a secret, token or password. */
+            data: Record<string, never>;
+        };
+        /** @description One page of the audit log, newest first. */
+        AuditPage: {
+            events: components["schemas"]["AuditEvent"][];
+            /** @description Pass as `cursor` for the next (older) page; null on the last page. */
+            next_cursor?: string | null;
+        };
+        /**
+         * @description A token pair in browser mode (`X-Authd-Transport: cookie`): the refresh
+         *     token travels in the `__Host-authd_refresh` cookie instead. No other
+         *     field may appear (`additionalProperties: false`), so exactly one branch
+         *     of `TokenResponse` matches any answer.
+         */
+        BrowserTokenPair: {
+            access_token: string;
+            /** @description Always `Bearer`. */
+            token_type: string;
+            /**
+             * Format: int64
+             * @description Seconds until the access token expires.
+             */
+            expires_in: number;
+            /**
+             * Format: int64
+             * @description Seconds until the refresh token (the cookie) expires.
+             */
+            refresh_expires_in: number;
+            user: components["schemas"]["User"];
+        };
+        /**
+         * @example {
+         *       "new_email": "new@example.com",
+         *       "password": "correct-Horse-battery-9"
+         *     }
+         */
+        ChangeEmailRequest: {
+            /** Format: email */
+            new_email: string;
+            /**
+             * Format: password
+             * @description The current password.
+             */
+            password: string;
         };
         ChangePasswordRequest: {
             /** Format: password */
@@ -535,6 +922,88 @@ export interface components {
             email: string;
             /** Format: password */
             password: string;
+        };
+        /**
+         * @description What a correct password gets: a token pair (in either transport), or
+         *     (with a second factor) the second step to take.
+         */
+        LoginResponse: components["schemas"]["TokenPair"] | components["schemas"]["BrowserTokenPair"] | components["schemas"]["MfaChallenge"];
+        /**
+         * @description A correct password of a user with a second factor: no tokens yet.
+         * @example {
+         *       "factors": [
+         *         {
+         *           "id": "0192f5b8-6c4e-7d3a-9a51-3f1c2b7e8d91",
+         *           "type": "totp"
+         *         }
+         *       ],
+         *       "mfa_required": true,
+         *       "mfa_token": "q1w2e3…"
+         *     }
+         */
+        MfaChallenge: {
+            /** @description Always true. */
+            mfa_required: boolean;
+            /** @description For `POST /v1/auth/mfa/verify`: single use, `AUTH_MFA_TOKEN_TTL` (300 s). */
+            mfa_token: string;
+            factors: components["schemas"]["MfaFactorRef"][];
+        };
+        /**
+         * @example {
+         *       "code": "123456"
+         *     }
+         */
+        MfaCodeRequest: {
+            /** @description The 6-digit code the authenticator app shows now. */
+            code: string;
+        };
+        /**
+         * @description A second factor as its owner sees it (never its secret).
+         * @example {
+         *       "created_at": "2026-11-28T12:00:00Z",
+         *       "id": "0192f5b8-6c4e-7d3a-9a51-3f1c2b7e8d91",
+         *       "last_used_at": "2026-11-28T12:05:00Z",
+         *       "name": null,
+         *       "type": "totp"
+         *     }
+         */
+        MfaFactor: {
+            id: string;
+            /** @description `totp`. */
+            type: string;
+            name?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_used_at?: string | null;
+        };
+        MfaFactorList: {
+            /** @description Confirmed factors, oldest first. */
+            factors: components["schemas"]["MfaFactor"][];
+            /**
+             * Format: int64
+             * @description Unspent recovery codes.
+             */
+            recovery_codes_remaining: number;
+        };
+        /** @description A factor a login may be finished with. */
+        MfaFactorRef: {
+            id: string;
+            /** @description `totp`. */
+            type: string;
+        };
+        /**
+         * @example {
+         *       "code": "123456",
+         *       "mfa_token": "q1w2e3…"
+         *     }
+         */
+        MfaVerifyRequest: {
+            mfa_token: string;
+            /** @description A TOTP code; or else `recovery_code`. */
+            code?: string | null;
+            /** @description One of the recovery codes (dashes, spaces and case ignored). */
+            recovery_code?: string | null;
         };
         /**
          * @description The problem document, as the contract shows it (and as OpenAPI documents
@@ -600,6 +1069,18 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /**
+         * @description Recovery codes, shown this once.
+         * @example {
+         *       "recovery_codes": [
+         *         "7KQ4M-XT2PH",
+         *         "…"
+         *       ]
+         *     }
+         */
+        RecoveryCodes: {
+            recovery_codes: string[];
+        };
         RefreshRequest: {
             refresh_token: string;
         };
@@ -642,6 +1123,10 @@ export interface components {
          */
         RoleList: {
             roles: components["schemas"]["Role"][];
+        };
+        /** @description The caller's last security events, newest first. */
+        SecurityEvents: {
+            events: components["schemas"]["AuditEvent"][];
         };
         Session: {
             id: string;
@@ -709,6 +1194,26 @@ export interface components {
         TokenRequest: {
             /** @description The token from the mail link. */
             token: string;
+        };
+        /**
+         * @description What login and refresh answer: the whole pair (body mode, the default)
+         *     or, with `X-Authd-Transport: cookie`, the pair without its refresh token.
+         */
+        TokenResponse: components["schemas"]["TokenPair"] | components["schemas"]["BrowserTokenPair"];
+        /**
+         * @description A TOTP factor waiting for its first code.
+         * @example {
+         *       "factor_id": "0192f5b8-6c4e-7d3a-9a51-3f1c2b7e8d91",
+         *       "otpauth_uri": "otpauth://totp/authd:a@example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=authd&algorithm=SHA1&digits=6&period=30",
+         *       "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+         *     }
+         */
+        TotpEnrolment: {
+            factor_id: string;
+            /** @description The secret in base32, for typing into an authenticator app. */
+            secret: string;
+            /** @description The same as an `otpauth://` URI (show it as a QR code). */
+            otpauth_uri: string;
         };
         /**
          * @example {
@@ -986,7 +1491,10 @@ export interface operations {
     login: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie` for browser mode (refresh token as an HttpOnly cookie); `body` or absent for body mode */
+                "X-Authd-Transport"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -996,7 +1504,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Logged in */
+            /** @description Logged in, or (with a second factor) the second step to take. In cookie mode the body has no `refresh_token`; it is in the `Set-Cookie` header instead. */
             200: {
                 headers: {
                     /** @description Requests allowed in the window */
@@ -1005,10 +1513,12 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
+                    /** @description Cookie mode only: `__Host-authd_refresh=<refresh token>; Max-Age=<seconds>; Path=/; Secure; HttpOnly; SameSite=Strict` */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenPair"];
+                    "application/json": components["schemas"]["LoginResponse"];
                 };
             };
             /** @description `malformed_request`: the body is not the JSON this route takes */
@@ -1029,7 +1539,124 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `email_not_verified` or `account_disabled` (told only after a correct password) */
+            /** @description `email_not_verified` or `account_disabled` (told only after a correct password); `forbidden` for a cookie-mode request from an origin not in `AUTH_CORS_ORIGINS` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many requests in the window (the `RateLimit-*` headers); `account_locked`: too many failed password checks for the account */
+            429: {
+                headers: {
+                    /** @description Requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verify_mfa: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `cookie` for browser mode (refresh token as an HttpOnly cookie); `body` or absent for body mode */
+                "X-Authd-Transport"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaVerifyRequest"];
+            };
+        };
+        responses: {
+            /** @description Logged in (`aal2`). In cookie mode the body has no `refresh_token`; it is in the `Set-Cookie` header instead. */
+            200: {
+                headers: {
+                    /** @description Requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description Cookie mode only: `__Host-authd_refresh=<refresh token>; Max-Age=<seconds>; Path=/; Secure; HttpOnly; SameSite=Strict` */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            /** @description `malformed_request`: the body is not the JSON this route takes */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invalid_token`: a spent, expired or unknown `mfa_token`; `invalid_mfa_code`: a wrong, old or replayed code (counts toward the lockout; the `mfa_token` stays usable) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `account_disabled` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1098,17 +1725,21 @@ export interface operations {
     refresh: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie` for browser mode (refresh token read from and written to the `__Host-authd_refresh` cookie); `body` or absent for body mode */
+                "X-Authd-Transport"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        /** @description Required in body mode; absent or `{}` in cookie mode */
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["RefreshRequest"];
+                "application/json": components["schemas"]["RefreshRequest"] | null;
             };
         };
         responses: {
-            /** @description A new token pair */
+            /** @description A new token pair. In cookie mode the body has no `refresh_token`; it is in the `Set-Cookie` header instead. */
             200: {
                 headers: {
                     /** @description Requests allowed in the window */
@@ -1117,10 +1748,12 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
+                    /** @description Cookie mode only: `__Host-authd_refresh=<refresh token>; Max-Age=<seconds>; Path=/; Secure; HttpOnly; SameSite=Strict` */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenPair"];
+                    "application/json": components["schemas"]["TokenResponse"];
                 };
             };
             /** @description `malformed_request`: the body is not the JSON this route takes */
@@ -1141,7 +1774,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `account_disabled` */
+            /** @description `account_disabled`; `forbidden` when the refresh cookie comes without the header `X-Authd-Transport: cookie` or from an origin not in `AUTH_CORS_ORIGINS` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1219,12 +1852,23 @@ export interface operations {
             /** @description Logged out */
             204: {
                 headers: {
+                    /** @description Clears the browser-mode refresh cookie: `__Host-authd_refresh=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Strict` */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `mfa_required`: the caller holds a role of `AUTH_MFA_REQUIRED_ROLES` and this token is not `aal2` (enrol a factor, then log in with it) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1257,12 +1901,23 @@ export interface operations {
             /** @description Every session revoked */
             204: {
                 headers: {
+                    /** @description Clears the browser-mode refresh cookie: `__Host-authd_refresh=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Strict` */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `mfa_required`: the caller holds a role of `AUTH_MFA_REQUIRED_ROLES` and this token is not `aal2` (enrol a factor, then log in with it) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1310,6 +1965,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `mfa_required`: the caller holds a role of `AUTH_MFA_REQUIRED_ROLES` and this token is not `aal2` (enrol a factor, then log in with it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
             503: {
                 headers: {
@@ -1344,6 +2008,15 @@ export interface operations {
             };
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `mfa_required`: the caller holds a role of `AUTH_MFA_REQUIRED_ROLES` and this token is not `aal2` (enrol a factor, then log in with it) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1750,6 +2423,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `mfa_required`: the user has a second factor and this token is not `aal2`; log in with the factor (or, with `AUTH_MFA_REQUIRED_ROLES`, enrol one first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
@@ -1807,6 +2489,166 @@ export interface operations {
             };
         };
     };
+    confirm_email_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The account with its new address */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description `invalid_token`, `token_expired`, `token_used` (the one-time token), or `malformed_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: the address now belongs to another account */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revert_email_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The account with its old address */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description `invalid_token`, `token_expired`, `token_used` (the one-time token), or `malformed_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: the address now belongs to another account */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_me: {
         parameters: {
             query?: never;
@@ -1827,6 +2669,15 @@ export interface operations {
             };
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `mfa_required`: the caller holds a role of `AUTH_MFA_REQUIRED_ROLES` and this token is not `aal2` (enrol a factor, then log in with it) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1884,6 +2735,15 @@ export interface operations {
             };
             /** @description `unauthorized` or `token_expired` (the access token, as on every bearer route), or `invalid_credentials` (a wrong password) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `mfa_required`: the user has a second factor and this token is not `aal2`; log in with the factor (or, with `AUTH_MFA_REQUIRED_ROLES`, enrol one first) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1997,6 +2857,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `mfa_required`: the caller holds a role of `AUTH_MFA_REQUIRED_ROLES` and this token is not `aal2` (enrol a factor, then log in with it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
             413: {
                 headers: {
@@ -2017,6 +2886,488 @@ export interface operations {
             };
             /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    security_events: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's security events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecurityEvents"];
+                };
+            };
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `mfa_required`: the caller holds a role of `AUTH_MFA_REQUIRED_ROLES` and this token is not `aal2` (enrol a factor, then log in with it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    change_email: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeEmailRequest"];
+            };
+        };
+        responses: {
+            /** @description Confirmation mail queued */
+            202: {
+                headers: {
+                    /** @description Requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "confirmation_sent"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description `malformed_request`: the body is not the JSON this route takes */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized` or `token_expired` (the access token, as on every bearer route), or `invalid_credentials` (a wrong password) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `mfa_required`: the user has a second factor and this token is not `aal2`; log in with the factor (or, with `AUTH_MFA_REQUIRED_ROLES`, enrol one first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many requests in the window (the `RateLimit-*` headers); `account_locked`: too many failed password checks for the account */
+            429: {
+                headers: {
+                    /** @description Requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_factors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Factors and recovery codes left */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaFactorList"];
+                };
+            };
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `mfa_required`: the caller holds a role of `AUTH_MFA_REQUIRED_ROLES` and this token is not `aal2` (enrol a factor, then log in with it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enrol_totp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The secret, shown this once */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrolment"];
+                };
+            };
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `reauthentication_required`: the first factor needs a login within `AUTH_REAUTH_MAX_AGE`; `mfa_required`: another factor needs an `aal2` token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirm_totp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description From the enrolment */
+                factor_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description Confirmed: `{"recovery_codes": [...]}` for the first factor, `{}` after */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description `malformed_request`: the body is not the JSON this route takes */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `mfa_required`: another factor needs an `aal2` token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource (of the caller's, for sessions) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invalid_mfa_code`: not the app's current code (nothing changed); `validation_failed`: a missing field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_factor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Factor id */
+                factor_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `mfa_required`: the user has a second factor and this token is not `aal2`; log in with the factor (or, with `AUTH_MFA_REQUIRED_ROLES`, enrol one first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource (of the caller's, for sessions) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    regenerate_recovery_codes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new codes, shown this once */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `mfa_required`: the user has a second factor and this token is not `aal2`; log in with the factor (or, with `AUTH_MFA_REQUIRED_ROLES`, enrol one first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: no second factor is enrolled */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2073,7 +3424,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: the caller's roles lack the permission the operation names */
+            /** @description `forbidden`: the caller's roles lack the permission the operation names; `mfa_required`: a role of `AUTH_MFA_REQUIRED_ROLES` needs an `aal2` token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2134,7 +3485,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: the caller's roles lack the permission the operation names */
+            /** @description `forbidden`: the caller's roles lack the permission the operation names; `mfa_required`: a role of `AUTH_MFA_REQUIRED_ROLES` needs an `aal2` token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2208,7 +3559,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: the caller's roles lack the permission the operation names */
+            /** @description `forbidden`: the caller's roles lack the permission the operation names; `mfa_required`: a role of `AUTH_MFA_REQUIRED_ROLES` needs an `aal2` token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2305,7 +3656,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: the caller's roles lack the permission the operation names */
+            /** @description `forbidden`: the caller's roles lack the permission the operation names; `mfa_required`: a role of `AUTH_MFA_REQUIRED_ROLES` needs an `aal2` token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2375,7 +3726,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: the caller's roles lack the permission the operation names */
+            /** @description `forbidden`: the caller's roles lack the permission the operation names; `mfa_required`: a role of `AUTH_MFA_REQUIRED_ROLES` needs an `aal2` token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2436,7 +3787,247 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: the caller's roles lack the permission the operation names */
+            /** @description `forbidden`: the caller's roles lack the permission the operation names; `mfa_required`: a role of `AUTH_MFA_REQUIRED_ROLES` needs an `aal2` token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource (of the caller's, for sessions) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_user_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's active sessions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionList"];
+                };
+            };
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: the caller's roles lack the permission the operation names; `mfa_required`: a role of `AUTH_MFA_REQUIRED_ROLES` needs an `aal2` token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource (of the caller's, for sessions) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revoke_user_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every session revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: the caller's roles lack the permission the operation names; `mfa_required`: a role of `AUTH_MFA_REQUIRED_ROLES` needs an `aal2` token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource (of the caller's, for sessions) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revoke_user_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id */
+                id: string;
+                /** @description Session id */
+                sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Session revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: the caller's roles lack the permission the operation names; `mfa_required`: a role of `AUTH_MFA_REQUIRED_ROLES` needs an `aal2` token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource (of the caller's, for sessions) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reset_mfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Reset */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: the caller's roles lack the permission the operation names; `mfa_required`: a role of `AUTH_MFA_REQUIRED_ROLES` needs an `aal2` token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2494,8 +4085,79 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: the caller's roles lack the permission the operation names */
+            /** @description `forbidden`: the caller's roles lack the permission the operation names; `mfa_required`: a role of `AUTH_MFA_REQUIRED_ROLES` needs an `aal2` token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_audit_events: {
+        parameters: {
+            query?: {
+                /** @description Only events about this user. */
+                user_id?: string;
+                /** @description Only events of this type, e.g. `login.failed`. */
+                type?: string;
+                /** @description Only events at or after this instant (RFC 3339). */
+                since?: string;
+                /** @description Only events at or before this instant (RFC 3339). */
+                until?: string;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Events per page (at most 200; larger values are capped). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: the caller's roles lack the permission the operation names; `mfa_required`: a role of `AUTH_MFA_REQUIRED_ROLES` needs an `aal2` token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: bad query parameters; `errors` names each */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

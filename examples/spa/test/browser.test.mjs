@@ -129,6 +129,7 @@ before(async () => {
       DATABASE_URL: `sqlite://${join(work, "authd.db")}`,
       AUTH_OUTBOX_DIR: outbox,
       AUTH_JWT_KEY_FILE: join(work, "key.pem"),
+      AUTH_MFA_KEY_FILE: join(work, "mfa.key"),
       AUTH_BCRYPT_COST: "4",
       AUTH_RATE_LIMITS: "false",
       AUTH_CORS_ORIGINS: SPA,

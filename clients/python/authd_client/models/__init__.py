@@ -1,6 +1,11 @@
 """Contains all the data models used in inputs/outputs"""
 
 from .accepted import Accepted
+from .audit_event import AuditEvent
+from .audit_event_data import AuditEventData
+from .audit_page import AuditPage
+from .browser_token_pair import BrowserTokenPair
+from .change_email_request import ChangeEmailRequest
 from .change_password_request import ChangePasswordRequest
 from .delete_me_request import DeleteMeRequest
 from .email_request import EmailRequest
@@ -25,6 +30,7 @@ from .register_request import RegisterRequest
 from .reset_confirm_request import ResetConfirmRequest
 from .role import Role
 from .role_list import RoleList
+from .security_events import SecurityEvents
 from .session import Session
 from .session_list import SessionList
 from .set_roles_request import SetRolesRequest
@@ -37,6 +43,11 @@ from .user_page import UserPage
 
 __all__ = (
     "Accepted",
+    "AuditEvent",
+    "AuditEventData",
+    "AuditPage",
+    "BrowserTokenPair",
+    "ChangeEmailRequest",
     "ChangePasswordRequest",
     "DeleteMeRequest",
     "EmailRequest",
@@ -61,6 +72,7 @@ __all__ = (
     "ResetConfirmRequest",
     "Role",
     "RoleList",
+    "SecurityEvents",
     "Session",
     "SessionList",
     "SetRolesRequest",

@@ -5,18 +5,22 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.browser_token_pair import BrowserTokenPair
 from ...models.login_request import LoginRequest
 from ...models.mfa_challenge import MfaChallenge
 from ...models.problem import Problem
 from ...models.token_pair import TokenPair
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: LoginRequest,
+    x_authd_transport: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(x_authd_transport, Unset):
+        headers["X-Authd-Transport"] = x_authd_transport
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -33,10 +37,12 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> MfaChallenge | TokenPair | Problem | None:
+) -> BrowserTokenPair | MfaChallenge | TokenPair | Problem | None:
     if response.status_code == 200:
 
-        def _parse_response_200(data: object) -> MfaChallenge | TokenPair:
+        def _parse_response_200(
+            data: object,
+        ) -> BrowserTokenPair | MfaChallenge | TokenPair:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -45,11 +51,21 @@ def _parse_response(
                 return componentsschemas_login_response_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_login_response_type_1 = BrowserTokenPair.from_dict(
+                    data
+                )
+
+                return componentsschemas_login_response_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_login_response_type_1 = MfaChallenge.from_dict(data)
+            componentsschemas_login_response_type_2 = MfaChallenge.from_dict(data)
 
-            return componentsschemas_login_response_type_1
+            return componentsschemas_login_response_type_2
 
         response_200 = _parse_response_200(response.json())
 
@@ -103,7 +119,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[MfaChallenge | TokenPair | Problem]:
+) -> Response[BrowserTokenPair | MfaChallenge | TokenPair | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -116,7 +132,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: LoginRequest,
-) -> Response[MfaChallenge | TokenPair | Problem]:
+    x_authd_transport: None | str | Unset = UNSET,
+) -> Response[BrowserTokenPair | MfaChallenge | TokenPair | Problem]:
     """Log in with email and password; starts a session.
 
      An unknown email and a wrong password answer alike (401
@@ -125,7 +142,11 @@ def sync_detailed(
     second factor gets `{"mfa_required": true, "mfa_token", "factors"}` and
     no tokens: finish with `POST /v1/auth/mfa/verify`.
 
+    With `X-Authd-Transport: cookie` (browser mode, from a listed origin) the
+    refresh token comes as the `__Host-authd_refresh` cookie, not in the body.
+
     Args:
+        x_authd_transport (None | str | Unset):
         body (LoginRequest):  Example: {'email': 'a@example.com', 'password': 'correct-Horse-
             battery-9'}.
 
@@ -134,11 +155,12 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[MfaChallenge | TokenPair | Problem]
+        Response[BrowserTokenPair | MfaChallenge | TokenPair | Problem]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        x_authd_transport=x_authd_transport,
     )
 
     response = client.get_httpx_client().request(
@@ -152,7 +174,8 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: LoginRequest,
-) -> MfaChallenge | TokenPair | Problem | None:
+    x_authd_transport: None | str | Unset = UNSET,
+) -> BrowserTokenPair | MfaChallenge | TokenPair | Problem | None:
     """Log in with email and password; starts a session.
 
      An unknown email and a wrong password answer alike (401
@@ -161,7 +184,11 @@ def sync(
     second factor gets `{"mfa_required": true, "mfa_token", "factors"}` and
     no tokens: finish with `POST /v1/auth/mfa/verify`.
 
+    With `X-Authd-Transport: cookie` (browser mode, from a listed origin) the
+    refresh token comes as the `__Host-authd_refresh` cookie, not in the body.
+
     Args:
+        x_authd_transport (None | str | Unset):
         body (LoginRequest):  Example: {'email': 'a@example.com', 'password': 'correct-Horse-
             battery-9'}.
 
@@ -170,12 +197,13 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        MfaChallenge | TokenPair | Problem
+        BrowserTokenPair | MfaChallenge | TokenPair | Problem
     """
 
     return sync_detailed(
         client=client,
         body=body,
+        x_authd_transport=x_authd_transport,
     ).parsed
 
 
@@ -183,7 +211,8 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: LoginRequest,
-) -> Response[MfaChallenge | TokenPair | Problem]:
+    x_authd_transport: None | str | Unset = UNSET,
+) -> Response[BrowserTokenPair | MfaChallenge | TokenPair | Problem]:
     """Log in with email and password; starts a session.
 
      An unknown email and a wrong password answer alike (401
@@ -192,7 +221,11 @@ async def asyncio_detailed(
     second factor gets `{"mfa_required": true, "mfa_token", "factors"}` and
     no tokens: finish with `POST /v1/auth/mfa/verify`.
 
+    With `X-Authd-Transport: cookie` (browser mode, from a listed origin) the
+    refresh token comes as the `__Host-authd_refresh` cookie, not in the body.
+
     Args:
+        x_authd_transport (None | str | Unset):
         body (LoginRequest):  Example: {'email': 'a@example.com', 'password': 'correct-Horse-
             battery-9'}.
 
@@ -201,11 +234,12 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[MfaChallenge | TokenPair | Problem]
+        Response[BrowserTokenPair | MfaChallenge | TokenPair | Problem]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        x_authd_transport=x_authd_transport,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -217,7 +251,8 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: LoginRequest,
-) -> MfaChallenge | TokenPair | Problem | None:
+    x_authd_transport: None | str | Unset = UNSET,
+) -> BrowserTokenPair | MfaChallenge | TokenPair | Problem | None:
     """Log in with email and password; starts a session.
 
      An unknown email and a wrong password answer alike (401
@@ -226,7 +261,11 @@ async def asyncio(
     second factor gets `{"mfa_required": true, "mfa_token", "factors"}` and
     no tokens: finish with `POST /v1/auth/mfa/verify`.
 
+    With `X-Authd-Transport: cookie` (browser mode, from a listed origin) the
+    refresh token comes as the `__Host-authd_refresh` cookie, not in the body.
+
     Args:
+        x_authd_transport (None | str | Unset):
         body (LoginRequest):  Example: {'email': 'a@example.com', 'password': 'correct-Horse-
             battery-9'}.
 
@@ -235,12 +274,13 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        MfaChallenge | TokenPair | Problem
+        BrowserTokenPair | MfaChallenge | TokenPair | Problem
     """
 
     return (
         await asyncio_detailed(
             client=client,
             body=body,
+            x_authd_transport=x_authd_transport,
         )
     ).parsed

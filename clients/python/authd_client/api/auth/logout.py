@@ -64,6 +64,8 @@ def sync_detailed(
 ) -> Response[Any | Problem]:
     """Log out: revokes the current session (its access and refresh tokens).
 
+     Also clears the browser-mode refresh cookie.
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -87,6 +89,8 @@ def sync(
 ) -> Any | Problem | None:
     """Log out: revokes the current session (its access and refresh tokens).
 
+     Also clears the browser-mode refresh cookie.
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -105,6 +109,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
 ) -> Response[Any | Problem]:
     """Log out: revokes the current session (its access and refresh tokens).
+
+     Also clears the browser-mode refresh cookie.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -126,6 +132,8 @@ async def asyncio(
     client: AuthenticatedClient,
 ) -> Any | Problem | None:
     """Log out: revokes the current session (its access and refresh tokens).
+
+     Also clears the browser-mode refresh cookie.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

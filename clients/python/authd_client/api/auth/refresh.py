@@ -5,24 +5,31 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.browser_token_pair import BrowserTokenPair
 from ...models.problem import Problem
 from ...models.refresh_request import RefreshRequest
 from ...models.token_pair import TokenPair
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
-    body: RefreshRequest,
+    body: None | RefreshRequest | Unset = UNSET,
+    x_authd_transport: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(x_authd_transport, Unset):
+        headers["X-Authd-Transport"] = x_authd_transport
 
     _kwargs: dict[str, Any] = {
         "method": "post",
         "url": "/v1/auth/refresh",
     }
 
-    _kwargs["json"] = body.to_dict()
+    if isinstance(body, RefreshRequest):
+        _kwargs["json"] = body.to_dict()
+    else:
+        _kwargs["json"] = body
 
     headers["Content-Type"] = "application/json"
 
@@ -32,9 +39,25 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Problem | TokenPair | None:
+) -> BrowserTokenPair | TokenPair | Problem | None:
     if response.status_code == 200:
-        response_200 = TokenPair.from_dict(response.json())
+
+        def _parse_response_200(data: object) -> BrowserTokenPair | TokenPair:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_token_response_type_0 = TokenPair.from_dict(data)
+
+                return componentsschemas_token_response_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_token_response_type_1 = BrowserTokenPair.from_dict(data)
+
+            return componentsschemas_token_response_type_1
+
+        response_200 = _parse_response_200(response.json())
 
         return response_200
 
@@ -86,7 +109,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | TokenPair]:
+) -> Response[BrowserTokenPair | TokenPair | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -98,8 +121,9 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-    body: RefreshRequest,
-) -> Response[Problem | TokenPair]:
+    body: None | RefreshRequest | Unset = UNSET,
+    x_authd_transport: None | str | Unset = UNSET,
+) -> Response[BrowserTokenPair | TokenPair | Problem]:
     """Trade a refresh token for a new pair; the presented token is spent.
 
      Roles and email state are read again from the database. Presenting a
@@ -107,19 +131,26 @@ def sync_detailed(
     except within the reuse grace window (10 s by default), which returns the
     same successor pair.
 
+    With `X-Authd-Transport: cookie` (browser mode) the body may be absent
+    (or `{}`): the refresh token is read from the `__Host-authd_refresh`
+    cookie and its successor set as that cookie again. The cookie is never
+    read without that header (403 `forbidden`).
+
     Args:
-        body (RefreshRequest):
+        x_authd_transport (None | str | Unset):
+        body (None | RefreshRequest | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | TokenPair]
+        Response[BrowserTokenPair | TokenPair | Problem]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        x_authd_transport=x_authd_transport,
     )
 
     response = client.get_httpx_client().request(
@@ -132,8 +163,9 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-    body: RefreshRequest,
-) -> Problem | TokenPair | None:
+    body: None | RefreshRequest | Unset = UNSET,
+    x_authd_transport: None | str | Unset = UNSET,
+) -> BrowserTokenPair | TokenPair | Problem | None:
     """Trade a refresh token for a new pair; the presented token is spent.
 
      Roles and email state are read again from the database. Presenting a
@@ -141,28 +173,36 @@ def sync(
     except within the reuse grace window (10 s by default), which returns the
     same successor pair.
 
+    With `X-Authd-Transport: cookie` (browser mode) the body may be absent
+    (or `{}`): the refresh token is read from the `__Host-authd_refresh`
+    cookie and its successor set as that cookie again. The cookie is never
+    read without that header (403 `forbidden`).
+
     Args:
-        body (RefreshRequest):
+        x_authd_transport (None | str | Unset):
+        body (None | RefreshRequest | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | TokenPair
+        BrowserTokenPair | TokenPair | Problem
     """
 
     return sync_detailed(
         client=client,
         body=body,
+        x_authd_transport=x_authd_transport,
     ).parsed
 
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-    body: RefreshRequest,
-) -> Response[Problem | TokenPair]:
+    body: None | RefreshRequest | Unset = UNSET,
+    x_authd_transport: None | str | Unset = UNSET,
+) -> Response[BrowserTokenPair | TokenPair | Problem]:
     """Trade a refresh token for a new pair; the presented token is spent.
 
      Roles and email state are read again from the database. Presenting a
@@ -170,19 +210,26 @@ async def asyncio_detailed(
     except within the reuse grace window (10 s by default), which returns the
     same successor pair.
 
+    With `X-Authd-Transport: cookie` (browser mode) the body may be absent
+    (or `{}`): the refresh token is read from the `__Host-authd_refresh`
+    cookie and its successor set as that cookie again. The cookie is never
+    read without that header (403 `forbidden`).
+
     Args:
-        body (RefreshRequest):
+        x_authd_transport (None | str | Unset):
+        body (None | RefreshRequest | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | TokenPair]
+        Response[BrowserTokenPair | TokenPair | Problem]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        x_authd_transport=x_authd_transport,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -193,8 +240,9 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-    body: RefreshRequest,
-) -> Problem | TokenPair | None:
+    body: None | RefreshRequest | Unset = UNSET,
+    x_authd_transport: None | str | Unset = UNSET,
+) -> BrowserTokenPair | TokenPair | Problem | None:
     """Trade a refresh token for a new pair; the presented token is spent.
 
      Roles and email state are read again from the database. Presenting a
@@ -202,20 +250,27 @@ async def asyncio(
     except within the reuse grace window (10 s by default), which returns the
     same successor pair.
 
+    With `X-Authd-Transport: cookie` (browser mode) the body may be absent
+    (or `{}`): the refresh token is read from the `__Host-authd_refresh`
+    cookie and its successor set as that cookie again. The cookie is never
+    read without that header (403 `forbidden`).
+
     Args:
-        body (RefreshRequest):
+        x_authd_transport (None | str | Unset):
+        body (None | RefreshRequest | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | TokenPair
+        BrowserTokenPair | TokenPair | Problem
     """
 
     return (
         await asyncio_detailed(
             client=client,
             body=body,
+            x_authd_transport=x_authd_transport,
         )
     ).parsed

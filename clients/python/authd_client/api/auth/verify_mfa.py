@@ -5,17 +5,21 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.browser_token_pair import BrowserTokenPair
 from ...models.mfa_verify_request import MfaVerifyRequest
 from ...models.problem import Problem
 from ...models.token_pair import TokenPair
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: MfaVerifyRequest,
+    x_authd_transport: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(x_authd_transport, Unset):
+        headers["X-Authd-Transport"] = x_authd_transport
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -32,9 +36,25 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Problem | TokenPair | None:
+) -> BrowserTokenPair | TokenPair | Problem | None:
     if response.status_code == 200:
-        response_200 = TokenPair.from_dict(response.json())
+
+        def _parse_response_200(data: object) -> BrowserTokenPair | TokenPair:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_token_response_type_0 = TokenPair.from_dict(data)
+
+                return componentsschemas_token_response_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_token_response_type_1 = BrowserTokenPair.from_dict(data)
+
+            return componentsschemas_token_response_type_1
+
+        response_200 = _parse_response_200(response.json())
 
         return response_200
 
@@ -86,7 +106,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | TokenPair]:
+) -> Response[BrowserTokenPair | TokenPair | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -99,13 +119,18 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: MfaVerifyRequest,
-) -> Response[Problem | TokenPair]:
+    x_authd_transport: None | str | Unset = UNSET,
+) -> Response[BrowserTokenPair | TokenPair | Problem]:
     """Finish a login with a second factor: the `mfa_token` from
     `POST /v1/auth/login` and a TOTP `code` or a `recovery_code`. Starts an
     `aal2` session. A wrong code counts toward the account's lockout and
     leaves the `mfa_token` usable; the first success spends it.
 
+     With `X-Authd-Transport: cookie` (browser mode) the refresh token comes
+    as the `__Host-authd_refresh` cookie, as for login.
+
     Args:
+        x_authd_transport (None | str | Unset):
         body (MfaVerifyRequest):  Example: {'code': '123456', 'mfa_token': 'q1w2e3…'}.
 
     Raises:
@@ -113,11 +138,12 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | TokenPair]
+        Response[BrowserTokenPair | TokenPair | Problem]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        x_authd_transport=x_authd_transport,
     )
 
     response = client.get_httpx_client().request(
@@ -131,13 +157,18 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: MfaVerifyRequest,
-) -> Problem | TokenPair | None:
+    x_authd_transport: None | str | Unset = UNSET,
+) -> BrowserTokenPair | TokenPair | Problem | None:
     """Finish a login with a second factor: the `mfa_token` from
     `POST /v1/auth/login` and a TOTP `code` or a `recovery_code`. Starts an
     `aal2` session. A wrong code counts toward the account's lockout and
     leaves the `mfa_token` usable; the first success spends it.
 
+     With `X-Authd-Transport: cookie` (browser mode) the refresh token comes
+    as the `__Host-authd_refresh` cookie, as for login.
+
     Args:
+        x_authd_transport (None | str | Unset):
         body (MfaVerifyRequest):  Example: {'code': '123456', 'mfa_token': 'q1w2e3…'}.
 
     Raises:
@@ -145,12 +176,13 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | TokenPair
+        BrowserTokenPair | TokenPair | Problem
     """
 
     return sync_detailed(
         client=client,
         body=body,
+        x_authd_transport=x_authd_transport,
     ).parsed
 
 
@@ -158,13 +190,18 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: MfaVerifyRequest,
-) -> Response[Problem | TokenPair]:
+    x_authd_transport: None | str | Unset = UNSET,
+) -> Response[BrowserTokenPair | TokenPair | Problem]:
     """Finish a login with a second factor: the `mfa_token` from
     `POST /v1/auth/login` and a TOTP `code` or a `recovery_code`. Starts an
     `aal2` session. A wrong code counts toward the account's lockout and
     leaves the `mfa_token` usable; the first success spends it.
 
+     With `X-Authd-Transport: cookie` (browser mode) the refresh token comes
+    as the `__Host-authd_refresh` cookie, as for login.
+
     Args:
+        x_authd_transport (None | str | Unset):
         body (MfaVerifyRequest):  Example: {'code': '123456', 'mfa_token': 'q1w2e3…'}.
 
     Raises:
@@ -172,11 +209,12 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | TokenPair]
+        Response[BrowserTokenPair | TokenPair | Problem]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        x_authd_transport=x_authd_transport,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -188,13 +226,18 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: MfaVerifyRequest,
-) -> Problem | TokenPair | None:
+    x_authd_transport: None | str | Unset = UNSET,
+) -> BrowserTokenPair | TokenPair | Problem | None:
     """Finish a login with a second factor: the `mfa_token` from
     `POST /v1/auth/login` and a TOTP `code` or a `recovery_code`. Starts an
     `aal2` session. A wrong code counts toward the account's lockout and
     leaves the `mfa_token` usable; the first success spends it.
 
+     With `X-Authd-Transport: cookie` (browser mode) the refresh token comes
+    as the `__Host-authd_refresh` cookie, as for login.
+
     Args:
+        x_authd_transport (None | str | Unset):
         body (MfaVerifyRequest):  Example: {'code': '123456', 'mfa_token': 'q1w2e3…'}.
 
     Raises:
@@ -202,12 +245,13 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | TokenPair
+        BrowserTokenPair | TokenPair | Problem
     """
 
     return (
         await asyncio_detailed(
             client=client,
             body=body,
+            x_authd_transport=x_authd_transport,
         )
     ).parsed

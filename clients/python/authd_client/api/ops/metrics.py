@@ -48,7 +48,8 @@ def sync_detailed(
 ) -> Response[str]:
     """Prometheus metrics: requests and latency by route template and status,
     logins by outcome, tokens issued, refresh reuse detected, rate-limit hits,
-    mail outbox depth and dead mails, database pool usage.
+    mail outbox depth and dead mails, webhook deliveries (pending, delivered,
+    dead), database pool usage.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -73,7 +74,8 @@ def sync(
 ) -> str | None:
     """Prometheus metrics: requests and latency by route template and status,
     logins by outcome, tokens issued, refresh reuse detected, rate-limit hits,
-    mail outbox depth and dead mails, database pool usage.
+    mail outbox depth and dead mails, webhook deliveries (pending, delivered,
+    dead), database pool usage.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -94,7 +96,8 @@ async def asyncio_detailed(
 ) -> Response[str]:
     """Prometheus metrics: requests and latency by route template and status,
     logins by outcome, tokens issued, refresh reuse detected, rate-limit hits,
-    mail outbox depth and dead mails, database pool usage.
+    mail outbox depth and dead mails, webhook deliveries (pending, delivered,
+    dead), database pool usage.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -117,7 +120,8 @@ async def asyncio(
 ) -> str | None:
     """Prometheus metrics: requests and latency by route template and status,
     logins by outcome, tokens issued, refresh reuse detected, rate-limit hits,
-    mail outbox depth and dead mails, database pool usage.
+    mail outbox depth and dead mails, webhook deliveries (pending, delivered,
+    dead), database pool usage.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
