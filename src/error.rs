@@ -91,6 +91,16 @@ pub enum ApiError {
     OriginNotAllowed(String),
     #[error("{0}")]
     Conflict(&'static str),
+    /// Social login: an account with the provider's email exists and the
+    /// two could not be linked safely (API.md §11).
+    #[error(
+        "an account with this email exists; log in to it and link this provider from your account"
+    )]
+    AccountExists,
+    /// Social login: the provider refused, or the state was wrong, expired
+    /// or used.
+    #[error("{0}")]
+    OAuthFailed(&'static str),
     #[error("internal error")]
     Internal { id: uuid::Uuid },
     #[error("a backing service is unavailable: {0}")]
@@ -183,6 +193,8 @@ impl ApiError {
             Self::InvalidMfaCode { .. } => "invalid_mfa_code",
             Self::ReauthenticationRequired => "reauthentication_required",
             Self::Conflict(_) => "conflict",
+            Self::AccountExists => "account_exists",
+            Self::OAuthFailed(_) => "oauth_failed",
             Self::Internal { .. } => "internal_error",
             Self::ServiceUnavailable(_) => "service_unavailable",
         }
@@ -247,7 +259,8 @@ impl ResponseError for ApiError {
             | Self::ReauthenticationRequired
             | Self::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
             Self::AccountLocked { .. } | Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::AccountExists => StatusCode::CONFLICT,
+            Self::OAuthFailed(_) => StatusCode::BAD_REQUEST,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }

@@ -101,7 +101,14 @@ provider.use(async (ctx, next) => {
   const details = await provider.interactionDetails(ctx.req, ctx.res);
   const hint = ctx.query.account ?? details.params.login_hint ?? 'verified';
   let result;
-  if (hint === 'deny') {
+  if (details.prompt.name === 'consent') {
+    // Native clients always pass through consent: given at once.
+    const grant = details.grantId
+      ? await provider.Grant.find(details.grantId)
+      : new provider.Grant({ accountId: details.session.accountId, clientId: details.params.client_id });
+    grant.addOIDCScope('openid email profile');
+    result = { consent: { grantId: await grant.save() } };
+  } else if (hint === 'deny') {
     result = { error: 'access_denied', error_description: 'the user said no' };
   } else if (!ACCOUNTS[hint]) {
     result = { error: 'login_required', error_description: 'unknown test account' };

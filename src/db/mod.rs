@@ -3,6 +3,7 @@
 //! async workers.
 
 pub mod housekeeping;
+pub mod identities;
 pub mod mfa;
 pub mod models;
 pub mod one_time_tokens;

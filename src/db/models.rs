@@ -4,7 +4,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{mail_outbox, mfa_challenges, mfa_factors, one_time_tokens, sessions, users};
+use super::schema::{
+    mail_outbox, mfa_challenges, mfa_factors, one_time_tokens, sessions, user_identities, users,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -175,4 +177,20 @@ pub struct MfaChallengeRow {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
+    /// How the first step was proved: `pwd` or `fed`.
+    pub first_amr: String,
+}
+
+/// A user's identity at an OpenID Provider.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = user_identities)]
+pub struct IdentityRow {
+    pub id: String,
+    pub user_id: String,
+    pub provider: String,
+    pub issuer: String,
+    pub subject: String,
+    pub email: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub last_login_at: Option<NaiveDateTime>,
 }

@@ -16,7 +16,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get_me)
         .service(update_me)
         .service(delete_me)
-        .configure(super::mfa::configure);
+        .configure(super::mfa::configure)
+        .configure(super::identities::configure);
 }
 
 /// The caller's account.

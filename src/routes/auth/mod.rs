@@ -3,6 +3,7 @@
 mod login;
 mod logout;
 mod mfa_verify;
+mod oauth;
 mod password_change;
 mod password_reset;
 mod refresh;
@@ -23,6 +24,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(register::register)
         .service(login::login)
         .service(mfa_verify::verify)
+        .service(oauth::providers)
+        .service(oauth::start)
+        .service(oauth::callback)
+        .service(oauth::id_token)
         .service(refresh::refresh)
         .service(logout::logout)
         .service(logout::logout_all)
