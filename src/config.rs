@@ -862,4 +862,47 @@ mod tests {
         assert_eq!(s.mail.frontend_url, "https://app.example.com");
         assert_eq!(s.log_format, LogFormat::Json);
     }
+
+    #[test]
+    fn oidc_providers_are_read_by_name_and_are_not_unknown_variables() {
+        let s = Settings::from_vars(&vars(&[
+            ("AUTH_OIDC_PROVIDERS", "Google, corp"),
+            ("AUTH_OIDC_GOOGLE_ISSUER", "https://accounts.google.com"),
+            ("AUTH_OIDC_GOOGLE_CLIENT_ID", "web-id"),
+            ("AUTH_OIDC_GOOGLE_CLIENT_SECRET", "s3cret"),
+            ("AUTH_OIDC_GOOGLE_CLIENT_IDS", "ios-id, android-id"),
+            ("AUTH_OIDC_CORP_ISSUER", "https://idp.corp.example"),
+            ("AUTH_OIDC_CORP_CLIENT_ID", "authd"),
+            ("AUTH_OIDC_CORP_SCOPES", "openid email groups"),
+            ("AUTH_OIDC_TYPO_ISSUER", "https://nowhere.example"),
+            (
+                "AUTH_OAUTH_REDIRECT_URIS",
+                "https://app.example.com/oauth/callback",
+            ),
+        ]))
+        .unwrap();
+        let google = s.oidc.provider("google").unwrap();
+        assert_eq!(google.display_name, "Google");
+        assert_eq!(google.audiences, ["web-id", "ios-id", "android-id"]);
+        assert_eq!(google.scopes, ["openid", "email", "profile"]);
+        assert_eq!(
+            google.client_secret.as_ref().map(Secret::expose),
+            Some("s3cret")
+        );
+        let corp = s.oidc.provider("corp").unwrap();
+        assert!(corp.client_secret.is_none());
+        assert_eq!(corp.scopes, ["openid", "email", "groups"]);
+        assert_eq!(s.unknown_variables, ["AUTH_OIDC_TYPO_ISSUER"]);
+
+        let err = Settings::from_vars(&vars(&[("AUTH_OIDC_PROVIDERS", "corp")])).unwrap_err();
+        assert_eq!(err.var, "AUTH_OIDC_PROVIDERS");
+        assert!(
+            err.message.contains("AUTH_OIDC_CORP_ISSUER"),
+            "{}",
+            err.message
+        );
+        let err =
+            Settings::from_vars(&vars(&[("AUTH_OAUTH_REDIRECT_URIS", "/relative")])).unwrap_err();
+        assert_eq!(err.var, "AUTH_OAUTH_REDIRECT_URIS");
+    }
 }

@@ -165,7 +165,7 @@ impl Application {
         };
         let breached = password::BreachCheck::new(&settings.breached)
             .map_err(|e| StartupError::new("AUTH_BREACHED_PASSWORDS", e))?;
-        let oidc = crate::auth::oidc::Providers::new(&settings.oidc)
+        let oidc = crate::auth::oidc::provider::Providers::new(&settings.oidc)
             .map_err(|e| StartupError::new("AUTH_OIDC_PROVIDERS", e))?;
         let state = web::Data::new(AppState {
             routes: RouteTable::from_openapi(&doc),

@@ -39,7 +39,7 @@ pub struct AppState {
     pub mfa_key: crate::auth::mfa::crypto::MfaKey,
     /// Social login's providers (`AUTH_OIDC_PROVIDERS`), discovered at
     /// first use.
-    pub oidc: crate::auth::oidc::Providers,
+    pub oidc: crate::auth::oidc::provider::Providers,
 }
 
 impl AppState {

@@ -17,9 +17,9 @@ use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_identities)
-        .service(link_start)
-        .service(link_callback)
-        .service(unlink);
+        .service(link_identity_start)
+        .service(link_identity_callback)
+        .service(unlink_identity);
 }
 
 /// The provider identities linked to the caller.
@@ -54,7 +54,7 @@ pub async fn list_identities(
     )
 )]
 #[post("/identities/{provider}/start")]
-pub async fn link_start(
+pub async fn link_identity_start(
     state: web::Data<AppState>,
     caller: Authenticated,
     provider: web::Path<String>,
@@ -85,7 +85,7 @@ pub async fn link_start(
     )
 )]
 #[post("/identities/{provider}/callback")]
-pub async fn link_callback(
+pub async fn link_identity_callback(
     state: web::Data<AppState>,
     caller: Authenticated,
     provider: web::Path<String>,
@@ -117,7 +117,7 @@ pub async fn link_callback(
     )
 )]
 #[delete("/identities/{id}")]
-pub async fn unlink(
+pub async fn unlink_identity(
     state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<String>,

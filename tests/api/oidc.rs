@@ -674,3 +674,46 @@ async fn a_link_state_does_not_log_in() {
         .await
         .assert_problem(400, "oauth_failed");
 }
+
+#[actix_web::test]
+async fn a_provider_login_still_asks_for_the_second_factor() {
+    use crate::mfa::{away_from_step_edge, code, enrol};
+    let Some(provider) = Provider::start() else {
+        return;
+    };
+    let app = app_for(&provider).await;
+    let first = callback(&app, &authorize(&app, "verified").await).await;
+    first.assert_status(200);
+    let body = first.json();
+    let session = crate::helpers::Tokens {
+        access: body["access_token"].as_str().expect("token").to_owned(),
+        refresh: body["refresh_token"].as_str().expect("token").to_owned(),
+        body: body.clone(),
+    };
+    // A fresh provider login may enrol the first factor.
+    let (factor_id, secret) = enrol(&app, &session).await;
+    away_from_step_edge().await;
+    app.post_auth(
+        &format!("/v1/me/mfa/totp/{factor_id}/confirm"),
+        &session.access,
+        Some(json!({"code": code(&secret, -1)})),
+    )
+    .await
+    .assert_status(200);
+
+    let second = callback(&app, &authorize(&app, "verified").await).await;
+    second.assert_status(200);
+    let challenge = second.json();
+    assert_eq!(challenge["mfa_required"], true);
+    assert!(challenge.get("access_token").is_none());
+    let verified = app
+        .post(
+            "/v1/auth/mfa/verify",
+            json!({"mfa_token": challenge["mfa_token"], "code": code(&secret, 0)}),
+        )
+        .await;
+    verified.assert_status(200);
+    let access = claims(verified.json()["access_token"].as_str().expect("token"));
+    assert_eq!(access["amr"], json!(["fed", "otp", "mfa"]));
+    assert_eq!(access["aal"], "aal2");
+}

@@ -24,7 +24,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::api_types::{Identity, User};
+use crate::api_types::Identity;
 use crate::auth::login::LoginOutcome;
 use crate::auth::one_time::{self, Purpose};
 use crate::auth::session::{self, AuthLevel, ClientInfo, ProvenLogin};
@@ -452,9 +452,4 @@ pub async fn unlink(state: &AppState, user_id: &str, identity_id: &str) -> Resul
         .await?;
     state.mail_wakeup.notify_one();
     Ok(())
-}
-
-/// The user's view, for answers that show who logged in.
-pub fn user_view(row: &UserRow, roles: Vec<String>) -> User {
-    User::from_row(row, roles)
 }

@@ -14,8 +14,8 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl,
-    Nonce, NonceVerifier, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    RequestTokenError, Scope, SignatureVerificationError, TokenResponse,
+    Nonce, NonceVerifier, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError,
+    Scope, SignatureVerificationError, TokenResponse,
 };
 
 use super::http::Outbound;
@@ -269,7 +269,6 @@ impl Providers {
             }
         };
         // The access token is not used: the ID token says who this is.
-        let _ = response.access_token();
         let id_token = response
             .id_token()
             .ok_or(ApiError::OAuthFailed("the provider returned no ID token"))?
@@ -279,7 +278,7 @@ impl Providers {
             entry,
             discovered,
             &id_token,
-            &[entry.config.client_id.clone()],
+            std::slice::from_ref(&entry.config.client_id),
             &expected,
         )
         .await
@@ -350,12 +349,6 @@ fn check(
     let mut last = ClaimsVerificationError::InvalidAudience("no audience configured".into());
     for audience in audiences {
         let others: Vec<String> = audiences.to_vec();
-        let verifier = CoreIdTokenVerifier::new_public_client(
-            ClientId::new(audience.clone()),
-            issuer.clone(),
-            jwks.clone(),
-        )
-        .set_other_audience_verifier_fn(move |aud| others.iter().any(|a| a == aud.as_str()));
         let verifier = match &entry.config.client_secret {
             // HS256 tokens are signed with the web client's secret.
             Some(secret) if *audience == entry.config.client_id => {
@@ -366,8 +359,14 @@ fn check(
                     jwks.clone(),
                 )
             }
-            _ => verifier,
-        };
+            _ => CoreIdTokenVerifier::new_public_client(
+                ClientId::new(audience.clone()),
+                issuer.clone(),
+                jwks.clone(),
+            ),
+        }
+        // Another of the provider's own client ids may share the audience.
+        .set_other_audience_verifier_fn(move |aud| others.iter().any(|a| a == aud.as_str()));
         match id_token.claims(&verifier, ExactNonce(nonce)) {
             Ok(claims) => {
                 return Ok(ProvenIdentity {

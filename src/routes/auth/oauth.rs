@@ -19,7 +19,7 @@ use crate::state::AppState;
     responses((status = 200, description = "Providers, as configured", body = OAuthProviderList))
 )]
 #[get("/oauth/providers")]
-pub async fn providers(state: web::Data<AppState>) -> HttpResponse {
+pub async fn oauth_providers(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(OAuthProviderList {
         providers: state
             .oidc
@@ -44,7 +44,7 @@ pub async fn providers(state: web::Data<AppState>) -> HttpResponse {
     )
 )]
 #[post("/oauth/{provider}/start")]
-pub async fn start(
+pub async fn oauth_start(
     state: web::Data<AppState>,
     provider: web::Path<String>,
     body: JsonBody<OAuthStartRequest>,
@@ -70,7 +70,7 @@ pub async fn start(
     )
 )]
 #[post("/oauth/{provider}/callback")]
-pub async fn callback(
+pub async fn oauth_callback(
     req: HttpRequest,
     state: web::Data<AppState>,
     provider: web::Path<String>,
@@ -112,7 +112,7 @@ pub async fn callback(
     )
 )]
 #[post("/oauth/{provider}/id-token")]
-pub async fn id_token(
+pub async fn oauth_id_token(
     req: HttpRequest,
     state: web::Data<AppState>,
     provider: web::Path<String>,
