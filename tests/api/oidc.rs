@@ -44,6 +44,11 @@ impl Drop for Provider {
 impl Provider {
     /// None (the test skips) when node is missing outside CI.
     fn start() -> Option<Self> {
+        Self::start_on(0)
+    }
+
+    /// On a given port (0: any free one), with fresh signing keys.
+    fn start_on(port: u16) -> Option<Self> {
         if Command::new("node").arg("--version").output().is_err() {
             missing_prerequisite("node (for ci-tools/oidc-provider)");
             return None;
@@ -63,7 +68,7 @@ impl Provider {
         }
         let mut child = Command::new("node")
             .arg(dir.join("server.mjs"))
-            .arg("0")
+            .arg(port.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -716,4 +721,47 @@ async fn a_provider_login_still_asks_for_the_second_factor() {
     let access = claims(verified.json()["access_token"].as_str().expect("token"));
     assert_eq!(access["amr"], json!(["fed", "otp", "mfa"]));
     assert_eq!(access["aal"], "aal2");
+}
+
+#[actix_web::test]
+async fn a_new_signing_key_at_the_provider_is_fetched_on_its_first_token() {
+    let Some(first) = Provider::start() else {
+        return;
+    };
+    let app = app_for(&first).await;
+    let nonce = format!("n-{}", uuid::Uuid::new_v4().simple());
+    let id_token = native_id_token(&first, &nonce).await;
+    app.post(
+        "/v1/auth/oauth/test/id-token",
+        json!({"id_token": id_token, "nonce": nonce}),
+    )
+    .await
+    .assert_status(200);
+
+    // The provider restarts on the same issuer with a new key (new kid).
+    let port: u16 = first
+        .issuer
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("a port");
+    let old_kid = claims_header(&id_token)["kid"].clone();
+    drop(first);
+    let second = Provider::start_on(port).expect("the provider restarts");
+    let nonce = format!("n-{}", uuid::Uuid::new_v4().simple());
+    let id_token = native_id_token(&second, &nonce).await;
+    assert_ne!(claims_header(&id_token)["kid"], old_kid);
+    // Past the refetch interval, the unknown kid fetches the key set again.
+    tokio::time::sleep(authd::auth::oidc::provider::JWKS_REFETCH_MIN).await;
+    app.post(
+        "/v1/auth/oauth/test/id-token",
+        json!({"id_token": id_token, "nonce": nonce}),
+    )
+    .await
+    .assert_status(200);
+}
+
+fn claims_header(jwt: &str) -> Value {
+    let header = jwt.split('.').next().expect("a JWT");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).expect("base64")).expect("JSON")
 }

@@ -27,8 +27,10 @@ use crate::error::{ApiError, TokenKind};
 const TIMEOUT: Duration = Duration::from_secs(5);
 /// Discovery documents are read again after this long.
 const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
-/// An unknown `kid` fetches the key set again at most this often.
-const JWKS_REFETCH_MIN: Duration = Duration::from_secs(30);
+/// An unknown `kid` fetches the key set again at most this often (per
+/// provider and instance), so forged tokens cannot make authd hammer the
+/// provider.
+pub const JWKS_REFETCH_MIN: Duration = Duration::from_secs(5);
 
 /// What an ID token proved: who the user is at the provider.
 #[derive(Debug, Clone)]
