@@ -383,3 +383,77 @@ pub enum LoginResponse {
     BrowserTokens(BrowserTokenPair),
     MfaRequired(MfaChallenge),
 }
+
+/// A configured social-login provider (API.md §11).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"name": "google", "display_name": "Google"}))]
+pub struct OAuthProvider {
+    /// The `{provider}` path segment.
+    pub name: String,
+    /// What a login button shows.
+    pub display_name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OAuthProviderList {
+    pub providers: Vec<OAuthProvider>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"redirect_uri": "https://app.example.com/oauth/callback"}))]
+pub struct OAuthStartRequest {
+    /// Where the provider sends the browser back: one of
+    /// `AUTH_OAUTH_REDIRECT_URIS`, exactly.
+    pub redirect_uri: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"authorization_url": "https://accounts.example.com/authorize?response_type=code&client_id=…"}))]
+pub struct OAuthStartResponse {
+    /// Send the browser here.
+    pub authorization_url: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"code": "SplxlOBeZQQYbYS6WxSbIA", "state": "af0ifjsldkj"}))]
+pub struct OAuthCallbackRequest {
+    /// `code` from the redirect's query string.
+    #[schema(value_type = String)]
+    pub code: Secret,
+    /// `state` from the redirect's query string.
+    #[schema(value_type = String)]
+    pub state: Secret,
+    /// `iss` from the redirect's query string, when the provider sends it
+    /// (RFC 9207): it must be the provider's issuer.
+    #[serde(default)]
+    pub iss: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"id_token": "eyJhbGciOiJSUzI1NiIsImtpZCI6…", "nonce": "n-0S6_WzA2Mj"}))]
+pub struct OAuthIdTokenRequest {
+    /// The ID token the app got from the provider's SDK.
+    #[schema(value_type = String)]
+    pub id_token: Secret,
+    /// The nonce the app gave the provider: required, accepted once.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub nonce: Option<Secret>,
+}
+
+/// A provider identity linked to the caller.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0192f5b8-6c4e-7d3a-9a51-3f1c2b7e8d91", "provider": "google",
+    "email": "ada@example.com", "created_at": "2026-01-01T12:00:00Z"}))]
+pub struct Identity {
+    pub id: String,
+    pub provider: String,
+    /// The email the provider last gave (it may differ from the account's).
+    pub email: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdentityList {
+    pub identities: Vec<Identity>,
+}

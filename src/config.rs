@@ -54,6 +54,7 @@ pub struct Settings {
     pub audit: AuditSettings,
     pub email_change: EmailChangeSettings,
     pub mfa: MfaSettings,
+    pub oidc: OidcSettings,
     pub log_format: LogFormat,
     /// `AUTH_*` variables that are set but mean nothing (typos): warned
     /// about at start.
@@ -95,6 +96,7 @@ impl Settings {
             audit: AuditSettings::from_vars(&env)?,
             email_change: EmailChangeSettings::from_vars(&env)?,
             mfa: MfaSettings::from_vars(&env)?,
+            oidc: OidcSettings::from_vars(&env)?,
             log_format: env.choice(
                 "AUTH_LOG_FORMAT",
                 "pretty",
@@ -560,6 +562,134 @@ impl MfaSettings {
     }
 }
 
+/// Social login: OpenID Connect providers (API.md §11).
+#[derive(Clone, Debug, Default)]
+pub struct OidcSettings {
+    /// `AUTH_OIDC_PROVIDERS`, in that order.
+    pub providers: Vec<OidcProvider>,
+    /// `AUTH_OAUTH_REDIRECT_URIS`: the only `redirect_uri`s `start` accepts.
+    pub redirect_uris: Vec<String>,
+}
+
+/// One provider: `AUTH_OIDC_<NAME>_ISSUER`, `…_CLIENT_ID`, `…_CLIENT_SECRET`,
+/// `…_SCOPES`, `…_CLIENT_IDS`.
+#[derive(Clone, Debug)]
+pub struct OidcProvider {
+    /// As listed in `AUTH_OIDC_PROVIDERS`, lower case: the path segment.
+    pub name: String,
+    pub display_name: String,
+    /// Exactly as discovery must return it.
+    pub issuer: String,
+    pub client_id: String,
+    /// None for a public client (PKCE alone).
+    pub client_secret: Option<Secret>,
+    pub scopes: Vec<String>,
+    /// The audiences an ID token posted by a native app may carry: the web
+    /// client id and `…_CLIENT_IDS`.
+    pub audiences: Vec<String>,
+}
+
+impl OidcSettings {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        const LIST: &str = "AUTH_OIDC_PROVIDERS";
+        let mut providers: Vec<OidcProvider> = Vec::new();
+        for raw in env.list(LIST) {
+            let name = raw.to_ascii_lowercase();
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                return Err(ConfigError::new(
+                    LIST,
+                    format!("{raw:?} is not a provider name (letters, digits, _)"),
+                ));
+            }
+            if providers.iter().any(|p| p.name == name) {
+                return Err(ConfigError::new(LIST, format!("{name} is listed twice")));
+            }
+            let var = |suffix: &str| format!("AUTH_OIDC_{}_{suffix}", name.to_ascii_uppercase());
+            let required = |suffix: &str| {
+                let var = var(suffix);
+                env.get(&var)
+                    .map(str::to_owned)
+                    .ok_or_else(|| ConfigError::new(LIST, format!("{var} must be set for {name}")))
+            };
+            let issuer = required("ISSUER")?;
+            if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+                return Err(ConfigError::new(
+                    LIST,
+                    format!("{} must be an http(s) URL", var("ISSUER")),
+                ));
+            }
+            let client_id = required("CLIENT_ID")?;
+            let client_secret = env
+                .get(&var("CLIENT_SECRET"))
+                .map(|s| Secret::new(s.to_owned()));
+            let mut scopes: Vec<String> = env
+                .get(&var("SCOPES"))
+                .unwrap_or("openid email profile")
+                .split([' ', ','])
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if !scopes.iter().any(|s| s == "openid") {
+                scopes.insert(0, "openid".into());
+            }
+            let mut audiences = vec![client_id.clone()];
+            for id in env.list(&var("CLIENT_IDS")) {
+                if !audiences.contains(&id) {
+                    audiences.push(id);
+                }
+            }
+            providers.push(OidcProvider {
+                display_name: display_name(&name),
+                name,
+                issuer,
+                client_id,
+                client_secret,
+                scopes,
+                audiences,
+            });
+        }
+        let redirect_uris = env.list("AUTH_OAUTH_REDIRECT_URIS");
+        for uri in &redirect_uris {
+            if openidconnect::url::Url::parse(uri).is_err() {
+                return Err(ConfigError::new(
+                    "AUTH_OAUTH_REDIRECT_URIS",
+                    format!("{uri:?} is not an absolute URL"),
+                ));
+            }
+        }
+        Ok(Self {
+            providers,
+            redirect_uris,
+        })
+    }
+
+    pub fn provider(&self, name: &str) -> Option<&OidcProvider> {
+        self.providers.iter().find(|p| p.name == name)
+    }
+}
+
+/// The name shown on a login button: the well-known ones spelled as their
+/// owners do, others capitalised.
+fn display_name(name: &str) -> String {
+    match name {
+        "google" => "Google".into(),
+        "apple" => "Apple".into(),
+        "github" => "GitHub".into(),
+        "microsoft" => "Microsoft".into(),
+        "gitlab" => "GitLab".into(),
+        _ => {
+            let mut chars = name.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        }
+    }
+}
+
 /// How often old rows are purged, and how long each kind is kept.
 #[derive(Clone, Debug)]
 pub struct Housekeeping {
@@ -871,5 +1001,48 @@ mod tests {
         assert_eq!(s.mail.from.email.to_string(), "ada@example.com");
         assert_eq!(s.mail.frontend_url, "https://app.example.com");
         assert_eq!(s.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn oidc_providers_are_read_by_name_and_are_not_unknown_variables() {
+        let s = Settings::from_vars(&vars(&[
+            ("AUTH_OIDC_PROVIDERS", "Google, corp"),
+            ("AUTH_OIDC_GOOGLE_ISSUER", "https://accounts.google.com"),
+            ("AUTH_OIDC_GOOGLE_CLIENT_ID", "web-id"),
+            ("AUTH_OIDC_GOOGLE_CLIENT_SECRET", "s3cret"),
+            ("AUTH_OIDC_GOOGLE_CLIENT_IDS", "ios-id, android-id"),
+            ("AUTH_OIDC_CORP_ISSUER", "https://idp.corp.example"),
+            ("AUTH_OIDC_CORP_CLIENT_ID", "authd"),
+            ("AUTH_OIDC_CORP_SCOPES", "openid email groups"),
+            ("AUTH_OIDC_TYPO_ISSUER", "https://nowhere.example"),
+            (
+                "AUTH_OAUTH_REDIRECT_URIS",
+                "https://app.example.com/oauth/callback",
+            ),
+        ]))
+        .unwrap();
+        let google = s.oidc.provider("google").unwrap();
+        assert_eq!(google.display_name, "Google");
+        assert_eq!(google.audiences, ["web-id", "ios-id", "android-id"]);
+        assert_eq!(google.scopes, ["openid", "email", "profile"]);
+        assert_eq!(
+            google.client_secret.as_ref().map(Secret::expose),
+            Some("s3cret")
+        );
+        let corp = s.oidc.provider("corp").unwrap();
+        assert!(corp.client_secret.is_none());
+        assert_eq!(corp.scopes, ["openid", "email", "groups"]);
+        assert_eq!(s.unknown_variables, ["AUTH_OIDC_TYPO_ISSUER"]);
+
+        let err = Settings::from_vars(&vars(&[("AUTH_OIDC_PROVIDERS", "corp")])).unwrap_err();
+        assert_eq!(err.var, "AUTH_OIDC_PROVIDERS");
+        assert!(
+            err.message.contains("AUTH_OIDC_CORP_ISSUER"),
+            "{}",
+            err.message
+        );
+        let err =
+            Settings::from_vars(&vars(&[("AUTH_OAUTH_REDIRECT_URIS", "/relative")])).unwrap_err();
+        assert_eq!(err.var, "AUTH_OAUTH_REDIRECT_URIS");
     }
 }

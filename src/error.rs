@@ -101,6 +101,16 @@ pub enum ApiError {
     ForeignOrigin,
     #[error("{0}")]
     Conflict(&'static str),
+    /// Social login: an account with the provider's email exists and the
+    /// two could not be linked safely (API.md §11).
+    #[error(
+        "an account with this email exists; log in to it and link this provider from your account"
+    )]
+    AccountExists,
+    /// Social login: the provider refused, or the state was wrong, expired
+    /// or used.
+    #[error("{0}")]
+    OAuthFailed(&'static str),
     #[error("internal error")]
     Internal { id: uuid::Uuid },
     #[error("a backing service is unavailable: {0}")]
@@ -196,6 +206,8 @@ impl ApiError {
             Self::InvalidMfaCode { .. } => "invalid_mfa_code",
             Self::ReauthenticationRequired => "reauthentication_required",
             Self::Conflict(_) => "conflict",
+            Self::AccountExists => "account_exists",
+            Self::OAuthFailed(_) => "oauth_failed",
             Self::Internal { .. } => "internal_error",
             Self::ServiceUnavailable(_) => "service_unavailable",
         }
@@ -262,7 +274,8 @@ impl ResponseError for ApiError {
             | Self::CookieWithoutHeader
             | Self::ForeignOrigin => StatusCode::FORBIDDEN,
             Self::AccountLocked { .. } | Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::AccountExists => StatusCode::CONFLICT,
+            Self::OAuthFailed(_) => StatusCode::BAD_REQUEST,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }

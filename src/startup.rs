@@ -166,6 +166,8 @@ impl Application {
         let breached = password::BreachCheck::new(&settings.breached)
             .map_err(|e| StartupError::new("AUTH_BREACHED_PASSWORDS", e))?;
         let audit = crate::auth::audit::AuditLog::new(&settings.audit);
+        let oidc = crate::auth::oidc::provider::Providers::new(&settings.oidc)
+            .map_err(|e| StartupError::new("AUTH_OIDC_PROVIDERS", e))?;
         let state = web::Data::new(AppState {
             routes: RouteTable::from_openapi(&doc),
             settings,
@@ -182,6 +184,7 @@ impl Application {
                 .map_err(|e| StartupError::new("AUTH_BCRYPT_COST", e))?,
             breached,
             mfa_key,
+            oidc,
         });
 
         mail::worker::spawn(state.clone().into_inner());

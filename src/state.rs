@@ -39,6 +39,9 @@ pub struct AppState {
     pub breached: crate::password::BreachCheck,
     /// Encrypts TOTP secrets at rest (`AUTH_MFA_KEY_FILE`).
     pub mfa_key: crate::auth::mfa::crypto::MfaKey,
+    /// Social login's providers (`AUTH_OIDC_PROVIDERS`), discovered at
+    /// first use.
+    pub oidc: crate::auth::oidc::provider::Providers,
 }
 
 impl AppState {

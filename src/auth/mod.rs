@@ -12,6 +12,7 @@ pub mod guard;
 pub mod lockout;
 pub mod login;
 pub mod mfa;
+pub mod oidc;
 pub mod one_time;
 pub mod reauth;
 pub mod recovery;

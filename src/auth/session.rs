@@ -42,6 +42,24 @@ impl AuthLevel {
         }
     }
 
+    /// A provider's login (social login, API.md §11).
+    pub fn federated(at: NaiveDateTime) -> Self {
+        Self {
+            aal: crate::tokens::AAL1,
+            amr: vec!["fed".into()],
+            auth_time: at,
+        }
+    }
+
+    /// A provider's login and a one-time code.
+    pub fn federated_and_otp(at: NaiveDateTime) -> Self {
+        Self {
+            aal: crate::tokens::AAL2,
+            amr: vec!["fed".into(), "otp".into(), "mfa".into()],
+            auth_time: at,
+        }
+    }
+
     /// As the session row records it.
     pub fn of_session(row: &SessionRow) -> Self {
         Self {
@@ -151,6 +169,20 @@ pub async fn start(
     } else {
         AuthLevel::password(at)
     };
+    start_at_level(state, row, roles, client, proven, level).await
+}
+
+/// [`start`] with what the login proved spelled out (a provider login's
+/// `fed`).
+pub async fn start_at_level(
+    state: &AppState,
+    row: UserRow,
+    roles: Vec<String>,
+    client: ClientInfo,
+    proven: ProvenLogin,
+    level: AuthLevel,
+) -> Result<TokenPair, ApiError> {
+    let at = level.auth_time;
     let mut user = User::from_row(&row, roles);
     user.last_login_at = Some(at.and_utc());
     let session_id = uuid::Uuid::now_v7().to_string();

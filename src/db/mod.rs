@@ -4,6 +4,7 @@
 
 pub mod audit_events;
 pub mod housekeeping;
+pub mod identities;
 pub mod mfa;
 pub mod models;
 pub mod one_time_tokens;

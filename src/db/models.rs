@@ -5,8 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{
-    audit_events, mail_outbox, mfa_challenges, mfa_factors, one_time_tokens, sessions, users,
-    webhook_outbox,
+    audit_events, mail_outbox, mfa_challenges, mfa_factors, one_time_tokens, sessions,
+    user_identities, users, webhook_outbox,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -223,4 +223,20 @@ pub struct MfaChallengeRow {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
+    /// How the first step was proved: `pwd` or `fed`.
+    pub first_amr: String,
+}
+
+/// A user's identity at an OpenID Provider.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = user_identities)]
+pub struct IdentityRow {
+    pub id: String,
+    pub user_id: String,
+    pub provider: String,
+    pub issuer: String,
+    pub subject: String,
+    pub email: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub last_login_at: Option<NaiveDateTime>,
 }

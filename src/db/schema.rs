@@ -138,6 +138,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+        first_amr -> Text,
     }
 }
 
@@ -145,6 +146,7 @@ diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(mfa_factors -> users (user_id));
 diesel::joinable!(mfa_recovery_codes -> users (user_id));
 diesel::joinable!(mfa_challenges -> users (user_id));
+diesel::joinable!(user_identities -> users (user_id));
 diesel::joinable!(user_roles -> roles (role_name));
 diesel::joinable!(role_permissions -> roles (role_name));
 diesel::joinable!(role_permissions -> permissions (permission_name));
@@ -164,6 +166,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     mfa_factors,
     mfa_recovery_codes,
     mfa_challenges,
+    user_identities,
 );
 
 diesel::table! {
@@ -204,5 +207,19 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// A user's identities at OpenID Providers (API.md §11).
+    user_identities (id) {
+        id -> Text,
+        user_id -> Text,
+        provider -> Text,
+        issuer -> Text,
+        subject -> Text,
+        email -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_login_at -> Nullable<Timestamp>,
     }
 }

@@ -31,6 +31,14 @@ pub enum MailKind {
     },
     /// An admin removed every factor and ended every session.
     MfaReset,
+    /// A provider's identity was linked to the account (API.md §11).
+    IdentityLinked {
+        provider: String,
+    },
+    /// The owner unlinked a provider's identity.
+    IdentityUnlinked {
+        provider: String,
+    },
 }
 
 impl MailKind {
@@ -46,6 +54,8 @@ impl MailKind {
             Self::MfaFactorRemoved => "mfa_factor_removed",
             Self::RecoveryCodeUsed { .. } => "recovery_code_used",
             Self::MfaReset => "mfa_reset",
+            Self::IdentityLinked { .. } => "identity_linked",
+            Self::IdentityUnlinked { .. } => "identity_unlinked",
         }
     }
 }
@@ -98,6 +108,14 @@ fn sources(kind: &MailKind) -> (&'static str, &'static str) {
             include_str!("../../templates/mail/mfa_reset.txt"),
             include_str!("../../templates/mail/mfa_reset.html"),
         ),
+        MailKind::IdentityLinked { .. } => (
+            include_str!("../../templates/mail/identity_linked.txt"),
+            include_str!("../../templates/mail/identity_linked.html"),
+        ),
+        MailKind::IdentityUnlinked { .. } => (
+            include_str!("../../templates/mail/identity_unlinked.txt"),
+            include_str!("../../templates/mail/identity_unlinked.html"),
+        ),
     }
 }
 
@@ -114,7 +132,9 @@ pub fn link(settings: &Settings, kind: &MailKind) -> String {
         | MailKind::MfaFactorAdded
         | MailKind::MfaFactorRemoved
         | MailKind::RecoveryCodeUsed { .. }
-        | MailKind::MfaReset => format!("{base}/reset-password"),
+        | MailKind::MfaReset
+        | MailKind::IdentityLinked { .. }
+        | MailKind::IdentityUnlinked { .. } => format!("{base}/reset-password"),
     }
 }
 
@@ -131,6 +151,12 @@ pub fn render(settings: &Settings, kind: &MailKind) -> Rendered {
         MailKind::RecoveryCodeUsed { remaining } => remaining.to_string(),
         _ => String::new(),
     };
+    let provider = match kind {
+        MailKind::IdentityLinked { provider } | MailKind::IdentityUnlinked { provider } => {
+            provider.clone()
+        }
+        _ => String::new(),
+    };
     let fill = |template: &str, escape: bool| {
         let value = |v: &str| if escape { html_escape(v) } else { v.to_owned() };
         template
@@ -138,6 +164,7 @@ pub fn render(settings: &Settings, kind: &MailKind) -> Rendered {
             .replace("{{link}}", &value(&link))
             .replace("{{hours}}", &hours)
             .replace("{{remaining}}", &remaining)
+            .replace("{{provider}}", &value(&provider))
     };
     let text = fill(text, false);
     let (subject, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));

@@ -549,3 +549,78 @@ mod tests {
         }
     }
 }
+
+response_set!(
+    /// Social login's start: an unknown provider (404), a provider that
+    /// is down (503).
+    OAuthStartErrors = [
+        problem(
+            404,
+            "`not_found`: no provider of this name",
+            &[ApiError::NotFound("no such provider")],
+        ),
+        service_unavailable_provider(),
+    ]
+);
+
+response_set!(
+    /// Social login's callback and ID-token logins.
+    OAuthLoginErrors = [
+        problem(
+            400,
+            "`oauth_failed`: the provider refused, or the state was wrong, expired or used",
+            &[ApiError::OAuthFailed(
+                "the state is unknown, expired or already used",
+            )],
+        ),
+        problem(
+            401,
+            "`invalid_token`: the ID token's signature, issuer, audience, expiry or nonce is wrong",
+            &[ApiError::InvalidToken(TokenKind::Access)],
+        ),
+        problem(
+            403,
+            "`email_not_verified` or `account_disabled`",
+            &[ApiError::EmailNotVerified, ApiError::AccountDisabled],
+        ),
+        problem(
+            404,
+            "`not_found`: no provider of this name",
+            &[ApiError::NotFound("no such provider")],
+        ),
+        problem(
+            409,
+            "`account_exists`: an account has this email and the two could not be linked safely \
+             (log in to it and link the provider); `conflict` (linking): the provider account \
+             is linked to another user",
+            &[
+                ApiError::AccountExists,
+                ApiError::Conflict("this provider account is linked to another user"),
+            ],
+        ),
+        RateLimited::responses(),
+        service_unavailable_provider(),
+    ]
+);
+
+response_set!(
+    /// Unlinking an identity: 404, or 409 for the last way in.
+    UnlinkErrors = [
+        not_found(),
+        problem(
+            409,
+            "`conflict`: this is the last way to log in",
+            &[ApiError::Conflict(
+                "this is the last way to log in: set a password or link another provider first",
+            )],
+        ),
+    ]
+);
+
+fn service_unavailable_provider() -> Responses {
+    with_retry_after(problem(
+        503,
+        "`service_unavailable`: the identity provider (or a backing service) does not answer",
+        &[ApiError::ServiceUnavailable("identity provider")],
+    ))
+}

@@ -20,7 +20,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(delete_me)
         .service(security_events)
         .service(change_email)
-        .configure(super::mfa::configure);
+        .configure(super::mfa::configure)
+        .configure(super::identities::configure);
 }
 
 /// The caller's account.

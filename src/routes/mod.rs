@@ -7,6 +7,7 @@ pub mod auth;
 pub mod docs;
 pub mod fallback;
 pub mod health;
+pub mod identities;
 pub mod keys;
 pub mod me;
 pub mod metrics;

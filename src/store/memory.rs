@@ -27,6 +27,7 @@ struct Entry {
 #[derive(Clone, Debug)]
 enum Value {
     Int(i64),
+    Text(String),
     /// A spent refresh token, and when it was spent.
     Spent {
         at_ms: i64,
@@ -47,7 +48,7 @@ impl Map {
     fn int(&self, key: &str, now: Instant) -> Option<i64> {
         match self.live(key, now)?.value {
             Value::Int(v) => Some(v),
-            Value::Spent { .. } => None,
+            Value::Spent { .. } | Value::Text(_) => None,
         }
     }
 
@@ -193,7 +194,7 @@ impl Store for MemoryStore {
                 count: v as u64,
                 reset_in: e.expires_at.saturating_duration_since(now),
             }),
-            Value::Spent { .. } => None,
+            Value::Spent { .. } | Value::Text(_) => None,
         }))
     }
 
@@ -246,5 +247,34 @@ impl Store for MemoryStore {
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.lock().entries.remove(key);
         Ok(())
+    }
+
+    async fn put_new(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let mut map = self.lock();
+        let now = Instant::now();
+        if map.live(key, now).is_some() {
+            return Ok(false);
+        }
+        map.set(key.to_owned(), Value::Text(value.to_owned()), now + ttl);
+        Ok(true)
+    }
+
+    async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let mut map = self.lock();
+        let live = matches!(
+            map.live(key, Instant::now()),
+            Some(Entry {
+                value: Value::Text(_),
+                ..
+            })
+        );
+        let entry = map.entries.remove(key);
+        Ok(match entry {
+            Some(Entry {
+                value: Value::Text(v),
+                ..
+            }) if live => Some(v),
+            _ => None,
+        })
     }
 }

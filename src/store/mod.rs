@@ -132,6 +132,14 @@ pub trait Store: Send + Sync {
     async fn counter(&self, key: &str) -> Result<Option<Counter>, StoreError>;
 
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
+
+    /// Sets `key` to `value` for `ttl` unless it is live already; true when
+    /// it was set (an OAuth state, a native login's nonce).
+    async fn put_new(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, StoreError>;
+
+    /// Reads and deletes `key` in one step: of two callers racing, one gets
+    /// the value (single use across instances).
+    async fn take(&self, key: &str) -> Result<Option<String>, StoreError>;
 }
 
 /// Store key builders, so every caller spells a key the same way.

@@ -418,4 +418,25 @@ impl Store for RedisStore {
             .await
             .map_err(unavailable)
     }
+
+    async fn put_new(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let set: Option<String> = redis::cmd("SET")
+            .arg(self.key(key))
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(ttl_ms(ttl))
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(set.is_some())
+    }
+
+    async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
+        redis::cmd("GETDEL")
+            .arg(self.key(key))
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)
+    }
 }

@@ -26,6 +26,7 @@ mod login;
 mod logs;
 mod me;
 mod mfa;
+mod oidc;
 mod ops_listener;
 mod password;
 mod promises;

@@ -30,7 +30,7 @@ fn unix_now() -> u64 {
 
 /// Waits out the last seconds of a time step, so a code computed now is
 /// judged in the same step by the server.
-async fn away_from_step_edge() {
+pub(crate) async fn away_from_step_edge() {
     let into = unix_now() % 30;
     if into >= 27 {
         tokio::time::sleep(std::time::Duration::from_secs(30 - into + 1)).await;
@@ -38,7 +38,7 @@ async fn away_from_step_edge() {
 }
 
 /// The code of the time step `offset` steps from now.
-fn code(secret: &[u8], offset: i64) -> String {
+pub(crate) fn code(secret: &[u8], offset: i64) -> String {
     let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, secret.to_vec()).unwrap();
     let at = (unix_now() as i64 + offset * 30) as u64;
     totp.generate(at)
@@ -71,7 +71,7 @@ async fn mail_about(app: &TestApp, to: &str, needle: &str) -> String {
     panic!("no mail about {needle:?} to {to}");
 }
 
-async fn enrol(app: &TestApp, session: &Tokens) -> (String, Vec<u8>) {
+pub(crate) async fn enrol(app: &TestApp, session: &Tokens) -> (String, Vec<u8>) {
     let started = app
         .post_auth("/v1/me/mfa/totp", &session.access, None)
         .await;

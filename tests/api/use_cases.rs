@@ -517,3 +517,54 @@ async fn a_pair_never_claims_more_life_than_its_session_has() {
     assert_eq!(again.refresh_token, rotated.refresh_token);
     assert!(again.refresh_expires_in <= rotated.refresh_expires_in);
 }
+
+#[actix_web::test]
+async fn oidc_sign_in_keys_identities_on_issuer_and_subject() {
+    use authd::auth::login::LoginOutcome;
+    use authd::auth::oidc::{self, ProvenIdentity};
+    let app = spawn_app().await;
+    let proven = |subject: &str, email: &str, verified: bool| ProvenIdentity {
+        provider: "corp".into(),
+        issuer: "https://idp.example".into(),
+        subject: subject.into(),
+        email: Some(email.into()),
+        email_verified: verified,
+        name: Some("Ada".into()),
+    };
+    let Ok(LoginOutcome::Session(first)) = oidc::sign_in(
+        &app.state,
+        proven("sub-1", "ada@example.com", true),
+        ClientInfo::default(),
+    )
+    .await
+    else {
+        panic!("a new user logs in");
+    };
+    assert!(first.user.email_verified);
+    // The email changed at the provider: still the same account.
+    let Ok(LoginOutcome::Session(again)) = oidc::sign_in(
+        &app.state,
+        proven("sub-1", "ada@new.example.com", true),
+        ClientInfo::default(),
+    )
+    .await
+    else {
+        panic!("the identity logs in again");
+    };
+    assert_eq!(again.user.id, first.user.id);
+    // Another subject claiming the address, unverified: refused.
+    let other = oidc::sign_in(
+        &app.state,
+        proven("sub-2", "ada@example.com", false),
+        ClientInfo::default(),
+    )
+    .await;
+    assert!(matches!(other, Err(ApiError::AccountExists)));
+
+    let identities = oidc::list(&app.state, &first.user.id).await.unwrap();
+    assert_eq!(identities.len(), 1);
+    assert_eq!(identities[0].email.as_deref(), Some("ada@new.example.com"));
+    // The only way in stays.
+    let unlinked = oidc::unlink(&app.state, &first.user.id, &identities[0].id).await;
+    assert!(matches!(unlinked, Err(ApiError::Conflict(_))));
+}

@@ -77,6 +77,19 @@ pub async fn start_challenge(
     factors: &[MfaFactorRow],
     client: ClientInfo,
 ) -> Result<Challenge, ApiError> {
+    start_challenge_after(state, user, factors, client, "pwd").await
+}
+
+/// [`start_challenge`] after a first step proved otherwise than by a
+/// password (`first_amr`: `fed` for a provider login), so the session the
+/// second step starts says so in `amr`.
+pub async fn start_challenge_after(
+    state: &AppState,
+    user: &UserRow,
+    factors: &[MfaFactorRow],
+    client: ClientInfo,
+    first_amr: &str,
+) -> Result<Challenge, ApiError> {
     let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     let at = now();
     let row = MfaChallengeRow {
@@ -90,6 +103,7 @@ pub async fn start_challenge(
         expires_at: at
             + TimeDelta::from_std(state.settings.mfa.token_ttl).map_err(ApiError::internal)?,
         used_at: None,
+        first_amr: first_amr.to_owned(),
     };
     state
         .db
@@ -414,7 +428,12 @@ pub async fn verify_login(
         tokens_valid_after: challenge.tokens_valid_after,
         upgraded_hash: None,
     };
-    session::start(state, row, roles, client, proven, true).await
+    let level = if challenge.first_amr == "fed" {
+        session::AuthLevel::federated_and_otp(now())
+    } else {
+        session::AuthLevel::password_and_otp(now())
+    };
+    session::start_at_level(state, row, roles, client, proven, level).await
 }
 
 /// An admin's reset (a lost phone): every factor, recovery code and

@@ -4,6 +4,7 @@ mod email_change;
 mod login;
 mod logout;
 mod mfa_verify;
+mod oauth;
 mod password_change;
 mod password_reset;
 mod refresh;
@@ -24,6 +25,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(register::register)
         .service(login::login)
         .service(mfa_verify::verify_mfa)
+        .service(oauth::oauth_providers)
+        .service(oauth::oauth_start)
+        .service(oauth::oauth_callback)
+        .service(oauth::oauth_id_token)
         .service(refresh::refresh)
         .service(logout::logout)
         .service(logout::logout_all)

@@ -1,0 +1,2 @@
+ALTER TABLE mfa_challenges DROP COLUMN first_amr;
+DROP TABLE user_identities;
