@@ -31,6 +31,7 @@ enum Value {
     Spent {
         at_ms: i64,
     },
+    Text(String),
 }
 
 #[derive(Default)]
@@ -47,7 +48,7 @@ impl Map {
     fn int(&self, key: &str, now: Instant) -> Option<i64> {
         match self.live(key, now)?.value {
             Value::Int(v) => Some(v),
-            Value::Spent { .. } => None,
+            Value::Spent { .. } | Value::Text(_) => None,
         }
     }
 
@@ -193,7 +194,7 @@ impl Store for MemoryStore {
                 count: v as u64,
                 reset_in: e.expires_at.saturating_duration_since(now),
             }),
-            Value::Spent { .. } => None,
+            Value::Spent { .. } | Value::Text(_) => None,
         }))
     }
 
@@ -246,5 +247,25 @@ impl Store for MemoryStore {
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.lock().entries.remove(key);
         Ok(())
+    }
+
+    async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.lock().set(
+            key.to_owned(),
+            Value::Text(value.to_owned()),
+            Instant::now() + ttl,
+        );
+        Ok(())
+    }
+
+    async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let now = Instant::now();
+        Ok(match self.lock().entries.remove(key) {
+            Some(Entry {
+                value: Value::Text(v),
+                expires_at,
+            }) if expires_at > now => Some(v),
+            _ => None,
+        })
     }
 }

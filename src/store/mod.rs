@@ -132,6 +132,13 @@ pub trait Store: Send + Sync {
     async fn counter(&self, key: &str) -> Result<Option<Counter>, StoreError>;
 
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
+
+    /// Keeps `value` under `key` for `ttl`, replacing what was there.
+    async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError>;
+
+    /// Reads and deletes `key` in one step: of racing callers (on any
+    /// number of instances) one gets the value, the others `None`.
+    async fn take(&self, key: &str) -> Result<Option<String>, StoreError>;
 }
 
 /// Store key builders, so every caller spells a key the same way.
@@ -147,6 +154,10 @@ pub mod keys {
     }
     pub fn spent_refresh(jti: &str) -> String {
         format!("spent:{jti}")
+    }
+    /// A pending WebAuthn ceremony (single use).
+    pub fn webauthn_challenge(challenge_id: &str) -> String {
+        format!("webauthn:{challenge_id}")
     }
 }
 
