@@ -45,6 +45,26 @@ impl AuthLevel {
         }
     }
 
+    /// A password and a passkey (`hwk`, or `swk` for a synced,
+    /// backup-eligible one).
+    pub fn password_and_passkey(at: NaiveDateTime, synced: bool) -> Self {
+        Self {
+            aal: crate::tokens::AAL2,
+            amr: vec!["pwd".into(), key_amr(synced).into(), "mfa".into()],
+            auth_time: at,
+        }
+    }
+
+    /// A passkey alone, with user verification (a PIN or biometric on
+    /// the device): two factors in one, so `aal2`.
+    pub fn passkey(at: NaiveDateTime, synced: bool) -> Self {
+        Self {
+            aal: crate::tokens::AAL2,
+            amr: vec![key_amr(synced).into(), "mfa".into()],
+            auth_time: at,
+        }
+    }
+
     /// As the session row records it.
     pub fn of_session(row: &SessionRow) -> Self {
         Self {
@@ -67,6 +87,12 @@ impl AuthLevel {
     pub fn amr_text(&self) -> String {
         self.amr.join(",")
     }
+}
+
+/// RFC 8176: `swk` for a synced (backup-eligible) passkey, `hwk` for one
+/// bound to its device.
+fn key_amr(synced: bool) -> &'static str {
+    if synced { "swk" } else { "hwk" }
 }
 
 /// A freshly signed pair and the refresh token's id.
@@ -148,12 +174,25 @@ pub async fn start(
     proven: ProvenLogin,
     second_factor: bool,
 ) -> Result<TokenPair, ApiError> {
-    let at = now();
     let level = if second_factor {
-        AuthLevel::password_and_otp(at)
+        AuthLevel::password_and_otp
     } else {
-        AuthLevel::password(at)
+        AuthLevel::password
     };
+    start_at(state, row, roles, client, proven, level).await
+}
+
+/// [`start`] at the level `level` gives for the login's time.
+pub async fn start_at(
+    state: &AppState,
+    row: UserRow,
+    roles: Vec<String>,
+    client: ClientInfo,
+    proven: ProvenLogin,
+    level: impl FnOnce(NaiveDateTime) -> AuthLevel,
+) -> Result<TokenPair, ApiError> {
+    let at = now();
+    let level = level(at);
     let mut user = User::from_row(&row, roles);
     user.last_login_at = Some(at.and_utc());
     let session_id = uuid::Uuid::now_v7().to_string();

@@ -24,6 +24,7 @@ mod logs;
 mod me;
 mod mfa;
 mod ops_listener;
+mod passkeys;
 mod password;
 mod promises;
 mod ratelimit;

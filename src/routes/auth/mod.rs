@@ -3,6 +3,7 @@
 mod login;
 mod logout;
 mod mfa_verify;
+mod passkey;
 mod password_change;
 mod password_reset;
 mod refresh;
@@ -23,6 +24,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(register::register)
         .service(login::login)
         .service(mfa_verify::verify_mfa)
+        .service(passkey::start_mfa_passkey)
+        .service(passkey::finish_mfa_passkey)
+        .service(passkey::start_passwordless)
+        .service(passkey::finish_passwordless)
         .service(refresh::refresh)
         .service(logout::logout)
         .service(logout::logout_all)
