@@ -502,6 +502,14 @@ response_set!(
 );
 
 response_set!(
+    /// Starting a passwordless login: 429 (the per-IP login limit).
+    PasswordlessStartErrors = [rate_limited(
+        "`rate_limited`: too many login attempts from this address (the `RateLimit-*` headers)",
+        &[ApiError::RateLimited(EXAMPLE_LIMIT)],
+    )]
+);
+
+response_set!(
     /// Finishing a passwordless login: 400, 401, 403, 422, 429.
     PasswordlessErrors = [
         unknown_challenge(),

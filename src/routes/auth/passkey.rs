@@ -10,6 +10,7 @@ use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::openapi::responses::{
     JsonBodyErrors, PasskeyStepFinishErrors, PasskeyStepStartErrors, PasswordlessErrors,
+    PasswordlessStartErrors,
 };
 use crate::state::AppState;
 
@@ -75,7 +76,7 @@ pub async fn finish_mfa_passkey(
     tag = "auth",
     responses(
         (status = 200, description = "The ceremony (PublicKeyCredentialRequestOptions JSON)", body = PasskeyCeremony),
-        PasswordlessErrors,
+        PasswordlessStartErrors,
     )
 )]
 #[post("/passkey/start")]
