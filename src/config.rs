@@ -780,6 +780,62 @@ mod tests {
     }
 
     #[test]
+    fn webauthn_relying_party_defaults_to_the_frontend_and_is_checked() {
+        let s = Settings::from_vars(&HashMap::new()).unwrap();
+        assert_eq!(s.mfa.webauthn_rp_id, "localhost");
+        let origins: Vec<String> = s
+            .mfa
+            .webauthn_origins
+            .iter()
+            .map(|u| u.to_string())
+            .collect();
+        assert_eq!(origins, ["http://localhost:3000/"]);
+
+        let s = Settings::from_vars(&vars(&[
+            ("AUTH_FRONTEND_URL", "https://app.example.com/spa/"),
+            ("AUTH_WEBAUTHN_RP_ID", "example.com"),
+            (
+                "AUTH_WEBAUTHN_ORIGINS",
+                "https://app.example.com, https://login.example.com",
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(s.mfa.webauthn_rp_id, "example.com");
+        assert_eq!(s.mfa.webauthn_origins.len(), 2);
+        let default_origin = Settings::from_vars(&vars(&[(
+            "AUTH_FRONTEND_URL",
+            "https://app.example.com/spa/",
+        )]))
+        .unwrap();
+        assert_eq!(
+            default_origin.mfa.webauthn_origins[0].as_str(),
+            "https://app.example.com/"
+        );
+
+        for (pairs, var, says) in [
+            (
+                vec![("AUTH_WEBAUTHN_RP_ID", "example.org")],
+                "AUTH_WEBAUTHN_ORIGINS",
+                "not within relying party",
+            ),
+            (
+                vec![("AUTH_WEBAUTHN_ORIGINS", "https://evil.test")],
+                "AUTH_WEBAUTHN_ORIGINS",
+                "not within relying party",
+            ),
+            (
+                vec![("AUTH_WEBAUTHN_ORIGINS", "not a url")],
+                "AUTH_WEBAUTHN_ORIGINS",
+                "is not a URL",
+            ),
+        ] {
+            let err = Settings::from_vars(&vars(&pairs)).unwrap_err();
+            assert_eq!(err.var, var);
+            assert!(err.message.contains(says), "{var}: {}", err.message);
+        }
+    }
+
+    #[test]
     fn sections_store_typed_values() {
         let s = Settings::from_vars(&vars(&[
             ("AUTH_MAIL_FROM", "Ada <ada@example.com>"),

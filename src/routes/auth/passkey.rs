@@ -14,12 +14,16 @@ use crate::openapi::responses::{
 };
 use crate::state::AppState;
 
+/// Logs a finished ceremony; a second step also counts in
+/// `mfa_challenges_total`.
 fn log_outcome(state: &AppState, event: &'static str, result: &Result<TokenPair, ApiError>) {
     let outcome = match result {
         Ok(_) => "success",
         Err(e) => e.code(),
     };
-    state.metrics.mfa_verify(outcome);
+    if event == "auth.mfa" {
+        state.metrics.mfa_verify(outcome);
+    }
     match result {
         Ok(pair) => {
             tracing::info!(event, outcome, user_id = %pair.user.id, "security event");
