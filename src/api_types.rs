@@ -240,7 +240,8 @@ pub struct RecoveryCodes {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MfaFactorRef {
     pub id: String,
-    /// `totp`.
+    /// `totp` (finish with `/v1/auth/mfa/verify`) or `passkey` (with
+    /// `/v1/auth/mfa/passkey/start` and `…/finish`).
     #[serde(rename = "type")]
     pub kind: String,
 }

@@ -455,7 +455,7 @@ response_set!(
         ),
         problem(
             409,
-            "`conflict`: this authenticator is already registered",
+            "`conflict`: this authenticator is registered to another account",
             &[ApiError::Conflict("this passkey is already registered")],
         ),
     ]

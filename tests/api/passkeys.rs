@@ -177,6 +177,27 @@ async fn register_list_and_second_step_login() {
 
     let listed = factors(&app, &pair.access).await;
     assert!(listed[0]["last_used_at"].is_string(), "{listed:?}");
+
+    // With aal2 another passkey may be added; the one registered is
+    // excluded, and registering it again is refused (webauthn-rs checks the
+    // exclusion list: 422 like any refused registration).
+    let (challenge_id, options) = start_registration(&app, &pair).await;
+    let excluded = options["publicKey"]["excludeCredentials"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        excluded[0]["id"],
+        URL_SAFE_NO_PAD.encode(&key.credential_id).as_str()
+    );
+    finish_registration(&app, &pair, &challenge_id, key.register(&options))
+        .await
+        .assert_problem(422, "invalid_mfa_code");
+    let mut second = SoftAuthenticator::new();
+    let (challenge_id, options) = start_registration(&app, &pair).await;
+    let added = finish_registration(&app, &pair, &challenge_id, second.register(&options)).await;
+    added.assert_status(201);
+    assert!(added.json().get("recovery_codes").is_none());
+    assert_eq!(factors(&app, &pair.access).await.len(), 2);
 }
 
 #[actix_web::test]
@@ -456,4 +477,18 @@ async fn passwordless_start_use_case_parks_a_single_use_challenge() {
     let key = authd::store::keys::webauthn_challenge(&started.challenge_id);
     assert!(app.state.store.take(&key).await.unwrap().is_some());
     assert!(app.state.store.take(&key).await.unwrap().is_none());
+}
+
+#[actix_web::test]
+async fn a_credential_id_of_another_account_is_refused() {
+    let app = spawn_app().await;
+    let p = with_passkey(&app).await;
+    let other = app.verified_user().await;
+    let session = app.login_user(&other).await;
+    let mut copy = p.key.impostor();
+    let (challenge_id, options) = start_registration(&app, &session).await;
+    finish_registration(&app, &session, &challenge_id, copy.register(&options))
+        .await
+        .assert_problem(409, "conflict");
+    assert!(factors(&app, &session.access).await.is_empty());
 }
