@@ -127,6 +127,11 @@ async fn register_list_and_second_step_login() {
     let (challenge_id, options) = start_registration(&app, &session).await;
     assert_eq!(options["publicKey"]["rp"]["id"], "app.example.test");
     assert_eq!(options["publicKey"]["user"]["name"], user.email.as_str());
+    // Discoverable where possible, for passwordless login.
+    assert_eq!(
+        options["publicKey"]["authenticatorSelection"]["residentKey"],
+        "preferred"
+    );
     let finished = finish_registration(&app, &session, &challenge_id, key.register(&options)).await;
     finished.assert_status(201);
     let factor = finished.json();

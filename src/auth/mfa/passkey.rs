@@ -185,7 +185,19 @@ pub async fn start_registration(
         },
     )
     .await?;
-    ceremony(id, &options)
+    let mut started = ceremony(id, &options)?;
+    // webauthn-rs 0.5 asks for a server-side credential (`residentKey`
+    // "discouraged"); passwordless login needs a discoverable one, so ask
+    // for it where the authenticator can. Residency is the authenticator's
+    // choice and nothing the server verifies, so this changes no check.
+    if let Some(selection) = started
+        .options
+        .pointer_mut("/publicKey/authenticatorSelection")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        selection.insert("residentKey".into(), "preferred".into());
+    }
+    Ok(started)
 }
 
 /// Finishes a registration: the authenticator's answer must match the
