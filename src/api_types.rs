@@ -269,7 +269,7 @@ impl AuditEvent {
     "created_at": "2026-11-28T12:00:00Z", "last_used_at": "2026-11-28T12:05:00Z"}))]
 pub struct MfaFactor {
     pub id: String,
-    /// `totp`.
+    /// `totp` or `passkey`.
     #[serde(rename = "type")]
     pub kind: String,
     pub name: Option<String>,
@@ -343,7 +343,8 @@ pub struct RecoveryCodes {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MfaFactorRef {
     pub id: String,
-    /// `totp`.
+    /// `totp` (finish with `/v1/auth/mfa/verify`) or `passkey` (with
+    /// `/v1/auth/mfa/passkey/start` and `…/finish`).
     #[serde(rename = "type")]
     pub kind: String,
 }
@@ -456,4 +457,54 @@ pub struct Identity {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IdentityList {
     pub identities: Vec<Identity>,
+}
+
+/// A WebAuthn ceremony to hand to `navigator.credentials.create()` or
+/// `.get()`: `options` is the WebAuthn JSON (`{"publicKey": {…}}`, binary
+/// fields base64url); `challenge_id` names it in the finish call (single
+/// use, 5 minutes).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"challenge_id": "x3Kd9…", "options": {"publicKey": {"challenge": "…", "rpId": "app.example.com"}}}))]
+pub struct PasskeyCeremony {
+    pub challenge_id: String,
+    #[schema(value_type = Object)]
+    pub options: serde_json::Value,
+}
+
+/// The second step of a password login, by passkey.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasskeyMfaStartRequest {
+    #[schema(value_type = String)]
+    pub mfa_token: Secret,
+}
+
+/// The authenticator's answer to a ceremony.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasskeyFinishRequest {
+    pub challenge_id: String,
+    /// The `PublicKeyCredential` as JSON (binary fields base64url).
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+}
+
+/// A new passkey's registration response.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasskeyRegisterRequest {
+    pub challenge_id: String,
+    /// The `PublicKeyCredential` from `navigator.credentials.create()` as
+    /// JSON (binary fields base64url).
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+    /// A label for the list (at most 64 characters).
+    pub name: Option<String>,
+}
+
+/// A registered passkey; `recovery_codes` (shown this once) when it is the
+/// user's first factor.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasskeyRegistered {
+    #[serde(flatten)]
+    pub factor: MfaFactor,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_codes: Option<Vec<String>>,
 }

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ipnet::IpNet;
+use webauthn_rs::prelude::Url;
 
 use crate::secret::Secret;
 
@@ -549,16 +550,74 @@ pub struct MfaSettings {
     /// Users holding any of these roles reach only enrolment until they
     /// have a factor.
     pub required_roles: Vec<String>,
+    /// The WebAuthn relying party id (`AUTH_WEBAUTHN_RP_ID`, by default the
+    /// host of `AUTH_FRONTEND_URL`).
+    pub webauthn_rp_id: String,
+    /// Origins a passkey ceremony may come from (`AUTH_WEBAUTHN_ORIGINS`,
+    /// by default `AUTH_FRONTEND_URL`'s origin).
+    pub webauthn_origins: Vec<webauthn_rs::prelude::Url>,
 }
 
 impl MfaSettings {
     fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        let (webauthn_rp_id, webauthn_origins) = Self::webauthn(env)?;
         Ok(Self {
             key_file: env.text("AUTH_MFA_KEY_FILE", "./data/mfa.key").into(),
             token_ttl: env.seconds("AUTH_MFA_TOKEN_TTL", 300)?,
             reauth_max_age: env.seconds("AUTH_REAUTH_MAX_AGE", 300)?,
             required_roles: env.list("AUTH_MFA_REQUIRED_ROLES"),
+            webauthn_rp_id,
+            webauthn_origins,
         })
+    }
+
+    /// The relying party: its id and origins, checked against each other.
+    fn webauthn(env: &Vars<'_>) -> Result<(String, Vec<Url>), ConfigError> {
+        let frontend = env.text("AUTH_FRONTEND_URL", "http://localhost:3000");
+        let frontend = Url::parse(&frontend)
+            .map_err(|e| ConfigError::new("AUTH_FRONTEND_URL", format!("not a URL: {e}")))?;
+        let listed = env.list("AUTH_WEBAUTHN_ORIGINS");
+        let origins = if listed.is_empty() {
+            vec![
+                Url::parse(&frontend.origin().ascii_serialization()).map_err(|e| {
+                    ConfigError::new(
+                        "AUTH_WEBAUTHN_ORIGINS",
+                        format!("AUTH_FRONTEND_URL has no origin: {e}"),
+                    )
+                })?,
+            ]
+        } else {
+            listed
+                .iter()
+                .map(|o| {
+                    Url::parse(o).map_err(|e| {
+                        ConfigError::new(
+                            "AUTH_WEBAUTHN_ORIGINS",
+                            format!("{o:?} is not a URL: {e}"),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        let rp_id = match env.get("AUTH_WEBAUTHN_RP_ID") {
+            Some(id) => id.to_owned(),
+            None => frontend.host_str().map(str::to_owned).ok_or_else(|| {
+                ConfigError::new(
+                    "AUTH_WEBAUTHN_RP_ID",
+                    "required when AUTH_FRONTEND_URL has no host",
+                )
+            })?,
+        };
+        // Each origin must be the relying party's domain or below it.
+        for origin in &origins {
+            webauthn_rs::WebauthnBuilder::new(&rp_id, origin).map_err(|e| {
+                ConfigError::new(
+                    "AUTH_WEBAUTHN_ORIGINS",
+                    format!("{origin} is not within relying party {rp_id:?}: {e}"),
+                )
+            })?;
+        }
+        Ok((rp_id, origins))
     }
 }
 
@@ -985,6 +1044,62 @@ mod tests {
             ("AUTH_RATE_LOGIN_PER_IP", "30", "COUNT/WINDOW"),
         ] {
             let err = Settings::from_vars(&vars(&[(var, value)])).unwrap_err();
+            assert_eq!(err.var, var);
+            assert!(err.message.contains(says), "{var}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn webauthn_relying_party_defaults_to_the_frontend_and_is_checked() {
+        let s = Settings::from_vars(&HashMap::new()).unwrap();
+        assert_eq!(s.mfa.webauthn_rp_id, "localhost");
+        let origins: Vec<String> = s
+            .mfa
+            .webauthn_origins
+            .iter()
+            .map(|u| u.to_string())
+            .collect();
+        assert_eq!(origins, ["http://localhost:3000/"]);
+
+        let s = Settings::from_vars(&vars(&[
+            ("AUTH_FRONTEND_URL", "https://app.example.com/spa/"),
+            ("AUTH_WEBAUTHN_RP_ID", "example.com"),
+            (
+                "AUTH_WEBAUTHN_ORIGINS",
+                "https://app.example.com, https://login.example.com",
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(s.mfa.webauthn_rp_id, "example.com");
+        assert_eq!(s.mfa.webauthn_origins.len(), 2);
+        let default_origin = Settings::from_vars(&vars(&[(
+            "AUTH_FRONTEND_URL",
+            "https://app.example.com/spa/",
+        )]))
+        .unwrap();
+        assert_eq!(
+            default_origin.mfa.webauthn_origins[0].as_str(),
+            "https://app.example.com/"
+        );
+
+        for (pairs, var, says) in [
+            (
+                vec![("AUTH_WEBAUTHN_RP_ID", "example.org")],
+                "AUTH_WEBAUTHN_ORIGINS",
+                "not within relying party",
+            ),
+            (
+                vec![("AUTH_WEBAUTHN_ORIGINS", "https://evil.test")],
+                "AUTH_WEBAUTHN_ORIGINS",
+                "not within relying party",
+            ),
+            (
+                vec![("AUTH_WEBAUTHN_ORIGINS", "not a url")],
+                "AUTH_WEBAUTHN_ORIGINS",
+                "is not a URL",
+            ),
+        ] {
+            let err = Settings::from_vars(&vars(&pairs)).unwrap_err();
             assert_eq!(err.var, var);
             assert!(err.message.contains(says), "{var}: {}", err.message);
         }

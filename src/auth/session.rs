@@ -51,11 +51,22 @@ impl AuthLevel {
         }
     }
 
-    /// A provider's login and a one-time code.
-    pub fn federated_and_otp(at: NaiveDateTime) -> Self {
+    /// A password and a passkey (`hwk`, or `swk` for a synced,
+    /// backup-eligible one).
+    pub fn password_and_passkey(at: NaiveDateTime, synced: bool) -> Self {
         Self {
             aal: crate::tokens::AAL2,
-            amr: vec!["fed".into(), "otp".into(), "mfa".into()],
+            amr: vec!["pwd".into(), key_amr(synced).into(), "mfa".into()],
+            auth_time: at,
+        }
+    }
+
+    /// A passkey alone, with user verification (a PIN or biometric on
+    /// the device): two factors in one, so `aal2`.
+    pub fn passkey(at: NaiveDateTime, synced: bool) -> Self {
+        Self {
+            aal: crate::tokens::AAL2,
+            amr: vec![key_amr(synced).into(), "mfa".into()],
             auth_time: at,
         }
     }
@@ -82,6 +93,12 @@ impl AuthLevel {
     pub fn amr_text(&self) -> String {
         self.amr.join(",")
     }
+}
+
+/// RFC 8176: `swk` for a synced (backup-eligible) passkey, `hwk` for one
+/// bound to its device.
+fn key_amr(synced: bool) -> &'static str {
+    if synced { "swk" } else { "hwk" }
 }
 
 /// A freshly signed pair and the refresh token's id.

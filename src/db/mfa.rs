@@ -229,3 +229,35 @@ pub fn raise_session(
     .execute(conn)?;
     Ok(updated == 1)
 }
+
+/// The factor that holds this WebAuthn credential id, if any.
+pub fn find_by_credential_id(
+    conn: &mut AnyConnection,
+    credential_id: &str,
+) -> QueryResult<Option<MfaFactorRow>> {
+    mfa_factors::table
+        .filter(mfa_factors::credential_id.eq(credential_id))
+        .first(conn)
+        .optional()
+}
+
+/// Records a passkey's use: its credential as updated by the assertion
+/// (counter, backup state) and the time.
+pub fn record_passkey_use(
+    conn: &mut AnyConnection,
+    id: &str,
+    credential: &str,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        mfa_factors::table
+            .find(id)
+            .filter(mfa_factors::confirmed_at.is_not_null()),
+    )
+    .set((
+        mfa_factors::secret.eq(credential),
+        mfa_factors::last_used_at.eq(at),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}

@@ -189,15 +189,18 @@ pub struct NewWebhook<'a> {
 pub struct MfaFactorRow {
     pub id: String,
     pub user_id: String,
-    /// `totp`.
+    /// `totp` or `passkey`.
     pub kind: String,
     pub name: Option<String>,
-    /// The encrypted secret (never the plaintext).
+    /// TOTP: the encrypted secret (never the plaintext); passkey: the
+    /// credential as JSON (a public key).
     pub secret: String,
     pub confirmed_at: Option<NaiveDateTime>,
     pub last_used_step: Option<i64>,
     pub last_used_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// A passkey's WebAuthn credential id (base64url); None for TOTP.
+    pub credential_id: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -209,6 +212,9 @@ pub struct NewMfaFactor<'a> {
     pub name: Option<&'a str>,
     pub secret: &'a str,
     pub created_at: NaiveDateTime,
+    /// Set for a passkey, which is confirmed by its registration.
+    pub confirmed_at: Option<NaiveDateTime>,
+    pub credential_id: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -115,6 +115,7 @@ diesel::table! {
         last_used_step -> Nullable<BigInt>,
         last_used_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        credential_id -> Nullable<Text>,
     }
 }
 

@@ -446,6 +446,114 @@ response_set!(
     ]
 );
 
+fn unknown_challenge() -> Responses {
+    problem(
+        400,
+        "`invalid_token`: an unknown, expired (5 minutes) or already answered `challenge_id`",
+        &[ApiError::InvalidToken(TokenKind::OneTime)],
+    )
+}
+
+fn bad_credential() -> ApiError {
+    ApiError::validation("credential", "is not a WebAuthn PublicKeyCredential")
+}
+
+response_set!(
+    /// Finishing a passkey registration: 400, 422, 403, 409.
+    PasskeyRegisterErrors = [
+        unknown_challenge(),
+        problem(
+            422,
+            "`invalid_mfa_code`: the authenticator's answer does not match the challenge, \
+             relying party or origin, or lacks user verification (nothing changed); \
+             `validation_failed`: a malformed credential or too long a name",
+            &[ApiError::InvalidMfaCode { enrolling: true }, bad_credential()],
+        ),
+        problem(
+            403,
+            "`reauthentication_required`: the first factor needs a login within \
+             `AUTH_REAUTH_MAX_AGE`; `mfa_required`: another factor needs an `aal2` token",
+            &[ApiError::ReauthenticationRequired, ApiError::MfaRequired],
+        ),
+        problem(
+            409,
+            "`conflict`: this authenticator is registered to another account",
+            &[ApiError::Conflict("this passkey is already registered")],
+        ),
+    ]
+);
+
+response_set!(
+    /// Starting the passkey step of a login: 401, 409.
+    PasskeyStepStartErrors = [
+        problem(
+            401,
+            "`invalid_token`: a spent, expired or unknown `mfa_token`",
+            &[ApiError::InvalidToken(TokenKind::Mfa)],
+        ),
+        problem(
+            409,
+            "`conflict`: the user has no passkey",
+            &[ApiError::Conflict("no passkey is registered")],
+        ),
+    ]
+);
+
+response_set!(
+    /// Finishing the passkey step of a login: 400, 401, 403, 422, 429.
+    PasskeyStepFinishErrors = [
+        unknown_challenge(),
+        problem(
+            401,
+            "`invalid_token`: a spent, expired or unknown `mfa_token`; \
+             `invalid_mfa_code`: the assertion was refused (counts toward the lockout; \
+             the `mfa_token` stays usable for a new challenge)",
+            &[
+                ApiError::InvalidToken(TokenKind::Mfa),
+                ApiError::InvalidMfaCode { enrolling: false },
+            ],
+        ),
+        problem(403, "`account_disabled`", &[ApiError::AccountDisabled]),
+        problem(
+            422,
+            "`validation_failed`: a malformed credential",
+            &[bad_credential()],
+        ),
+        password_checks_throttled(),
+    ]
+);
+
+response_set!(
+    /// Starting a passwordless login: 429 (the per-IP login limit).
+    PasswordlessStartErrors = [rate_limited(
+        "`rate_limited`: too many login attempts from this address (the `RateLimit-*` headers)",
+        &[ApiError::RateLimited(EXAMPLE_LIMIT)],
+    )]
+);
+
+response_set!(
+    /// Finishing a passwordless login: 400, 401, 403, 422, 429.
+    PasswordlessErrors = [
+        unknown_challenge(),
+        problem(
+            401,
+            "`invalid_credentials`: the assertion was refused or names no registered passkey",
+            &[ApiError::InvalidCredentials],
+        ),
+        problem(
+            403,
+            "`email_not_verified` or `account_disabled`",
+            &[ApiError::EmailNotVerified, ApiError::AccountDisabled],
+        ),
+        problem(
+            422,
+            "`validation_failed`: a malformed credential",
+            &[bad_credential()],
+        ),
+        password_checks_throttled(),
+    ]
+);
+
 /// Adds the `RateLimit-*` headers to every success of a route that can
 /// answer 429 `rate_limited`, so each limited route documents them alike.
 pub fn document_rate_limit_headers(doc: &mut utoipa::openapi::OpenApi) {

@@ -1,7 +1,7 @@
 //! `/v1/me/identities…`: the caller's linked social-login identities
 //! (API.md §11).
 
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api_types::{
@@ -86,6 +86,7 @@ pub async fn link_identity_start(
 )]
 #[post("/identities/{provider}/callback")]
 pub async fn link_identity_callback(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: Authenticated,
     provider: web::Path<String>,
@@ -99,6 +100,7 @@ pub async fn link_identity_callback(
         body.code.expose(),
         body.state.expose(),
         body.iss.as_deref(),
+        &crate::extract::request_context(&req, &state),
     )
     .await?;
     Ok(HttpResponse::Ok().json(identity))
@@ -118,10 +120,12 @@ pub async fn link_identity_callback(
 )]
 #[delete("/identities/{id}")]
 pub async fn unlink_identity(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    oidc::unlink(&state, caller.user_id(), &id).await?;
+    let ctx = crate::extract::request_context(&req, &state);
+    oidc::unlink(&state, caller.user_id(), &id, &ctx).await?;
     Ok(HttpResponse::NoContent().finish())
 }

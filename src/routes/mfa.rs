@@ -5,13 +5,16 @@
 use actix_web::{HttpResponse, delete, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::api_types::{MfaCodeRequest, MfaFactorList, RecoveryCodes, TotpEnrolment};
+use crate::api_types::{
+    MfaCodeRequest, MfaFactorList, PasskeyCeremony, PasskeyRegisterRequest, PasskeyRegistered,
+    RecoveryCodes, TotpEnrolment,
+};
 use crate::auth::{Authenticated, mfa};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::openapi::responses::{
     BearerErrors, ConfirmErrors, EnrolErrors, JsonBodyErrors, NoFactorConflict, NotFound,
-    StepUpRequired,
+    PasskeyRegisterErrors, StepUpRequired,
 };
 use crate::state::AppState;
 
@@ -20,7 +23,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(enrol_totp)
         .service(confirm_totp)
         .service(remove_factor)
-        .service(regenerate_recovery_codes);
+        .service(regenerate_recovery_codes)
+        .service(start_passkey_registration)
+        .service(finish_passkey_registration);
 }
 
 /// The caller's confirmed second factors and how many recovery codes are
@@ -136,4 +141,55 @@ pub async fn regenerate_recovery_codes(
 ) -> Result<HttpResponse, ApiError> {
     let recovery_codes = mfa::regenerate_codes(&state, &caller.claims).await?;
     Ok(HttpResponse::Ok().json(RecoveryCodes { recovery_codes }))
+}
+
+/// Start registering a passkey: hand `options` to
+/// `navigator.credentials.create()`. The same rules as any enrolment: the
+/// first factor needs a login within `AUTH_REAUTH_MAX_AGE`, another one an
+/// `aal2` token. The challenge lives 5 minutes and is answered once.
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The ceremony (PublicKeyCredentialCreationOptions JSON)", body = PasskeyCeremony),
+        BearerErrors, EnrolErrors,
+    )
+)]
+#[post("/passkeys/register/start")]
+pub async fn start_passkey_registration(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(mfa::passkey::start_registration(&state, &caller.claims).await?))
+}
+
+/// Finish registering a passkey with the authenticator's answer. The
+/// passkey is a confirmed factor at once (type `passkey`); the first factor
+/// also answers the 10 recovery codes (shown this once). The caller's
+/// session becomes `aal2` from its next refresh; a notice is mailed.
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    request_body = PasskeyRegisterRequest,
+    responses(
+        (status = 201, description = "Registered", body = PasskeyRegistered),
+        JsonBodyErrors, BearerErrors, PasskeyRegisterErrors,
+    )
+)]
+#[post("/passkeys/register/finish")]
+pub async fn finish_passkey_registration(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    body: JsonBody<PasskeyRegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let registered = mfa::passkey::finish_registration(
+        &state,
+        &caller.claims,
+        &body.challenge_id,
+        &body.credential,
+        body.name.as_deref(),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(registered))
 }

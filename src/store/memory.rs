@@ -259,21 +259,22 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
-    async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let mut map = self.lock();
-        let live = matches!(
-            map.live(key, Instant::now()),
-            Some(Entry {
-                value: Value::Text(_),
-                ..
-            })
+    async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.lock().set(
+            key.to_owned(),
+            Value::Text(value.to_owned()),
+            Instant::now() + ttl,
         );
-        let entry = map.entries.remove(key);
-        Ok(match entry {
+        Ok(())
+    }
+
+    async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let now = Instant::now();
+        Ok(match self.lock().entries.remove(key) {
             Some(Entry {
                 value: Value::Text(v),
-                ..
-            }) if live => Some(v),
+                expires_at,
+            }) if expires_at > now => Some(v),
             _ => None,
         })
     }

@@ -137,8 +137,11 @@ pub trait Store: Send + Sync {
     /// it was set (an OAuth state, a native login's nonce).
     async fn put_new(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, StoreError>;
 
-    /// Reads and deletes `key` in one step: of two callers racing, one gets
-    /// the value (single use across instances).
+    /// Keeps `value` under `key` for `ttl`, replacing what was there.
+    async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError>;
+
+    /// Reads and deletes `key` in one step: of racing callers (on any
+    /// number of instances) one gets the value, the others `None`.
     async fn take(&self, key: &str) -> Result<Option<String>, StoreError>;
 }
 
@@ -155,6 +158,10 @@ pub mod keys {
     }
     pub fn spent_refresh(jti: &str) -> String {
         format!("spent:{jti}")
+    }
+    /// A pending WebAuthn ceremony (single use).
+    pub fn webauthn_challenge(challenge_id: &str) -> String {
+        format!("webauthn:{challenge_id}")
     }
 }
 

@@ -72,6 +72,13 @@ return {tonumber(count), redis.call('PTTL', KEYS[1])}
 // KEYS[1] the restore marker, KEYS[2] the generation key. Seals the store
 // only if the marker written before the restore is still there (a flush
 // during the restore removed it, and the restore must run again).
+/// GET and DEL in one step (GETDEL needs Redis 6.2).
+const TAKE_SCRIPT: &str = r"
+local v = redis.call('GET', KEYS[1])
+if v then redis.call('DEL', KEYS[1]) end
+return v
+";
+
 const SEAL_SCRIPT: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('SET', KEYS[2], ARGV[1])
@@ -92,6 +99,7 @@ pub struct RedisStore {
     give_back: Script,
     reserve: Script,
     seal: Script,
+    take: Script,
     /// Signalled when a request finds the generation key gone.
     lost: Arc<Notify>,
     /// Whether access checks require the generation key.
@@ -180,6 +188,7 @@ impl RedisStore {
             give_back: Script::new(GIVE_BACK_SCRIPT),
             reserve: Script::new(RESERVE_SCRIPT),
             seal: Script::new(SEAL_SCRIPT),
+            take: Script::new(TAKE_SCRIPT),
             lost: Arc::new(Notify::new()),
             guarded,
         };
@@ -432,10 +441,17 @@ impl Store for RedisStore {
         Ok(set.is_some())
     }
 
+    async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.conn()
+            .pset_ex::<_, _, ()>(self.key(key), value, ttl_ms(ttl))
+            .await
+            .map_err(unavailable)
+    }
+
     async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
-        redis::cmd("GETDEL")
-            .arg(self.key(key))
-            .query_async(&mut self.conn())
+        self.take
+            .key(self.key(key))
+            .invoke_async(&mut self.conn())
             .await
             .map_err(unavailable)
     }

@@ -28,6 +28,7 @@ mod me;
 mod mfa;
 mod oidc;
 mod ops_listener;
+mod passkeys;
 mod password;
 mod promises;
 mod ratelimit;

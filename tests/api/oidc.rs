@@ -653,6 +653,39 @@ async fn linking_and_unlinking_identities() {
     )
     .await
     .assert_problem(404, "not_found");
+
+    // API.md §12: linking and unlinking are audit events of the user.
+    let events = app
+        .get("/v1/me/security-events", Some(&tokens.access))
+        .await
+        .json();
+    let kinds: Vec<&str> = events["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .filter(|t| t.starts_with("identity."))
+        .collect();
+    assert_eq!(kinds, ["identity.unlinked", "identity.linked"], "{events}");
+    // A first provider login creates the account and links its identity.
+    let created_events = app
+        .get("/v1/me/security-events", Some(&access))
+        .await
+        .json();
+    let created_kinds: Vec<&str> = created_events["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert!(
+        created_kinds.contains(&"user.registered"),
+        "{created_events}"
+    );
+    assert!(
+        created_kinds.contains(&"identity.linked"),
+        "{created_events}"
+    );
 }
 
 #[actix_web::test]

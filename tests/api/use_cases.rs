@@ -565,6 +565,12 @@ async fn oidc_sign_in_keys_identities_on_issuer_and_subject() {
     assert_eq!(identities.len(), 1);
     assert_eq!(identities[0].email.as_deref(), Some("ada@new.example.com"));
     // The only way in stays.
-    let unlinked = oidc::unlink(&app.state, &first.user.id, &identities[0].id).await;
+    let unlinked = oidc::unlink(
+        &app.state,
+        &first.user.id,
+        &identities[0].id,
+        &ClientInfo::default(),
+    )
+    .await;
     assert!(matches!(unlinked, Err(ApiError::Conflict(_))));
 }

@@ -9,6 +9,7 @@
 
 pub mod codes;
 pub mod crypto;
+pub mod passkey;
 pub mod totp;
 
 use crate::auth::audit::{Event, EventType};
@@ -175,6 +176,8 @@ pub async fn enrol_totp(
                     name: None,
                     secret: &sealed,
                     created_at: now(),
+                    confirmed_at: None,
+                    credential_id: None,
                 },
             )?;
             Ok(user.email)
@@ -311,6 +314,57 @@ pub async fn regenerate_codes(
         .await
 }
 
+/// The live second step with this `mfa_token` hash, its user and roles;
+/// 401 `invalid_token` when it is spent, expired, unknown, or no longer
+/// bound to the login that issued it.
+pub(crate) async fn live_challenge(
+    db: &Db,
+    token_hash: &str,
+) -> Result<(MfaChallengeRow, UserRow, Vec<String>), ApiError> {
+    let lookup = token_hash.to_owned();
+    let (challenge, row, roles) = db
+        .run(move |conn| {
+            let challenge = rows::find_live_challenge(conn, &lookup, now())?
+                .ok_or(ApiError::InvalidToken(TokenKind::Mfa))?;
+            let (row, roles) = crate::auth::users::load(conn, &challenge.user_id)?
+                .ok_or(ApiError::InvalidToken(TokenKind::Mfa))?;
+            Ok((challenge, row, roles))
+        })
+        .await?;
+    // Bound to the login that issued it: a password change or a
+    // logout-all since then ends it.
+    if row.password_changed_at != challenge.password_changed_at
+        || row.tokens_valid_after != challenge.tokens_valid_after
+    {
+        return Err(ApiError::InvalidToken(TokenKind::Mfa));
+    }
+    Ok((challenge, row, roles))
+}
+
+/// Whether the caller may enrol a factor now: another one needs `aal2`,
+/// the first a recent login. True when it would be the first.
+pub(crate) fn may_enrol(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    aal2: bool,
+    recent: bool,
+) -> Result<bool, ApiError> {
+    let first = rows::confirmed_factors(conn, user_id)?.is_empty();
+    if !first && !aal2 {
+        return Err(ApiError::MfaRequired);
+    }
+    if first && !recent {
+        return Err(ApiError::ReauthenticationRequired);
+    }
+    Ok(first)
+}
+
+/// Whether `auth_time` is within `AUTH_REAUTH_MAX_AGE`.
+pub(crate) fn recently_authenticated(state: &AppState, caller: &AccessClaims) -> bool {
+    let max_age = state.settings.mfa.reauth_max_age.as_secs() as i64;
+    chrono::Utc::now().timestamp() - caller.auth_time <= max_age
+}
+
 enum Verdict {
     Right,
     Wrong,
@@ -330,25 +384,7 @@ pub async fn verify_login(
         return Err(ApiError::InvalidToken(TokenKind::Mfa));
     }
     let token_hash = one_time::hash(mfa_token);
-    let lookup = token_hash.clone();
-    let (challenge, row, roles) = state
-        .db
-        .run(move |conn| {
-            let challenge = rows::find_live_challenge(conn, &lookup, now())?
-                .ok_or(ApiError::InvalidToken(TokenKind::Mfa))?;
-            let (row, roles) = crate::auth::users::load(conn, &challenge.user_id)?
-                .ok_or(ApiError::InvalidToken(TokenKind::Mfa))?;
-            Ok((challenge, row, roles))
-        })
-        .await?;
-    // Bound to the login that issued it: a password change or a
-    // logout-all since then ends it.
-    if row.password_changed_at != challenge.password_changed_at
-        || row.tokens_valid_after != challenge.tokens_valid_after
-    {
-        return Err(ApiError::InvalidToken(TokenKind::Mfa));
-    }
-
+    let (challenge, row, roles) = live_challenge(&state.db, &token_hash).await?;
     let reservation = state.lockout().reserve(&row.email).await?;
     let client = ClientInfo {
         ip: challenge.ip.as_deref().and_then(|ip| ip.parse().ok()),
@@ -423,16 +459,36 @@ pub async fn verify_login(
     if row.disabled {
         return Err(ApiError::AccountDisabled);
     }
+    open_session(state, row, roles, &challenge, AuthLevel::password_and_otp).await
+}
+
+/// The session a finished second step starts, with the client and the
+/// "valid after" time the password login saw.
+pub(crate) async fn open_session(
+    state: &AppState,
+    row: UserRow,
+    roles: Vec<String>,
+    challenge: &MfaChallengeRow,
+    level: impl FnOnce(chrono::NaiveDateTime) -> AuthLevel,
+) -> Result<TokenPair, ApiError> {
+    let client = ClientInfo {
+        ip: challenge.ip.as_deref().and_then(|ip| ip.parse().ok()),
+        user_agent: challenge.user_agent.clone(),
+    };
     let proven = ProvenLogin {
         verified_hash: row.password_hash.clone(),
         tokens_valid_after: challenge.tokens_valid_after,
         upgraded_hash: None,
     };
-    let level = if challenge.first_amr == "fed" {
-        session::AuthLevel::federated_and_otp(now())
-    } else {
-        session::AuthLevel::password_and_otp(now())
-    };
+    let mut level = level(now());
+    // The first step was a provider's login, not a password.
+    if challenge.first_amr == "fed" {
+        for method in &mut level.amr {
+            if method == "pwd" {
+                *method = "fed".to_owned();
+            }
+        }
+    }
     session::start_at_level(state, row, roles, client, proven, level).await
 }
 

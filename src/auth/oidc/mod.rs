@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::api_types::Identity;
+use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::auth::login::LoginOutcome;
 use crate::auth::one_time::{self, Purpose};
 use crate::auth::session::{self, AuthLevel, ClientInfo, ProvenLogin};
@@ -309,9 +310,22 @@ pub async fn sign_in(
 ) -> Result<LoginOutcome, ApiError> {
     let settings = state.settings.clone();
     let proven = identity.clone();
+    let (audit, ctx) = (state.audit.clone(), client.clone());
     let (row, roles, factors, resolved) = state
         .db
-        .transaction(move |conn| resolve(conn, &settings, &proven, now()))
+        .transaction(move |conn| {
+            let found = resolve(conn, &settings, &proven, now())?;
+            let (row, resolved) = (&found.0, &found.3);
+            if matches!(resolved, Resolved::Created) {
+                let event = Event::new(EventType::UserRegistered).about(&row.id);
+                audit.record(conn, &ctx, event.with("provider", proven.provider.as_str()))?;
+            }
+            if !matches!(resolved, Resolved::Existing) {
+                let event = Event::new(EventType::IdentityLinked).about(&row.id);
+                audit.record(conn, &ctx, event.with("provider", proven.provider.as_str()))?;
+            }
+            Ok(found)
+        })
         .await?;
     if !matches!(resolved, Resolved::Existing) {
         state.mail_wakeup.notify_one();
@@ -384,9 +398,11 @@ pub async fn link(
     code: &str,
     state_param: &str,
     iss: Option<&str>,
+    ctx: &RequestContext,
 ) -> Result<Identity, ApiError> {
     let identity = finish(state, provider, code, state_param, iss, Some(user_id)).await?;
     let settings = state.settings.clone();
+    let (audit, ctx) = (state.audit.clone(), ctx.clone());
     let owner = user_id.to_owned();
     let row = state
         .db
@@ -404,6 +420,12 @@ pub async fn link(
             }
             let user = users::find_by_id(conn, &owner)?.ok_or(ApiError::Unauthorized)?;
             let row = insert_identity(conn, &owner, &identity, at)?;
+            let event = Event::new(EventType::IdentityLinked).by(&owner);
+            audit.record(
+                conn,
+                &ctx,
+                event.with("provider", identity.provider.as_str()),
+            )?;
             mail::enqueue(
                 conn,
                 &settings,
@@ -421,8 +443,14 @@ pub async fn link(
 
 /// `DELETE /v1/me/identities/{id}`: never the last way in (a password, or
 /// another identity, must remain).
-pub async fn unlink(state: &AppState, user_id: &str, identity_id: &str) -> Result<(), ApiError> {
+pub async fn unlink(
+    state: &AppState,
+    user_id: &str,
+    identity_id: &str,
+    ctx: &RequestContext,
+) -> Result<(), ApiError> {
     let settings = state.settings.clone();
+    let (audit, ctx) = (state.audit.clone(), ctx.clone());
     let (owner, target) = (user_id.to_owned(), identity_id.to_owned());
     state
         .db
@@ -439,6 +467,8 @@ pub async fn unlink(state: &AppState, user_id: &str, identity_id: &str) -> Resul
                 ));
             }
             identities::delete_own(conn, &owner, &target)?;
+            let event = Event::new(EventType::IdentityUnlinked).by(&owner);
+            audit.record(conn, &ctx, event.with("provider", found.provider.as_str()))?;
             mail::enqueue(
                 conn,
                 &settings,

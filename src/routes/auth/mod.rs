@@ -5,6 +5,7 @@ mod login;
 mod logout;
 mod mfa_verify;
 mod oauth;
+mod passkey;
 mod password_change;
 mod password_reset;
 mod refresh;
@@ -29,6 +30,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(oauth::oauth_start)
         .service(oauth::oauth_callback)
         .service(oauth::oauth_id_token)
+        .service(passkey::start_mfa_passkey)
+        .service(passkey::finish_mfa_passkey)
+        .service(passkey::start_passwordless)
+        .service(passkey::finish_passwordless)
         .service(refresh::refresh)
         .service(logout::logout)
         .service(logout::logout_all)

@@ -20,11 +20,13 @@ use authd::startup::Application;
 use authd::state::AppState;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
+mod authenticator;
 mod backends;
 mod fixtures;
 mod http;
 mod mail;
 
+pub use authenticator::SoftAuthenticator;
 pub use backends::{
     delete_redis_prefix, missing_prerequisite, postgres_admin_url, redis_url, redis_url_or_skip,
 };
