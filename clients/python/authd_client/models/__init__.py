@@ -10,6 +10,8 @@ from .change_password_request import ChangePasswordRequest
 from .delete_me_request import DeleteMeRequest
 from .email_request import EmailRequest
 from .health import Health
+from .identity import Identity
+from .identity_list import IdentityList
 from .jwks_response_200 import JwksResponse200
 from .login_request import LoginRequest
 from .mfa_challenge import MfaChallenge
@@ -18,7 +20,21 @@ from .mfa_factor import MfaFactor
 from .mfa_factor_list import MfaFactorList
 from .mfa_factor_ref import MfaFactorRef
 from .mfa_verify_request import MfaVerifyRequest
+from .o_auth_callback_request import OAuthCallbackRequest
+from .o_auth_id_token_request import OAuthIdTokenRequest
+from .o_auth_provider import OAuthProvider
+from .o_auth_provider_list import OAuthProviderList
+from .o_auth_start_request import OAuthStartRequest
+from .o_auth_start_response import OAuthStartResponse
 from .openapi_json_response_200 import OpenapiJsonResponse200
+from .passkey_ceremony import PasskeyCeremony
+from .passkey_ceremony_options import PasskeyCeremonyOptions
+from .passkey_finish_request import PasskeyFinishRequest
+from .passkey_finish_request_credential import PasskeyFinishRequestCredential
+from .passkey_mfa_start_request import PasskeyMfaStartRequest
+from .passkey_register_request import PasskeyRegisterRequest
+from .passkey_register_request_credential import PasskeyRegisterRequestCredential
+from .passkey_registered import PasskeyRegistered
 from .problem import Problem
 from .problem_errors_type_0 import ProblemErrorsType0
 from .readiness import Readiness
@@ -52,6 +68,8 @@ __all__ = (
     "DeleteMeRequest",
     "EmailRequest",
     "Health",
+    "Identity",
+    "IdentityList",
     "JwksResponse200",
     "LoginRequest",
     "MfaChallenge",
@@ -60,7 +78,21 @@ __all__ = (
     "MfaFactorList",
     "MfaFactorRef",
     "MfaVerifyRequest",
+    "OAuthCallbackRequest",
+    "OAuthIdTokenRequest",
+    "OAuthProvider",
+    "OAuthProviderList",
+    "OAuthStartRequest",
+    "OAuthStartResponse",
     "OpenapiJsonResponse200",
+    "PasskeyCeremony",
+    "PasskeyCeremonyOptions",
+    "PasskeyFinishRequest",
+    "PasskeyFinishRequestCredential",
+    "PasskeyMfaStartRequest",
+    "PasskeyRegisterRequest",
+    "PasskeyRegisterRequestCredential",
+    "PasskeyRegistered",
     "Problem",
     "ProblemErrorsType0",
     "Readiness",

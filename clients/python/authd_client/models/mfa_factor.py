@@ -22,7 +22,7 @@ class MfaFactor:
 
     Attributes:
         id (str):
-        type_ (str): `totp`.
+        type_ (str): `totp` or `passkey`.
         created_at (datetime.datetime):
         name (None | str | Unset):
         last_used_at (datetime.datetime | None | Unset):

@@ -15,7 +15,8 @@ class MfaFactorRef:
 
     Attributes:
         id (str):
-        type_ (str): `totp`.
+        type_ (str): `totp` (finish with `/v1/auth/mfa/verify`) or `passkey` (with
+            `/v1/auth/mfa/passkey/start` and `…/finish`).
     """
 
     id: str

@@ -140,7 +140,8 @@ def sync_detailed(
     `invalid_credentials`), in about the same time. The verified-email and
     disabled checks come only after a correct password. A user with a
     second factor gets `{"mfa_required": true, "mfa_token", "factors"}` and
-    no tokens: finish with `POST /v1/auth/mfa/verify`.
+    no tokens: finish with `POST /v1/auth/mfa/verify` (a code) or
+    `POST /v1/auth/mfa/passkey/start` and `…/finish` (a passkey).
 
     With `X-Authd-Transport: cookie` (browser mode, from a listed origin) the
     refresh token comes as the `__Host-authd_refresh` cookie, not in the body.
@@ -182,7 +183,8 @@ def sync(
     `invalid_credentials`), in about the same time. The verified-email and
     disabled checks come only after a correct password. A user with a
     second factor gets `{"mfa_required": true, "mfa_token", "factors"}` and
-    no tokens: finish with `POST /v1/auth/mfa/verify`.
+    no tokens: finish with `POST /v1/auth/mfa/verify` (a code) or
+    `POST /v1/auth/mfa/passkey/start` and `…/finish` (a passkey).
 
     With `X-Authd-Transport: cookie` (browser mode, from a listed origin) the
     refresh token comes as the `__Host-authd_refresh` cookie, not in the body.
@@ -219,7 +221,8 @@ async def asyncio_detailed(
     `invalid_credentials`), in about the same time. The verified-email and
     disabled checks come only after a correct password. A user with a
     second factor gets `{"mfa_required": true, "mfa_token", "factors"}` and
-    no tokens: finish with `POST /v1/auth/mfa/verify`.
+    no tokens: finish with `POST /v1/auth/mfa/verify` (a code) or
+    `POST /v1/auth/mfa/passkey/start` and `…/finish` (a passkey).
 
     With `X-Authd-Transport: cookie` (browser mode, from a listed origin) the
     refresh token comes as the `__Host-authd_refresh` cookie, not in the body.
@@ -259,7 +262,8 @@ async def asyncio(
     `invalid_credentials`), in about the same time. The verified-email and
     disabled checks come only after a correct password. A user with a
     second factor gets `{"mfa_required": true, "mfa_token", "factors"}` and
-    no tokens: finish with `POST /v1/auth/mfa/verify`.
+    no tokens: finish with `POST /v1/auth/mfa/verify` (a code) or
+    `POST /v1/auth/mfa/passkey/start` and `…/finish` (a passkey).
 
     With `X-Authd-Transport: cookie` (browser mode, from a listed origin) the
     refresh token comes as the `__Host-authd_refresh` cookie, not in the body.
