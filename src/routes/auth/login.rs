@@ -101,19 +101,10 @@ async fn attempt(
     state: &AppState,
     body: LoginRequest,
 ) -> (Result<LoginOutcome, ApiError>, Option<String>) {
-    let client = super::client_info(req, state);
-    if let Err(e) = state
-        .limits()
-        .check_ip(
-            req,
-            "login",
-            client.ip,
-            state.settings.rate_limits.login_per_ip,
-        )
-        .await
-    {
-        return (Err(e), None);
-    }
+    let client = match super::login_limit(req, state).await {
+        Ok(client) => client,
+        Err(e) => return (Err(e), None),
+    };
     let email = match Email::parse(&body.email) {
         Ok(email) => email,
         Err(m) => return (Err(ApiError::validation("email", m)), None),

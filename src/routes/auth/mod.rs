@@ -77,3 +77,22 @@ pub(crate) async fn mail_request(
 pub(crate) fn client_info(req: &HttpRequest, state: &AppState) -> ClientInfo {
     crate::extract::request_context(req, state)
 }
+
+/// The per-IP login limit every way in shares (password, passkey,
+/// provider): 429 past it. The client it counted, for the use case.
+pub(crate) async fn login_limit(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<ClientInfo, ApiError> {
+    let client = client_info(req, state);
+    state
+        .limits()
+        .check_ip(
+            req,
+            "login",
+            client.ip,
+            state.settings.rate_limits.login_per_ip,
+        )
+        .await?;
+    Ok(client)
+}

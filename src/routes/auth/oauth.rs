@@ -81,16 +81,7 @@ pub async fn oauth_callback(
     body: JsonBody<OAuthCallbackRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let transport = Transport::of(&req, &state.settings.http)?;
-    let client = super::client_info(&req, &state);
-    state
-        .limits()
-        .check_ip(
-            &req,
-            "login",
-            client.ip,
-            state.settings.rate_limits.login_per_ip,
-        )
-        .await?;
+    let client = super::login_limit(&req, &state).await?;
     let body = body.0;
     let result = oidc::callback(
         &state,
@@ -125,16 +116,7 @@ pub async fn oauth_id_token(
     body: JsonBody<OAuthIdTokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let transport = Transport::of(&req, &state.settings.http)?;
-    let client = super::client_info(&req, &state);
-    state
-        .limits()
-        .check_ip(
-            &req,
-            "login",
-            client.ip,
-            state.settings.rate_limits.login_per_ip,
-        )
-        .await?;
+    let client = super::login_limit(&req, &state).await?;
     let body = body.0;
     let result = oidc::with_id_token(
         &state,

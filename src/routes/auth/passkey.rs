@@ -98,16 +98,7 @@ pub async fn start_passwordless(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = super::client_info(&req, &state);
-    state
-        .limits()
-        .check_ip(
-            &req,
-            "login",
-            client.ip,
-            state.settings.rate_limits.login_per_ip,
-        )
-        .await?;
+    super::login_limit(&req, &state).await?;
     Ok(HttpResponse::Ok().json(passkey::start_passwordless(&state).await?))
 }
 
@@ -134,16 +125,7 @@ pub async fn finish_passwordless(
     body: JsonBody<PasskeyFinishRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let transport = Transport::of(&req, &state.settings.http)?;
-    let client = super::client_info(&req, &state);
-    state
-        .limits()
-        .check_ip(
-            &req,
-            "login",
-            client.ip,
-            state.settings.rate_limits.login_per_ip,
-        )
-        .await?;
+    let client = super::login_limit(&req, &state).await?;
     let body = body.0;
     let result =
         passkey::finish_passwordless(&state, &body.challenge_id, &body.credential, client).await;
