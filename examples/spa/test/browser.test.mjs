@@ -209,11 +209,26 @@ test("the SPA in a real browser: register, verify, login, two tabs, sessions, lo
 
   // Both tabs refresh at the same moment: one refresh reaches authd, both
   // end up with the same fresh access token.
+  // The test holds the client's refresh lock (Web Locks) while both tabs
+  // ask, so both asks are pending at once whatever the scheduler does;
+  // then it lets go and the clients' own locking decides.
+  const lockName = `authd:${authdUrl}:refresh`;
+  await page.evaluate((name) => {
+    window.__releaseRefreshLock = null;
+    navigator.locks.request(name, () => new Promise((release) => (window.__releaseRefreshLock = release)));
+  }, lockName);
+  await page.waitForFunction(() => window.__releaseRefreshLock !== null);
   const before = await refreshCount();
-  const [a, b] = await Promise.all([
+  const asks = [
     page.evaluate(() => window.authd.refresh().then((t) => t.access_token)),
     page2.evaluate(() => window.authd.refresh().then((t) => t.access_token)),
-  ]);
+  ];
+  await page2.waitForFunction(
+    async (name) => ((await navigator.locks.query()).pending ?? []).filter((l) => l.name === name).length === 2,
+    lockName,
+  );
+  await page.evaluate(() => window.__releaseRefreshLock());
+  const [a, b] = await Promise.all(asks);
   assert.equal(await refreshCount(), before + 1, "exactly one refresh request for two tabs");
   assert.equal(a, b);
   for (const p of [page, page2]) {
