@@ -85,6 +85,7 @@ pub async fn open_backends(settings: &Settings) -> Result<(Db, Arc<dyn Store>), 
             store
         }
     };
+    db.users().attach(store.clone());
     Ok((db, store))
 }
 

@@ -9,11 +9,16 @@ use crate::error::ApiError;
 
 /// The caller's account; 401 when it no longer exists (a valid token of a
 /// deleted user).
-pub async fn view(db: &Db, user_id: &str) -> Result<User, ApiError> {
-    let id = user_id.to_owned();
-    db.run(move |conn| crate::auth::users::view(conn, &id))
-        .await
-        .map_err(gone_is_unauthorized)
+/// The caller's account; `version` is the user's cache version from the
+/// caller's access check.
+pub async fn view(db: &Db, user_id: &str, version: Option<i64>) -> Result<User, ApiError> {
+    let user = db
+        .user(user_id, version)
+        .await?
+        .ok_or(ApiError::NotFound("no such user"))
+        .map_err(gone_is_unauthorized)?;
+    let (row, roles) = user.as_ref();
+    Ok(User::from_row(row, roles.clone()))
 }
 
 /// Sets (or, with None or blank, clears) the display name.

@@ -35,6 +35,9 @@ use crate::tokens::{AccessClaims, TokenError};
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub claims: Arc<AccessClaims>,
+    /// The user's cache version as the store gave it with the revocation
+    /// check (see `db::user_cache`).
+    pub user_version: Option<i64>,
 }
 
 impl Authenticated {
@@ -100,7 +103,10 @@ impl FromRequest for Authenticated {
             if !enrolling && held_back(required, &claims.roles, claims.is_aal2()) {
                 return Err(ApiError::MfaRequired);
             }
-            Ok(Self { claims })
+            Ok(Self {
+                claims,
+                user_version: access.user_version,
+            })
         })
     }
 }

@@ -4,11 +4,14 @@
 //! and the one it replaced with the time of that rotation.
 //!
 //! 1. With Redis, the presented token's id is first marked spent there (the
-//!    shared denylist, one atomic script). A token spent before, outside the
-//!    grace window, is reuse at once.
-//! 2. In one database transaction: if the token is the session's current
-//!    one, the session moves on to a new pair (a conditional update, so of
-//!    two racing requests exactly one wins, on any number of instances). If
+//!    shared denylist, one atomic script, in the same round trip as the
+//!    revocation check). A token spent before, outside the grace window, is
+//!    reuse at once.
+//! 2. The user comes from the user cache when its version still holds
+//!    (`db::user_cache`); then two statements: the session row, and, if the
+//!    token is the session's current one, a move to a new pair (a
+//!    conditional update, so of two racing requests exactly one wins, on
+//!    any number of instances). If
 //!    it is the token the session just moved on from, within the grace
 //!    window, the same successor pair is signed again from the ids in the row
 //!    (signing is deterministic): two tabs refreshing at once both stay
@@ -25,6 +28,7 @@ use crate::api_types::{TokenPair, User};
 use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::auth::revocation;
 use crate::auth::session;
+use crate::db::user_cache::LoadedUser;
 use crate::db::{AnyConnection, WriteTurn, now, sessions};
 use crate::error::{ApiError, TokenKind};
 use crate::state::AppState;
@@ -45,23 +49,27 @@ pub async fn rotate(
     claims: &RefreshClaims,
     ctx: &RequestContext,
 ) -> Result<TokenPair, ApiError> {
-    let access = state.store.access_state(&claims.sid, &claims.sub).await?;
+    let grace = state.settings.tokens.refresh_reuse_grace;
+    let now_ms = Utc::now().timestamp_millis();
+    // The denylist mark outlives the token it covers.
+    let ttl = Duration::from_secs((claims.exp - now_ms / 1000).max(1) as u64 + 60);
+    let (access, spend) = state
+        .store
+        .refresh_state(&claims.sid, &claims.sub, &claims.jti, now_ms, ttl)
+        .await?;
     if revocation::is_dead(&access, &claims.sid) {
         return Err(revoked_or_disabled(state, claims).await);
     }
-
-    let grace = state.settings.tokens.refresh_reuse_grace;
-    if state.store.keeps_denylist() {
-        let now_ms = Utc::now().timestamp_millis();
-        // The mark outlives the token it covers.
-        let ttl = Duration::from_secs((claims.exp - now_ms / 1000).max(1) as u64 + 60);
-        if let Spend::AlreadySpent { at_ms } =
-            state.store.spend_refresh(&claims.jti, now_ms, ttl).await?
-            && now_ms - at_ms > grace.as_millis() as i64
-        {
-            return reuse_detected(state, claims, ctx).await;
-        }
+    if let Some(Spend::AlreadySpent { at_ms }) = spend
+        && now_ms - at_ms > grace.as_millis() as i64
+    {
+        return reuse_detected(state, claims, ctx).await;
     }
+    let user = state
+        .db
+        .user(&claims.sub, access.user_version)
+        .await?
+        .ok_or(ApiError::InvalidToken(TokenKind::Refresh))?;
 
     let policy = Policy {
         grace,
@@ -71,7 +79,7 @@ pub async fn rotate(
     let presented = claims.clone();
     let decision = state
         .db
-        .run_with_turn(move |conn, turn| settle(conn, turn, &presented, policy))
+        .run_with_turn(move |conn, turn| settle(conn, turn, &presented, policy, &user))
         .await?;
     match decision {
         Decision::Pair {
@@ -113,7 +121,9 @@ enum Decision {
     Reuse,
 }
 
-/// Decides what the presented token gets. Reads happen outside any lock;
+/// Decides what the presented token gets, for `user` as the cache or the
+/// database gave it (its version was read with the revocation check, so a
+/// disable or role change since shows). Reads happen outside any lock;
 /// the one write is a conditional update, atomic by itself. Signing happens
 /// after, outside the database.
 fn settle(
@@ -121,11 +131,11 @@ fn settle(
     turn: &WriteTurn,
     claims: &RefreshClaims,
     policy: Policy,
+    user: &LoadedUser,
 ) -> Result<Decision, ApiError> {
     let at = now();
-    let session = sessions::find(conn, &claims.sid)?;
-    let user = crate::auth::users::load(conn, &claims.sub)?;
-    let (Some(session), Some((row, roles))) = (session, user) else {
+    let (row, roles) = user.as_ref();
+    let Some(session) = sessions::find(conn, &claims.sid)? else {
         return Err(ApiError::InvalidToken(TokenKind::Refresh));
     };
     // Disabling revokes every session; the user is told why (README, Tokens).
@@ -141,7 +151,7 @@ fn settle(
     if at >= ends_at {
         return Err(ApiError::TokenExpired(TokenKind::Refresh));
     }
-    let user = Box::new(User::from_row(&row, roles));
+    let user = Box::new(User::from_row(row, roles.clone()));
 
     if session.refresh_jti == claims.jti {
         let ids = PairIds::new(at);

@@ -3,6 +3,7 @@
 //! async workers.
 
 pub mod audit_events;
+mod changes;
 pub mod housekeeping;
 pub mod identities;
 pub mod mfa;
@@ -11,6 +12,7 @@ pub mod one_time_tokens;
 pub mod outbox;
 pub mod schema;
 pub mod sessions;
+pub mod user_cache;
 pub mod users;
 pub mod webhook_outbox;
 
@@ -91,6 +93,7 @@ pub struct Db {
     /// Requests now waiting for a connection while the pool has none (the
     /// database is down, or coming back).
     probing: Arc<AtomicUsize>,
+    users: Arc<user_cache::UserCache>,
 }
 
 /// While the pool has no connection at all, this many requests wait for
@@ -228,6 +231,7 @@ impl Db {
             workers: Arc::new(workers),
             sqlite_writes: Arc::new(Mutex::new(())),
             probing: Arc::new(AtomicUsize::new(0)),
+            users: Arc::default(),
         })
     }
 
@@ -262,17 +266,62 @@ impl Db {
             return Err(ApiError::ServiceUnavailable("database"));
         }
         let probing = self.probing.clone();
-        self.workers
+        let (result, changed) = self
+            .workers
             .run(move || {
                 let probe = (pool.state().connections == 0).then(|| Probe::new(&probing));
-                let mut conn = pool.get().map_err(|e| {
-                    tracing::warn!(error = %e, "database pool exhausted or unreachable");
-                    ApiError::ServiceUnavailable("database")
-                })?;
+                let mut conn = match pool.get() {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "database pool exhausted or unreachable");
+                        return (Err(ApiError::ServiceUnavailable("database")), Vec::new());
+                    }
+                };
                 drop(probe);
-                f(&mut conn)
+                // Notes a call that panicked may have left behind.
+                drop(changes::take());
+                let result = f(&mut conn);
+                (result, changes::take())
             })
-            .await?
+            .await?;
+        if !changed.is_empty() {
+            // The change is committed: a failure to tell the other
+            // instances answers 503 rather than leave them stale unsaid.
+            self.users.changed(&changed).await?;
+        }
+        result
+    }
+
+    /// The user cache (see [`user_cache`]).
+    pub fn users(&self) -> &user_cache::UserCache {
+        &self.users
+    }
+
+    /// A user's row and roles: from the cache when it was loaded under
+    /// `version` (the store's, read before this call), else from the
+    /// database. `None` when there is no such user.
+    pub async fn user(
+        &self,
+        user_id: &str,
+        version: Option<i64>,
+    ) -> Result<Option<user_cache::LoadedUser>, ApiError> {
+        if let Some(user) = self.users.get(user_id, version) {
+            return Ok(Some(user));
+        }
+        let id = user_id.to_owned();
+        let loaded = self
+            .run(move |conn| {
+                let Some(row) = users::find_by_id(conn, &id)? else {
+                    return Ok(None);
+                };
+                let roles = users::roles_of(conn, &id)?;
+                Ok(Some(Arc::new((row, roles))))
+            })
+            .await?;
+        if let Some(user) = &loaded {
+            self.users.put(user_id, version, user.clone());
+        }
+        Ok(loaded)
     }
 
     /// Runs `f` inside one transaction on the database threads.

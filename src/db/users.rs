@@ -46,6 +46,7 @@ pub fn set_roles(
     user_id: &str,
     role_names: &[String],
 ) -> QueryResult<()> {
+    super::changes::user(user_id);
     diesel::delete(user_roles::table.filter(user_roles::user_id.eq(user_id))).execute(conn)?;
     for role in role_names {
         diesel::insert_into(user_roles::table)
@@ -76,6 +77,7 @@ pub fn record_login(
     check: &LoginCheck<'_>,
     at: NaiveDateTime,
 ) -> QueryResult<bool> {
+    super::changes::user(id);
     let hash = check.upgraded_hash.unwrap_or(check.verified_hash);
     let target = users::table
         .find(id)
@@ -100,6 +102,7 @@ pub fn change_password(
     hash: &str,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
+    super::changes::user(id);
     diesel::update(users::table.find(id))
         .set((
             users::password_hash.eq(hash),
@@ -121,6 +124,7 @@ pub fn change_password_if(
     hash: &str,
     at: NaiveDateTime,
 ) -> QueryResult<bool> {
+    super::changes::user(id);
     let updated = diesel::update(
         users::table
             .find(id)
@@ -144,6 +148,7 @@ pub fn replace_unverified_password(
     hash: &str,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
+    super::changes::user(id);
     diesel::update(
         users::table
             .find(id)
@@ -183,6 +188,7 @@ pub fn deleted_since(
 }
 
 pub fn mark_verified(conn: &mut AnyConnection, id: &str, at: NaiveDateTime) -> QueryResult<()> {
+    super::changes::user(id);
     diesel::update(users::table.find(id))
         .set((users::email_verified.eq(true), users::updated_at.eq(at)))
         .execute(conn)
@@ -197,6 +203,7 @@ pub fn set_verified_email(
     email: &str,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
+    super::changes::user(id);
     diesel::update(users::table.find(id))
         .set((
             users::email.eq(email),
@@ -213,6 +220,7 @@ pub fn set_display_name(
     name: Option<&str>,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
+    super::changes::user(id);
     diesel::update(users::table.find(id))
         .set((users::display_name.eq(name), users::updated_at.eq(at)))
         .execute(conn)
@@ -225,6 +233,7 @@ pub fn set_disabled(
     disabled: bool,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
+    super::changes::user(id);
     diesel::update(users::table.find(id))
         .set((users::disabled.eq(disabled), users::updated_at.eq(at)))
         .execute(conn)
@@ -236,6 +245,7 @@ pub fn set_tokens_valid_after(
     id: &str,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
+    super::changes::user(id);
     diesel::update(users::table.find(id))
         .set(users::tokens_valid_after.eq(at))
         .execute(conn)
@@ -243,6 +253,7 @@ pub fn set_tokens_valid_after(
 }
 
 pub fn delete(conn: &mut AnyConnection, id: &str) -> QueryResult<()> {
+    super::changes::user(id);
     diesel::delete(users::table.find(id))
         .execute(conn)
         .map(drop)

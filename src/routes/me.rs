@@ -38,7 +38,7 @@ pub async fn get_me(
     state: web::Data<AppState>,
     caller: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    let user = accounts::view(&state.db, caller.user_id()).await?;
+    let user = accounts::view(&state.db, caller.user_id(), caller.user_version).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 

@@ -127,7 +127,36 @@ impl Store for MemoryStore {
         Ok(AccessState {
             session_revoked: map.live(&keys::revoked_session(session_id), now).is_some(),
             valid_after_ms: map.int(&keys::valid_after(user_id), now),
+            user_version: map.int(&keys::user_version(user_id), now),
         })
+    }
+
+    async fn refresh_state(
+        &self,
+        session_id: &str,
+        user_id: &str,
+        _jti: &str,
+        _now_ms: i64,
+        _ttl: Duration,
+    ) -> Result<(AccessState, Option<Spend>), StoreError> {
+        Ok((self.access_state(session_id, user_id).await?, None))
+    }
+
+    async fn bump_user_versions(
+        &self,
+        user_ids: &[String],
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let mut map = self.lock();
+        let expires_at = Instant::now() + ttl;
+        for id in user_ids {
+            map.set(
+                keys::user_version(id),
+                Value::Int(super::new_version()),
+                expires_at,
+            );
+        }
+        Ok(())
     }
 
     async fn revoke_sessions(

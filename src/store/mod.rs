@@ -31,6 +31,10 @@ pub struct AccessState {
     /// Sessions started (unix milliseconds, from their UUIDv7 id) at or
     /// before this are dead.
     pub valid_after_ms: Option<i64>,
+    /// The user's cache version: an opaque value that changes whenever the
+    /// user's row or roles change (see `auth::user_cache`). `None` until
+    /// the first change the store remembers.
+    pub user_version: Option<i64>,
 }
 
 /// The outcome of spending a refresh token.
@@ -82,6 +86,26 @@ pub trait Store: Send + Sync {
         session_id: &str,
         user_id: &str,
     ) -> Result<AccessState, StoreError>;
+
+    /// What a refresh needs from the store, in one round trip: the access
+    /// state and, when the store keeps the denylist, the outcome of
+    /// spending `jti` (`None` when it does not).
+    async fn refresh_state(
+        &self,
+        session_id: &str,
+        user_id: &str,
+        jti: &str,
+        now_ms: i64,
+        ttl: Duration,
+    ) -> Result<(AccessState, Option<Spend>), StoreError>;
+
+    /// Gives each user a new cache version, so every instance reloads
+    /// them (called after a change to their row or roles is committed).
+    async fn bump_user_versions(
+        &self,
+        user_ids: &[String],
+        ttl: Duration,
+    ) -> Result<(), StoreError>;
 
     async fn revoke_sessions(
         &self,
@@ -156,6 +180,9 @@ pub mod keys {
     pub fn valid_after(user_id: &str) -> String {
         format!("valid_after_ms:{user_id}")
     }
+    pub fn user_version(user_id: &str) -> String {
+        format!("user_version:{user_id}")
+    }
     pub fn spent_refresh(jti: &str) -> String {
         format!("spent:{jti}")
     }
@@ -163,6 +190,12 @@ pub mod keys {
     pub fn webauthn_challenge(challenge_id: &str) -> String {
         format!("webauthn:{challenge_id}")
     }
+}
+
+/// A fresh user cache version: random, so a store that lost its data and
+/// counts again can never hand out a version an instance has cached.
+pub(crate) fn new_version() -> i64 {
+    rand::random()
 }
 
 /// TTLs in whole milliseconds, at least one.

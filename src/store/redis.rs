@@ -242,6 +242,36 @@ impl RedisStore {
         format!("{}{key}", self.prefix)
     }
 
+    /// The reads behind an access check: revoked session, valid-after,
+    /// the user's cache version and, when guarded, the generation key.
+    fn access_read(&self, session_id: &str, user_id: &str) -> redis::Cmd {
+        let mut cmd = redis::cmd("MGET");
+        cmd.arg(self.key(&keys::revoked_session(session_id)))
+            .arg(self.key(&keys::valid_after(user_id)))
+            .arg(self.key(&keys::user_version(user_id)));
+        if self.guarded {
+            cmd.arg(self.key(keys::GENERATION));
+        }
+        cmd
+    }
+
+    fn access_from(&self, values: &[Option<i64>]) -> Result<AccessState, StoreError> {
+        let value = |i: usize| values.get(i).copied().flatten();
+        if self.guarded && value(3).is_none() {
+            // Redis lost what it held (restarted empty, flushed): a missing
+            // revocation here proves nothing until they are restored.
+            self.lost.notify_one();
+            return Err(StoreError(
+                "Redis lost its data; revocations are being restored".into(),
+            ));
+        }
+        Ok(AccessState {
+            session_revoked: value(0).is_some(),
+            valid_after_ms: value(1),
+            user_version: value(2),
+        })
+    }
+
     fn conn(&self) -> ConnectionManager {
         // Cheap: a handle onto one multiplexed connection.
         self.conn.clone()
@@ -282,28 +312,67 @@ impl Store for RedisStore {
         session_id: &str,
         user_id: &str,
     ) -> Result<AccessState, StoreError> {
-        let mut names = vec![
-            self.key(&keys::revoked_session(session_id)),
-            self.key(&keys::valid_after(user_id)),
-        ];
-        if self.guarded {
-            names.push(self.key(keys::GENERATION));
+        let values: Vec<Option<i64>> = self
+            .access_read(session_id, user_id)
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        self.access_from(&values)
+    }
+
+    async fn refresh_state(
+        &self,
+        session_id: &str,
+        user_id: &str,
+        jti: &str,
+        now_ms: i64,
+        ttl: Duration,
+    ) -> Result<(AccessState, Option<Spend>), StoreError> {
+        // One round trip: the access read, then the spend. Not atomic
+        // together, nor need they be: each is what the two separate calls
+        // would have seen.
+        let mut pipe = redis::pipe();
+        pipe.add_command(self.access_read(session_id, user_id));
+        // EVAL, not EVALSHA: a pipeline cannot load a missing script and
+        // retry, and this script is short.
+        pipe.cmd("EVAL")
+            .arg(SPEND_SCRIPT)
+            .arg(1)
+            .arg(self.key(&keys::spent_refresh(jti)))
+            .arg(now_ms)
+            .arg(ttl_ms(ttl));
+        let (values, first): (Vec<Option<i64>>, Option<i64>) = pipe
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        let access = self.access_from(&values)?;
+        let spend = match first {
+            None => Spend::Fresh,
+            Some(at_ms) => Spend::AlreadySpent { at_ms },
+        };
+        Ok((access, Some(spend)))
+    }
+
+    async fn bump_user_versions(
+        &self,
+        user_ids: &[String],
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        if user_ids.is_empty() {
+            return Ok(());
         }
-        let values: Vec<Option<i64>> = self.conn().mget(&names).await.map_err(unavailable)?;
-        let value = |i: usize| values.get(i).copied().flatten();
-        let (revoked, valid_after_ms) = (value(0), value(1));
-        if self.guarded && value(2).is_none() {
-            // Redis lost what it held (restarted empty, flushed): a missing
-            // revocation here proves nothing until they are restored.
-            self.lost.notify_one();
-            return Err(StoreError(
-                "Redis lost its data; revocations are being restored".into(),
-            ));
+        let mut pipe = redis::pipe();
+        for id in user_ids {
+            pipe.cmd("SET")
+                .arg(self.key(&keys::user_version(id)))
+                .arg(super::new_version())
+                .arg("PX")
+                .arg(ttl_ms(ttl))
+                .ignore();
         }
-        Ok(AccessState {
-            session_revoked: revoked.is_some(),
-            valid_after_ms,
-        })
+        pipe.query_async::<()>(&mut self.conn())
+            .await
+            .map_err(unavailable)
     }
 
     async fn revoke_sessions(

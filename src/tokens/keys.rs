@@ -48,6 +48,56 @@ pub struct KeySet {
     pub ed25519: Option<SigningKey>,
     pub decoding: HashMap<String, DecodingKey>,
     pub jwks: JwkSet,
+    /// Refresh tokens are HS256 under keys derived from the private keys
+    /// (see [`RefreshKeys`]).
+    pub refresh: RefreshKeys,
+}
+
+/// The keys of refresh tokens. Only authd verifies refresh tokens, so they
+/// need not be publicly verifiable: an HMAC (about a microsecond) instead
+/// of Ed25519 (tens of microseconds to sign, more to verify). Each key is
+/// derived from a private signing key, so it rotates with it and needs no
+/// file of its own; it is never published. A refresh token names its key
+/// by the kid `rt-<signing key's kid>`.
+pub struct RefreshKeys {
+    pub signing_kid: String,
+    pub encoding: EncodingKey,
+    pub decoding: HashMap<String, DecodingKey>,
+}
+
+/// The kid prefix of refresh-token keys.
+pub const REFRESH_KID_PREFIX: &str = "rt-";
+
+impl RefreshKeys {
+    fn new(signing_kid: &str, secret: &[u8]) -> Result<Self, KeyError> {
+        let (kid, bytes) = derive_refresh_key(signing_kid, secret)?;
+        let other = |e: jsonwebtoken::errors::Error| KeyError::Other(e.to_string());
+        Ok(Self {
+            signing_kid: kid.clone(),
+            encoding: EncodingKey::from_secret(&bytes).map_err(other)?,
+            decoding: HashMap::from([(kid, DecodingKey::from_secret(&bytes).map_err(other)?)]),
+        })
+    }
+
+    /// Refresh tokens signed under an older key (kept in
+    /// `AUTH_JWT_VERIFY_KEY_FILES` as a private key) still verify.
+    fn add(&mut self, signing_kid: &str, secret: &[u8]) -> Result<(), KeyError> {
+        let (kid, bytes) = derive_refresh_key(signing_kid, secret)?;
+        let key = DecodingKey::from_secret(&bytes).map_err(|e| KeyError::Other(e.to_string()))?;
+        self.decoding.entry(kid).or_insert(key);
+        Ok(())
+    }
+}
+
+fn derive_refresh_key(signing_kid: &str, secret: &[u8]) -> Result<(String, [u8; 32]), KeyError> {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret)
+        .map_err(|e| KeyError::Other(e.to_string()))?;
+    mac.update(b"authd refresh-token key v1");
+    Ok((
+        format!("{REFRESH_KID_PREFIX}{signing_kid}"),
+        mac.finalize().into_bytes().into(),
+    ))
 }
 
 impl KeySet {
@@ -65,6 +115,7 @@ impl KeySet {
                     signing_kid: kid.clone(),
                     encoding,
                     ed25519: None,
+                    refresh: RefreshKeys::new(&kid, bytes)?,
                     decoding: HashMap::from([(kid, decoding)]),
                     jwks: JwkSet { keys: Vec::new() },
                 })
@@ -79,6 +130,7 @@ impl KeySet {
                     .map_err(|e| KeyError::Other(e.to_string()))?;
                 let encoding = EncodingKey::from_ed_pem(pem.as_bytes())
                     .map_err(|e| KeyError::Other(e.to_string()))?;
+                let signing_kid = kid_of(&signing)?;
                 let mut set = Self {
                     algorithm: Algorithm::EdDSA,
                     signing_kid: String::new(),
@@ -86,15 +138,21 @@ impl KeySet {
                     ed25519: None,
                     decoding: HashMap::new(),
                     jwks: JwkSet { keys: Vec::new() },
+                    refresh: RefreshKeys::new(&signing_kid, signing.as_bytes())?,
                 };
                 set.signing_kid = set.add_public(&signing.verifying_key())?;
                 set.ed25519 = Some(signing);
                 for path in verify_key_files {
-                    let key = load_verifying_key(path).map_err(|e| KeyError::VerifyKey {
-                        path: path.display().to_string(),
-                        cause: e.to_string(),
-                    })?;
-                    set.add_public(&key)?;
+                    let (key, private) =
+                        load_verifying_key(path).map_err(|e| KeyError::VerifyKey {
+                            path: path.display().to_string(),
+                            cause: e.to_string(),
+                        })?;
+                    let kid = set.add_public(&key)?;
+                    // Only a private key can vouch for its refresh tokens.
+                    if let Some(private) = private {
+                        set.refresh.add(&kid, private.as_bytes())?;
+                    }
                 }
                 Ok(set)
             }
@@ -107,10 +165,7 @@ impl KeySet {
         let x = URL_SAFE_NO_PAD.encode(key.as_bytes());
         let decoding =
             DecodingKey::from_ed_components(&x).map_err(|e| KeyError::Other(e.to_string()))?;
-        let mut jwk: Jwk = serde_json::from_value(serde_json::json!({
-            "kty": "OKP", "crv": "Ed25519", "x": x,
-        }))
-        .map_err(|e| KeyError::Other(e.to_string()))?;
+        let mut jwk = ed25519_jwk(key)?;
         let kid = jwk
             .thumbprint(ThumbprintHash::SHA256)
             .map_err(|e| KeyError::Other(e.to_string()))?;
@@ -144,14 +199,16 @@ fn load_or_create_signing_key(path: &Path) -> Result<SigningKey, KeyError> {
     }
 }
 
-/// A public key file (SPKI PEM), or a private key file whose public half is used.
-fn load_verifying_key(path: &Path) -> Result<VerifyingKey, KeyError> {
+/// A public key file (SPKI PEM), or a private key file whose public half is
+/// used (and which is returned too).
+fn load_verifying_key(path: &Path) -> Result<(VerifyingKey, Option<SigningKey>), KeyError> {
     let pem = std::fs::read_to_string(path).map_err(|e| KeyError::Read {
         path: path.display().to_string(),
         cause: e.to_string(),
     })?;
     VerifyingKey::from_public_key_pem(&pem)
-        .or_else(|_| SigningKey::from_pkcs8_pem(&pem).map(|k| k.verifying_key()))
+        .map(|public| (public, None))
+        .or_else(|_| SigningKey::from_pkcs8_pem(&pem).map(|k| (k.verifying_key(), Some(k))))
         .map_err(|e| KeyError::Parse {
             path: path.display().to_string(),
             cause: e.to_string(),
@@ -188,15 +245,18 @@ pub fn write_signing_key(path: &Path, key: &SigningKey, overwrite: bool) -> Resu
         .map_err(|e| err(e.to_string()))
 }
 
-/// The kid a signing key gets, as `authd keygen` reports it.
+/// The kid a signing key gets, as `authd keygen` reports it: the RFC 7638
+/// thumbprint of its public half.
 pub fn kid_of(key: &SigningKey) -> Result<String, KeyError> {
-    let mut set = KeySet {
-        algorithm: Algorithm::EdDSA,
-        signing_kid: String::new(),
-        encoding: EncodingKey::from_ed_der(&[]),
-        ed25519: None,
-        decoding: HashMap::new(),
-        jwks: JwkSet { keys: Vec::new() },
-    };
-    set.add_public(&key.verifying_key())
+    ed25519_jwk(&key.verifying_key())?
+        .thumbprint(ThumbprintHash::SHA256)
+        .map_err(|e| KeyError::Other(e.to_string()))
+}
+
+fn ed25519_jwk(key: &VerifyingKey) -> Result<Jwk, KeyError> {
+    let x = URL_SAFE_NO_PAD.encode(key.as_bytes());
+    serde_json::from_value(serde_json::json!({
+        "kty": "OKP", "crv": "Ed25519", "x": x,
+    }))
+    .map_err(|e| KeyError::Other(e.to_string()))
 }

@@ -189,21 +189,24 @@ pub struct Tokens {
     refresh_ttl: Duration,
     access_validation: Validation,
     refresh_validation: Validation,
+    refresh_hs256_validation: Validation,
 }
 
 impl Tokens {
     pub fn new(settings: &Settings) -> Result<Self, KeyError> {
         let keys = KeySet::load(&settings.tokens.signing)?;
-        let validation = |audience: &str| {
-            let mut validation = Validation::new(keys.algorithm);
+        let validation = |algorithm, audience: &str| {
+            let mut validation = Validation::new(algorithm);
             validation.leeway = LEEWAY_SECS;
             validation.set_issuer(&[&settings.tokens.issuer]);
             validation.set_audience(&[audience]);
             validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
             validation
         };
-        let access_validation = validation(&settings.tokens.audience);
-        let refresh_validation = validation(&refresh_audience(&settings.tokens.audience));
+        let refresh = refresh_audience(&settings.tokens.audience);
+        let access_validation = validation(keys.algorithm, &settings.tokens.audience);
+        let refresh_validation = validation(keys.algorithm, &refresh);
+        let refresh_hs256_validation = validation(jsonwebtoken::Algorithm::HS256, &refresh);
         Ok(Self {
             verified: moka::sync::Cache::builder()
                 .max_capacity(VERIFIED_CACHE_ENTRIES)
@@ -216,6 +219,7 @@ impl Tokens {
             refresh_ttl: settings.tokens.refresh_ttl,
             access_validation,
             refresh_validation,
+            refresh_hs256_validation,
         })
     }
 
@@ -276,7 +280,15 @@ impl Tokens {
             exp: now + self.refresh_ttl.as_secs() as i64,
             typ: TokenType::Refresh,
         };
-        Ok((self.sign(&claims, "JWT")?, claims))
+        let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
+        header.typ = Some("JWT".to_owned());
+        header.kid = Some(self.keys.refresh.signing_kid.clone());
+        let token =
+            jsonwebtoken::encode(&header, &claims, &self.keys.refresh.encoding).map_err(|e| {
+                tracing::error!(error = %e, "signing a refresh token failed");
+                TokenError::Signing
+            })?;
+        Ok((token, claims))
     }
 
     fn sign<T: Serialize>(&self, claims: &T, typ: &str) -> Result<String, TokenError> {
@@ -293,9 +305,9 @@ impl Tokens {
     }
 
     #[cfg(test)]
-    fn sign_with_jsonwebtoken<T: Serialize>(&self, claims: &T) -> String {
+    fn sign_with_jsonwebtoken<T: Serialize>(&self, claims: &T, typ: &str) -> String {
         let mut header = Header::new(self.keys.algorithm);
-        header.typ = Some("JWT".to_owned());
+        header.typ = Some(typ.to_owned());
         header.kid = Some(self.keys.signing_kid.clone());
         jsonwebtoken::encode(&header, claims, &self.keys.encoding).unwrap()
     }
@@ -315,8 +327,33 @@ impl Tokens {
         Ok(claims)
     }
 
+    /// A refresh token: HS256 under a refresh key (`rt-…` kid), or, until
+    /// they expire, one signed like an access token before refresh keys
+    /// existed.
     pub fn verify_refresh(&self, token: &str) -> Result<RefreshClaims, TokenError> {
-        self.verify(token, TokenType::Refresh)
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
+        let Some(kid) = header
+            .kid
+            .as_deref()
+            .filter(|kid| kid.starts_with(keys::REFRESH_KID_PREFIX))
+        else {
+            return self.verify(token, TokenType::Refresh);
+        };
+        if header.alg != jsonwebtoken::Algorithm::HS256 || header.typ.as_deref() != Some("JWT") {
+            return Err(TokenError::Invalid);
+        }
+        let key = self
+            .keys
+            .refresh
+            .decoding
+            .get(kid)
+            .ok_or(TokenError::Invalid)?;
+        decode_checked(
+            token,
+            key,
+            &self.refresh_hs256_validation,
+            TokenType::Refresh,
+        )
     }
 
     fn verify<T: DeserializeOwned + Typed>(
@@ -343,26 +380,35 @@ impl Tokens {
         }
         let kid = header.kid.as_deref().unwrap_or(&self.keys.signing_kid);
         let key = self.keys.decoding.get(kid).ok_or(TokenError::Invalid)?;
-        let data = match jsonwebtoken::decode::<T>(token, key, validation) {
-            Ok(data) => data,
-            Err(e) if matches!(e.kind(), ErrorKind::ExpiredSignature) => {
-                // `Expired` only for a token that is valid in every other
-                // respect (signature, issuer, audience, type): the caller
-                // may then refresh; anything else is simply invalid.
-                let mut ignoring_exp = validation.clone();
-                ignoring_exp.validate_exp = false;
-                return match jsonwebtoken::decode::<T>(token, key, &ignoring_exp) {
-                    Ok(data) if data.claims.typ() == expected => Err(TokenError::Expired),
-                    _ => Err(TokenError::Invalid),
-                };
-            }
-            Err(_) => return Err(TokenError::Invalid),
-        };
-        if data.claims.typ() != expected {
-            return Err(TokenError::Invalid);
-        }
-        Ok(data.claims)
+        decode_checked(token, key, validation, expected)
     }
+}
+
+/// Decodes and checks a token; `Expired` only for a token that is valid in
+/// every other respect (signature, issuer, audience, type): the caller may
+/// then refresh; anything else is simply invalid.
+fn decode_checked<T: DeserializeOwned + Typed>(
+    token: &str,
+    key: &jsonwebtoken::DecodingKey,
+    validation: &Validation,
+    expected: TokenType,
+) -> Result<T, TokenError> {
+    let data = match jsonwebtoken::decode::<T>(token, key, validation) {
+        Ok(data) => data,
+        Err(e) if matches!(e.kind(), ErrorKind::ExpiredSignature) => {
+            let mut ignoring_exp = validation.clone();
+            ignoring_exp.validate_exp = false;
+            return match jsonwebtoken::decode::<T>(token, key, &ignoring_exp) {
+                Ok(data) if data.claims.typ() == expected => Err(TokenError::Expired),
+                _ => Err(TokenError::Invalid),
+            };
+        }
+        Err(_) => return Err(TokenError::Invalid),
+    };
+    if data.claims.typ() != expected {
+        return Err(TokenError::Invalid);
+    }
+    Ok(data.claims)
 }
 
 #[cfg(test)]
@@ -371,16 +417,60 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn cached_key_signatures_equal_jsonwebtokens() {
+    fn new_tokens() -> (tempfile::TempDir, Tokens) {
         let dir = tempfile::tempdir().unwrap();
         let key = dir.path().join("k.pem").display().to_string();
         let vars = HashMap::from([("AUTH_JWT_KEY_FILE".to_owned(), key)]);
         let tokens = Tokens::new(&Settings::from_vars(&vars).unwrap()).unwrap();
-        let (ours, claims) = tokens.issue_refresh("u", "s", 1_700_000_000, "j").unwrap();
-        assert_eq!(ours, tokens.sign_with_jsonwebtoken(&claims));
+        (dir, tokens)
+    }
+
+    #[test]
+    fn cached_key_signatures_equal_jsonwebtokens() {
+        let (_dir, tokens) = new_tokens();
+        let roles = ["viewer".to_owned()];
+        let subject = Subject {
+            user_id: "u",
+            email: "u@example.com",
+            email_verified: true,
+            roles: &roles,
+            aal: AAL1,
+            amr: &[],
+            auth_time: 1_700_000_000,
+        };
+        let (ours, claims) = tokens
+            .issue_access(&subject, "s", 1_700_000_000, "j")
+            .unwrap();
+        assert_eq!(
+            ours,
+            tokens.sign_with_jsonwebtoken(&claims, ACCESS_TOKEN_TYP)
+        );
+    }
+
+    #[test]
+    fn refresh_tokens_are_hs256_under_a_refresh_key_and_never_pass_as_access() {
+        let (_dir, tokens) = new_tokens();
         let now = jsonwebtoken::get_current_timestamp() as i64;
         let (fresh, claims) = tokens.issue_refresh("u", "s", now, "k").unwrap();
+        let header = jsonwebtoken::decode_header(&fresh).unwrap();
+        assert_eq!(header.alg, jsonwebtoken::Algorithm::HS256);
+        assert_eq!(
+            header.kid.unwrap(),
+            format!("rt-{}", tokens.keys.signing_kid)
+        );
         assert_eq!(tokens.verify_refresh(&fresh).unwrap(), claims);
+        assert_eq!(tokens.verify_access(&fresh), Err(TokenError::Invalid));
+        // Refresh tokens signed with the signing key before refresh keys
+        // existed still verify until they expire.
+        let legacy = tokens.sign(&claims, "JWT").unwrap();
+        assert_eq!(tokens.verify_refresh(&legacy).unwrap(), claims);
+        // A token under another refresh key, or tampered with, does not.
+        let (_other_dir, other) = new_tokens();
+        let (foreign, _) = other.issue_refresh("u", "s", now, "k").unwrap();
+        assert_eq!(tokens.verify_refresh(&foreign), Err(TokenError::Invalid));
+        let mut tampered = fresh.clone();
+        tampered.pop();
+        tampered.push(if fresh.ends_with('A') { 'B' } else { 'A' });
+        assert_eq!(tokens.verify_refresh(&tampered), Err(TokenError::Invalid));
     }
 }

@@ -42,6 +42,7 @@ mod store_outage;
 mod tokens;
 mod unlock;
 mod use_cases;
+mod user_cache;
 mod webhooks;
 
 mod helpers;

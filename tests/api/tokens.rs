@@ -91,11 +91,20 @@ async fn access_tokens_carry_the_contract_claims() {
     let header = header_of(&tokens.access);
     assert_eq!(header["alg"], "EdDSA");
     assert_eq!(header["typ"], "at+jwt");
-    assert_eq!(header_of(&tokens.refresh)["typ"], "JWT");
+    // Refresh tokens: HS256 under a key derived from the signing key, which
+    // is never published (only authd verifies them).
+    let refresh_header = header_of(&tokens.refresh);
+    assert_eq!(refresh_header["typ"], "JWT");
+    assert_eq!(refresh_header["alg"], "HS256");
+    assert_eq!(
+        refresh_header["kid"],
+        format!("rt-{}", header["kid"].as_str().unwrap())
+    );
     let jwks = app.get("/.well-known/jwks.json", None).await.json();
     assert_eq!(jwks["keys"][0]["kid"], header["kid"]);
     assert_eq!(jwks["keys"][0]["kty"], "OKP");
     assert_eq!(jwks["keys"][0]["crv"], "Ed25519");
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
 }
 
 #[actix_web::test]

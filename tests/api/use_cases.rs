@@ -61,6 +61,7 @@ async fn verified_directly(app: &TestApp, raw_email: &str) -> Email {
 fn caller_of(app: &TestApp, access_token: &str) -> Authenticated {
     Authenticated {
         claims: app.state.tokens.verify_access(access_token).unwrap(),
+        user_version: None,
     }
 }
 
@@ -208,7 +209,7 @@ async fn accounts_and_sessions_as_functions() {
         .await
         .unwrap();
     assert!(matches!(
-        accounts::view(&app.state.db, &user_id).await,
+        accounts::view(&app.state.db, &user_id, None).await,
         Err(ApiError::Unauthorized)
     ));
 }
