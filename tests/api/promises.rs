@@ -95,20 +95,20 @@ async fn a_broken_database_answers_500_with_an_error_id_and_nothing_internal() {
     let app = spawn_app().await;
     let user = app.verified_user().await;
     let tokens = app.login_user(&user).await;
-    app.get("/v1/me", Some(&tokens.access))
+    app.get("/v1/auth/sessions", Some(&tokens.access))
         .await
         .assert_status(200);
-    // A table the user's roles live in goes missing under the server.
+    // The table sessions live in goes missing under the server.
     app.state
         .db
         .run(|conn| {
             use diesel::RunQueryDsl;
-            diesel::sql_query("ALTER TABLE user_roles RENAME TO user_roles_gone").execute(conn)?;
+            diesel::sql_query("ALTER TABLE sessions RENAME TO sessions_gone").execute(conn)?;
             Ok(())
         })
         .await
         .unwrap();
-    let broken = app.get("/v1/me", Some(&tokens.access)).await;
+    let broken = app.get("/v1/auth/sessions", Some(&tokens.access)).await;
     broken.assert_problem(500, "internal_error");
     let error_id = broken.json()["error_id"]
         .as_str()
@@ -116,7 +116,7 @@ async fn a_broken_database_answers_500_with_an_error_id_and_nothing_internal() {
         .to_owned();
     assert!(uuid::Uuid::parse_str(&error_id).is_ok(), "{error_id}");
     let body = String::from_utf8_lossy(&broken.body).to_lowercase();
-    for leak in ["user_roles", "sql", "diesel", "table"] {
+    for leak in ["sessions_gone", "sql", "diesel", "table"] {
         assert!(!body.contains(leak), "the 500 leaks {leak}: {body}");
     }
 }
