@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
 # Side-by-side: authd (release build) and the Flask peer on the same machine,
-# RUNS times each (medians), then the ratios against the issue's targets.
+# RUNS times each (medians), on the embedded defaults (SQLite + in-process
+# store) and on PostgreSQL + Redis, then the ratios against the targets of
+# issue #19. Prints a table and writes the same figures as JSON.
 #
-#   bench/compare.sh              # authd on embedded defaults (SQLite, in-process store)
-#   bench/compare.sh --postgres   # authd on PostgreSQL + Redis (127.0.0.1 defaults)
+#   bench/compare.sh                 # both authd backends and the peer
+#   bench/compare.sh --embedded      # only the embedded defaults (and the peer)
+#   bench/compare.sh --postgres      # only PostgreSQL + Redis (127.0.0.1 defaults)
 #
 # Env: RUNS (3), DURATION (10s), CONNECTIONS (32), COST (bcrypt cost, 12),
-#      PEER_DIR (../shared/peer-flask beside the checkout), SKIP_PEER=1.
+#      PEER_DIR (../shared/peer-flask beside the checkout), SKIP_PEER=1,
+#      OUT (bench/result.json), DATABASE_POOL_SIZE (authd's pool; default 8).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 RUNS="${RUNS:-3}"
 COST="${COST:-12}"
 PEER_DIR="${PEER_DIR:-$ROOT/../shared/peer-flask}"
+OUT="${OUT:-$HERE/result.json}"
 MODE="${1:-}"
+case "$MODE" in
+  "") backends=(embedded postgres) ;;
+  --embedded) backends=(embedded) ;;
+  --postgres) backends=(postgres) ;;
+  *) echo "usage: bench/compare.sh [--embedded|--postgres]" >&2; exit 2 ;;
+esac
 AUTHD_PORT=18080
 PEER_PORT=18090
 WORK="$(mktemp -d)"
@@ -40,22 +51,30 @@ wait_healthy() {
 
 (cd "$ROOT" && cargo build --release --quiet && cargo build --release --quiet --example bcrypt_ceiling)
 
-env_vars=(AUTH_BIND=127.0.0.1:$AUTHD_PORT AUTH_RATE_LIMITS=false AUTH_REQUIRE_VERIFIED_EMAIL=false
-  AUTH_BCRYPT_COST="$COST" RUST_LOG=warn AUTH_LOG_FORMAT=json
-  DATABASE_URL="sqlite://$WORK/authd/authd.db" AUTH_JWT_KEY_FILE="$WORK/authd/key.pem"
-  AUTH_OUTBOX_DIR="$WORK/authd/outbox")
-label="authd (SQLite + in-process store)"
-if [[ "$MODE" == "--postgres" ]]; then
-  db_name="authd_bench_$RANDOM$RANDOM"
-  psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE \"$db_name\"" postgres
-  env_vars+=(DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db_name" REDIS_URL=redis://127.0.0.1:6379
-    AUTH_REDIS_PREFIX="$db_name:")
-  label="authd (PostgreSQL + Redis)"
-fi
-mkdir -p "$WORK/authd"
-env "${env_vars[@]}" "$ROOT/target/release/authd" serve > "$WORK/authd.log" 2>&1 &
-authd_pid=$!; pids+=("$authd_pid")
-wait_healthy "http://127.0.0.1:$AUTHD_PORT"
+# Starts authd on one backend; sets authd_pid.
+start_authd() {
+  local backend=$1 dir="$WORK/authd-$1"
+  mkdir -p "$dir"
+  local env_vars=(AUTH_BIND=127.0.0.1:$AUTHD_PORT AUTH_RATE_LIMITS=false AUTH_REQUIRE_VERIFIED_EMAIL=false
+    AUTH_BCRYPT_COST="$COST" RUST_LOG=warn AUTH_LOG_FORMAT=json
+    AUTH_DATABASE_POOL_SIZE="${DATABASE_POOL_SIZE:-8}"
+    DATABASE_URL="sqlite://$dir/authd.db" AUTH_JWT_KEY_FILE="$dir/key.pem"
+    AUTH_OUTBOX_DIR="$dir/outbox")
+  if [[ "$backend" == postgres ]]; then
+    db_name="authd_bench_$RANDOM$RANDOM"
+    psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE \"$db_name\"" postgres
+    env_vars+=(DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db_name" REDIS_URL=redis://127.0.0.1:6379
+      AUTH_REDIS_PREFIX="$db_name:")
+  fi
+  env "${env_vars[@]}" "$ROOT/target/release/authd" serve > "$WORK/authd-$backend.log" 2>&1 &
+  authd_pid=$!; pids+=("$authd_pid")
+  wait_healthy "http://127.0.0.1:$AUTHD_PORT"
+}
+
+stop_authd() {
+  kill "$authd_pid" 2>/dev/null || true
+  wait "$authd_pid" 2>/dev/null || true
+}
 
 if [[ -z "${SKIP_PEER:-}" ]]; then
   AUTH_BCRYPT_COST="$COST" "$PEER_DIR/run.sh" "$PEER_PORT" "$WORK/peer" > "$WORK/peer.log" 2>&1 &
@@ -67,21 +86,28 @@ fi
 # the ceiling is the best the machine can do).
 verify_before="$("$ROOT/target/release/examples/bcrypt_ceiling" "$COST")"
 
-for i in $(seq 1 "$RUNS"); do
-  RESULTS_FILE="$WORK/authd-$i" SERVER_PID="$authd_pid" LABEL="$label, run $i" \
-    "$HERE/run.sh" "http://127.0.0.1:$AUTHD_PORT"
-  if [[ -z "${SKIP_PEER:-}" ]]; then
-    RESULTS_FILE="$WORK/peer-$i" LABEL="Flask peer, run $i" "$HERE/run.sh" "http://127.0.0.1:$PEER_PORT"
-  fi
+for backend in "${backends[@]}"; do
+  start_authd "$backend"
+  for i in $(seq 1 "$RUNS"); do
+    RESULTS_FILE="$WORK/$backend-$i" SERVER_PID="$authd_pid" LABEL="authd ($backend), run $i" \
+      "$HERE/run.sh" "http://127.0.0.1:$AUTHD_PORT"
+    # The peer runs beside the embedded authd, alternating, so both see the
+    # same machine.
+    if [[ -z "${SKIP_PEER:-}" && ( "$backend" == embedded || ${#backends[@]} -eq 1 ) ]]; then
+      RESULTS_FILE="$WORK/peer-$i" LABEL="Flask peer, run $i" "$HERE/run.sh" "http://127.0.0.1:$PEER_PORT"
+    fi
+  done
+  stop_authd
 done
 
 verify_after="$("$ROOT/target/release/examples/bcrypt_ceiling" "$COST")"
 verify_secs="$(python3 -c "print(min($verify_before, $verify_after))")"
-cores="$(nproc)"
 
-python3 - "$WORK" "$RUNS" "$verify_secs" "$cores" "$label" "${SKIP_PEER:-}" <<'PY'
-import statistics, sys
-work, runs, verify, cores, label, skip_peer = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+python3 - "$WORK" "$RUNS" "$verify_secs" "$(nproc)" "${SKIP_PEER:-}" "$OUT" "${backends[@]}" <<'PY'
+import datetime, json, os, statistics, sys
+work, runs, verify, cores, skip_peer, out = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+backends = sys.argv[7:]
+SCENARIOS = ["me", "login", "refresh", "register"]
 def load(who):
     rows = {}
     for i in range(1, runs + 1):
@@ -89,28 +115,61 @@ def load(who):
             name, *vals = line.split()
             rows.setdefault(name, []).append([float(v) for v in vals])
     return {k: [statistics.median(col) for col in zip(*v)] for k, v in rows.items()}
-a = load("authd")
-p = None if skip_peer else load("peer")
+results = {b: load(b) for b in backends}
+peer = None if skip_peer else load("peer")
 ceiling = cores / verify
-print(f"\nMedians of {runs} runs. bcrypt ceiling: {cores} cores / {verify*1000:.1f} ms = {ceiling:.2f}/s")
-print(f"{'scenario':<9} {'':<6} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}")
-for name in ["me", "login", "refresh", "register"]:
-    for who, rows in [("authd", a), ("peer", p)]:
+# Issue #19's targets. PostgreSQL + Redis: at least twice the figures
+# measured before it (me 12.4k, refresh 2.2k req/s).
+PG_BEFORE = {"me": 12400, "refresh": 2200}
+print(f"\nMedians of {runs} runs, concurrency {os.environ.get('CONNECTIONS', '32')}. "
+      f"bcrypt ceiling: {cores} cores / {verify*1000:.1f} ms = {ceiling:.2f}/s")
+print(f"{'scenario':<9} {'':<9} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7} {'x peer':>7}")
+table = [("peer", peer)] + [(b, results[b]) for b in backends]
+for name in SCENARIOS:
+    for who, rows in table:
         if rows is None: continue
         rps, p50, p99, err = rows[name]
-        print(f"{name:<9} {who:<6} {rps:>10.1f} {p50:>9.2f} {p99:>9.2f} {int(err):>7}")
-print(f"peak RSS: authd {a['rss_mb'][0]:.0f} MB" + ("" if p is None else f", peer {p['rss_mb'][0]:.0f} MB"))
-print(f"\nTargets ({label}):")
-def line(ok, text): print(("  ok   " if ok else "  MISS ") + text)
-for name in ["login", "register"]:
-    r = a[name][0] / ceiling
-    line(r >= 0.95, f"{name}: {a[name][0]:.2f}/s = {r:.2f} x bcrypt ceiling (>= 0.95)")
-if p:
-    for name in ["me", "refresh"]:
-        r = a[name][0] / p[name][0]
-        line(r >= 10, f"{name}: {r:.1f} x peer (>= 10)")
-line(a["me"][2] < 10, f"me p99: {a['me'][2]:.2f} ms (< 10)")
-line(a["rss_mb"][0] <= 32, f"peak RSS: {a['rss_mb'][0]:.0f} MB (<= 32)")
-errs = sum(int(a[n][3]) for n in ["me", "login", "refresh", "register"])
-line(errs == 0, f"errors across scenarios: {errs}")
+        ratio = f"{rps / peer[name][0]:.1f}" if peer and who != "peer" else ""
+        print(f"{name:<9} {who:<9} {rps:>10.1f} {p50:>9.2f} {p99:>9.2f} {int(err):>7} {ratio:>7}")
+print("peak RSS: " + ", ".join(f"{who} {rows['rss_mb'][0]:.0f} MB" for who, rows in table if rows))
+checks = []
+def check(ok, text):
+    checks.append({"ok": bool(ok), "check": text})
+    print(("  ok   " if ok else "  MISS ") + text)
+print("\nTargets (issue #19):")
+for b in backends:
+    a = results[b]
+    for name in ["login", "register"]:
+        r = a[name][0] / ceiling
+        check(r >= 0.95, f"{b} {name}: {a[name][0]:.2f}/s = {r:.2f} x bcrypt ceiling (>= 0.95)")
+    errs = sum(int(a[n][3]) for n in SCENARIOS)
+    check(errs == 0, f"{b}: errors across scenarios: {errs}")
+if "embedded" in results:
+    a = results["embedded"]
+    if peer:
+        for name, target in [("me", 25), ("refresh", 15)]:
+            r = a[name][0] / peer[name][0]
+            check(r >= target, f"embedded {name}: {r:.1f} x peer (>= {target})")
+    check(a["me"][2] < 5, f"embedded me p99: {a['me'][2]:.2f} ms (< 5)")
+    check(a["rss_mb"][0] <= 25, f"embedded peak RSS: {a['rss_mb'][0]:.0f} MB (<= 25)")
+if "postgres" in results:
+    a = results["postgres"]
+    for name, before in PG_BEFORE.items():
+        check(a[name][0] >= 2 * before, f"postgres {name}: {a[name][0]:.0f} req/s (>= 2 x {before})")
+def as_dict(rows):
+    if rows is None: return None
+    d = {n: dict(zip(["rps", "p50_ms", "p99_ms", "errors"], rows[n])) for n in SCENARIOS}
+    d["peak_rss_mb"] = rows["rss_mb"][0]
+    return d
+doc = {
+    "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    "runs": runs, "duration": os.environ.get("DURATION", "10s"),
+    "connections": int(os.environ.get("CONNECTIONS", "32")), "cores": cores,
+    "bcrypt_cost": int(os.environ.get("COST", "12")), "bcrypt_ceiling_per_s": ceiling,
+    "peer": as_dict(peer), "authd": {b: as_dict(results[b]) for b in backends},
+    "checks": checks,
+}
+with open(out, "w") as f:
+    json.dump(doc, f, indent=2)
+print(f"\nwritten: {out}")
 PY

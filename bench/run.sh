@@ -39,6 +39,14 @@ export EMAIL
 post /v1/auth/register "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" >/dev/null
 TOKEN="$(post /v1/auth/login "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" | json '["access_token"]')"
 export TOKEN
+# Users for the login scenario, one per connection.
+LOGIN_PREFIX="bench-login-$RUN_ID" LOGIN_USERS="$CONNECTIONS"
+export LOGIN_PREFIX LOGIN_USERS
+for i in $(seq 0 $((CONNECTIONS - 1))); do
+  post /v1/auth/register "{\"email\":\"$LOGIN_PREFIX-$i@example.com\",\"password\":\"$PASSWORD\"}" >/dev/null &
+  (( (i + 1) % 8 == 0 )) && wait
+done
+wait
 export REFRESH_TOKENS="$WORK/refresh-tokens"
 for _ in $(seq 1 "$CONNECTIONS"); do
   post /v1/auth/login "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" | json '["refresh_token"]'
