@@ -17,7 +17,7 @@ use webauthn_rs::prelude::Url;
 
 use crate::secret::Secret;
 
-pub use values::{DatabaseUrl, Limit};
+pub use values::{DatabaseUrl, Limit, RedisUrl};
 pub use vars::Vars;
 
 /// A configuration variable that could not be used: printed as one line,
@@ -177,7 +177,8 @@ impl HttpSettings {
 pub struct StorageSettings {
     pub database_url: DatabaseUrl,
     pub database_pool_size: u32,
-    pub redis_url: Option<String>,
+    /// `REDIS_URL`: one server or a cluster; unset → the in-process store.
+    pub redis_url: Option<RedisUrl>,
     pub redis_prefix: String,
     /// `AUTH_REDIS_CA_FILE` (ASVS 12.3.1): PEM certificates that alone are
     /// trusted for a `rediss://` Redis (a private CA); unset trusts the
@@ -188,20 +189,33 @@ pub struct StorageSettings {
 
 impl StorageSettings {
     fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
-        let redis_url = env.get("REDIS_URL");
+        let redis_url = env
+            .get("REDIS_URL")
+            .map(RedisUrl::parse)
+            .transpose()
+            .map_err(|m| ConfigError::new("REDIS_URL", m))?;
         let redis_ca_file = env.get("AUTH_REDIS_CA_FILE").map(PathBuf::from);
-        if redis_ca_file.is_some() && !redis_url.is_some_and(|url| url.starts_with("rediss://")) {
+        if redis_ca_file.is_some() && !redis_url.as_ref().is_some_and(RedisUrl::is_tls) {
             return Err(ConfigError::new(
                 "AUTH_REDIS_CA_FILE",
-                "is set but REDIS_URL is not a rediss:// (TLS) URL",
+                "is set but REDIS_URL is not a rediss:// or rediss+cluster:// (TLS) URL",
+            ));
+        }
+        let redis_prefix = env.text("AUTH_REDIS_PREFIX", "authd:");
+        if redis_url.as_ref().is_some_and(RedisUrl::is_cluster) && redis_prefix.contains(['{', '}'])
+        {
+            // A hash tag in the prefix would put every key in one slot.
+            return Err(ConfigError::new(
+                "AUTH_REDIS_PREFIX",
+                "must not contain { or } with a Redis Cluster (keys carry their own hash tags)",
             ));
         }
         Ok(Self {
             database_url: DatabaseUrl::parse(&env.text("DATABASE_URL", "sqlite://./data/authd.db"))
                 .map_err(|m| ConfigError::new("DATABASE_URL", m))?,
             database_pool_size: env.positive("AUTH_DATABASE_POOL_SIZE", 8)?,
-            redis_url: redis_url.map(str::to_owned),
-            redis_prefix: env.text("AUTH_REDIS_PREFIX", "authd:"),
+            redis_url,
+            redis_prefix,
             redis_ca_file,
         })
     }
@@ -987,6 +1001,62 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(err.var, "AUTH_REDIS_CA_FILE");
+    }
+
+    #[test]
+    fn redis_url_names_a_server_or_a_cluster() {
+        let s = Settings::from_vars(&vars(&[(
+            "REDIS_URL",
+            "redis+cluster://:s3cret@10.0.0.1:7000,10.0.0.2:7001/",
+        )]))
+        .unwrap();
+        let url = s.storage.redis_url.unwrap();
+        assert_eq!(
+            url,
+            RedisUrl::Cluster {
+                nodes: vec![
+                    "redis://:s3cret@10.0.0.1:7000".into(),
+                    "redis://:s3cret@10.0.0.2:7001".into()
+                ],
+                tls: false
+            }
+        );
+        assert!(
+            !format!("{url:?}").contains("s3cret"),
+            "Debug hides the password"
+        );
+        assert_eq!(
+            RedisUrl::parse("rediss+cluster://a:6380").unwrap(),
+            RedisUrl::Cluster {
+                nodes: vec!["rediss://a:6380".into()],
+                tls: true
+            }
+        );
+        assert_eq!(
+            RedisUrl::parse("redis://127.0.0.1:6379/2").unwrap(),
+            RedisUrl::Server("redis://127.0.0.1:6379/2".into())
+        );
+        for bad in [
+            "redis+cluster://a:1/3",
+            "redis+cluster://a",
+            "redis+cluster://a:1,:2",
+            "redis+sentinel://a:26379/mymaster",
+            "http://a:1",
+        ] {
+            let err = Settings::from_vars(&vars(&[("REDIS_URL", bad)])).unwrap_err();
+            assert_eq!(err.var, "REDIS_URL", "{bad}");
+        }
+        let err = Settings::from_vars(&vars(&[
+            ("REDIS_URL", "redis+cluster://a:1"),
+            ("AUTH_REDIS_PREFIX", "{authd}:"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.var, "AUTH_REDIS_PREFIX");
+        Settings::from_vars(&vars(&[
+            ("REDIS_URL", "rediss+cluster://a:1"),
+            ("AUTH_REDIS_CA_FILE", "/etc/authd/redis-ca.pem"),
+        ]))
+        .unwrap();
     }
 
     #[test]

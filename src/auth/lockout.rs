@@ -22,12 +22,16 @@ use crate::store::{Attempt, Store};
 /// lapses after it.
 const IN_FLIGHT_TTL: Duration = Duration::from_secs(60);
 
+// The two counters `reserve_attempt` reads in one script share a hash tag
+// (`{l:EMAIL}`), so they share a slot on a Redis Cluster. The tag starts
+// with `l:`, so it is never empty, and both keys end in the same text, so
+// they get the same tag whatever braces the address holds.
 fn failures_key(email: &str) -> String {
-    format!("lockout:{email}")
+    format!("lockout:{{l:{email}}}")
 }
 
 fn in_flight_key(email: &str) -> String {
-    format!("lockout-inflight:{email}")
+    format!("lockout-inflight:{{l:{email}}}")
 }
 
 /// An admitted check: pass it back to [`Lockout::failed`],

@@ -103,3 +103,102 @@ pub fn parse_cidr(raw: &str) -> Result<IpNet, String> {
         .or_else(|_| raw.parse::<IpAddr>().map(IpNet::from))
         .map_err(|_| format!("{raw:?} is not an IP address or CIDR"))
 }
+
+/// Where the shared store lives: one Redis server, or a Redis Cluster.
+#[derive(Clone, PartialEq, Eq)]
+pub enum RedisUrl {
+    /// `redis://…`, `rediss://…` or `unix://…`, as the redis crate reads it.
+    Server(String),
+    /// `redis+cluster://[user:password@]host:port,host:port,…` (or
+    /// `rediss+cluster://` for TLS): the nodes to discover the cluster from,
+    /// each as a `redis://` (or `rediss://`) URL carrying the credentials.
+    Cluster { nodes: Vec<String>, tls: bool },
+}
+
+impl RedisUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.starts_with("redis+sentinel://") || raw.starts_with("rediss+sentinel://") {
+            return Err(
+                "Redis Sentinel is not supported: use one redis:// server or redis+cluster://"
+                    .into(),
+            );
+        }
+        let (tls, rest) = match (
+            raw.strip_prefix("redis+cluster://"),
+            raw.strip_prefix("rediss+cluster://"),
+        ) {
+            (Some(rest), _) => (false, rest),
+            (_, Some(rest)) => (true, rest),
+            _ => {
+                return ["redis://", "rediss://", "unix://", "redis+unix://"]
+                    .iter()
+                    .any(|scheme| raw.starts_with(scheme))
+                    .then(|| Self::Server(raw.to_owned()))
+                    .ok_or_else(|| {
+                        "expected redis://…, rediss://…, or redis+cluster://host:port,host:port"
+                            .into()
+                    });
+            }
+        };
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        let (userinfo, hosts) = match rest.rsplit_once('@') {
+            Some((userinfo, hosts)) => (Some(userinfo), hosts),
+            None => (None, rest),
+        };
+        if hosts.contains(['/', '?', '#']) {
+            return Err("a cluster URL names only nodes (a cluster has one database, 0)".into());
+        }
+        let scheme = if tls { "rediss" } else { "redis" };
+        let nodes = hosts
+            .split(',')
+            .map(|node| {
+                let (host, port) = node
+                    .trim()
+                    .rsplit_once(':')
+                    .ok_or_else(|| format!("cluster node {node:?} needs host:port"))?;
+                if host.is_empty() || port.parse::<u16>().is_err() {
+                    return Err(format!("cluster node {node:?} needs host:port"));
+                }
+                Ok(match userinfo {
+                    Some(userinfo) => format!("{scheme}://{userinfo}@{host}:{port}"),
+                    None => format!("{scheme}://{host}:{port}"),
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Self::Cluster { nodes, tls })
+    }
+
+    /// Whether connections use TLS (`rediss`).
+    pub fn is_tls(&self) -> bool {
+        match self {
+            Self::Server(url) => url.starts_with("rediss://"),
+            Self::Cluster { tls, .. } => *tls,
+        }
+    }
+
+    pub fn is_cluster(&self) -> bool {
+        matches!(self, Self::Cluster { .. })
+    }
+}
+
+/// Prints where, never the password.
+impl std::fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hide = |url: &str| match url.split_once("://") {
+            Some((scheme, rest)) => match rest.rsplit_once('@') {
+                Some((_, host)) => format!("{scheme}://***@{host}"),
+                None => url.to_owned(),
+            },
+            None => url.to_owned(),
+        };
+        match self {
+            Self::Server(url) => f.debug_tuple("Server").field(&hide(url)).finish(),
+            Self::Cluster { nodes, tls } => f
+                .debug_struct("Cluster")
+                .field("nodes", &nodes.iter().map(|n| hide(n)).collect::<Vec<_>>())
+                .field("tls", tls)
+                .finish(),
+        }
+    }
+}

@@ -170,21 +170,57 @@ pub trait Store: Send + Sync {
 }
 
 /// Store key builders, so every caller spells a key the same way.
+///
+/// On a Redis Cluster, keys that one Lua script or one pipeline touches
+/// must share a hash slot: Redis hashes only the part of a key between the
+/// first `{` and the next `}` (a hash tag) when there is one. Session, user
+/// and refresh-token keys therefore start with the tag of a bucket (one of
+/// [`BUCKETS`], chosen by hashing the id), and each bucket holds its own
+/// generation key: a master that restarts empty loses its buckets'
+/// generation keys along with their revocations, and the access checks
+/// that read them fail closed until the revocations are restored. Callers
+/// of `reserve_attempt` tag their two counters alike (see
+/// `auth::lockout`). A prefix (`AUTH_REDIS_PREFIX`) must not hold a `{`:
+/// its tag would put every key in one slot.
 pub mod keys {
-    /// Present while the store holds every revocation the database
+    /// How many buckets the keys of sessions, users and refresh tokens are
+    /// spread over: enough to spread over many masters evenly, few enough
+    /// to check and seal every bucket at once.
+    pub const BUCKETS: u32 = 1024;
+
+    /// The bucket of a session, user or token id (FNV-1a, stable across
+    /// instances and releases).
+    pub fn bucket(id: &str) -> u32 {
+        let hash = id.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+            (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+        });
+        hash % BUCKETS
+    }
+
+    fn tagged(id: &str, what: &str) -> String {
+        format!("{{b{}}}:{what}:{id}", bucket(id))
+    }
+
+    /// Present while the bucket holds every revocation the database
     /// remembers (see `auth::revocation_watch`).
-    pub const GENERATION: &str = "generation";
+    pub fn generation(bucket: u32) -> String {
+        format!("{{b{bucket}}}:generation")
+    }
+    /// Written in every bucket when a restore starts.
+    pub fn restore_marker(bucket: u32, marker: &str) -> String {
+        format!("{{b{bucket}}}:restoring:{marker}")
+    }
     pub fn revoked_session(session_id: &str) -> String {
-        format!("revoked:{session_id}")
+        tagged(session_id, "revoked")
     }
     pub fn valid_after(user_id: &str) -> String {
-        format!("valid_after_ms:{user_id}")
+        tagged(user_id, "valid_after_ms")
     }
     pub fn user_version(user_id: &str) -> String {
-        format!("user_version:{user_id}")
+        tagged(user_id, "user_version")
     }
     pub fn spent_refresh(jti: &str) -> String {
-        format!("spent:{jti}")
+        tagged(jti, "spent")
     }
     /// A pending WebAuthn ceremony (single use).
     pub fn webauthn_challenge(challenge_id: &str) -> String {

@@ -1,18 +1,28 @@
-//! The Redis store: shared by every instance behind a load balancer. Each
-//! call is one round trip (one command, or one Lua script where it must read
-//! and write atomically). The connection manager reconnects by itself, so the
-//! service recovers without a restart when Redis comes back.
+//! The Redis store: shared by every instance behind a load balancer, on one
+//! Redis server or a Redis Cluster. Each call is one round trip (one
+//! command, or one Lua script where it must read and write atomically). Both
+//! connections reconnect by themselves, so the service recovers without a
+//! restart when Redis comes back.
+//!
+//! On a cluster, every Lua script's keys share a hash slot (see
+//! [`keys`]), and reads or writes that span slots go out as one command per
+//! slot, concurrently, instead of one pipeline (a cluster pipeline must stay
+//! in one slot).
 
 use std::time::Duration;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{AsyncCommands, Script};
+use futures_util::future::try_join_all;
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClientBuilder;
+use redis::cluster_async::ClusterConnection;
+use redis::{AsyncCommands, Cmd, Pipeline, RedisFuture, Script, Value};
 use tokio::sync::Notify;
 
 use super::{AccessState, Attempt, Counter, Spend, Store, StoreError, keys, ttl_ms};
+use crate::config::RedisUrl;
 
 const SPEND_SCRIPT: &str = r"
 local first = redis.call('GET', KEYS[1])
@@ -69,9 +79,6 @@ if not count then return false end
 return {tonumber(count), redis.call('PTTL', KEYS[1])}
 ";
 
-// KEYS[1] the restore marker, KEYS[2] the generation key. Seals the store
-// only if the marker written before the restore is still there (a flush
-// during the restore removed it, and the restore must run again).
 /// GET and DEL in one step (GETDEL needs Redis 6.2).
 const TAKE_SCRIPT: &str = r"
 local v = redis.call('GET', KEYS[1])
@@ -79,6 +86,10 @@ if v then redis.call('DEL', KEYS[1]) end
 return v
 ";
 
+// KEYS[1] a bucket's restore marker, KEYS[2] its generation key (one hash
+// slot). Seals the bucket only if the marker written before the restore is
+// still there (a flush during the restore removed it, and the restore must
+// run again).
 const SEAL_SCRIPT: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('SET', KEYS[2], ARGV[1])
@@ -89,8 +100,49 @@ return 1
 /// How long a restore may take before its marker lapses.
 const RESTORE_MARKER_TTL: Duration = Duration::from_secs(300);
 
+/// One connection to a server, or one to a cluster (which keeps a
+/// connection per node and follows the slot map).
+#[derive(Clone)]
+enum Conn {
+    Server(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Self::Server(conn) => conn.req_packed_command(cmd),
+            Self::Cluster(conn) => conn.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Self::Server(conn) => conn.req_packed_commands(cmd, offset, count),
+            Self::Cluster(conn) => conn.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Server(conn) => conn.get_db(),
+            Self::Cluster(conn) => conn.get_db(),
+        }
+    }
+}
+
+/// Short timeouts everywhere, so a dead Redis (or a dead cluster master)
+/// gives a quick 503 rather than a hung request.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
+
 pub struct RedisStore {
-    conn: ConnectionManager,
+    conn: Conn,
     prefix: String,
     spend: Script,
     valid_after: Script,
@@ -98,7 +150,6 @@ pub struct RedisStore {
     counter: Script,
     give_back: Script,
     reserve: Script,
-    seal: Script,
     take: Script,
     /// Signalled when a request finds the generation key gone.
     lost: Arc<Notify>,
@@ -114,33 +165,36 @@ impl RedisStore {
     /// Connects (failing if Redis does not answer now) with short timeouts,
     /// so a dead Redis gives a quick 503 rather than a hung request. This
     /// store trusts Redis as it finds it; the service uses
-    /// [`RedisStore::open`], which guards against Redis losing its data.
+    /// [`RedisStore::open_with_ca`], which guards against Redis losing its
+    /// data. `url` is any `REDIS_URL` form (a server or a cluster).
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        Self::connect_with(url, prefix, false, None).await
+        let url = RedisUrl::parse(url).map_err(StoreError)?;
+        Self::connect_with(&url, prefix, false, None).await
     }
 
     /// [`RedisStore::connect`] trusting `ca_pem` (PEM certificates) instead
-    /// of the built-in web roots for a `rediss://` URL.
+    /// of the built-in web roots for a TLS URL.
     pub async fn connect_with_ca(
-        url: &str,
+        url: &RedisUrl,
         prefix: &str,
         ca_pem: Option<Vec<u8>>,
     ) -> Result<Self, StoreError> {
         Self::connect_with(url, prefix, false, ca_pem).await
     }
 
-    /// Connects a store guarded by the generation key: until
-    /// [`RedisStore::seal`] writes it (after the revocations were restored
-    /// into Redis), and whenever Redis loses it, every access check fails,
-    /// so tokens fail closed instead of passing an empty store.
+    /// Connects a store guarded by the generation keys: until
+    /// [`RedisStore::seal`] writes them (after the revocations were restored
+    /// into Redis), and whenever Redis loses one, access checks that need it
+    /// fail, so tokens fail closed instead of passing an empty store.
     pub async fn open(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        Self::connect_with(url, prefix, true, None).await
+        let url = RedisUrl::parse(url).map_err(StoreError)?;
+        Self::connect_with(&url, prefix, true, None).await
     }
 
     /// [`RedisStore::open`] trusting `ca_pem` (PEM certificates) instead of
-    /// the built-in web roots for a `rediss://` URL.
+    /// the built-in web roots for a TLS URL.
     pub async fn open_with_ca(
-        url: &str,
+        url: &RedisUrl,
         prefix: &str,
         ca_pem: Option<Vec<u8>>,
     ) -> Result<Self, StoreError> {
@@ -148,36 +202,65 @@ impl RedisStore {
     }
 
     async fn connect_with(
-        url: &str,
+        url: &RedisUrl,
         prefix: &str,
         guarded: bool,
         ca_pem: Option<Vec<u8>>,
     ) -> Result<Self, StoreError> {
-        // `rediss://` verifies the server against the web roots compiled in
+        // TLS verifies the server against the web roots compiled in
         // (webpki-roots), or only against `ca_pem` when given.
-        let client = match ca_pem {
-            Some(root_cert) => redis::Client::build_with_tls(
-                url,
-                redis::TlsCertificates {
-                    client_tls: None,
-                    root_cert: Some(root_cert),
-                },
-            ),
-            None => redis::Client::open(url),
-        }
-        .map_err(unavailable)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_secs(1));
-        let conn = tokio::time::timeout(
-            Duration::from_secs(5),
-            ConnectionManager::new_with_config(client, config),
-        )
-        .await
-        .map_err(|_| StoreError("timed out connecting to Redis".into()))?
-        .map_err(unavailable)?;
+        let certificates = |root_cert| redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(root_cert),
+        };
+        let conn = match url {
+            RedisUrl::Server(url) => {
+                let client = match ca_pem {
+                    Some(root_cert) => {
+                        redis::Client::build_with_tls(url.as_str(), certificates(root_cert))
+                    }
+                    None => redis::Client::open(url.as_str()),
+                }
+                .map_err(unavailable)?;
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
+                    .set_response_timeout(Some(RESPONSE_TIMEOUT))
+                    .set_number_of_retries(1)
+                    .set_max_delay(Duration::from_secs(1));
+                let conn = tokio::time::timeout(
+                    Duration::from_secs(5),
+                    ConnectionManager::new_with_config(client, config),
+                )
+                .await
+                .map_err(|_| StoreError("timed out connecting to Redis".into()))?
+                .map_err(unavailable)?;
+                Conn::Server(conn)
+            }
+            RedisUrl::Cluster { nodes, .. } => {
+                // One retry, a short wait: a request meeting a dead master
+                // fails within the response timeout (the overall timeout,
+                // retries included), and the client refreshes its slot map
+                // by itself when the cluster changes.
+                let mut builder = ClusterClientBuilder::new(nodes.iter().map(String::as_str))
+                    .connection_timeout(CONNECT_TIMEOUT)
+                    .response_timeout(RESPONSE_TIMEOUT)
+                    .retries(1)
+                    .min_retry_wait(50)
+                    .max_retry_wait(250);
+                if let Some(root_cert) = ca_pem {
+                    builder = builder.certs(certificates(root_cert));
+                }
+                let client = builder.build().map_err(unavailable)?;
+                let conn =
+                    tokio::time::timeout(Duration::from_secs(5), client.get_async_connection())
+                        .await
+                        .map_err(|_| {
+                            StoreError("timed out connecting to the Redis Cluster".into())
+                        })?
+                        .map_err(unavailable)?;
+                Conn::Cluster(conn)
+            }
+        };
         let store = Self {
             conn,
             prefix: prefix.to_owned(),
@@ -187,7 +270,6 @@ impl RedisStore {
             counter: Script::new(COUNTER_SCRIPT),
             give_back: Script::new(GIVE_BACK_SCRIPT),
             reserve: Script::new(RESERVE_SCRIPT),
-            seal: Script::new(SEAL_SCRIPT),
             take: Script::new(TAKE_SCRIPT),
             lost: Arc::new(Notify::new()),
             guarded,
@@ -196,44 +278,59 @@ impl RedisStore {
         Ok(store)
     }
 
-    /// Whether this Redis holds the generation key, written once the
-    /// revocations the database remembers are in it. A Redis restarted
-    /// empty or flushed has lost it.
+    /// Whether this Redis holds every bucket's generation key, written
+    /// once the revocations the database remembers are in it. A Redis (or a
+    /// cluster master) restarted empty or flushed has lost some.
     pub async fn is_sealed(&self) -> Result<bool, StoreError> {
-        self.conn()
-            .exists(self.key(keys::GENERATION))
-            .await
-            .map_err(unavailable)
+        // One EXISTS; a cluster client splits it per slot and adds up.
+        let names: Vec<String> = (0..keys::BUCKETS)
+            .map(|bucket| self.key(&keys::generation(bucket)))
+            .collect();
+        let present: u64 = self.conn().exists(&names).await.map_err(unavailable)?;
+        Ok(present == u64::from(keys::BUCKETS))
     }
 
-    /// Marks the start of a restore; returns the marker to seal with.
+    /// Marks the start of a restore in every bucket; returns the marker to
+    /// seal with.
     pub async fn begin_restore(&self) -> Result<String, StoreError> {
-        let marker = self.key(&format!("restoring:{}", uuid::Uuid::new_v4().simple()));
-        self.conn()
-            .pset_ex::<_, _, ()>(&marker, 1, ttl_ms(RESTORE_MARKER_TTL))
-            .await
-            .map_err(unavailable)?;
+        let marker = uuid::Uuid::new_v4().simple().to_string();
+        let writes = (0..keys::BUCKETS).map(|bucket| {
+            let mut cmd = redis::cmd("SET");
+            cmd.arg(self.key(&keys::restore_marker(bucket, &marker)))
+                .arg(1)
+                .arg("PX")
+                .arg(ttl_ms(RESTORE_MARKER_TTL));
+            cmd
+        });
+        self.run_all(writes.collect()).await?;
         Ok(marker)
     }
 
-    /// Writes the generation key if the marker from [`begin_restore`]
-    /// survived; false when Redis was flushed meanwhile.
+    /// Writes each bucket's generation key if its marker from
+    /// [`begin_restore`] survived; false when some did not (Redis, or one
+    /// cluster master, was flushed meanwhile).
     ///
     /// [`begin_restore`]: RedisStore::begin_restore
     pub async fn seal(&self, marker: &str) -> Result<bool, StoreError> {
-        let sealed: i64 = self
-            .seal
-            .key(marker)
-            .key(self.key(keys::GENERATION))
-            // When it was sealed (a number, read with the other values).
-            .arg(chrono::Utc::now().timestamp_millis())
-            .invoke_async(&mut self.conn())
-            .await
-            .map_err(unavailable)?;
-        Ok(sealed == 1)
+        // When it was sealed (a number, read with the other values).
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let seals = (0..keys::BUCKETS).map(|bucket| {
+            // EVAL, not EVALSHA: a pipeline cannot load a missing script.
+            let mut cmd = redis::cmd("EVAL");
+            cmd.arg(SEAL_SCRIPT)
+                .arg(2)
+                .arg(self.key(&keys::restore_marker(bucket, marker)))
+                .arg(self.key(&keys::generation(bucket)))
+                .arg(now_ms);
+            cmd
+        });
+        let sealed = self.run_all(seals.collect()).await?;
+        Ok(sealed
+            .iter()
+            .all(|v| matches!(redis::from_redis_value_ref::<i64>(v), Ok(1))))
     }
 
-    /// Resolves when a request found the generation key gone.
+    /// Resolves when a request found a generation key gone.
     pub async fn lost(&self) {
         self.lost.notified().await;
     }
@@ -242,24 +339,52 @@ impl RedisStore {
         format!("{}{key}", self.prefix)
     }
 
+    /// Runs commands that may touch different hash slots: one pipeline on
+    /// a server (one round trip); on a cluster, each command on its own,
+    /// all at once (a cluster pipeline must stay in one slot).
+    async fn run_all(&self, cmds: Vec<Cmd>) -> Result<Vec<Value>, StoreError> {
+        match &self.conn {
+            Conn::Server(conn) => {
+                let mut pipe = redis::pipe();
+                for cmd in cmds {
+                    pipe.add_command(cmd);
+                }
+                pipe.query_async(&mut conn.clone())
+                    .await
+                    .map_err(unavailable)
+            }
+            Conn::Cluster(conn) => try_join_all(cmds.iter().map(|cmd| {
+                let mut conn = conn.clone();
+                async move { cmd.query_async::<Value>(&mut conn).await }
+            }))
+            .await
+            .map_err(unavailable),
+        }
+    }
+
     /// The reads behind an access check: revoked session, valid-after,
-    /// the user's cache version and, when guarded, the generation key.
-    fn access_read(&self, session_id: &str, user_id: &str) -> redis::Cmd {
+    /// the user's cache version and, when guarded, the generation keys of
+    /// the session's and the user's buckets. One MGET; a cluster client
+    /// splits it per slot (at most two), sends the parts at once and puts
+    /// the answers back in order.
+    fn access_read(&self, session_id: &str, user_id: &str) -> Cmd {
         let mut cmd = redis::cmd("MGET");
         cmd.arg(self.key(&keys::revoked_session(session_id)))
             .arg(self.key(&keys::valid_after(user_id)))
             .arg(self.key(&keys::user_version(user_id)));
         if self.guarded {
-            cmd.arg(self.key(keys::GENERATION));
+            cmd.arg(self.key(&keys::generation(keys::bucket(session_id))))
+                .arg(self.key(&keys::generation(keys::bucket(user_id))));
         }
         cmd
     }
 
     fn access_from(&self, values: &[Option<i64>]) -> Result<AccessState, StoreError> {
         let value = |i: usize| values.get(i).copied().flatten();
-        if self.guarded && value(3).is_none() {
-            // Redis lost what it held (restarted empty, flushed): a missing
-            // revocation here proves nothing until they are restored.
+        if self.guarded && (value(3).is_none() || value(4).is_none()) {
+            // Redis (or the cluster master holding these keys) lost what it
+            // held (restarted empty, flushed): a missing revocation here
+            // proves nothing until they are restored.
             self.lost.notify_one();
             return Err(StoreError(
                 "Redis lost its data; revocations are being restored".into(),
@@ -272,8 +397,8 @@ impl RedisStore {
         })
     }
 
-    fn conn(&self) -> ConnectionManager {
-        // Cheap: a handle onto one multiplexed connection.
+    fn conn(&self) -> Conn {
+        // Cheap: a handle onto multiplexed connections.
         self.conn.clone()
     }
 
@@ -296,7 +421,10 @@ impl RedisStore {
 #[async_trait]
 impl Store for RedisStore {
     fn kind(&self) -> &'static str {
-        "redis"
+        match self.conn {
+            Conn::Server(_) => "redis",
+            Conn::Cluster(_) => "redis-cluster",
+        }
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -328,23 +456,24 @@ impl Store for RedisStore {
         now_ms: i64,
         ttl: Duration,
     ) -> Result<(AccessState, Option<Spend>), StoreError> {
-        // One round trip: the access read, then the spend. Not atomic
-        // together, nor need they be: each is what the two separate calls
-        // would have seen.
-        let mut pipe = redis::pipe();
-        pipe.add_command(self.access_read(session_id, user_id));
+        // One round trip: the access read, then the spend (on a cluster,
+        // both at once). Not atomic together, nor need they be: each is
+        // what the two separate calls would have seen.
+        let mut spend = redis::cmd("EVAL");
         // EVAL, not EVALSHA: a pipeline cannot load a missing script and
         // retry, and this script is short.
-        pipe.cmd("EVAL")
+        spend
             .arg(SPEND_SCRIPT)
             .arg(1)
             .arg(self.key(&keys::spent_refresh(jti)))
             .arg(now_ms)
             .arg(ttl_ms(ttl));
-        let (values, first): (Vec<Option<i64>>, Option<i64>) = pipe
-            .query_async(&mut self.conn())
-            .await
-            .map_err(unavailable)?;
+        let answers = self
+            .run_all(vec![self.access_read(session_id, user_id), spend])
+            .await?;
+        let (values, first): (Vec<Option<i64>>, Option<i64>) =
+            redis::from_redis_value(Value::Array(answers))
+                .map_err(|e| StoreError(e.to_string()))?;
         let access = self.access_from(&values)?;
         let spend = match first {
             None => Spend::Fresh,
@@ -361,18 +490,15 @@ impl Store for RedisStore {
         if user_ids.is_empty() {
             return Ok(());
         }
-        let mut pipe = redis::pipe();
-        for id in user_ids {
-            pipe.cmd("SET")
-                .arg(self.key(&keys::user_version(id)))
+        let writes = user_ids.iter().map(|id| {
+            let mut cmd = redis::cmd("SET");
+            cmd.arg(self.key(&keys::user_version(id)))
                 .arg(super::new_version())
                 .arg("PX")
-                .arg(ttl_ms(ttl))
-                .ignore();
-        }
-        pipe.query_async::<()>(&mut self.conn())
-            .await
-            .map_err(unavailable)
+                .arg(ttl_ms(ttl));
+            cmd
+        });
+        self.run_all(writes.collect()).await.map(drop)
     }
 
     async fn revoke_sessions(
@@ -383,18 +509,15 @@ impl Store for RedisStore {
         if session_ids.is_empty() {
             return Ok(());
         }
-        let mut pipe = redis::pipe();
-        for id in session_ids {
-            pipe.cmd("SET")
-                .arg(self.key(&keys::revoked_session(id)))
+        let writes = session_ids.iter().map(|id| {
+            let mut cmd = redis::cmd("SET");
+            cmd.arg(self.key(&keys::revoked_session(id)))
                 .arg(1)
                 .arg("PX")
-                .arg(ttl_ms(ttl))
-                .ignore();
-        }
-        pipe.query_async::<()>(&mut self.conn())
-            .await
-            .map_err(unavailable)
+                .arg(ttl_ms(ttl));
+            cmd
+        });
+        self.run_all(writes.collect()).await.map(drop)
     }
 
     async fn set_valid_after(
