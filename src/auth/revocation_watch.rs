@@ -67,12 +67,22 @@ pub fn spawn(db: Db, store: Arc<RedisStore>, settings: Settings) {
                     match restore_and_seal(&db, &store, &settings).await {
                         Ok(()) => tracing::info!("revocations restored into Redis"),
                         Err(e) => {
-                            tracing::warn!(error = %e, "cannot restore revocations yet; will retry")
+                            tracing::warn!(error = %e, "cannot restore revocations yet; will retry");
+                            if let Err(e) = store.renew().await {
+                                tracing::debug!(error = %e, "cannot reconnect to the Redis Cluster yet");
+                            }
                         }
                     }
                 }
-                // Redis is down: checked again once it answers.
-                Err(e) => tracing::debug!(error = %e, "cannot check the Redis generation"),
+                // Redis is down: checked again once it answers. A cluster
+                // connection is renewed meanwhile, so it finds the cluster
+                // as it is when it comes back.
+                Err(e) => {
+                    tracing::debug!(error = %e, "cannot check the Redis generation");
+                    if let Err(e) = store.renew().await {
+                        tracing::debug!(error = %e, "cannot reconnect to the Redis Cluster yet");
+                    }
+                }
             }
         }
     });

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures_util::future::try_join_all;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use redis::cluster::ClusterClientBuilder;
+use redis::cluster::{ClusterClient, ClusterClientBuilder};
 use redis::cluster_async::ClusterConnection;
 use redis::{AsyncCommands, Cmd, Pipeline, RedisFuture, Script, Value};
 use tokio::sync::Notify;
@@ -141,8 +141,18 @@ impl ConnectionLike for Conn {
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// What the store connects through. A cluster connection is renewed from
+/// its client when it stops answering (see [`RedisStore::renew`]).
+enum Link {
+    Server(ConnectionManager),
+    Cluster {
+        client: Box<ClusterClient>,
+        conn: std::sync::RwLock<ClusterConnection>,
+    },
+}
+
 pub struct RedisStore {
-    conn: Conn,
+    link: Link,
     prefix: String,
     spend: Script,
     valid_after: Script,
@@ -155,6 +165,13 @@ pub struct RedisStore {
     lost: Arc<Notify>,
     /// Whether access checks require the generation key.
     guarded: bool,
+}
+
+async fn connect_cluster(client: &ClusterClient) -> Result<ClusterConnection, StoreError> {
+    tokio::time::timeout(Duration::from_secs(5), client.get_async_connection())
+        .await
+        .map_err(|_| StoreError("timed out connecting to the Redis Cluster".into()))?
+        .map_err(unavailable)
 }
 
 fn unavailable(e: redis::RedisError) -> StoreError {
@@ -213,7 +230,7 @@ impl RedisStore {
             client_tls: None,
             root_cert: Some(root_cert),
         };
-        let conn = match url {
+        let link = match url {
             RedisUrl::Server(url) => {
                 let client = match ca_pem {
                     Some(root_cert) => {
@@ -234,7 +251,7 @@ impl RedisStore {
                 .await
                 .map_err(|_| StoreError("timed out connecting to Redis".into()))?
                 .map_err(unavailable)?;
-                Conn::Server(conn)
+                Link::Server(conn)
             }
             RedisUrl::Cluster { nodes, .. } => {
                 // One retry, a short wait: a request meeting a dead master
@@ -251,18 +268,15 @@ impl RedisStore {
                     builder = builder.certs(certificates(root_cert));
                 }
                 let client = builder.build().map_err(unavailable)?;
-                let conn =
-                    tokio::time::timeout(Duration::from_secs(5), client.get_async_connection())
-                        .await
-                        .map_err(|_| {
-                            StoreError("timed out connecting to the Redis Cluster".into())
-                        })?
-                        .map_err(unavailable)?;
-                Conn::Cluster(conn)
+                let conn = connect_cluster(&client).await?;
+                Link::Cluster {
+                    client: Box::new(client),
+                    conn: std::sync::RwLock::new(conn),
+                }
             }
         };
         let store = Self {
-            conn,
+            link,
             prefix: prefix.to_owned(),
             spend: Script::new(SPEND_SCRIPT),
             valid_after: Script::new(VALID_AFTER_SCRIPT),
@@ -343,7 +357,7 @@ impl RedisStore {
     /// a server (one round trip); on a cluster, each command on its own,
     /// all at once (a cluster pipeline must stay in one slot).
     async fn run_all(&self, cmds: Vec<Cmd>) -> Result<Vec<Value>, StoreError> {
-        match &self.conn {
+        match self.conn() {
             Conn::Server(conn) => {
                 let mut pipe = redis::pipe();
                 for cmd in cmds {
@@ -399,7 +413,30 @@ impl RedisStore {
 
     fn conn(&self) -> Conn {
         // Cheap: a handle onto multiplexed connections.
-        self.conn.clone()
+        match &self.link {
+            Link::Server(conn) => Conn::Server(conn.clone()),
+            Link::Cluster { conn, .. } => Conn::Cluster(match conn.read() {
+                Ok(conn) => conn.clone(),
+                Err(poisoned) => poisoned.into_inner().clone(),
+            }),
+        }
+    }
+
+    /// On a cluster, replaces the connection with a fresh one (a new slot
+    /// map and new node connections). The cluster client repairs a lost
+    /// node in the background, but was seen to keep timing out after a
+    /// master came back; the revocation watch calls this while Redis does
+    /// not answer. A server's connection manager reconnects by itself.
+    pub async fn renew(&self) -> Result<(), StoreError> {
+        let Link::Cluster { client, conn } = &self.link else {
+            return Ok(());
+        };
+        let fresh = connect_cluster(client).await?;
+        match conn.write() {
+            Ok(mut conn) => *conn = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        Ok(())
     }
 
     async fn hit(&self, key: &str, ttl: Duration, extend: bool) -> Result<Counter, StoreError> {
@@ -421,9 +458,9 @@ impl RedisStore {
 #[async_trait]
 impl Store for RedisStore {
     fn kind(&self) -> &'static str {
-        match self.conn {
-            Conn::Server(_) => "redis",
-            Conn::Cluster(_) => "redis-cluster",
+        match self.link {
+            Link::Server(_) => "redis",
+            Link::Cluster { .. } => "redis-cluster",
         }
     }
 

@@ -32,6 +32,7 @@ mod passkeys;
 mod password;
 mod promises;
 mod ratelimit;
+mod redis_cluster;
 mod refresh;
 mod register;
 mod security_events;
