@@ -221,13 +221,13 @@ async fn a_wrong_or_used_state_is_oauth_failed_before_github_is_asked() {
     )
     .await
     .assert_problem(400, "oauth_failed");
-    assert_eq!(github.tokens_issued(), 0);
+    assert_eq!(github.tokens_issued().len(), 0);
     callback(&app, &redirect).await.assert_status(200);
     // Replayed: the state was spent.
     callback(&app, &redirect)
         .await
         .assert_problem(400, "oauth_failed");
-    assert_eq!(github.tokens_issued(), 1);
+    assert_eq!(github.tokens_issued().len(), 1);
 
     // A login state does not link, nor a link state log in.
     let user = app.verified_user().await;
@@ -258,7 +258,7 @@ async fn github_refusing_the_code_with_status_200_is_oauth_failed() {
     callback(&app, &redirect)
         .await
         .assert_problem(400, "oauth_failed");
-    assert_eq!(github.tokens_issued(), 0);
+    assert_eq!(github.tokens_issued().len(), 0);
 
     // A wrong client secret is refused the same way.
     let app = spawn_app_with(
@@ -273,7 +273,7 @@ async fn github_refusing_the_code_with_status_200_is_oauth_failed() {
     )
     .await;
     login(&app).await.assert_problem(400, "oauth_failed");
-    assert_eq!(github.tokens_issued(), 0);
+    assert_eq!(github.tokens_issued().len(), 0);
 }
 
 #[actix_web::test]
@@ -375,5 +375,41 @@ async fn github_misconfigured_is_refused_at_startup() {
         assert_eq!(code, 2, "{stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
         assert!(stderr.contains(named), "{stderr}");
+    }
+}
+
+#[actix_web::test]
+async fn github_tokens_and_secrets_never_reach_the_log() {
+    use crate::logs::{Server, expect};
+    let github = FakeGitHub::start(REDIRECT_URI).await;
+    github.sign_in(&GitHubUser::new(1, "logged", "logged@example.test", true));
+    let vars = github.vars(REDIRECT_URI);
+    let extra: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = Server::start(&extra).await;
+    let body = json!({"redirect_uri": REDIRECT_URI});
+    let started = server
+        .call("POST", "/v1/auth/oauth/github/start", None, Some(body))
+        .await;
+    let url = expect(&started, 200)["authorization_url"]
+        .as_str()
+        .expect("authorization_url")
+        .to_owned();
+    let redirect = browse(&url).await;
+    let body = json!({"code": redirect.get("code"), "state": redirect.get("state")});
+    let answer = server
+        .call("POST", "/v1/auth/oauth/github/callback", None, Some(body))
+        .await;
+    expect(&answer, 200);
+    server.wait_for_event("auth.oauth.login").await;
+
+    let log: String = server.log().iter().map(|l| format!("{l}\n")).collect();
+    assert!(log.contains("auth.oauth.login"), "{log}");
+    let mut secrets = github.tokens_issued();
+    assert_eq!(secrets.len(), 1);
+    secrets.push(crate::helpers::fake_github::CLIENT_SECRET.to_owned());
+    secrets.push(redirect.get("code").to_owned());
+    secrets.push(redirect.get("state").to_owned());
+    for secret in secrets {
+        assert!(!log.contains(&secret), "{secret} is in the log:\n{log}");
     }
 }

@@ -129,9 +129,9 @@ impl FakeGitHub {
         lock(&self.shared).scopes_asked.clone()
     }
 
-    /// How many access tokens it issued.
-    pub fn tokens_issued(&self) -> usize {
-        lock(&self.shared).tokens.len()
+    /// The access tokens it issued.
+    pub fn tokens_issued(&self) -> Vec<String> {
+        lock(&self.shared).tokens.keys().cloned().collect()
     }
 
     /// The variables that point authd's preset at this fake.
