@@ -3,9 +3,10 @@
 //! `github`) know how a provider proves who the user is; the accounts
 //! below are the same for every provider.
 //!
-//! - `start` keeps `state`, `nonce` (none for GitHub) and the PKCE verifier in the store for
-//!   ten minutes under the state's hash; `callback` takes them out (single
-//!   use, across instances) before anything else.
+//! - `start` keeps `state`, `nonce` (none for GitHub) and the PKCE
+//!   verifier in the store for ten minutes under the state's hash;
+//!   `callback` takes them out (single use, across instances) before
+//!   anything else.
 //! - Accounts: an identity is keyed on the provider's issuer and `sub`. A
 //!   first login creates a user (no password; verified when the provider
 //!   says `email_verified`). An existing account with the same email is
