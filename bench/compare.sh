@@ -10,7 +10,8 @@
 #
 # Env: RUNS (3), DURATION (10s), CONNECTIONS (32), COST (bcrypt cost, 12),
 #      PEER_DIR (../shared/peer-flask beside the checkout), SKIP_PEER=1,
-#      OUT (bench/result.json), DATABASE_POOL_SIZE (authd's pool; default 8).
+#      OUT (bench/result.json), DATABASE_POOL_SIZE (authd's pool; default 8),
+#      MALLOC_ARENA_MAX (2, as the Dockerfile sets it).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -58,6 +59,7 @@ start_authd() {
   local env_vars=(AUTH_BIND=127.0.0.1:$AUTHD_PORT AUTH_RATE_LIMITS=false AUTH_REQUIRE_VERIFIED_EMAIL=false
     AUTH_BCRYPT_COST="$COST" RUST_LOG=warn AUTH_LOG_FORMAT=json
     AUTH_DATABASE_POOL_SIZE="${DATABASE_POOL_SIZE:-8}"
+    MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
     DATABASE_URL="sqlite://$dir/authd.db" AUTH_JWT_KEY_FILE="$dir/key.pem"
     AUTH_OUTBOX_DIR="$dir/outbox")
   if [[ "$backend" == postgres ]]; then

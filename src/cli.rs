@@ -198,6 +198,7 @@ async fn create_admin(settings: Settings, raw_email: &str) -> Result<(), Failure
                 users::set_disabled(conn, &user.id, false, at)
             })
             .map_err(Failure::runtime)?;
+            publish_user_change(&settings, &user.id).await?;
             AdminOutcome::Promoted {
                 re_enabled: user.disabled,
             }
@@ -225,6 +226,7 @@ async fn create_admin(settings: Settings, raw_email: &str) -> Result<(), Failure
                 })
                 .map_err(Failure::runtime)?;
             publish_revocations(&settings, &user.id, &revoked, at).await?;
+            publish_user_change(&settings, &user.id).await?;
             AdminOutcome::TakenOver {
                 revoked_sessions: revoked.len(),
             }
@@ -293,6 +295,34 @@ async fn operator_password(settings: &Settings, email: &Email) -> Result<String,
     password::hash_blocking(password.expose(), settings.bcrypt.cost).map_err(Failure::runtime)
 }
 
+/// With Redis, running instances drop the user from their user caches at
+/// once (see `db::user_cache`; the in-process store of a running instance
+/// cannot be reached from here: it sees the change within the cache's 30 s).
+async fn publish_user_change(settings: &Settings, user_id: &str) -> Result<(), Failure> {
+    let Some(store) = redis_store(settings).await? else {
+        return Ok(());
+    };
+    use crate::store::Store;
+    store
+        .bump_user_versions(&[user_id.to_owned()], crate::db::user_cache::VERSION_TTL)
+        .await
+        .map_err(Failure::runtime)
+}
+
+async fn redis_store(settings: &Settings) -> Result<Option<crate::store::RedisStore>, Failure> {
+    let Some(url) = &settings.storage.redis_url else {
+        return Ok(None);
+    };
+    let ca = settings
+        .storage
+        .redis_ca_pem()
+        .map_err(|e| Failure::config(format!("AUTH_REDIS_CA_FILE: {e}")))?;
+    crate::store::RedisStore::connect_with_ca(url, &settings.storage.redis_prefix, ca)
+        .await
+        .map(Some)
+        .map_err(|e| Failure::runtime(format!("REDIS_URL: {e}")))
+}
+
 /// With Redis, running instances learn of the revocation at once. (The
 /// in-process store of a running instance cannot be reached from here: its
 /// refresh tokens die now, since the session rows say so, and admin routes
@@ -304,16 +334,9 @@ async fn publish_revocations(
     sessions: &[String],
     at: chrono::NaiveDateTime,
 ) -> Result<(), Failure> {
-    let Some(url) = &settings.storage.redis_url else {
+    let Some(store) = redis_store(settings).await? else {
         return Ok(());
     };
-    let ca = settings
-        .storage
-        .redis_ca_pem()
-        .map_err(|e| Failure::config(format!("AUTH_REDIS_CA_FILE: {e}")))?;
-    let store = crate::store::RedisStore::connect_with_ca(url, &settings.storage.redis_prefix, ca)
-        .await
-        .map_err(|e| Failure::runtime(format!("REDIS_URL: {e}")))?;
     use crate::store::Store;
     store
         .revoke_sessions(sessions, settings.tokens.refresh_ttl)

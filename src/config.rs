@@ -4,6 +4,7 @@
 //! One section per concern, each with its own constructor that validates
 //! while it reads; `Settings::from_vars` only assembles them.
 
+mod oidc;
 mod values;
 mod vars;
 
@@ -17,6 +18,7 @@ use webauthn_rs::prelude::Url;
 
 use crate::secret::Secret;
 
+pub use oidc::{OidcProvider, OidcSettings, ProviderKind};
 pub use values::{DatabaseUrl, Limit, RedisUrl};
 pub use vars::Vars;
 
@@ -319,10 +321,18 @@ impl TokenSettings {
             Some(v6) => v6.split(']').next().unwrap_or(""),
             None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
         };
-        let loopback = host.eq_ignore_ascii_case("localhost")
-            || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
-        !loopback
+        !is_loopback_host(host)
     }
+}
+
+/// `localhost` or a loopback address (an IPv6 one with or without its
+/// brackets): where plain `http://` crosses no network.
+fn is_loopback_host(host: &str) -> bool {
+    let ip = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    host.eq_ignore_ascii_case("localhost") || ip.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// How accounts come to be and prove their email, and how long the mailed
@@ -632,134 +642,6 @@ impl MfaSettings {
             })?;
         }
         Ok((rp_id, origins))
-    }
-}
-
-/// Social login: OpenID Connect providers (API.md §11).
-#[derive(Clone, Debug, Default)]
-pub struct OidcSettings {
-    /// `AUTH_OIDC_PROVIDERS`, in that order.
-    pub providers: Vec<OidcProvider>,
-    /// `AUTH_OAUTH_REDIRECT_URIS`: the only `redirect_uri`s `start` accepts.
-    pub redirect_uris: Vec<String>,
-}
-
-/// One provider: `AUTH_OIDC_<NAME>_ISSUER`, `…_CLIENT_ID`, `…_CLIENT_SECRET`,
-/// `…_SCOPES`, `…_CLIENT_IDS`.
-#[derive(Clone, Debug)]
-pub struct OidcProvider {
-    /// As listed in `AUTH_OIDC_PROVIDERS`, lower case: the path segment.
-    pub name: String,
-    pub display_name: String,
-    /// Exactly as discovery must return it.
-    pub issuer: String,
-    pub client_id: String,
-    /// None for a public client (PKCE alone).
-    pub client_secret: Option<Secret>,
-    pub scopes: Vec<String>,
-    /// The audiences an ID token posted by a native app may carry: the web
-    /// client id and `…_CLIENT_IDS`.
-    pub audiences: Vec<String>,
-}
-
-impl OidcSettings {
-    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
-        const LIST: &str = "AUTH_OIDC_PROVIDERS";
-        let mut providers: Vec<OidcProvider> = Vec::new();
-        for raw in env.list(LIST) {
-            let name = raw.to_ascii_lowercase();
-            if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-            {
-                return Err(ConfigError::new(
-                    LIST,
-                    format!("{raw:?} is not a provider name (letters, digits, _)"),
-                ));
-            }
-            if providers.iter().any(|p| p.name == name) {
-                return Err(ConfigError::new(LIST, format!("{name} is listed twice")));
-            }
-            let var = |suffix: &str| format!("AUTH_OIDC_{}_{suffix}", name.to_ascii_uppercase());
-            let required = |suffix: &str| {
-                let var = var(suffix);
-                env.get(&var)
-                    .map(str::to_owned)
-                    .ok_or_else(|| ConfigError::new(LIST, format!("{var} must be set for {name}")))
-            };
-            let issuer = required("ISSUER")?;
-            if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
-                return Err(ConfigError::new(
-                    LIST,
-                    format!("{} must be an http(s) URL", var("ISSUER")),
-                ));
-            }
-            let client_id = required("CLIENT_ID")?;
-            let client_secret = env
-                .get(&var("CLIENT_SECRET"))
-                .map(|s| Secret::new(s.to_owned()));
-            let mut scopes: Vec<String> = env
-                .get(&var("SCOPES"))
-                .unwrap_or("openid email profile")
-                .split([' ', ','])
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect();
-            if !scopes.iter().any(|s| s == "openid") {
-                scopes.insert(0, "openid".into());
-            }
-            let mut audiences = vec![client_id.clone()];
-            for id in env.list(&var("CLIENT_IDS")) {
-                if !audiences.contains(&id) {
-                    audiences.push(id);
-                }
-            }
-            providers.push(OidcProvider {
-                display_name: display_name(&name),
-                name,
-                issuer,
-                client_id,
-                client_secret,
-                scopes,
-                audiences,
-            });
-        }
-        let redirect_uris = env.list("AUTH_OAUTH_REDIRECT_URIS");
-        for uri in &redirect_uris {
-            if openidconnect::url::Url::parse(uri).is_err() {
-                return Err(ConfigError::new(
-                    "AUTH_OAUTH_REDIRECT_URIS",
-                    format!("{uri:?} is not an absolute URL"),
-                ));
-            }
-        }
-        Ok(Self {
-            providers,
-            redirect_uris,
-        })
-    }
-
-    pub fn provider(&self, name: &str) -> Option<&OidcProvider> {
-        self.providers.iter().find(|p| p.name == name)
-    }
-}
-
-/// The name shown on a login button: the well-known ones spelled as their
-/// owners do, others capitalised.
-fn display_name(name: &str) -> String {
-    match name {
-        "google" => "Google".into(),
-        "apple" => "Apple".into(),
-        "github" => "GitHub".into(),
-        "microsoft" => "Microsoft".into(),
-        "gitlab" => "GitLab".into(),
-        _ => {
-            let mut chars = name.chars();
-            chars.next().map_or_else(String::new, |first| {
-                first.to_ascii_uppercase().to_string() + chars.as_str()
-            })
-        }
     }
 }
 

@@ -25,7 +25,7 @@ pub type LoadedUser = Arc<(UserRow, Vec<String>)>;
 pub const ENTRY_TTL: Duration = Duration::from_secs(30);
 /// How long the store keeps a user's version: far longer than any entry
 /// lives, so a version that lapses has no entry left to match.
-const VERSION_TTL: Duration = Duration::from_secs(24 * 3600);
+pub const VERSION_TTL: Duration = Duration::from_secs(24 * 3600);
 const ENTRIES: u64 = 10_000;
 
 pub struct UserCache {

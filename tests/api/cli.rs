@@ -130,9 +130,27 @@ async fn create_admin_refuses_a_weak_password_and_promotes_existing_users() {
     assert!(stderr.contains("email"), "{stderr}");
 
     let user = app.verified_user().await;
+    let before = app.login_user(&user).await;
+    let me = |access: String| {
+        let app = &app;
+        async move { app.get("/v1/me", Some(&access)).await.json()["roles"].clone() }
+    };
+    // The running server now has the user cached.
+    assert_eq!(
+        me(before.access.clone()).await,
+        serde_json::json!(["viewer"])
+    );
     let (code, stdout, stderr) = authd(&vars, &["create-admin", "--email", &user.email], None);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("admin role"), "{stdout}");
+    if app.state.store.kind() == "redis" {
+        // Published through Redis: the server's cached user is stale no more
+        // (with the in-process store it is within the cache's 30 s).
+        assert_eq!(
+            me(before.access.clone()).await,
+            serde_json::json!(["admin", "viewer"])
+        );
+    }
     let tokens = app.login_user(&user).await;
     assert_eq!(
         tokens.body["user"]["roles"],

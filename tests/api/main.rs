@@ -21,6 +21,7 @@ mod faults_db;
 mod faults_housekeeping;
 mod faults_mail;
 mod faults_redis;
+mod github;
 mod health;
 mod login;
 mod logs;

@@ -85,6 +85,21 @@ pub(crate) async fn enrol(app: &TestApp, session: &Tokens) -> (String, Vec<u8>) 
     (body["factor_id"].as_str().unwrap().to_owned(), secret)
 }
 
+/// Enrols TOTP and confirms it with the previous step's code (leaving the
+/// current and next step for logins): the factor's id and secret.
+pub(crate) async fn enrol_and_confirm(app: &TestApp, session: &Tokens) -> (String, Vec<u8>) {
+    let (factor_id, secret) = enrol(app, session).await;
+    away_from_step_edge().await;
+    app.post_auth(
+        &format!("/v1/me/mfa/totp/{factor_id}/confirm"),
+        &session.access,
+        Some(json!({"code": code(&secret, -1)})),
+    )
+    .await
+    .assert_status(200);
+    (factor_id, secret)
+}
+
 /// Registers, logs in, enrols and confirms TOTP with the previous step's
 /// code (leaving the current and next step for logins).
 async fn enrolled(app: &TestApp) -> Enrolled {
@@ -468,15 +483,7 @@ async fn claims_carry_aal_amr_auth_time_and_refresh_keeps_them() {
     let auth_time = c["auth_time"].as_i64().unwrap();
     assert!(auth_time >= before - 1 && auth_time <= before + 5, "{c}");
 
-    let (factor_id, secret) = enrol(&app, &plain).await;
-    away_from_step_edge().await;
-    app.post_auth(
-        &format!("/v1/me/mfa/totp/{factor_id}/confirm"),
-        &plain.access,
-        Some(json!({"code": code(&secret, -1)})),
-    )
-    .await
-    .assert_status(200);
+    let (factor_id, secret) = enrol_and_confirm(&app, &plain).await;
     // The token in hand keeps its level; the next refresh is aal2.
     let raised = app.refresh(&plain.refresh).await;
     raised.assert_status(200);
@@ -615,15 +622,7 @@ async fn required_roles_reach_only_enrolment_until_aal2() {
         .await
         .assert_status(200);
 
-    let (factor_id, secret) = enrol(&app, &tokens).await;
-    away_from_step_edge().await;
-    app.post_auth(
-        &format!("/v1/me/mfa/totp/{factor_id}/confirm"),
-        &tokens.access,
-        Some(json!({"code": code(&secret, -1)})),
-    )
-    .await
-    .assert_status(200);
+    enrol_and_confirm(&app, &tokens).await;
     let raised = app.refresh(&tokens.refresh).await;
     raised.assert_status(200);
     let strong = raised.json()["access_token"].as_str().unwrap().to_owned();

@@ -16,7 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{TestApp, missing_prerequisite, spawn_app_with};
+use crate::helpers::{Response, TestApp, Tokens, missing_prerequisite, spawn_app_with};
 
 const REDIRECT_URI: &str = "http://127.0.0.1:9/oauth/callback";
 const NATIVE_REDIRECT_URI: &str = "http://127.0.0.1/native/callback";
@@ -108,12 +108,20 @@ async fn app_for(provider: &Provider) -> TestApp {
 
 /// What the browser brings back to the redirect URI.
 #[derive(Debug)]
-struct Redirect {
-    query: HashMap<String, String>,
+pub(crate) struct Redirect {
+    pub(crate) query: HashMap<String, String>,
 }
 
 impl Redirect {
-    fn get(&self, name: &str) -> &str {
+    /// The query of the URL the provider sent the browser to.
+    pub(crate) fn of(url: &str) -> Self {
+        let parsed = openidconnect::url::Url::parse(url).expect("redirect URL");
+        Self {
+            query: parsed.query_pairs().into_owned().collect(),
+        }
+    }
+
+    pub(crate) fn get(&self, name: &str) -> &str {
         self.query
             .get(name)
             .unwrap_or_else(|| panic!("no {name} in {:?}", self.query))
@@ -131,10 +139,7 @@ async fn browse(url: &str, redirect_uri: &str) -> Redirect {
     let mut url = url.to_owned();
     for _ in 0..10 {
         if url.starts_with(redirect_uri) {
-            let parsed = openidconnect::url::Url::parse(&url).expect("redirect URL");
-            return Redirect {
-                query: parsed.query_pairs().into_owned().collect(),
-            };
+            return Redirect::of(&url);
         }
         let cookie = cookies
             .iter()
@@ -197,9 +202,103 @@ async fn callback(app: &TestApp, redirect: &Redirect) -> crate::helpers::Respons
 }
 
 /// The claims of a JWT, unverified (the test reads what authd signed).
-fn claims(jwt: &str) -> Value {
+pub(crate) fn claims(jwt: &str) -> Value {
     let payload = jwt.split('.').nth(1).expect("a JWT");
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64")).expect("JSON")
+}
+
+/// `POST /v1/auth/oauth/{provider}/callback` in the browser transport
+/// (`X-Authd-Transport: cookie`).
+pub(crate) async fn callback_with_cookie(
+    app: &TestApp,
+    provider: &str,
+    redirect: &Redirect,
+) -> Response {
+    app.request(
+        "POST",
+        &format!("/v1/auth/oauth/{provider}/callback"),
+        None,
+        Some(&json!({"code": redirect.get("code"), "state": redirect.get("state")})),
+        &[("X-Authd-Transport", "cookie")],
+    )
+    .await
+}
+
+/// `POST /v1/me/identities/{provider}/callback` with what the browser
+/// brought back.
+pub(crate) async fn link(
+    app: &TestApp,
+    provider: &str,
+    token: &str,
+    redirect: &Redirect,
+) -> Response {
+    app.post_auth(
+        &format!("/v1/me/identities/{provider}/callback"),
+        token,
+        Some(json!({"code": redirect.get("code"), "state": redirect.get("state")})),
+    )
+    .await
+}
+
+/// Links as `link` does, expecting success and the notice mail to
+/// `user_email`: the new identity.
+pub(crate) async fn linked(
+    app: &TestApp,
+    provider: &str,
+    token: &str,
+    redirect: &Redirect,
+    user_email: &str,
+) -> Value {
+    let linked = link(app, provider, token, redirect).await;
+    linked.assert_status(200);
+    let notice = app.mail_to(user_email).await;
+    assert!(notice.subject.contains("linked"), "{}", notice.subject);
+    linked.json()
+}
+
+/// `DELETE /v1/me/identities/{id}`.
+pub(crate) async fn unlink(app: &TestApp, token: &str, id: &str) -> Response {
+    let path = format!("/v1/me/identities/{id}");
+    app.request("DELETE", &path, Some(token), None, &[]).await
+}
+
+/// The caller's `identity.*` security events, newest first.
+pub(crate) async fn identity_events(app: &TestApp, token: &str) -> Vec<String> {
+    let events = app.get("/v1/me/security-events", Some(token)).await.json();
+    events["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .filter(|t| t.starts_with("identity."))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// API.md §9, §11: a first provider login may enrol a factor; the next one
+/// asks for the second step, whose session says `fed`, `otp`, `mfa`.
+pub(crate) async fn assert_provider_login_asks_for_the_second_factor(
+    app: &TestApp,
+    provider_login: impl AsyncFn() -> Response,
+) {
+    use crate::mfa::{code, enrol_and_confirm};
+    let session = Tokens::of(&provider_login().await);
+    let (_, secret) = enrol_and_confirm(app, &session).await;
+
+    let second = provider_login().await;
+    second.assert_status(200);
+    let challenge = second.json();
+    assert_eq!(challenge["mfa_required"], true);
+    assert!(challenge.get("access_token").is_none());
+    let verified = app
+        .post(
+            "/v1/auth/mfa/verify",
+            json!({"mfa_token": challenge["mfa_token"], "code": code(&secret, 0)}),
+        )
+        .await;
+    let access = claims(&Tokens::of(&verified).access);
+    assert_eq!(access["amr"], json!(["fed", "otp", "mfa"]));
+    assert_eq!(access["aal"], "aal2");
 }
 
 #[actix_web::test]
@@ -564,15 +663,9 @@ async fn linking_and_unlinking_identities() {
         .to_owned();
     let list = app.get("/v1/me/identities", Some(&access)).await.json();
     let only = list["identities"][0]["id"].as_str().expect("id").to_owned();
-    app.request(
-        "DELETE",
-        &format!("/v1/me/identities/{only}"),
-        Some(&access),
-        None,
-        &[],
-    )
-    .await
-    .assert_problem(409, "conflict");
+    unlink(&app, &access, &only)
+        .await
+        .assert_problem(409, "conflict");
 
     // A password account links a provider identity, then unlinks it.
     let user = app.verified_user().await;
@@ -590,19 +683,9 @@ async fn linking_and_unlinking_identities() {
         .expect("url")
         .to_owned();
     let redirect = browse(&format!("{url}&login_hint=other"), REDIRECT_URI).await;
-    let linked = app
-        .post_auth(
-            "/v1/me/identities/test/callback",
-            &tokens.access,
-            Some(json!({"code": redirect.get("code"), "state": redirect.get("state")})),
-        )
-        .await;
-    linked.assert_status(200);
-    let identity = linked.json();
+    let identity = linked(&app, "test", &tokens.access, &redirect, &user.email).await;
     assert_eq!(identity["provider"], "test");
     assert_eq!(identity["email"], "other@example.test");
-    let notice = app.mail_to(&user.email).await;
-    assert!(notice.subject.contains("linked"), "{}", notice.subject);
 
     // The provider's login now reaches the password account.
     let via_provider = callback(&app, &authorize(&app, "other").await).await;
@@ -622,51 +705,24 @@ async fn linking_and_unlinking_identities() {
         .expect("url")
         .to_owned();
     let redirect = browse(&format!("{url}&login_hint=other"), REDIRECT_URI).await;
-    app.post_auth(
-        "/v1/me/identities/test/callback",
-        &access,
-        Some(json!({"code": redirect.get("code"), "state": redirect.get("state")})),
-    )
-    .await
-    .assert_problem(409, "conflict");
+    link(&app, "test", &access, &redirect)
+        .await
+        .assert_problem(409, "conflict");
 
     let id = identity["id"].as_str().expect("id");
-    let removed = app
-        .request(
-            "DELETE",
-            &format!("/v1/me/identities/{id}"),
-            Some(&tokens.access),
-            None,
-            &[],
-        )
-        .await;
-    removed.assert_status(204);
+    unlink(&app, &tokens.access, id).await.assert_status(204);
     let list = app.get("/v1/me/identities", Some(&tokens.access)).await;
     assert_eq!(list.json()["identities"], json!([]));
     // Someone else's identity is not found.
-    app.request(
-        "DELETE",
-        &format!("/v1/me/identities/{only}"),
-        Some(&tokens.access),
-        None,
-        &[],
-    )
-    .await
-    .assert_problem(404, "not_found");
+    unlink(&app, &tokens.access, &only)
+        .await
+        .assert_problem(404, "not_found");
 
     // API.md §12: linking and unlinking are audit events of the user.
-    let events = app
-        .get("/v1/me/security-events", Some(&tokens.access))
-        .await
-        .json();
-    let kinds: Vec<&str> = events["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .filter_map(|e| e["type"].as_str())
-        .filter(|t| t.starts_with("identity."))
-        .collect();
-    assert_eq!(kinds, ["identity.unlinked", "identity.linked"], "{events}");
+    assert_eq!(
+        identity_events(&app, &tokens.access).await,
+        ["identity.unlinked", "identity.linked"]
+    );
     // A first provider login creates the account and links its identity.
     let created_events = app
         .get("/v1/me/security-events", Some(&access))
@@ -715,45 +771,14 @@ async fn a_link_state_does_not_log_in() {
 
 #[actix_web::test]
 async fn a_provider_login_still_asks_for_the_second_factor() {
-    use crate::mfa::{away_from_step_edge, code, enrol};
     let Some(provider) = Provider::start() else {
         return;
     };
     let app = app_for(&provider).await;
-    let first = callback(&app, &authorize(&app, "verified").await).await;
-    first.assert_status(200);
-    let body = first.json();
-    let session = crate::helpers::Tokens {
-        access: body["access_token"].as_str().expect("token").to_owned(),
-        refresh: body["refresh_token"].as_str().expect("token").to_owned(),
-        body: body.clone(),
-    };
-    // A fresh provider login may enrol the first factor.
-    let (factor_id, secret) = enrol(&app, &session).await;
-    away_from_step_edge().await;
-    app.post_auth(
-        &format!("/v1/me/mfa/totp/{factor_id}/confirm"),
-        &session.access,
-        Some(json!({"code": code(&secret, -1)})),
-    )
-    .await
-    .assert_status(200);
-
-    let second = callback(&app, &authorize(&app, "verified").await).await;
-    second.assert_status(200);
-    let challenge = second.json();
-    assert_eq!(challenge["mfa_required"], true);
-    assert!(challenge.get("access_token").is_none());
-    let verified = app
-        .post(
-            "/v1/auth/mfa/verify",
-            json!({"mfa_token": challenge["mfa_token"], "code": code(&secret, 0)}),
-        )
-        .await;
-    verified.assert_status(200);
-    let access = claims(verified.json()["access_token"].as_str().expect("token"));
-    assert_eq!(access["amr"], json!(["fed", "otp", "mfa"]));
-    assert_eq!(access["aal"], "aal2");
+    assert_provider_login_asks_for_the_second_factor(&app, async || {
+        callback(&app, &authorize(&app, "verified").await).await
+    })
+    .await;
 }
 
 #[actix_web::test]
@@ -807,15 +832,7 @@ async fn the_callback_sets_the_refresh_cookie_in_browser_mode() {
     };
     let app = app_for(&provider).await;
     let redirect = authorize(&app, "verified").await;
-    let response = app
-        .request(
-            "POST",
-            "/v1/auth/oauth/test/callback",
-            None,
-            Some(&json!({"code": redirect.get("code"), "state": redirect.get("state")})),
-            &[("X-Authd-Transport", "cookie")],
-        )
-        .await;
+    let response = callback_with_cookie(&app, "test", &redirect).await;
     response.assert_status(200);
     let cookie = response.header("set-cookie").expect("a refresh cookie");
     assert!(cookie.starts_with("__Host-authd_refresh="), "{cookie}");

@@ -1,6 +1,7 @@
-//! The outbound HTTP client `openidconnect` calls through: awc (already the
-//! breached-password check's client), rustls with the web roots, short
-//! timeouts, no redirects followed (API.md §11), bodies capped.
+//! The outbound HTTP client `openidconnect` and the GitHub preset call
+//! through: awc (already the breached-password check's client), rustls with
+//! the web roots, short timeouts, no redirects followed (API.md §11), bodies
+//! capped.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -43,7 +44,8 @@ impl Outbound {
         })
     }
 
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+    /// Sends one request: `Err` only when it could not be sent or read.
+    pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
         // awc's client is bound to its thread: one per call.
         let connector = awc::Connector::new()
             .rustls_0_23(self.tls.clone())

@@ -1,8 +1,12 @@
-//! Social login: OpenID Connect relying party (API.md §11).
+//! Social login: OpenID Connect relying party, and the GitHub preset
+//! (OAuth 2.0 without OpenID Connect) (API.md §11). Only `provider` (and
+//! `github`) know how a provider proves who the user is; the accounts
+//! below are the same for every provider.
 //!
-//! - `start` keeps `state`, `nonce` and the PKCE verifier in the store for
-//!   ten minutes under the state's hash; `callback` takes them out (single
-//!   use, across instances) before anything else.
+//! - `start` keeps `state`, `nonce` (none for GitHub) and the PKCE
+//!   verifier in the store for ten minutes under the state's hash;
+//!   `callback` takes them out (single use, across instances) before
+//!   anything else.
 //! - Accounts: an identity is keyed on the provider's issuer and `sub`. A
 //!   first login creates a user (no password; verified when the provider
 //!   says `email_verified`). An existing account with the same email is
@@ -13,6 +17,7 @@
 //! - MFA still applies: a user with a factor gets the second step, whose
 //!   session says `fed` in `amr`.
 
+mod github;
 pub mod http;
 pub mod provider;
 
@@ -176,7 +181,7 @@ pub async fn with_id_token(
     nonce: Option<&str>,
     client: ClientInfo,
 ) -> Result<LoginOutcome, ApiError> {
-    state.oidc.config(provider)?;
+    state.oidc.accepts_id_tokens(provider)?;
     let nonce = nonce
         .filter(|n| !n.is_empty())
         .ok_or_else(|| ApiError::validation("nonce", "is required"))?;

@@ -1,4 +1,5 @@
-//! The configured OpenID Providers: discovery at first use (cached, the
+//! The configured providers. GitHub goes through its preset (`github.rs`);
+//! for OpenID Providers: discovery at first use (cached, the
 //! issuer must match exactly), the key set cached and fetched again when an
 //! ID token names an unknown `kid`, the authorization URL, the code
 //! exchange and the ID-token checks (signature, `iss`, `aud`, `exp`,
@@ -18,8 +19,9 @@ use openidconnect::{
     Scope, SignatureVerificationError, TokenResponse,
 };
 
+use super::github;
 use super::http::Outbound;
-use crate::config::{OidcProvider, OidcSettings};
+use crate::config::{OidcProvider, OidcSettings, ProviderKind};
 use crate::error::{ApiError, TokenKind};
 
 /// How long requests to a provider may take: a provider that is down
@@ -68,8 +70,8 @@ pub struct Providers {
     entries: Vec<Entry>,
 }
 
-fn unavailable(provider: &str, what: &str, cause: impl std::fmt::Display) -> ApiError {
-    tracing::warn!(provider, error = %cause, "OpenID Provider unavailable: {what}");
+pub(super) fn unavailable(provider: &str, what: &str, cause: impl std::fmt::Display) -> ApiError {
+    tracing::warn!(provider, error = %cause, "identity provider unavailable: {what}");
     ApiError::ServiceUnavailable("identity provider")
 }
 
@@ -111,6 +113,17 @@ impl Providers {
     /// The provider's configuration (404 for an unknown name).
     pub fn config(&self, name: &str) -> Result<&OidcProvider, ApiError> {
         self.entry(name).map(|e| &e.config)
+    }
+
+    /// 400 `oauth_failed` for a provider that issues no ID tokens
+    /// (GitHub), before the request is looked at further.
+    pub fn accepts_id_tokens(&self, name: &str) -> Result<(), ApiError> {
+        match self.config(name)?.kind {
+            ProviderKind::OpenIdConnect => Ok(()),
+            ProviderKind::GitHub { .. } => Err(ApiError::OAuthFailed(
+                "GitHub issues no ID tokens: log in through start and callback",
+            )),
+        }
     }
 
     fn cached(entry: &Entry) -> Option<Arc<Discovered>> {
@@ -196,6 +209,9 @@ impl Providers {
         redirect_uri: &str,
     ) -> Result<Authorization, ApiError> {
         let entry = self.entry(name)?;
+        if let ProviderKind::GitHub { .. } = entry.config.kind {
+            return github::authorize(&entry.config, redirect_uri);
+        }
         let discovered = self.discovered(entry).await?;
         let redirect = RedirectUrl::new(redirect_uri.to_owned())
             .map_err(|_| ApiError::validation("redirect_uri", "is not an absolute URL"))?;
@@ -226,7 +242,7 @@ impl Providers {
     }
 
     /// Exchanges an authorization code and checks the ID token it brings
-    /// against `nonce`.
+    /// against `nonce` (GitHub: reads the user from its API instead).
     pub async fn exchange(
         &self,
         name: &str,
@@ -236,6 +252,11 @@ impl Providers {
         nonce: &str,
     ) -> Result<ProvenIdentity, ApiError> {
         let entry = self.entry(name)?;
+        if let ProviderKind::GitHub { api_url } = &entry.config.kind {
+            let (config, http) = (&entry.config, &self.http);
+            return github::exchange(http, config, api_url, code, redirect_uri, pkce_verifier)
+                .await;
+        }
         let discovered = self.discovered(entry).await?;
         let redirect = RedirectUrl::new(redirect_uri.to_owned()).map_err(ApiError::internal)?;
         let client = CoreClient::from_provider_metadata(
@@ -294,6 +315,7 @@ impl Providers {
         raw: &str,
         nonce: &str,
     ) -> Result<ProvenIdentity, ApiError> {
+        self.accepts_id_tokens(name)?;
         let entry = self.entry(name)?;
         let id_token: CoreIdToken = raw.parse().map_err(|e| bad_id_token(name, e))?;
         let discovered = self.discovered(entry).await?;

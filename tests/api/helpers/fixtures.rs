@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::TestApp;
+use super::{Response, TestApp};
 
 pub const PASSWORD: &str = "correct-Horse-battery-9";
 
@@ -15,6 +15,26 @@ pub struct Tokens {
     pub access: String,
     pub refresh: String,
     pub body: Value,
+}
+
+impl Tokens {
+    /// The token pair of a successful login answer.
+    #[track_caller]
+    pub fn of(response: &Response) -> Self {
+        response.assert_status(200);
+        let body = response.json();
+        Self {
+            access: body["access_token"]
+                .as_str()
+                .expect("access token")
+                .to_owned(),
+            refresh: body["refresh_token"]
+                .as_str()
+                .expect("refresh token")
+                .to_owned(),
+            body,
+        }
+    }
 }
 
 impl TestApp {
@@ -35,20 +55,7 @@ impl TestApp {
     }
 
     pub async fn login_user(&self, user: &TestUser) -> Tokens {
-        let response = self.login(&user.email, &user.password).await;
-        response.assert_status(200);
-        let body = response.json();
-        Tokens {
-            access: body["access_token"]
-                .as_str()
-                .expect("access token")
-                .to_owned(),
-            refresh: body["refresh_token"]
-                .as_str()
-                .expect("refresh token")
-                .to_owned(),
-            body,
-        }
+        Tokens::of(&self.login(&user.email, &user.password).await)
     }
 
     /// A verified user with the admin role, logged in.

@@ -24,6 +24,14 @@ impl Response {
             .map(str::to_owned)
     }
 
+    /// A problem's `detail`.
+    pub fn detail(&self) -> String {
+        self.json()["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     pub fn code(&self) -> String {
         self.json()["code"].as_str().unwrap_or_default().to_owned()
     }

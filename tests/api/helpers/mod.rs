@@ -1,7 +1,8 @@
 //! `spawn_app()`: a real server on port 0 with a fresh database and store
 //! prefix. The rest is split by concern: `backends` (which database and
 //! store, and cleaning them up), `http` (typed requests and answers),
-//! `mail` (mail read back from the outbox), `fixtures` (users and tokens).
+//! `mail` (mail read back from the outbox), `fixtures` (users and tokens),
+//! `fake_github` (a local stand-in for GitHub's OAuth endpoints and API).
 //!
 //! The backend comes from the environment: nothing set → SQLite + in-process
 //! store; `TEST_DATABASE_URL=postgres://…` → a new PostgreSQL database per
@@ -22,6 +23,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 
 mod authenticator;
 mod backends;
+pub mod fake_github;
 mod fixtures;
 mod http;
 mod mail;
@@ -30,6 +32,7 @@ pub use authenticator::SoftAuthenticator;
 pub use backends::{
     delete_redis_prefix, missing_prerequisite, postgres_admin_url, redis_url, redis_url_or_skip,
 };
+pub use fake_github::{FakeGitHub, GitHubUser};
 pub use fixtures::{PASSWORD, TestUser, Tokens};
 pub use http::Response;
 
