@@ -238,3 +238,25 @@ pub(crate) fn new_version() -> i64 {
 pub(crate) fn ttl_ms(ttl: Duration) -> u64 {
     (ttl.as_millis() as u64).max(1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::keys;
+
+    #[test]
+    fn buckets_are_stable_and_keys_carry_their_bucket_tag() {
+        // Instances of different releases share one Redis: a key's bucket
+        // must never change with a release.
+        assert_eq!(keys::bucket(""), 0x811c_9dc5 % keys::BUCKETS);
+        assert_eq!(keys::bucket("a"), 0xe40c_292c % keys::BUCKETS);
+        let user = "01a22dc4-04c9-73fa-8927-2a9c44e3c9f2";
+        let tag = format!("{{b{}}}:", keys::bucket(user));
+        assert!(keys::valid_after(user).starts_with(&tag));
+        assert!(keys::user_version(user).starts_with(&tag));
+        assert_eq!(
+            keys::generation(keys::bucket(user)),
+            format!("{tag}generation")
+        );
+        assert!(keys::bucket(user) < keys::BUCKETS);
+    }
+}
