@@ -16,7 +16,7 @@ pub mod user_cache;
 pub mod users;
 pub mod webhook_outbox;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -94,6 +94,41 @@ pub struct Db {
     /// database is down, or coming back).
     probing: Arc<AtomicUsize>,
     users: Arc<user_cache::UserCache>,
+    /// Until when (unix ms) every checkout is validated; see `checkout`.
+    suspect_until: Arc<AtomicI64>,
+}
+
+/// How long after a failed connection every checkout is validated.
+const SUSPECT_FOR_MS: i64 = 10_000;
+
+/// A pooled connection that answers. Checkouts are not validated in the
+/// normal run of things (a `SELECT 1` round trip before every query cost
+/// a third of a refresh on PostgreSQL). Once a connection has failed, or no
+/// connection could be had (the database restarted or went away), every
+/// checkout runs `SELECT 1` for the next [`SUSPECT_FOR_MS`], and a pooled
+/// connection that fails it is dropped (the pool discards broken ones) for
+/// the next: so the stale connections a restart leaves behind are replaced
+/// instead of failing requests, and the first request after the database
+/// returns succeeds.
+fn checkout(pool: &DbPool, suspect_until: &AtomicI64) -> Result<PooledConn, ApiError> {
+    let unavailable = |e: r2d2::Error| {
+        suspect_until.store(Utc::now().timestamp_millis() + SUSPECT_FOR_MS, Ordering::SeqCst);
+        tracing::warn!(error = %e, "database pool exhausted or unreachable");
+        ApiError::ServiceUnavailable("database")
+    };
+    let mut conn = pool.get().map_err(unavailable)?;
+    if Utc::now().timestamp_millis() >= suspect_until.load(Ordering::SeqCst) {
+        return Ok(conn);
+    }
+    // Every pooled connection may be stale: try each once, then a new one.
+    for _ in 0..=pool.max_size() {
+        if conn.batch_execute("SELECT 1").is_ok() {
+            return Ok(conn);
+        }
+        drop(conn);
+        conn = pool.get().map_err(unavailable)?;
+    }
+    Err(ApiError::ServiceUnavailable("database"))
 }
 
 /// While the pool has no connection at all, this many requests wait for
@@ -214,9 +249,8 @@ impl Db {
         let builder = Pool::builder()
             .max_size(pool_size)
             .connection_timeout(CHECKOUT_TIMEOUT)
-            // A connection broken by a database restart fails this check
-            // and is replaced, instead of failing the request.
-            .test_on_check_out(true)
+            // Not on every checkout (a round trip per query): see `checkout`.
+            .test_on_check_out(false)
             .connection_customizer(Box::new(SessionSettings));
         // A shared in-memory SQLite database lives while one connection is
         // open: keep one always (and a warm connection helps every backend).
@@ -232,6 +266,7 @@ impl Db {
             sqlite_writes: Arc::new(Mutex::new(())),
             probing: Arc::new(AtomicUsize::new(0)),
             users: Arc::default(),
+            suspect_until: Arc::new(AtomicI64::new(0)),
         })
     }
 
@@ -266,21 +301,25 @@ impl Db {
             return Err(ApiError::ServiceUnavailable("database"));
         }
         let probing = self.probing.clone();
+        let suspect_until = self.suspect_until.clone();
         let (result, changed) = self
             .workers
             .run(move || {
                 let probe = (pool.state().connections == 0).then(|| Probe::new(&probing));
-                let mut conn = match pool.get() {
+                let mut conn = match checkout(&pool, &suspect_until) {
                     Ok(conn) => conn,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "database pool exhausted or unreachable");
-                        return (Err(ApiError::ServiceUnavailable("database")), Vec::new());
-                    }
+                    Err(e) => return (Err(e), Vec::new()),
                 };
                 drop(probe);
                 // Notes a call that panicked may have left behind.
                 drop(changes::take());
                 let result = f(&mut conn);
+                if diesel::r2d2::R2D2Connection::is_broken(&mut *conn) {
+                    suspect_until.store(
+                        Utc::now().timestamp_millis() + SUSPECT_FOR_MS,
+                        Ordering::SeqCst,
+                    );
+                }
                 (result, changes::take())
             })
             .await?;
