@@ -45,14 +45,21 @@ impl PrivateCluster {
             dir,
             nodes: Vec::new(),
         };
-        for _ in 0..3 {
-            // The bus port is given too: port + 10000 may not exist.
-            let node = Node {
-                port: free_port(),
-                bus_port: free_port(),
+        // Six distinct ports: each node's and its bus port (given, since
+        // port + 10000 may not exist).
+        let mut ports: Vec<u16> = Vec::new();
+        while ports.len() < 6 {
+            let port = free_port();
+            if !ports.contains(&port) {
+                ports.push(port);
+            }
+        }
+        for pair in ports.chunks(2) {
+            cluster.nodes.push(Node {
+                port: pair[0],
+                bus_port: pair[1],
                 child: None,
-            };
-            cluster.nodes.push(node);
+            });
         }
         for i in 0..3 {
             cluster.spawn(i).await;
