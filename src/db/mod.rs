@@ -112,7 +112,10 @@ const SUSPECT_FOR_MS: i64 = 10_000;
 /// returns succeeds.
 fn checkout(pool: &DbPool, suspect_until: &AtomicI64) -> Result<PooledConn, ApiError> {
     let unavailable = |e: r2d2::Error| {
-        suspect_until.store(Utc::now().timestamp_millis() + SUSPECT_FOR_MS, Ordering::SeqCst);
+        suspect_until.store(
+            Utc::now().timestamp_millis() + SUSPECT_FOR_MS,
+            Ordering::SeqCst,
+        );
         tracing::warn!(error = %e, "database pool exhausted or unreachable");
         ApiError::ServiceUnavailable("database")
     };
