@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{TestApp, spawn_app, spawn_sibling};
+use crate::helpers::{TestApp, Tokens, spawn_app, spawn_sibling};
 
 async fn me(app: &TestApp, access: &str) -> serde_json::Value {
     let me = app.get("/v1/me", Some(access)).await;
@@ -25,23 +25,27 @@ async fn set_roles(app: &TestApp, admin: &str, id: &str, roles: serde_json::Valu
     assert_eq!(set.status, 200, "{}", String::from_utf8_lossy(&set.body));
 }
 
-#[actix_web::test]
-async fn me_shows_every_change_at_once() {
-    let app = spawn_app().await;
-    let (_, admin) = app.admin().await;
-    let user = app.verified_user().await;
-    let tokens = app.login_user(&user).await;
-    let id = me(&app, &tokens.access).await["id"]
+/// A user, logged in on `reader` and cached there (read twice), and their id.
+async fn cached_user(reader: &TestApp) -> (Tokens, String) {
+    let user = reader.verified_user().await;
+    let tokens = reader.login_user(&user).await;
+    let id = me(reader, &tokens.access).await["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    // Twice, so the second answer comes from the cache.
-    assert_eq!(me(&app, &tokens.access).await["roles"], json!(["viewer"]));
+    assert_eq!(me(reader, &tokens.access).await["roles"], json!(["viewer"]));
+    (tokens, id)
+}
 
-    set_roles(&app, &admin.access, &id, json!(["editor"])).await;
-    assert_eq!(me(&app, &tokens.access).await["roles"], json!(["editor"]));
+/// Changes the user through `writer` (a role, then the display name, then
+/// a role again) and checks that `reader` shows each change at once, and
+/// that a refresh on `reader` carries the last roles.
+async fn changes_show_at_once(writer: &TestApp, reader: &TestApp, admin: &Tokens) {
+    let (tokens, id) = cached_user(reader).await;
+    set_roles(writer, &admin.access, &id, json!(["editor"])).await;
+    assert_eq!(me(reader, &tokens.access).await["roles"], json!(["editor"]));
 
-    let renamed = app
+    let renamed = writer
         .request(
             "PATCH",
             "/v1/me",
@@ -51,30 +55,40 @@ async fn me_shows_every_change_at_once() {
         )
         .await;
     assert_eq!(renamed.status, 200);
-    assert_eq!(me(&app, &tokens.access).await["display_name"], "Ada");
+    assert_eq!(me(reader, &tokens.access).await["display_name"], "Ada");
+
+    set_roles(writer, &admin.access, &id, json!(["viewer", "editor"])).await;
+    let pair = reader.refresh(&tokens.refresh).await;
+    assert_eq!(pair.status, 200);
+    let access = pair.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        crate::tokens::claims_of(&access)["roles"],
+        json!(["editor", "viewer"])
+    );
+    assert_eq!(
+        me(reader, &access).await["roles"],
+        json!(["editor", "viewer"])
+    );
+}
+
+#[actix_web::test]
+async fn me_shows_every_change_at_once() {
+    let app = spawn_app().await;
+    let (_, admin) = app.admin().await;
+    changes_show_at_once(&app, &app, &admin).await;
 
     // A change written straight to the database through the server's own
     // pool (as a use case does) is seen too.
-    let user_id = id.clone();
+    let (tokens, id) = cached_user(&app).await;
     app.state
         .db
         .run(move |conn| {
-            authd::db::users::set_display_name(conn, &user_id, Some("Grace"), authd::db::now())?;
+            authd::db::users::set_display_name(conn, &id, Some("Grace"), authd::db::now())?;
             Ok(())
         })
         .await
         .unwrap();
     assert_eq!(me(&app, &tokens.access).await["display_name"], "Grace");
-
-    // The refresh that follows a role change carries the new roles.
-    set_roles(&app, &admin.access, &id, json!(["viewer", "editor"])).await;
-    let pair = app.refresh(&tokens.refresh).await;
-    assert_eq!(pair.status, 200);
-    let access = pair.json()["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(
-        me(&app, &access).await["roles"],
-        json!(["editor", "viewer"])
-    );
 }
 
 #[actix_web::test]
@@ -88,35 +102,6 @@ async fn an_instance_never_serves_a_user_as_they_were_before_another_changed_the
     }
     let b = spawn_sibling(&a, &[]).await;
     let (_, admin) = b.admin().await;
-    let user = a.verified_user().await;
-    let tokens = a.login_user(&user).await;
-    let id = me(&a, &tokens.access).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(me(&a, &tokens.access).await["roles"], json!(["viewer"]));
-    assert_eq!(me(&b, &tokens.access).await["roles"], json!(["viewer"]));
-
-    // Changed through B: A, which has the user cached, shows it at once.
-    set_roles(&b, &admin.access, &id, json!(["editor"])).await;
-    assert_eq!(me(&a, &tokens.access).await["roles"], json!(["editor"]));
-    let renamed = b
-        .request(
-            "PATCH",
-            "/v1/me",
-            Some(&tokens.access),
-            Some(&json!({"display_name": "Ada"})),
-            &[],
-        )
-        .await;
-    assert_eq!(renamed.status, 200);
-    assert_eq!(me(&a, &tokens.access).await["display_name"], "Ada");
-
-    // A refresh on A after B's role change carries the new roles.
-    set_roles(&b, &admin.access, &id, json!(["viewer"])).await;
-    let pair = a.refresh(&tokens.refresh).await;
-    assert_eq!(pair.status, 200);
-    let access = pair.json()["access_token"].as_str().unwrap().to_owned();
-    let claims = crate::tokens::claims_of(&access);
-    assert_eq!(claims["roles"], json!(["viewer"]));
+    // Cached on A, changed through B.
+    changes_show_at_once(&b, &a, &admin).await;
 }
