@@ -103,8 +103,9 @@ const SUSPECT_FOR_MS: i64 = 10_000;
 
 /// A pooled connection that answers. Checkouts are not validated in the
 /// normal run of things (a `SELECT 1` round trip before every query cost
-/// a third of a refresh on PostgreSQL). Once a connection has failed, or no
-/// connection could be had (the database restarted or went away), every
+/// a third of a refresh on PostgreSQL). Once a call failed on a connection
+/// that then did not answer `SELECT 1`, or no connection could be had (the
+/// database restarted or went away), every
 /// checkout runs `SELECT 1` for the next [`SUSPECT_FOR_MS`], and a pooled
 /// connection that fails it is dropped (the pool discards broken ones) for
 /// the next: so the stale connections a restart leaves behind are replaced
@@ -316,12 +317,19 @@ impl Db {
                 drop(probe);
                 // Notes a call that panicked may have left behind.
                 drop(changes::take());
-                let result = f(&mut conn);
-                if diesel::r2d2::R2D2Connection::is_broken(&mut *conn) {
+                let mut result = f(&mut conn);
+                // A failure on a connection that no longer answers is the
+                // database's unavailability (it restarted or went away):
+                // 503, and checkouts are validated for a while.
+                if result.is_err() && conn.batch_execute("SELECT 1").is_err() {
                     suspect_until.store(
                         Utc::now().timestamp_millis() + SUSPECT_FOR_MS,
                         Ordering::SeqCst,
                     );
+                    if !matches!(result, Err(ApiError::ServiceUnavailable(_))) {
+                        tracing::warn!("a database call failed on a connection that no longer answers");
+                        result = Err(ApiError::ServiceUnavailable("database"));
+                    }
                 }
                 (result, changes::take())
             })
