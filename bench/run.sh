@@ -7,7 +7,7 @@
 # verified-email requirement (the bench cannot read the server's mail):
 #   AUTH_RATE_LIMITS=false AUTH_REQUIRE_VERIFIED_EMAIL=false
 # Env: DURATION (10s), CONNECTIONS (32), SERVER_PID (else found by port),
-#      LABEL (row label), PASSWORD.
+#      LABEL (row label), PASSWORD, SETTLE (seconds between scenarios, 5).
 # Prints one table: requests/s, p50, p99, errors (non-2xx + socket errors)
 # per scenario, and the server's peak RSS (VmHWM, summed over its processes).
 set -euo pipefail
@@ -93,10 +93,18 @@ run() {
 }
 
 threads=2
+# Each scenario starts on an idle server: a bcrypt scenario ends with up to
+# CONNECTIONS password checks still queued (about 4 s of work at cost 12 on
+# 2 cores), which would otherwise answer the next scenario's first requests
+# with 503 (a full bcrypt queue).
+settle() { sleep "${SETTLE:-5}"; }
 run me /v1/me "$threads"
+settle
 run login /v1/auth/login "$threads"
+settle
 # One connection per thread, so each connection follows its own chain.
 run refresh /v1/auth/refresh "$CONNECTIONS"
+settle
 run register /v1/auth/register "$threads"
 
 rss_kb=0
