@@ -327,7 +327,9 @@ impl Db {
                         Ordering::SeqCst,
                     );
                     if !matches!(result, Err(ApiError::ServiceUnavailable(_))) {
-                        tracing::warn!("a database call failed on a connection that no longer answers");
+                        tracing::warn!(
+                            "a database call failed on a connection that no longer answers"
+                        );
                         result = Err(ApiError::ServiceUnavailable("database"));
                     }
                 }
