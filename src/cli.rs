@@ -226,7 +226,6 @@ async fn create_admin(settings: Settings, raw_email: &str) -> Result<(), Failure
                 })
                 .map_err(Failure::runtime)?;
             publish_revocations(&settings, &user.id, &revoked, at).await?;
-            publish_user_change(&settings, &user.id).await?;
             AdminOutcome::TakenOver {
                 revoked_sessions: revoked.len(),
             }
@@ -323,7 +322,8 @@ async fn redis_store(settings: &Settings) -> Result<Option<crate::store::RedisSt
         .map_err(|e| Failure::runtime(format!("REDIS_URL: {e}")))
 }
 
-/// With Redis, running instances learn of the revocation at once. (The
+/// With Redis, running instances learn of the revocation (and of the
+/// user's change, for their user caches) at once, over one connection. (The
 /// in-process store of a running instance cannot be reached from here: its
 /// refresh tokens die now, since the session rows say so, and admin routes
 /// check the database; other access tokens of the account live at most
@@ -348,6 +348,10 @@ async fn publish_revocations(
             at.and_utc().timestamp_millis(),
             settings.tokens.refresh_ttl,
         )
+        .await
+        .map_err(Failure::runtime)?;
+    store
+        .bump_user_versions(&[user_id.to_owned()], crate::db::user_cache::VERSION_TTL)
         .await
         .map_err(Failure::runtime)
 }

@@ -411,6 +411,25 @@ impl RedisStore {
         })
     }
 
+    /// Sets each key (unprefixed) to a value of `value`, expiring after
+    /// `ttl`: one pipeline on a server, one command per key on a cluster.
+    async fn set_each(
+        &self,
+        keys: impl Iterator<Item = String>,
+        value: impl Fn() -> i64,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let writes = keys.map(|key| {
+            let mut cmd = redis::cmd("SET");
+            cmd.arg(self.key(&key))
+                .arg(value())
+                .arg("PX")
+                .arg(ttl_ms(ttl));
+            cmd
+        });
+        self.run_all(writes.collect()).await.map(drop)
+    }
+
     fn conn(&self) -> Conn {
         // Cheap: a handle onto multiplexed connections.
         match &self.link {
@@ -527,15 +546,8 @@ impl Store for RedisStore {
         if user_ids.is_empty() {
             return Ok(());
         }
-        let writes = user_ids.iter().map(|id| {
-            let mut cmd = redis::cmd("SET");
-            cmd.arg(self.key(&keys::user_version(id)))
-                .arg(super::new_version())
-                .arg("PX")
-                .arg(ttl_ms(ttl));
-            cmd
-        });
-        self.run_all(writes.collect()).await.map(drop)
+        let keys = user_ids.iter().map(|id| keys::user_version(id));
+        self.set_each(keys, super::new_version, ttl).await
     }
 
     async fn revoke_sessions(
@@ -546,15 +558,8 @@ impl Store for RedisStore {
         if session_ids.is_empty() {
             return Ok(());
         }
-        let writes = session_ids.iter().map(|id| {
-            let mut cmd = redis::cmd("SET");
-            cmd.arg(self.key(&keys::revoked_session(id)))
-                .arg(1)
-                .arg("PX")
-                .arg(ttl_ms(ttl));
-            cmd
-        });
-        self.run_all(writes.collect()).await.map(drop)
+        let keys = session_ids.iter().map(|id| keys::revoked_session(id));
+        self.set_each(keys, || 1, ttl).await
     }
 
     async fn set_valid_after(
