@@ -8,14 +8,15 @@
 //!    revocation check). A token spent before, outside the grace window, is
 //!    reuse at once.
 //! 2. The user comes from the user cache when its version still holds
-//!    (`db::user_cache`); then two statements: the session row, and, if the
-//!    token is the session's current one, a move to a new pair (a
-//!    conditional update, so of two racing requests exactly one wins, on
-//!    any number of instances). If
-//!    it is the token the session just moved on from, within the grace
-//!    window, the same successor pair is signed again from the ids in the row
-//!    (signing is deterministic): two tabs refreshing at once both stay
-//!    logged in. Anything else is reuse: the whole session is revoked.
+//!    (`db::user_cache`); then one statement: if the token is the live
+//!    session's current one, a move to a new pair (a conditional
+//!    UPDATE … RETURNING, so of two racing requests exactly one wins, on any
+//!    number of instances). When it matches nothing, the session row says
+//!    why: if the token is the one the session just moved on from, within
+//!    the grace window, the same successor pair is signed again from the ids
+//!    in the row (signing is deterministic): two tabs refreshing at once
+//!    both stay logged in. Anything else is reuse: the whole session is
+//!    revoked.
 //!
 //! Nothing is kept per refresh in memory: the in-process store needs no
 //! denylist, since one instance has one database.
@@ -135,6 +136,40 @@ fn settle(
 ) -> Result<Decision, ApiError> {
     let at = now();
     let (row, roles) = user.as_ref();
+    let max_age = TimeDelta::from_std(policy.session_max_age).map_err(ApiError::internal)?;
+    let refresh_ttl = TimeDelta::from_std(policy.refresh_ttl).map_err(ApiError::internal)?;
+    let user = Box::new(User::from_row(row, roles.clone()));
+
+    // The usual case in one statement: the presented token is the live
+    // session's current one. The update's conditions are every check below.
+    if !row.disabled {
+        let ids = PairIds::new(at);
+        let rotated = {
+            let _turn = turn.take();
+            sessions::rotate(
+                conn,
+                sessions::Rotation {
+                    id: &claims.sid,
+                    user_id: &claims.sub,
+                    old_jti: &claims.jti,
+                    ids: &ids,
+                    now: at,
+                    expires_at: at + refresh_ttl,
+                    started_after: at - max_age,
+                },
+            )?
+        };
+        if let Some(session) = rotated {
+            return Ok(Decision::Pair {
+                user,
+                level: session::AuthLevel::of_session(&session),
+                ends_at: session.created_at + max_age,
+                ids,
+            });
+        }
+    }
+
+    // Otherwise find out why, in the order the answers take precedence.
     let Some(session) = sessions::find(conn, &claims.sid)? else {
         return Err(ApiError::InvalidToken(TokenKind::Refresh));
     };
@@ -146,36 +181,18 @@ fn settle(
         return Err(ApiError::SessionRevoked);
     }
     // Refreshing extends a session, but never past its absolute lifetime.
-    let max_age = TimeDelta::from_std(policy.session_max_age).map_err(ApiError::internal)?;
     let ends_at = session.created_at + max_age;
     if at >= ends_at {
         return Err(ApiError::TokenExpired(TokenKind::Refresh));
     }
-    let user = Box::new(User::from_row(row, roles.clone()));
-
     if session.refresh_jti == claims.jti {
-        let ids = PairIds::new(at);
-        let expires_at =
-            at + TimeDelta::from_std(policy.refresh_ttl).map_err(ApiError::internal)?;
-        let rotated = {
-            let _turn = turn.take();
-            sessions::rotate(conn, &claims.sid, &claims.jti, &ids, at, expires_at)?
-        };
-        if rotated {
-            let level = session::AuthLevel::of_session(&session);
-            return Ok(Decision::Pair {
-                user,
-                ids,
-                level,
-                ends_at,
-            });
-        }
-        // Another request rotated it first; see what it left.
-        return match sessions::find(conn, &claims.sid)? {
-            Some(session) => Ok(successor(user, &session, claims, policy.grace, at, ends_at)),
-            None => Err(ApiError::InvalidToken(TokenKind::Refresh)),
-        };
+        // The update's conditions failed where these checks pass: never
+        // expected, but a current token is not reuse. Answer as at the end
+        // of the session's lifetime, the one check that compares times.
+        return Err(ApiError::TokenExpired(TokenKind::Refresh));
     }
+    // The presented token is no longer current: another request rotated it
+    // first (the grace window's same pair again), or it is reuse.
     Ok(successor(user, &session, claims, policy.grace, at, ends_at))
 }
 

@@ -2,7 +2,11 @@
 //! restart forgets neither a logout nor a spent refresh token.
 
 use chrono::NaiveDateTime;
+use diesel::backend::Backend;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{HasSqlType, Text, Timestamp};
 
 use super::AnyConnection;
 use super::models::{NewSession, SessionRow};
@@ -21,34 +25,79 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<SessionRow
 }
 
 /// Moves the session from refresh token `old_jti` to the pair `ids`,
-/// remembering `old_jti` and when. False when `old_jti` is no longer current
-/// or the session is revoked: the database settles a race between two
-/// rotations (the loser's update matches no row once the winner's commits).
-pub fn rotate(
-    conn: &mut AnyConnection,
-    id: &str,
-    old_jti: &str,
-    ids: &PairIds,
-    now: NaiveDateTime,
-    expires_at: NaiveDateTime,
-) -> QueryResult<bool> {
-    let updated = diesel::update(
-        sessions::table
-            .find(id)
-            .filter(sessions::refresh_jti.eq(old_jti))
-            .filter(sessions::revoked_at.is_null()),
-    )
-    .set((
-        sessions::refresh_jti.eq(&ids.refresh_jti),
-        sessions::access_jti.eq(&ids.access_jti),
-        sessions::previous_refresh_jti.eq(old_jti),
-        sessions::rotated_at.eq(now),
-        sessions::last_used_at.eq(now),
-        sessions::expires_at.eq(expires_at),
-    ))
-    .execute(conn)?;
-    Ok(updated == 1)
+/// remembering `old_jti` and when, and returns the row as it is now. None
+/// when `old_jti` is no longer current, the session is revoked, belongs to
+/// another user or started before `started_after`: the database settles a
+/// race between two rotations (the loser's update matches no row once the
+/// winner's commits).
+pub fn rotate(conn: &mut AnyConnection, rotation: Rotation<'_>) -> QueryResult<Option<SessionRow>> {
+    rotation.get_result(conn).optional()
 }
+
+/// One rotation: `rotate`'s UPDATE … RETURNING, written out with a fixed
+/// text and a static query id so that PostgreSQL prepares it once per
+/// connection. Diesel's update builder marks every UPDATE unsafe to cache (a
+/// changeset may skip `None` fields), which had PostgreSQL parse and plan the
+/// hottest write of a refresh on every call (issue #19); RETURNING makes the
+/// usual refresh one statement instead of a read and a write.
+pub struct Rotation<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub old_jti: &'a str,
+    pub ids: &'a PairIds,
+    pub now: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub started_after: NaiveDateTime,
+}
+
+impl QueryId for Rotation<'_> {
+    type QueryId = Rotation<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for Rotation<'_> {
+    type SqlType = sessions::SqlType;
+}
+
+impl<DB> QueryFragment<DB> for Rotation<'_>
+where
+    DB: Backend + HasSqlType<Text> + HasSqlType<Timestamp>,
+    str: ToSql<Text, DB>,
+    String: ToSql<Text, DB>,
+    NaiveDateTime: ToSql<Timestamp, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("UPDATE sessions SET refresh_jti = ");
+        out.push_bind_param::<Text, _>(&self.ids.refresh_jti)?;
+        out.push_sql(", access_jti = ");
+        out.push_bind_param::<Text, _>(&self.ids.access_jti)?;
+        out.push_sql(", previous_refresh_jti = ");
+        out.push_bind_param::<Text, _>(self.old_jti)?;
+        out.push_sql(", rotated_at = ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(", last_used_at = ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(", expires_at = ");
+        out.push_bind_param::<Timestamp, _>(&self.expires_at)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<Text, _>(self.id)?;
+        out.push_sql(" AND refresh_jti = ");
+        out.push_bind_param::<Text, _>(self.old_jti)?;
+        out.push_sql(" AND user_id = ");
+        out.push_bind_param::<Text, _>(self.user_id)?;
+        out.push_sql(" AND created_at > ");
+        out.push_bind_param::<Timestamp, _>(&self.started_after)?;
+        // The columns in `SessionRow`'s order (the table's).
+        out.push_sql(
+            " AND revoked_at IS NULL RETURNING id, user_id, refresh_jti, access_jti, \
+             previous_refresh_jti, rotated_at, created_at, last_used_at, expires_at, \
+             revoked_at, ip, user_agent, aal, amr, auth_time",
+        );
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<AnyConnection> for Rotation<'_> {}
 
 /// Revokes one session; false if it was already revoked or does not exist.
 pub fn revoke(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
