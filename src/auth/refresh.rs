@@ -124,9 +124,9 @@ enum Decision {
 
 /// Decides what the presented token gets, for `user` as the cache or the
 /// database gave it (its version was read with the revocation check, so a
-/// disable or role change since shows). Reads happen outside any lock;
-/// the one write is a conditional update, atomic by itself. Signing happens
-/// after, outside the database.
+/// disable or role change since shows). The usual refresh is one
+/// statement, a conditional update, atomic by itself; the row is read only
+/// when it matches nothing. Signing happens after, outside the database.
 fn settle(
     conn: &mut AnyConnection,
     turn: &WriteTurn,
