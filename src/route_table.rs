@@ -2,8 +2,10 @@
 //! (the route registry), so that "wrong method" (405) and "no such path"
 //! (404) can be told apart.
 
+use std::collections::BTreeMap;
+
 use actix_web::http::Method;
-use utoipa::openapi::OpenApi;
+use serde::de::IgnoredAny;
 
 #[derive(Debug, Default)]
 pub struct RouteTable {
@@ -11,26 +13,32 @@ pub struct RouteTable {
 }
 
 impl RouteTable {
-    pub fn from_openapi(doc: &OpenApi) -> Self {
+    /// Reads the paths and their methods from an OpenAPI document in JSON,
+    /// and nothing else of it.
+    pub fn from_openapi_json(json: &str) -> Result<Self, serde_json::Error> {
+        #[derive(serde::Deserialize)]
+        struct Document {
+            paths: BTreeMap<String, BTreeMap<String, IgnoredAny>>,
+        }
+        let doc: Document = serde_json::from_str(json)?;
         let routes = doc
             .paths
-            .paths
-            .iter()
+            .into_iter()
             .map(|(path, item)| {
                 let methods = [
-                    (Method::GET, item.get.is_some()),
-                    (Method::POST, item.post.is_some()),
-                    (Method::PUT, item.put.is_some()),
-                    (Method::PATCH, item.patch.is_some()),
-                    (Method::DELETE, item.delete.is_some()),
+                    Method::GET,
+                    Method::POST,
+                    Method::PUT,
+                    Method::PATCH,
+                    Method::DELETE,
                 ]
                 .into_iter()
-                .filter_map(|(m, present)| present.then_some(m))
+                .filter(|m| item.contains_key(&m.as_str().to_ascii_lowercase()))
                 .collect();
-                (segments(path).map(str::to_owned).collect(), methods)
+                (segments(&path).map(str::to_owned).collect(), methods)
             })
             .collect();
-        Self { routes }
+        Ok(Self { routes })
     }
 
     /// The methods allowed on `path`, if it is a known route.

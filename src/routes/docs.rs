@@ -16,7 +16,7 @@ use crate::state::AppState;
 pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))
-        .body(state.openapi_json.clone())
+        .body(state.openapi_json)
 }
 
 pub fn configure_ui(cfg: &mut web::ServiceConfig) {
