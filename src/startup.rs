@@ -176,7 +176,6 @@ impl Application {
             tokens,
             mail_wakeup: Arc::new(Notify::new()),
             audit,
-            openapi_json: openapi::CHECKED_IN,
             dummy_hash,
             roles,
             metrics: crate::metrics::Metrics::new(),

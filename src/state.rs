@@ -23,8 +23,6 @@ pub struct AppState {
     pub tokens: Tokens,
     /// Wakes the mail worker when a request queued a message.
     pub mail_wakeup: Arc<Notify>,
-    /// The OpenAPI document (the checked-in one, built into the binary).
-    pub openapi_json: &'static str,
     pub routes: RouteTable,
     /// A bcrypt hash at the configured cost, verified against when the
     /// email is unknown, so that a login costs the same either way.
