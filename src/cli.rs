@@ -8,10 +8,11 @@ use clap::{Parser, Subcommand};
 use diesel::Connection;
 
 use crate::auth::Email;
-use crate::auth::one_time::Purpose;
+use crate::auth::ways_in::{self, Ending};
 use crate::config::{JwtSettings, Settings};
 use crate::db::models::NewUser;
-use crate::db::{Db, now, one_time_tokens, sessions, users};
+use crate::db::{Db, now, users};
+use crate::error::ApiError;
 use crate::password::{self, Password, PasswordOwner};
 use crate::startup::{Application, StartupError};
 use crate::tokens::keys;
@@ -212,22 +213,21 @@ async fn create_admin(settings: Settings, raw_email: &str) -> Result<(), Failure
             if !roles.iter().any(|r| r == "admin") {
                 roles.push("admin".into());
             }
-            let revoked = conn
+            let ended = conn
                 .transaction(|conn| {
+                    // Whoever held the account may have made any way in
+                    // (API.md §14): all end before the operator's start.
+                    let ended = ways_in::end(conn, &user.id, Ending::HANDOVER, at)?;
                     users::change_password(conn, &user.id, &hash, at)?;
                     users::mark_verified(conn, &user.id, at)?;
                     users::set_disabled(conn, &user.id, false, at)?;
                     users::set_roles(conn, &user.id, &roles)?;
-                    users::set_tokens_valid_after(conn, &user.id, at)?;
-                    for purpose in [Purpose::VerifyEmail, Purpose::ResetPassword] {
-                        one_time_tokens::spend_all(conn, &user.id, purpose.as_str(), at)?;
-                    }
-                    sessions::revoke_all_for_user(conn, &user.id, None, at)
+                    Ok::<_, ApiError>(ended)
                 })
                 .map_err(Failure::runtime)?;
-            publish_revocations(&settings, &user.id, &revoked, at).await?;
+            publish_revocations(&settings, &user.id, &ended.sessions, at).await?;
             AdminOutcome::TakenOver {
-                revoked_sessions: revoked.len(),
+                revoked_sessions: ended.sessions.len(),
             }
         }
         None => {

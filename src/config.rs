@@ -571,6 +571,9 @@ pub struct MfaSettings {
     pub token_ttl: Duration,
     /// How recent `auth_time` must be to enrol the first factor.
     pub reauth_max_age: Duration,
+    /// Second-factor failures an account may have in 24 hours before the
+    /// second step answers 429 (API.md §14); 0 turns the cap off.
+    pub max_failures_per_day: u32,
     /// Users holding any of these roles reach only enrolment until they
     /// have a factor.
     pub required_roles: Vec<String>,
@@ -589,6 +592,7 @@ impl MfaSettings {
             key_file: env.text("AUTH_MFA_KEY_FILE", "./data/mfa.key").into(),
             token_ttl: env.seconds("AUTH_MFA_TOKEN_TTL", 300)?,
             reauth_max_age: env.seconds("AUTH_REAUTH_MAX_AGE", 300)?,
+            max_failures_per_day: env.parse("AUTH_MFA_MAX_FAILURES_PER_DAY", 20)?,
             required_roles: env.list("AUTH_MFA_REQUIRED_ROLES"),
             webauthn_rp_id,
             webauthn_origins,

@@ -38,6 +38,8 @@ pub struct Purged {
     pub audit_events: usize,
     /// Delivered and dead webhook rows, kept as long as dead mail.
     pub webhooks: usize,
+    /// Second-factor failures older than the daily cap's 24 hours.
+    pub mfa_failures: usize,
 }
 
 pub fn spawn(state: Arc<AppState>) {
@@ -146,6 +148,13 @@ pub async fn run_once(state: &AppState, holder: &str) -> Result<Option<Purged>, 
             db,
             crate::db::webhook_outbox::delete_finished,
             ago(at, settings.dead_mail),
+            stop_at,
+        )
+        .await?,
+        mfa_failures: purge(
+            db,
+            queries::delete_mfa_failures,
+            ago(at, Duration::from_secs(24 * 3600)),
             stop_at,
         )
         .await?,

@@ -114,6 +114,15 @@ impl Application {
             }
             None => None,
         };
+        let api_addr = listener
+            .local_addr()
+            .map_err(|e| StartupError::new("AUTH_BIND", e))?;
+        if ops.is_none() && !api_addr.ip().is_loopback() {
+            tracing::warn!(
+                bind = %api_addr,
+                "/metrics, /docs and /openapi.json are served on the public API listener: set AUTH_OPS_BIND (e.g. 127.0.0.1:9091) to move them to a private one"
+            );
+        }
         let ops_listener = web::Data::new(routes::OpsListener {
             addr: ops.as_ref().map(|(_, addr)| *addr),
         });

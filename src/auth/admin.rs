@@ -221,6 +221,8 @@ pub async fn unlock(state: &AppState, caller: &AccessClaims, id: &str) -> Result
             ensure_caller_holds(&app, conn, &checked, UsersWrite::NAME)?;
             let user =
                 users::find_by_id(conn, &target)?.ok_or(ApiError::NotFound("no such user"))?;
+            // The daily second-factor cap (API.md §14) lifts too.
+            crate::db::mfa_failures::clear(conn, &user.id)?;
             Ok(user.email)
         })
         .await?;

@@ -7,9 +7,13 @@
 //!    gets an "account exists" mail instead, and the answer is the same.
 //! 2. [`confirm`]: the link sets the new address, verified. The old
 //!    address gets a notice with a revert link. Sessions live on.
-//! 3. [`revert`]: the revert link puts the old address back, ends every
-//!    session, clears the password (whoever changed the address may know
-//!    it) and mails a reset link to the old address.
+//! 3. [`revert`]: the revert link puts the old address back and the
+//!    account changes hands (API.md §14): every way in ends — password,
+//!    sessions, identities, factors, codes, pending links and the revert
+//!    links of later changes — and a reset link goes to the old address.
+//!    Each old address keeps its own revert link through later changes,
+//!    so a thief who moves the account twice cannot take the first one
+//!    away.
 //!
 //! If someone registers the new address between request and confirmation,
 //! the confirmation answers 409 `conflict` and changes nothing.
@@ -19,6 +23,7 @@ use chrono::NaiveDateTime;
 use crate::api_types::User;
 use crate::auth::audit::{Event, EventType, RequestContext, mask};
 use crate::auth::one_time::{self, Purpose};
+use crate::auth::ways_in::Ending;
 use crate::auth::{Email, recovery};
 use crate::db::models::UserRow;
 use crate::db::{AnyConnection, now, one_time_tokens, users};
@@ -82,11 +87,18 @@ pub async fn confirm(
         .db
         .transaction(move |conn| {
             let at = now();
-            let (user, new_email) = spend(conn, &token, Purpose::ChangeEmail, at)?;
+            let (user, new_email, _) = spend(conn, &token, Purpose::ChangeEmail, at)?;
             let old_email = user.email.clone();
             move_address(conn, &user.id, &new_email, at)?;
-            one_time_tokens::spend_all(conn, &user.id, Purpose::VerifyEmail.as_str(), at)?;
-            let revert = one_time::issue_for_address(
+            // The links that went to the old address end with it.
+            let to_old_address = [Purpose::VerifyEmail, Purpose::ResetPassword];
+            one_time_tokens::spend_purposes(
+                conn,
+                &user.id,
+                &to_old_address.map(Purpose::as_str),
+                at,
+            )?;
+            let revert = one_time::issue_keeping_older(
                 conn,
                 &user.id,
                 Purpose::RevertEmail,
@@ -114,33 +126,27 @@ pub async fn confirm(
 }
 
 /// Spends a revert token: the old address comes back (verified), every
-/// session ends, the password is replaced by `unusable_hash` (a hash of a
-/// password nobody knows) and a reset link goes to the old address.
+/// way in ends but the revert links of earlier changes, and a reset link
+/// goes to the old address.
 pub async fn revert(
     state: &AppState,
     token: String,
-    unusable_hash: String,
     ctx: &RequestContext,
 ) -> Result<User, ApiError> {
     let settings = state.settings.clone();
     let (audit, ctx) = (state.audit.clone(), ctx.clone());
-    let (user, revoked, at) = state
+    let (user, ended) = state
         .db
         .transaction(move |conn| {
             let at = now();
-            let (user, old_email) = spend(conn, &token, Purpose::RevertEmail, at)?;
+            let (user, old_email, issued_at) = spend(conn, &token, Purpose::RevertEmail, at)?;
             let changed_to = user.email.clone();
             move_address(conn, &user.id, &old_email, at)?;
-            for purpose in [Purpose::ChangeEmail, Purpose::VerifyEmail] {
-                one_time_tokens::spend_all(conn, &user.id, purpose.as_str(), at)?;
-            }
-            let revoked = recovery::clear_password_and_mail_reset(
-                conn,
-                &settings,
-                &user.id,
-                &old_email,
-                &unusable_hash,
-                at,
+            let ending = Ending::Handover {
+                keep_revert_links_before: Some(issued_at),
+            };
+            let ended = recovery::hand_over_and_mail_reset(
+                conn, &settings, &user.id, &old_email, ending, at,
             )?;
             let event = Event::new(EventType::EmailChanged).by(&user.id);
             let event = event
@@ -148,30 +154,30 @@ pub async fn revert(
                 .with("to", mask(&old_email));
             let event = event
                 .with("via", "revert")
-                .with("sessions_revoked", revoked.len());
+                .with("sessions_revoked", ended.sessions.len());
             audit.record(conn, &ctx, event)?;
-            Ok((crate::auth::users::view(conn, &user.id)?, revoked, at))
+            Ok((crate::auth::users::view(conn, &user.id)?, ended))
         })
         .await
         .map_err(taken_is_conflict)?;
     state.mail_wakeup.notify_one();
-    state.revoker().publish(&revoked).await?;
-    state.revoker().publish_valid_after(&user.id, at).await?;
+    state.revoker().publish_ended(&user.id, &ended).await?;
     Ok(user)
 }
 
-/// Spends a token of `purpose`; the user it belongs to and its address.
+/// Spends a token of `purpose`; the user it belongs to, its address and
+/// when it was issued.
 fn spend(
     conn: &mut AnyConnection,
     token: &str,
     purpose: Purpose,
     at: NaiveDateTime,
-) -> Result<(UserRow, String), ApiError> {
+) -> Result<(UserRow, String, NaiveDateTime), ApiError> {
     let row = one_time::consume(conn, token, purpose, at)?;
     let invalid = || ApiError::InvalidToken(TokenKind::OneTime);
     let email = row.email.ok_or_else(invalid)?;
     let user = users::find_by_id(conn, &row.user_id)?.ok_or_else(invalid)?;
-    Ok((user, email))
+    Ok((user, email, row.created_at))
 }
 
 /// Gives `user_id` the address `email`, verified; 409 when another account

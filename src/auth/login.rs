@@ -181,8 +181,9 @@ async fn refused(
 type Found = (UserRow, Vec<String>, Vec<MfaFactorRow>);
 
 /// The user with roles and factors the email belongs to (None for an
-/// unknown email), and whether `password` is theirs. An unknown email still
-/// costs one bcrypt verification, so the two failures take the same time.
+/// unknown email), and whether `password` is theirs. An unknown email, or
+/// an account without a password, still costs one bcrypt verification, so
+/// every failure takes the same time.
 async fn check(
     state: &AppState,
     email: &Email,
@@ -201,12 +202,15 @@ async fn check(
             Ok(Some((row, roles, factors)))
         })
         .await?;
-    let hash = found
+    // An account without a password (social, email sign-in, or after a
+    // handover) costs one bcrypt verification too, so timing tells it from
+    // none of the others.
+    let own_hash = found
         .as_ref()
-        .map_or(state.dummy_hash.as_str(), |(row, _, _)| {
-            row.password_hash.as_str()
-        });
+        .map(|(row, _, _)| row.password_hash.as_str())
+        .filter(|hash| !hash.is_empty());
+    let hash = own_hash.unwrap_or(state.dummy_hash.as_str());
     let matches = state.passwords.verify(password, hash, caller).await?;
-    let matches = matches && found.is_some();
+    let matches = matches && own_hash.is_some();
     Ok((found, matches))
 }

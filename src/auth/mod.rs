@@ -24,6 +24,7 @@ pub mod roles;
 pub mod session;
 pub mod text;
 pub mod users;
+pub mod ways_in;
 
 pub use email::Email;
 pub use guard::{Authenticated, Permission, RequirePermission};

@@ -59,6 +59,19 @@ pub fn issue_for_address(
     issue_inner(conn, user_id, purpose, Some(email), now, ttl)
 }
 
+/// Like [`issue_for_address`], but older tokens of the purpose stay
+/// usable: each old address keeps its own revert link (API.md §13).
+pub fn issue_keeping_older(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    purpose: Purpose,
+    email: &str,
+    now: NaiveDateTime,
+    ttl: std::time::Duration,
+) -> Result<String, ApiError> {
+    issue_inner(conn, user_id, purpose, Some(email), now, ttl)
+}
+
 fn issue_inner(
     conn: &mut AnyConnection,
     user_id: &str,

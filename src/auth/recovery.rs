@@ -6,31 +6,29 @@ use chrono::NaiveDateTime;
 use crate::auth::Email;
 use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::auth::one_time::{self, Purpose};
+use crate::auth::ways_in::{self, Ended, Ending};
 use crate::config::Settings;
 use crate::db::models::UserRow;
-use crate::db::{AnyConnection, now, one_time_tokens, sessions, users};
+use crate::db::{AnyConnection, now, users};
 use crate::error::{ApiError, TokenKind};
 use crate::mail::{self, MailKind};
 use crate::password::{Password, PasswordOwner};
 use crate::state::AppState;
 
-/// Takes the password away from whoever may know it (a contested
-/// registration, a reverted email change): replaces it with
-/// `unusable_hash`, ends every session and token, and mails a reset link
-/// to `email`, in the caller's transaction. Returns the revoked session ids
-/// to publish after commit.
-pub fn clear_password_and_mail_reset(
+/// The account changed hands (a contested registration, a reverted email
+/// change): ends every way in ([`ways_in::Ending::Handover`]) and mails a
+/// reset link to `email`, in the caller's transaction, so only the
+/// mailbox's owner can set a password. Returns what ended, to publish
+/// after commit.
+pub fn hand_over_and_mail_reset(
     conn: &mut AnyConnection,
     settings: &Settings,
     user_id: &str,
     email: &str,
-    unusable_hash: &str,
+    ending: Ending<'_>,
     at: NaiveDateTime,
-) -> Result<Vec<String>, ApiError> {
-    users::change_password(conn, user_id, unusable_hash, at)?;
-    let revoked = sessions::revoke_all_for_user(conn, user_id, None, at)?;
-    users::set_tokens_valid_after(conn, user_id, at)?;
-    one_time_tokens::spend_all(conn, user_id, Purpose::ResetPassword.as_str(), at)?;
+) -> Result<Ended, ApiError> {
+    let ended = ways_in::end(conn, user_id, ending, at)?;
     let token = one_time::issue(
         conn,
         user_id,
@@ -39,7 +37,7 @@ pub fn clear_password_and_mail_reset(
         settings.accounts.reset_ttl,
     )?;
     mail::enqueue(conn, settings, email, MailKind::PasswordReset { token })?;
-    Ok(revoked)
+    Ok(ended)
 }
 
 /// Queues a reset mail if the account exists; false when nothing was
@@ -72,7 +70,9 @@ pub async fn request_reset(state: &AppState, email: Email) -> Result<bool, ApiEr
 
 /// Sets a new password with a reset token: spends it, revokes every
 /// session and token, marks the email verified (the mail proved it) and
-/// queues a notice.
+/// queues a notice. On an account whose address nobody had proved, the
+/// reset is its owner's first proof: the account changes hands and every
+/// way in that someone else may have made ends (API.md §14).
 ///
 /// The token is read first, without spending it, because the password
 /// policy needs the account's email; the transaction then spends it
@@ -113,27 +113,37 @@ pub async fn confirm_reset(
     let settings = state.settings.clone();
     let user_id = user.id.clone();
     let (audit, ctx) = (state.audit.clone(), ctx.clone());
-    let (revoked, at) = state
+    let ended = state
         .db
         .transaction(move |conn| {
             let at = now();
             one_time::consume(conn, &token, Purpose::ResetPassword, at)?;
+            // Read again under the transaction: a verification may have
+            // landed since the peek.
+            let verified = users::find_by_id(conn, &user_id)?
+                .ok_or(ApiError::InvalidToken(TokenKind::OneTime))?
+                .email_verified;
+            let ending = if verified {
+                Ending::SECURE
+            } else {
+                Ending::HANDOVER
+            };
+            let ended = ways_in::end(conn, &user_id, ending, at)?;
             users::change_password(conn, &user_id, &hash, at)?;
             users::mark_verified(conn, &user_id, at)?;
-            users::set_tokens_valid_after(conn, &user_id, at)?;
-            one_time_tokens::spend_all(conn, &user_id, Purpose::ResetPassword.as_str(), at)?;
-            let revoked = sessions::revoke_all_for_user(conn, &user_id, None, at)?;
             mail::enqueue(conn, &settings, &user.email, MailKind::PasswordChanged)?;
             let event = Event::new(EventType::PasswordReset).by(&user_id);
-            audit.record(conn, &ctx, event.with("sessions_revoked", revoked.len()))?;
-            Ok((revoked, at))
+            let event = event
+                .with("sessions_revoked", ended.sessions.len())
+                .with("handover", !verified);
+            audit.record(conn, &ctx, event)?;
+            Ok(ended)
         })
         .await?;
     state.mail_wakeup.notify_one();
-    state.revoker().publish(&revoked).await?;
     state
         .revoker()
-        .publish_valid_after(&token_row.user_id, at)
+        .publish_ended(&token_row.user_id, &ended)
         .await
 }
 
@@ -157,8 +167,9 @@ pub async fn change_password(
     let hash = state.passwords.hash(&password, ctx.ip).await?;
     let settings = state.settings.clone();
     let keep = keep_session.to_owned();
+    let user_id = user.id.clone();
     let (audit, ctx) = (state.audit.clone(), ctx.clone());
-    let revoked = state
+    let ended = state
         .db
         .transaction(move |conn| {
             let at = now();
@@ -167,16 +178,22 @@ pub async fn change_password(
             if !users::change_password_if(conn, &user.id, &user.password_hash, &hash, at)? {
                 return Err(ApiError::InvalidCredentials);
             }
-            one_time_tokens::spend_all(conn, &user.id, Purpose::ResetPassword.as_str(), at)?;
-            let revoked = sessions::revoke_all_for_user(conn, &user.id, Some(&keep), at)?;
+            let ending = Ending::Secure {
+                keep_session: Some(&keep),
+            };
+            let ended = ways_in::end(conn, &user.id, ending, at)?;
             mail::enqueue(conn, &settings, &user.email, MailKind::PasswordChanged)?;
             let event = Event::new(EventType::PasswordChanged)
                 .by(&user.id)
                 .session(&keep);
-            audit.record(conn, &ctx, event.with("sessions_revoked", revoked.len()))?;
-            Ok(revoked)
+            audit.record(
+                conn,
+                &ctx,
+                event.with("sessions_revoked", ended.sessions.len()),
+            )?;
+            Ok(ended)
         })
         .await?;
     state.mail_wakeup.notify_one();
-    state.revoker().publish(&revoked).await
+    state.revoker().publish_ended(&user_id, &ended).await
 }

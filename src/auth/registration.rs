@@ -23,9 +23,10 @@ use crate::api_types::User;
 use crate::auth::Email;
 use crate::auth::audit::{Event, EventType, RequestContext, mask};
 use crate::auth::one_time::{self, Purpose};
+use crate::auth::ways_in::{self, Ended, Ending};
 use crate::config::Settings;
 use crate::db::models::NewUser;
-use crate::db::{AnyConnection, now, sessions, users};
+use crate::db::{AnyConnection, now, users};
 use crate::error::ApiError;
 use crate::mail::{self, MailKind};
 use crate::state::AppState;
@@ -62,9 +63,8 @@ pub async fn register(
         .await;
     match result {
         Ok((queued, revoked)) => {
-            if let Some((user_id, at, ids)) = revoked {
-                state.revoker().publish(&ids).await?;
-                state.revoker().publish_valid_after(&user_id, at).await?;
+            if let Some((user_id, ended)) = revoked {
+                state.revoker().publish_ended(&user_id, &ended).await?;
             }
             Ok(queued)
         }
@@ -75,7 +75,7 @@ pub async fn register(
     }
 }
 
-type Revoked = Option<(String, NaiveDateTime, Vec<String>)>;
+type Revoked = Option<(String, Ended)>;
 /// The id of the account a registration created.
 type Created = Option<String>;
 
@@ -121,10 +121,10 @@ fn record(
         return Ok((mail_allowed, None, None));
     }
     // Still unverified: the newest registrant's password replaces the old
-    // one, and whoever held the old one loses every session.
+    // one, and whoever held the account before loses every way in they
+    // may have made (API.md §14).
+    let ended = ways_in::end(conn, &existing.id, Ending::HANDOVER, at)?;
     users::replace_unverified_password(conn, &existing.id, &registration.password_hash, at)?;
-    let ids = sessions::revoke_all_for_user(conn, &existing.id, None, at)?;
-    users::set_tokens_valid_after(conn, &existing.id, at)?;
     if mail_allowed {
         let token = one_time::issue(
             conn,
@@ -135,16 +135,15 @@ fn record(
         )?;
         mail::enqueue(conn, settings, email, MailKind::Verification { token })?;
     }
-    Ok((mail_allowed, Some((existing.id, at, ids)), None))
+    Ok((mail_allowed, Some((existing.id, ended)), None))
 }
 
 /// Spends a verification token and marks the email verified. An address
-/// registered more than once loses its password and gets a reset mail.
-/// `unusable_hash` is a hash of a random password nobody knows.
+/// registered more than once changes hands: every way in ends and a reset
+/// mail goes to the address.
 pub async fn verify_email(
     state: &AppState,
     token: String,
-    unusable_hash: String,
     ctx: &RequestContext,
 ) -> Result<(User, bool), ApiError> {
     let settings = state.settings.clone();
@@ -161,15 +160,14 @@ pub async fn verify_email(
             let event = Event::new(EventType::UserEmailVerified).by(&user.id);
             audit.record(conn, &ctx, event.with("password_cleared", contested_now))?;
             let contested = if contested_now {
-                let ids = crate::auth::recovery::clear_password_and_mail_reset(
+                Some(crate::auth::recovery::hand_over_and_mail_reset(
                     conn,
                     &settings,
                     &user.id,
                     &user.email,
-                    &unusable_hash,
+                    Ending::HANDOVER,
                     at,
-                )?;
-                Some((at, ids))
+                )?)
             } else {
                 None
             };
@@ -177,9 +175,8 @@ pub async fn verify_email(
         })
         .await?;
     let mailed = contested.is_some();
-    if let Some((at, ids)) = contested {
-        state.revoker().publish(&ids).await?;
-        state.revoker().publish_valid_after(&user.id, at).await?;
+    if let Some(ended) = contested {
+        state.revoker().publish_ended(&user.id, &ended).await?;
     }
     Ok((user, mailed))
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use chrono::{NaiveDateTime, Utc};
 
 use crate::auth::audit::{AuditLog, Event, RequestContext};
+use crate::auth::ways_in::{self, Ended, Ending};
 use crate::config::Settings;
 use crate::db::{Db, now, sessions, users};
 use crate::error::ApiError;
@@ -81,7 +82,9 @@ impl Revoker<'_> {
     }
 
     /// Kills every token the user holds now: every session, and every token
-    /// issued before this second (logout-all, reset, disable). `event`,
+    /// issued before this second, and with them the MFA tokens and the
+    /// links that could move the account (logout-all, disable:
+    /// [`Ending::SECURE`]). `event`,
     /// when given, is recorded in the same transaction with the number of
     /// sessions.
     pub async fn revoke_everything(
@@ -96,16 +99,25 @@ impl Revoker<'_> {
         let revoked = self
             .db
             .transaction(move |conn| {
-                let revoked = sessions::revoke_all_for_user(conn, &id, None, at)?;
-                users::set_tokens_valid_after(conn, &id, at)?;
+                let ended = ways_in::end(conn, &id, Ending::SECURE, at)?;
                 if let Some(event) = event {
-                    audit.record(conn, &ctx, event.with("sessions", revoked.len()))?;
+                    audit.record(conn, &ctx, event.with("sessions", ended.sessions.len()))?;
                 }
-                Ok(revoked)
+                Ok(ended)
             })
             .await?;
-        self.publish(&revoked).await?;
-        self.publish_valid_after(user_id, at).await
+        self.publish_ended(user_id, &revoked).await
+    }
+
+    /// Publishes what [`ways_in::end`] ended, after its transaction
+    /// committed: the revoked sessions, and the "valid after" time when
+    /// every token died.
+    pub async fn publish_ended(&self, user_id: &str, ended: &Ended) -> Result<(), ApiError> {
+        self.publish(&ended.sessions).await?;
+        match ended.valid_after {
+            Some(at) => self.publish_valid_after(user_id, at).await,
+            None => Ok(()),
+        }
     }
 
     /// Pushes a "valid after" time (from a transaction) to the store.

@@ -106,6 +106,22 @@ pub fn delete_one_time_tokens(
     )
 }
 
+/// Second-factor failures from before `cutoff` (out of the daily cap's
+/// window).
+pub fn delete_mfa_failures(
+    conn: &mut AnyConnection,
+    cutoff: NaiveDateTime,
+    batch: i64,
+) -> QueryResult<usize> {
+    delete_batch(
+        conn,
+        "DELETE FROM mfa_failures WHERE id IN (SELECT id FROM mfa_failures \
+         WHERE failed_at < $1 LIMIT $2)",
+        cutoff,
+        batch,
+    )
+}
+
 /// Sessions revoked, or expired, before `cutoff`. The caller keeps
 /// `cutoff` at least a refresh lifetime back: the restore of revocations
 /// into a fresh store reloads the sessions revoked within it.

@@ -63,3 +63,9 @@ pub fn delete_own(conn: &mut AnyConnection, user_id: &str, id: &str) -> QueryRes
     .execute(conn)
     .map(|n| n > 0)
 }
+
+/// Deletes every identity of the user (the account changed hands).
+pub fn delete_all_for_user(conn: &mut AnyConnection, user_id: &str) -> QueryResult<usize> {
+    diesel::delete(user_identities::table.filter(user_identities::user_id.eq(user_id)))
+        .execute(conn)
+}

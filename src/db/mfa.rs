@@ -242,17 +242,20 @@ pub fn find_by_credential_id(
 }
 
 /// Records a passkey's use: its credential as updated by the assertion
-/// (counter, backup state) and the time.
+/// (counter, backup state) and the time, if the stored credential is still
+/// `was` (false when another use was recorded since).
 pub fn record_passkey_use(
     conn: &mut AnyConnection,
     id: &str,
+    was: &str,
     credential: &str,
     at: NaiveDateTime,
 ) -> QueryResult<bool> {
     let updated = diesel::update(
         mfa_factors::table
             .find(id)
-            .filter(mfa_factors::confirmed_at.is_not_null()),
+            .filter(mfa_factors::confirmed_at.is_not_null())
+            .filter(mfa_factors::secret.eq(was)),
     )
     .set((
         mfa_factors::secret.eq(credential),

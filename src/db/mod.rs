@@ -7,6 +7,7 @@ mod changes;
 pub mod housekeeping;
 pub mod identities;
 pub mod mfa;
+pub mod mfa_failures;
 pub mod models;
 pub mod one_time_tokens;
 pub mod outbox;

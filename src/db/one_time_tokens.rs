@@ -55,3 +55,48 @@ pub fn spend_all(
     .execute(conn)
     .map(drop)
 }
+
+/// Spends every outstanding token of these purposes for a user.
+pub fn spend_purposes(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    purposes: &[&str],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        one_time_tokens::table
+            .filter(one_time_tokens::user_id.eq(user_id))
+            .filter(one_time_tokens::purpose.eq_any(purposes))
+            .filter(one_time_tokens::used_at.is_null()),
+    )
+    .set(one_time_tokens::used_at.eq(now))
+    .execute(conn)
+}
+
+/// Spends every outstanding token of a user but the tokens of
+/// `kept_purpose` issued before `kept_before` (the revert links of earlier
+/// email changes, which a revert must not take from their addresses).
+pub fn spend_every_but(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    kept: Option<(&str, NaiveDateTime)>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let live = one_time_tokens::table
+        .filter(one_time_tokens::user_id.eq(user_id))
+        .filter(one_time_tokens::used_at.is_null());
+    match kept {
+        None => diesel::update(live)
+            .set(one_time_tokens::used_at.eq(now))
+            .execute(conn),
+        Some((purpose, before)) => diesel::update(
+            live.filter(
+                one_time_tokens::purpose
+                    .ne(purpose)
+                    .or(one_time_tokens::created_at.ge(before)),
+            ),
+        )
+        .set(one_time_tokens::used_at.eq(now))
+        .execute(conn),
+    }
+}

@@ -143,6 +143,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Second-factor failures, counted per account over 24 hours (API.md §14).
+    mfa_failures (id) {
+        id -> Text,
+        user_id -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(mfa_factors -> users (user_id));
 diesel::joinable!(mfa_recovery_codes -> users (user_id));
@@ -167,6 +176,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     mfa_factors,
     mfa_recovery_codes,
     mfa_challenges,
+    mfa_failures,
     user_identities,
 );
 

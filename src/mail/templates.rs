@@ -39,6 +39,8 @@ pub enum MailKind {
     IdentityUnlinked {
         provider: String,
     },
+    /// Too many second-factor failures in a day (API.md §14).
+    MfaLocked,
 }
 
 impl MailKind {
@@ -56,6 +58,7 @@ impl MailKind {
             Self::MfaReset => "mfa_reset",
             Self::IdentityLinked { .. } => "identity_linked",
             Self::IdentityUnlinked { .. } => "identity_unlinked",
+            Self::MfaLocked => "mfa_locked",
         }
     }
 }
@@ -116,6 +119,10 @@ fn sources(kind: &MailKind) -> (&'static str, &'static str) {
             include_str!("../../templates/mail/identity_unlinked.txt"),
             include_str!("../../templates/mail/identity_unlinked.html"),
         ),
+        MailKind::MfaLocked => (
+            include_str!("../../templates/mail/mfa_locked.txt"),
+            include_str!("../../templates/mail/mfa_locked.html"),
+        ),
     }
 }
 
@@ -134,7 +141,8 @@ pub fn link(settings: &Settings, kind: &MailKind) -> String {
         | MailKind::RecoveryCodeUsed { .. }
         | MailKind::MfaReset
         | MailKind::IdentityLinked { .. }
-        | MailKind::IdentityUnlinked { .. } => format!("{base}/reset-password"),
+        | MailKind::IdentityUnlinked { .. }
+        | MailKind::MfaLocked => format!("{base}/reset-password"),
     }
 }
 

@@ -712,6 +712,34 @@ response_set!(
 );
 
 response_set!(
+    /// Starting to link an identity: 403 for a stale login or a missing
+    /// `aal2`, as for enrolling a factor (API.md §14).
+    LinkStartErrors = [problem(
+        403,
+        "`reauthentication_required`: linking needs a login within `AUTH_REAUTH_MAX_AGE`; \
+         `mfa_required`: a user with a second factor needs an `aal2` token (or the caller's \
+         role needs a factor first)",
+        &[ApiError::ReauthenticationRequired, ApiError::MfaRequired],
+    )]
+);
+
+response_set!(
+    /// Finishing a link: the start's 403s, checked again, and a provider
+    /// email the provider did not verify.
+    LinkCallbackErrors = [problem(
+        403,
+        "`reauthentication_required`: linking needs a login within `AUTH_REAUTH_MAX_AGE`; \
+         `mfa_required`: a user with a second factor needs an `aal2` token; \
+         `email_not_verified`: the provider did not verify the account's email",
+        &[
+            ApiError::ReauthenticationRequired,
+            ApiError::MfaRequired,
+            ApiError::EmailNotVerified,
+        ],
+    )]
+);
+
+response_set!(
     /// Unlinking an identity: 404, or 409 for the last way in.
     UnlinkErrors = [
         not_found(),

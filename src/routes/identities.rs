@@ -11,7 +11,8 @@ use crate::auth::{Authenticated, oidc};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::openapi::responses::{
-    BearerErrors, JsonBodyErrors, OAuthLoginErrors, OAuthStartErrors, UnlinkErrors,
+    BearerErrors, JsonBodyErrors, LinkCallbackErrors, LinkStartErrors, OAuthLoginErrors,
+    OAuthStartErrors, UnlinkErrors,
 };
 use crate::state::AppState;
 
@@ -50,7 +51,7 @@ pub async fn list_identities(
     request_body = OAuthStartRequest,
     responses(
         (status = 200, description = "Send the browser to `authorization_url`", body = OAuthStartResponse),
-        JsonBodyErrors, BearerErrors, OAuthStartErrors,
+        JsonBodyErrors, BearerErrors, OAuthStartErrors, LinkStartErrors,
     )
 )]
 #[post("/identities/{provider}/start")]
@@ -64,7 +65,7 @@ pub async fn link_identity_start(
         &state,
         &provider,
         &body.0.redirect_uri,
-        Some(caller.user_id()),
+        Some(&caller.claims),
     )
     .await?;
     Ok(HttpResponse::Ok().json(OAuthStartResponse {
@@ -81,7 +82,7 @@ pub async fn link_identity_start(
     request_body = OAuthCallbackRequest,
     responses(
         (status = 200, description = "Linked", body = Identity),
-        JsonBodyErrors, BearerErrors, OAuthLoginErrors,
+        JsonBodyErrors, BearerErrors, OAuthLoginErrors, LinkCallbackErrors,
     )
 )]
 #[post("/identities/{provider}/callback")]
@@ -95,7 +96,7 @@ pub async fn link_identity_callback(
     let body = body.0;
     let identity = oidc::link(
         &state,
-        caller.user_id(),
+        &caller.claims,
         &provider,
         body.code.expose(),
         body.state.expose(),

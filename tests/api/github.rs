@@ -176,14 +176,13 @@ async fn an_unverified_primary_email_never_links_an_existing_account() {
     let mut other = GitHubUser::new(42, "someone", "someone@example.test", false);
     other.emails.push((user.email.clone(), false, true));
     github.sign_in(&other);
-    // A new account, unverified: the mailbox owner must prove it first.
+    // An address GitHub did not verify creates nothing (API.md §14).
     login(&app).await.assert_problem(403, "email_not_verified");
-    let mail = app.mail_to("someone@example.test").await;
-    assert!(!mail.token().is_empty());
+    assert!(app.unread_mail_to("someone@example.test").await.is_empty());
 
     let unverified = GitHubUser::new(43, "claimant", &user.email, false);
     github.sign_in(&unverified);
-    login(&app).await.assert_problem(409, "account_exists");
+    login(&app).await.assert_problem(403, "email_not_verified");
 
     // Verified at GitHub and locally: linked, with a notice.
     let verified = GitHubUser::new(44, "owner", &user.email, true);

@@ -45,6 +45,7 @@ mod tokens;
 mod unlock;
 mod use_cases;
 mod user_cache;
+mod ways_in;
 mod webhooks;
 
 mod helpers;

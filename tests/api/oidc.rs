@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::helpers::{Response, TestApp, Tokens, missing_prerequisite, spawn_app_with};
 
-const REDIRECT_URI: &str = "http://127.0.0.1:9/oauth/callback";
+pub(crate) const REDIRECT_URI: &str = "http://127.0.0.1:9/oauth/callback";
 const NATIVE_REDIRECT_URI: &str = "http://127.0.0.1/native/callback";
 
 /// `npm ci` runs once per test process, when `node_modules` is missing.
@@ -29,7 +29,7 @@ fn provider_dir() -> PathBuf {
 }
 
 /// The local provider; killed when dropped.
-struct Provider {
+pub(crate) struct Provider {
     child: Child,
     issuer: String,
 }
@@ -43,7 +43,7 @@ impl Drop for Provider {
 
 impl Provider {
     /// None (the test skips) when node is missing outside CI.
-    fn start() -> Option<Self> {
+    pub(crate) fn start() -> Option<Self> {
         Self::start_on(0)
     }
 
@@ -88,7 +88,7 @@ impl Provider {
         Some(Self { child, issuer })
     }
 
-    fn vars(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn vars(&self) -> Vec<(&'static str, String)> {
         vec![
             ("AUTH_OIDC_PROVIDERS", "test".into()),
             ("AUTH_OIDC_TEST_ISSUER", self.issuer.clone()),
@@ -130,7 +130,7 @@ impl Redirect {
 
 /// Follows redirects from `url` (with the provider's cookies) until one
 /// points at `redirect_uri`.
-async fn browse(url: &str, redirect_uri: &str) -> Redirect {
+pub(crate) async fn browse(url: &str, redirect_uri: &str) -> Redirect {
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(30))
         .disable_redirects()
@@ -178,7 +178,7 @@ async fn browse(url: &str, redirect_uri: &str) -> Redirect {
 }
 
 /// `start`, the browser at the provider as `account`, and the redirect.
-async fn authorize(app: &TestApp, account: &str) -> Redirect {
+pub(crate) async fn authorize(app: &TestApp, account: &str) -> Redirect {
     let started = app
         .post(
             "/v1/auth/oauth/test/start",
@@ -193,7 +193,7 @@ async fn authorize(app: &TestApp, account: &str) -> Redirect {
     browse(&format!("{url}&login_hint={account}"), REDIRECT_URI).await
 }
 
-async fn callback(app: &TestApp, redirect: &Redirect) -> crate::helpers::Response {
+pub(crate) async fn callback(app: &TestApp, redirect: &Redirect) -> crate::helpers::Response {
     app.post(
         "/v1/auth/oauth/test/callback",
         json!({"code": redirect.get("code"), "state": redirect.get("state"), "iss": redirect.get("iss")}),
@@ -346,23 +346,38 @@ async fn a_first_login_creates_a_verified_user_and_a_second_finds_it() {
 }
 
 #[actix_web::test]
-async fn an_unverified_provider_email_creates_an_unverified_user_who_verifies_by_mail() {
+async fn an_unverified_provider_email_creates_nothing() {
     let Some(provider) = Provider::start() else {
         return;
     };
     let app = app_for(&provider).await;
-    // AUTH_REQUIRE_VERIFIED_EMAIL holds as after a registration: no
-    // session until the mailbox owner proves the address.
+    // API.md §14: refused, and no account, identity or mail is left behind
+    // for a squatter to keep once the address's owner registers.
     callback(&app, &authorize(&app, "unverified").await)
         .await
         .assert_problem(403, "email_not_verified");
-    let mail = app.mail_to("unverified@example.test").await;
-    app.post("/v1/auth/verify-email", json!({"token": mail.token()}))
+    let email = "unverified@example.test";
+    let found = app
+        .state
+        .db
+        .run(move |conn| Ok(authd::db::users::find_by_email(conn, email)?))
         .await
-        .assert_status(200);
-    let response = callback(&app, &authorize(&app, "unverified").await).await;
-    response.assert_status(200);
-    assert_eq!(response.json()["user"]["email_verified"], true);
+        .expect("query");
+    assert!(found.is_none(), "an account was created: {found:?}");
+    assert!(app.unread_mail_to(email).await.is_empty());
+    // The owner registers as anyone would; nothing of the provider's
+    // login is attached.
+    app.register(email, crate::helpers::PASSWORD)
+        .await
+        .assert_status(202);
+    let mail = app.mail_to(email).await;
+    let verified = app
+        .post("/v1/auth/verify-email", json!({"token": mail.token()}))
+        .await;
+    verified.assert_status(200);
+    let tokens = Tokens::of(&app.login(email, crate::helpers::PASSWORD).await);
+    let identities = app.get("/v1/me/identities", Some(&tokens.access)).await;
+    assert_eq!(identities.json()["identities"], json!([]));
 }
 
 #[actix_web::test]
@@ -534,7 +549,7 @@ async fn an_unverified_side_never_links() {
         .assert_status(200);
     callback(&app, &authorize(&app, "unverified").await)
         .await
-        .assert_problem(409, "account_exists");
+        .assert_problem(403, "email_not_verified");
 
     // An unverified local account (perhaps an attacker's registration);
     // the provider verified the address.

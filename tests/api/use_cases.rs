@@ -46,14 +46,10 @@ async fn register_directly(app: &TestApp, raw_email: &str) -> Email {
 async fn verified_directly(app: &TestApp, raw_email: &str) -> Email {
     let email = register_directly(app, raw_email).await;
     let token = app.mail_to(email.as_str()).await.token();
-    let (user, reset_mailed) = registration::verify_email(
-        &app.state,
-        token,
-        app.state.dummy_hash.clone(),
-        &ClientInfo::default(),
-    )
-    .await
-    .unwrap();
+    let (user, reset_mailed) =
+        registration::verify_email(&app.state, token, &ClientInfo::default())
+            .await
+            .unwrap();
     assert!(user.email_verified && !reset_mailed);
     email
 }
@@ -346,7 +342,7 @@ async fn email_change_as_functions() {
         Err(ApiError::TokenUsed)
     ));
     let revert = app.mail_to(email.as_str()).await.token();
-    let back = email_change::revert(&app.state, revert, app.state.dummy_hash.clone(), &ctx)
+    let back = email_change::revert(&app.state, revert, &ctx)
         .await
         .unwrap();
     assert_eq!(back.email, email.as_str());

@@ -4790,7 +4790,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `mfa_required`: the caller holds a role of `AUTH_MFA_REQUIRED_ROLES` and this token is not `aal2` (enrol a factor, then log in with it) */
+            /** @description `reauthentication_required`: linking needs a login within `AUTH_REAUTH_MAX_AGE`; `mfa_required`: a user with a second factor needs an `aal2` token (or the caller's role needs a factor first) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4897,7 +4897,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `email_not_verified` or `account_disabled` */
+            /** @description `reauthentication_required`: linking needs a login within `AUTH_REAUTH_MAX_AGE`; `mfa_required`: a user with a second factor needs an `aal2` token; `email_not_verified`: the provider did not verify the account's email */
             403: {
                 headers: {
                     [name: string]: unknown;

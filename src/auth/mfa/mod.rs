@@ -9,6 +9,7 @@
 
 pub mod codes;
 pub mod crypto;
+mod daily_cap;
 pub mod passkey;
 pub mod totp;
 
@@ -398,10 +399,12 @@ pub async fn verify_login(
         Proof::Totp(code) => (TOTP, code.to_owned()),
         Proof::RecoveryCode(code) => ("recovery_code", code.to_owned()),
     };
+    let cap = state.settings.mfa.max_failures_per_day;
     let judged = state
         .db
         .transaction(move |conn| {
             let at = now();
+            daily_cap::ensure_under(conn, cap, &user_id, at)?;
             let right = if kind == TOTP {
                 let mut right = false;
                 for factor in rows::confirmed_factors(conn, &user_id)? {
@@ -435,6 +438,7 @@ pub async fn verify_login(
                 spent
             };
             if !right {
+                daily_cap::note_failure(conn, &settings, cap, &user_id, &email, at)?;
                 return Ok(Verdict::Wrong);
             }
             // Spent by the first success; a racing one rolls its code back.
@@ -447,6 +451,7 @@ pub async fn verify_login(
     match judged {
         Ok(Verdict::Right) => state.lockout().succeeded(&row.email, reservation).await?,
         Ok(Verdict::Wrong) => {
+            state.mail_wakeup.notify_one();
             state.lockout().failed(&row.email, reservation).await?;
             return Err(ApiError::InvalidMfaCode { enrolling: false });
         }

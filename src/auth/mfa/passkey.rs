@@ -27,7 +27,7 @@ use crate::api_types::{MfaFactor, PasskeyCeremony, PasskeyRegistered, TokenPair}
 use crate::auth::one_time;
 use crate::auth::session::{self, AuthLevel, ClientInfo, ProvenLogin};
 use crate::config::MfaSettings;
-use crate::db::models::NewMfaFactor;
+use crate::db::models::{NewMfaFactor, UserRow};
 use crate::db::{AnyConnection, mfa as rows, now, users};
 use crate::error::{ApiError, TokenKind};
 use crate::mail::{self, MailKind};
@@ -302,14 +302,35 @@ fn record_use(
     else {
         return Ok(false);
     };
+    // The ceremony checked the counter against the credential as it was
+    // when it started; another ceremony may have recorded a use since.
+    // Compare with the row as it is now, and write only if it is still
+    // that row, so two overlapping assertions with one counter cannot both
+    // pass (a cloned authenticator).
+    if !counter_moved_on(&factor.secret, result.counter())? {
+        tracing::warn!(factor_id = %factor.id, "passkey counter did not increase: refused");
+        return Ok(false);
+    }
     let mut passkey: Passkey = serde_json::from_str(&factor.secret).map_err(ApiError::internal)?;
     passkey.update_credential(result);
     Ok(rows::record_passkey_use(
         conn,
         &factor.id,
+        &factor.secret,
         &stored(&passkey)?,
         now(),
     )?)
+}
+
+/// WebAuthn §6.1.1: when either the stored or the asserted signature
+/// counter is non-zero, the asserted one must be greater.
+fn counter_moved_on(stored_credential: &str, asserted: u32) -> Result<bool, ApiError> {
+    let value: serde_json::Value =
+        serde_json::from_str(stored_credential).map_err(ApiError::internal)?;
+    let stored = value["cred"]["counter"]
+        .as_u64()
+        .ok_or_else(|| ApiError::internal("a stored passkey without its counter"))?;
+    Ok((stored == 0 && asserted == 0) || u64::from(asserted) > stored)
 }
 
 /// The second step of a password login by passkey: a challenge for the
@@ -360,12 +381,19 @@ pub async fn finish_second_step(
         return Err(unknown_challenge());
     };
     let (challenge, row, roles) = live_challenge(&state.db, &mfa_token_hash).await?;
+    let cap = state.settings.mfa.max_failures_per_day;
+    let capped = row.id.clone();
+    state
+        .db
+        .run(move |conn| super::daily_cap::ensure_under(conn, cap, &capped, now()))
+        .await?;
     let lockout = state.lockout();
     let reservation = lockout.reserve(&row.email).await?;
     let result = match rp(state)?.finish_passkey_authentication(&response, &authentication) {
         Ok(result) => result,
         Err(e) => {
             tracing::info!(error = %e, "passkey assertion refused");
+            second_step_refused(state, &row).await?;
             lockout.failed(&row.email, reservation).await?;
             return Err(ApiError::InvalidMfaCode { enrolling: false });
         }
@@ -388,6 +416,7 @@ pub async fn finish_second_step(
     match judged {
         Ok(true) => lockout.succeeded(&row.email, reservation).await?,
         Ok(false) => {
+            second_step_refused(state, &row).await?;
             lockout.failed(&row.email, reservation).await?;
             return Err(ApiError::InvalidMfaCode { enrolling: false });
         }
@@ -403,6 +432,23 @@ pub async fn finish_second_step(
         AuthLevel::password_and_passkey(at, is_synced)
     })
     .await
+}
+
+/// Counts a refused passkey toward the account's daily second-factor cap.
+async fn second_step_refused(state: &AppState, row: &UserRow) -> Result<(), ApiError> {
+    let (settings, cap) = (
+        state.settings.clone(),
+        state.settings.mfa.max_failures_per_day,
+    );
+    let (user_id, email) = (row.id.clone(), row.email.clone());
+    state
+        .db
+        .transaction(move |conn| {
+            super::daily_cap::note_failure(conn, &settings, cap, &user_id, &email, now())
+        })
+        .await?;
+    state.mail_wakeup.notify_one();
+    Ok(())
 }
 
 /// Starts a passwordless login: a challenge any discoverable passkey of

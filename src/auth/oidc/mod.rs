@@ -8,12 +8,11 @@
 //!   `callback` takes them out (single use, across instances) before
 //!   anything else.
 //! - Accounts: an identity is keyed on the provider's issuer and `sub`. A
-//!   first login creates a user (no password; verified when the provider
-//!   says `email_verified`). An existing account with the same email is
-//!   linked only when both the provider and the account verified it;
-//!   otherwise 409 `account_exists` (an attacker's unverified provider email
-//!   never takes over an account, nor a local unverified account a
-//!   provider's user).
+//!   first login creates a verified user without a password, and only
+//!   when the provider says `email_verified`: an unverified provider email
+//!   is refused (403 `email_not_verified`) and creates nothing (API.md
+//!   §14). An existing account with the same email is linked only when it
+//!   verified the address too; otherwise 409 `account_exists`.
 //! - MFA still applies: a user with a factor gets the second step, whose
 //!   session says `fed` in `amr`.
 
@@ -32,7 +31,7 @@ use sha2::{Digest, Sha256};
 use crate::api_types::Identity;
 use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::auth::login::LoginOutcome;
-use crate::auth::one_time::{self, Purpose};
+
 use crate::auth::session::{self, AuthLevel, ClientInfo, ProvenLogin};
 use crate::auth::{Email, mfa};
 use crate::db::models::{IdentityRow, MfaFactorRow, NewUser, UserRow};
@@ -40,6 +39,7 @@ use crate::db::{AnyConnection, identities, now, users};
 use crate::error::ApiError;
 use crate::mail::{self, MailKind};
 use crate::state::AppState;
+use crate::tokens::AccessClaims;
 
 pub use provider::{ProvenIdentity, Providers};
 
@@ -74,9 +74,13 @@ pub async fn start(
     state: &AppState,
     provider: &str,
     redirect_uri: &str,
-    link_user_id: Option<&str>,
+    linking: Option<&AccessClaims>,
 ) -> Result<String, ApiError> {
     state.oidc.config(provider)?;
+    if let Some(caller) = linking {
+        may_link(state, caller).await?;
+    }
+    let link_user_id = linking.map(|c| c.sub.as_str());
     if !state
         .settings
         .oidc
@@ -230,9 +234,16 @@ fn resolve(
             "the provider gave no usable email address (ask for the email scope)",
         ));
     };
+    // An address the provider did not vouch for creates nothing and links
+    // nothing (API.md §14): an account made from it would be a way in for
+    // whoever claimed the address at the provider, surviving the day its
+    // real owner registers.
+    if !identity.email_verified {
+        return Err(ApiError::EmailNotVerified);
+    }
     let resolved = if let Some(existing) = users::find_by_email(conn, &email)? {
-        // Both sides must have proved the address.
-        if !(existing.email_verified && identity.email_verified) {
+        // The account must have proved the address too.
+        if !existing.email_verified {
             return Err(ApiError::AccountExists);
         }
         mail::enqueue(
@@ -256,7 +267,7 @@ fn resolve(
                 // (or sets a password through a reset).
                 password_hash: "",
                 display_name: identity.name.as_deref(),
-                email_verified: identity.email_verified,
+                email_verified: true,
                 disabled: false,
                 created_at: at,
                 updated_at: at,
@@ -265,18 +276,6 @@ fn resolve(
             std::slice::from_ref(&settings.accounts.default_role),
         )?;
         insert_identity(conn, &id, identity, at)?;
-        if !identity.email_verified {
-            // The provider did not vouch for the address: the mailbox
-            // owner proves it as after a registration.
-            let token = one_time::issue(
-                conn,
-                &id,
-                Purpose::VerifyEmail,
-                at,
-                settings.accounts.verify_ttl,
-            )?;
-            mail::enqueue(conn, settings, &email, MailKind::Verification { token })?;
-        }
         Resolved::Created
     };
     let row = users::find_by_email(conn, &email)?
@@ -374,6 +373,27 @@ pub async fn sign_in(
     .map(LoginOutcome::Session)
 }
 
+/// Linking adds a way in, so it needs what adding a factor needs (API.md
+/// §14): a login within `AUTH_REAUTH_MAX_AGE`, and `aal2` when the user
+/// has a second factor. A stolen access token alone links nothing.
+async fn may_link(state: &AppState, caller: &AccessClaims) -> Result<(), ApiError> {
+    let recent = mfa::recently_authenticated(state, caller);
+    let (user_id, aal2) = (caller.sub.clone(), caller.is_aal2());
+    state
+        .db
+        .run(move |conn| {
+            let has_factor = !crate::db::mfa::confirmed_factors(conn, &user_id)?.is_empty();
+            if has_factor && !aal2 {
+                return Err(ApiError::MfaRequired);
+            }
+            if !recent {
+                return Err(ApiError::ReauthenticationRequired);
+            }
+            Ok(())
+        })
+        .await
+}
+
 fn view(row: &IdentityRow) -> Identity {
     Identity {
         id: row.id.clone(),
@@ -398,14 +418,20 @@ pub async fn list(state: &AppState, user_id: &str) -> Result<Vec<Identity>, ApiE
 /// 409 `conflict`; one already theirs is answered as it is.
 pub async fn link(
     state: &AppState,
-    user_id: &str,
+    caller: &AccessClaims,
     provider: &str,
     code: &str,
     state_param: &str,
     iss: Option<&str>,
     ctx: &RequestContext,
 ) -> Result<Identity, ApiError> {
+    // Checked again: the start may have been minutes ago.
+    may_link(state, caller).await?;
+    let user_id = caller.sub.as_str();
     let identity = finish(state, provider, code, state_param, iss, Some(user_id)).await?;
+    if !identity.email_verified {
+        return Err(ApiError::EmailNotVerified);
+    }
     let settings = state.settings.clone();
     let (audit, ctx) = (state.audit.clone(), ctx.clone());
     let owner = user_id.to_owned();

@@ -50,6 +50,6 @@ pub async fn revert_email_change(
 ) -> Result<HttpResponse, ApiError> {
     let token = body.0.token.expose().to_owned();
     let ctx = request_context(&req, &state);
-    let user = email_change::revert(&state, token, state.dummy_hash.clone(), &ctx).await?;
+    let user = email_change::revert(&state, token, &ctx).await?;
     Ok(HttpResponse::Ok().json(user))
 }

@@ -31,7 +31,6 @@ pub async fn verify_email(
     let (user, mailed) = registration::verify_email(
         &state,
         token,
-        state.dummy_hash.clone(),
         &crate::extract::request_context(&req, &state),
     )
     .await?;

@@ -1,0 +1,222 @@
+//! Every way into an account, and the one operation that ends them
+//! (API.md §14).
+//!
+//! An account's ways in are its password, its provider identities, its
+//! passkeys and TOTP factor, its recovery codes, its sessions, its pending
+//! one-time links (verify, reset, email change and revert) and its MFA
+//! tokens. They live in the tables of [`HOLDERS`]; a test reads
+//! `db/schema.rs` and fails when a table with a `user_id` column is in
+//! neither [`HOLDERS`] nor [`NOT_WAYS_IN`], so the next way in cannot be
+//! added without deciding here how it ends.
+//!
+//! Two endings, each run inside the caller's transaction:
+//! - [`Ending::Handover`]: the account changed hands (a contested
+//!   verification, `create-admin` over an unverified account, a reverted
+//!   email change, a reset or re-registration of an account whose address
+//!   nobody had proved). Whoever held the account before may have made any
+//!   way in, so every one ends; the caller then gives the new owner theirs
+//!   (a reset link, the operator's password).
+//! - [`Ending::Secure`]: the owner secured the account (password reset or
+//!   change, log out everywhere, disable). Sessions, MFA tokens and the
+//!   pending links that could move the account (email change, reset) end;
+//!   what the owner made (password, identities, factors, recovery codes,
+//!   revert links to their old addresses) stays.
+
+use chrono::NaiveDateTime;
+
+use crate::auth::one_time::Purpose;
+use crate::db::{AnyConnection, identities, mfa, one_time_tokens, sessions, users};
+use crate::error::ApiError;
+
+/// A way into an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WayIn {
+    Password,
+    Identity,
+    /// TOTP factors and passkeys (one table, `kind` tells them apart).
+    Factor,
+    RecoveryCode,
+    Session,
+    PendingLink,
+    MfaToken,
+}
+
+/// The tables that hold ways in, and the way each holds.
+pub const HOLDERS: &[(&str, WayIn)] = &[
+    ("users", WayIn::Password),
+    ("user_identities", WayIn::Identity),
+    ("mfa_factors", WayIn::Factor),
+    ("mfa_recovery_codes", WayIn::RecoveryCode),
+    ("sessions", WayIn::Session),
+    ("one_time_tokens", WayIn::PendingLink),
+    ("mfa_challenges", WayIn::MfaToken),
+];
+
+/// Tables that name a user but hold no way in, and why.
+pub const NOT_WAYS_IN: &[(&str, &str)] = &[
+    ("user_roles", "what a way in may do, not a way in"),
+    ("audit_events", "history; it must survive every ending"),
+    ("deleted_users", "a tombstone of an account that is gone"),
+    ("mfa_failures", "a counter of refused second factors"),
+];
+
+/// Which ending, and what it keeps.
+#[derive(Debug, Clone, Copy)]
+pub enum Ending<'a> {
+    /// The account changed hands: every way in ends, but the revert links
+    /// to older addresses issued before `keep_revert_links_before` (a
+    /// revert must not take the earlier owners' links away).
+    Handover {
+        keep_revert_links_before: Option<NaiveDateTime>,
+    },
+    /// The owner secured the account: sessions (but `keep_session`), MFA
+    /// tokens and the links that could move the account end.
+    Secure { keep_session: Option<&'a str> },
+}
+
+impl Ending<'_> {
+    /// Every way in ends.
+    pub const HANDOVER: Ending<'static> = Ending::Handover {
+        keep_revert_links_before: None,
+    };
+    /// Sessions, MFA tokens and account-moving links end.
+    pub const SECURE: Ending<'static> = Ending::Secure { keep_session: None };
+}
+
+/// What an ending did: the sessions to publish as revoked after commit,
+/// and the "valid after" time to publish when every token died.
+#[derive(Debug, Default)]
+#[must_use = "the revoked sessions must be published to the store after commit"]
+pub struct Ended {
+    pub sessions: Vec<String>,
+    pub valid_after: Option<NaiveDateTime>,
+}
+
+/// The pending links that could move an account to whoever holds them.
+const ACCOUNT_MOVING_LINKS: [Purpose; 2] = [Purpose::ChangeEmail, Purpose::ResetPassword];
+
+/// Ends the user's ways in as `ending` says, at `at`, in the caller's
+/// transaction.
+pub fn end(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    ending: Ending<'_>,
+    at: NaiveDateTime,
+) -> Result<Ended, ApiError> {
+    match ending {
+        Ending::Handover {
+            keep_revert_links_before,
+        } => {
+            let mut ended = Ended::default();
+            for (_, way) in HOLDERS {
+                end_way(
+                    conn,
+                    user_id,
+                    *way,
+                    keep_revert_links_before,
+                    at,
+                    &mut ended,
+                )?;
+            }
+            Ok(ended)
+        }
+        Ending::Secure { keep_session } => {
+            mfa::delete_challenges(conn, user_id)?;
+            let purposes = ACCOUNT_MOVING_LINKS.map(Purpose::as_str);
+            one_time_tokens::spend_purposes(conn, user_id, &purposes, at)?;
+            let sessions = sessions::revoke_all_for_user(conn, user_id, keep_session, at)?;
+            let valid_after = if keep_session.is_none() {
+                users::set_tokens_valid_after(conn, user_id, at)?;
+                Some(at)
+            } else {
+                None
+            };
+            Ok(Ended {
+                sessions,
+                valid_after,
+            })
+        }
+    }
+}
+
+/// Ends one way in of the account for a handover. The match is
+/// exhaustive: a new [`WayIn`] does not compile until it says how it ends.
+fn end_way(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    way: WayIn,
+    keep_revert_links_before: Option<NaiveDateTime>,
+    at: NaiveDateTime,
+    ended: &mut Ended,
+) -> Result<(), ApiError> {
+    match way {
+        // No password at all: a login with any password is checked
+        // against a dummy hash, as for an unknown email.
+        WayIn::Password => users::change_password(conn, user_id, "", at)?,
+        WayIn::Identity => drop(identities::delete_all_for_user(conn, user_id)?),
+        WayIn::Factor => drop(mfa::delete_all_factors(conn, user_id)?),
+        WayIn::RecoveryCode => drop(mfa::delete_recovery_codes(conn, user_id)?),
+        WayIn::MfaToken => drop(mfa::delete_challenges(conn, user_id)?),
+        WayIn::PendingLink => {
+            let kept = keep_revert_links_before.map(|t| (Purpose::RevertEmail.as_str(), t));
+            one_time_tokens::spend_every_but(conn, user_id, kept, at)?;
+        }
+        WayIn::Session => {
+            ended.sessions = sessions::revoke_all_for_user(conn, user_id, None, at)?;
+            users::set_tokens_valid_after(conn, user_id, at)?;
+            ended.valid_after = Some(at);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every table of the schema with a `user_id` column (or the users
+    /// table itself) is either a holder of ways in or explicitly not one.
+    #[test]
+    fn every_table_naming_a_user_is_classified() {
+        let schema = include_str!("../db/schema.rs");
+        let mut naming_a_user = vec!["users".to_owned()];
+        let mut current: Option<String> = None;
+        for line in schema.lines() {
+            let line = line.trim();
+            if let Some(name) = line.strip_suffix('{').and_then(|l| l.split(" (").next())
+                && !line.starts_with("diesel::")
+                && !line.starts_with("//")
+                && line.contains(" (")
+            {
+                current = Some(name.trim().to_owned());
+            } else if line.starts_with("user_id ->")
+                && let Some(table) = &current
+            {
+                naming_a_user.push(table.clone());
+            }
+        }
+        assert!(
+            naming_a_user.len() > 5,
+            "the schema parser found too few tables: {naming_a_user:?}"
+        );
+        for table in &naming_a_user {
+            let held = HOLDERS.iter().any(|(t, _)| t == table);
+            let not = NOT_WAYS_IN.iter().any(|(t, _)| t == table);
+            assert!(
+                held ^ not,
+                "table `{table}` names a user: add it to exactly one of ways_in::HOLDERS \
+                 (and end it in ways_in::end) or ways_in::NOT_WAYS_IN (with why)"
+            );
+        }
+        let listed = HOLDERS
+            .iter()
+            .map(|(t, _)| t)
+            .chain(NOT_WAYS_IN.iter().map(|(t, _)| t));
+        for table in listed {
+            assert!(
+                naming_a_user.iter().any(|t| t == table),
+                "ways_in lists `{table}`, which the schema does not have (or has no user_id)"
+            );
+        }
+    }
+}
