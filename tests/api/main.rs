@@ -41,6 +41,7 @@ mod sessions;
 mod smtp;
 mod store;
 mod store_outage;
+mod takeover;
 mod tokens;
 mod unlock;
 mod use_cases;
