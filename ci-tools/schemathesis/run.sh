@@ -221,6 +221,9 @@ METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 try:
     doc = json.load(open(sys.argv[2]))
     operations = {f"{m.upper()} {p}" for p, item in doc["paths"].items() for m in item if m in METHODS}
+    # Schemathesis does not test the operation serving the document it was
+    # loaded from ("55 selected / 55 total" of 56).
+    operations.discard("GET /openapi.json")
 except (OSError, ValueError, KeyError) as exc:
     print(f"0 0 0 0 no-document ({exc})")
     sys.exit(0)
