@@ -16,7 +16,11 @@ const ADMIN_PERMISSIONS: &[(&str, &str, &str)] = &[
     ("POST", "/v1/admin/users/{id}/unlock", "users:write"),
     ("GET", "/v1/admin/users/{id}/sessions", "users:write"),
     ("DELETE", "/v1/admin/users/{id}/sessions", "users:write"),
-    ("DELETE", "/v1/admin/users/{id}/sessions/{sid}", "users:write"),
+    (
+        "DELETE",
+        "/v1/admin/users/{id}/sessions/{sid}",
+        "users:write",
+    ),
     ("DELETE", "/v1/admin/users/{id}/mfa", "users:write"),
     ("GET", "/v1/admin/roles", "users:read"),
     ("GET", "/v1/admin/audit", "users:read"),
@@ -178,7 +182,10 @@ async fn each_admin_route_needs_exactly_its_permission() {
         .await
         .unwrap();
     for (_, _, needed) in ADMIN_PERMISSIONS {
-        assert!(permissions.iter().any(|p| p == needed), "{needed} is seeded");
+        assert!(
+            permissions.iter().any(|p| p == needed),
+            "{needed} is seeded"
+        );
     }
     // Roles are read once at start: an instance started now on the same
     // database knows the test roles.

@@ -283,7 +283,11 @@ async fn expired_links_do_nothing() {
     ask(&app, &tokens, &second).await;
     let late = app.mail_to(&second).await;
     // Each link was issued with its own configured lifetime; now it is over.
-    assert_eq!(expire(&app, &notice.token()).await, 3600, "AUTH_EMAIL_REVERT_TTL");
+    assert_eq!(
+        expire(&app, &notice.token()).await,
+        3600,
+        "AUTH_EMAIL_REVERT_TTL"
+    );
     assert_eq!(expire(&app, &late.token()).await, 7200, "AUTH_VERIFY_TTL");
     app.post(
         "/v1/auth/email-change/revert",

@@ -987,7 +987,10 @@ async fn forged_or_stale_id_tokens_are_refused_and_create_nothing() {
     let claims = good_claims(&provider, &sub, &nonce);
     let accepted = post(signed_id_token(&provider, &claims, None), nonce).await;
     accepted.assert_status(200);
-    assert_eq!(accepted.json()["user"]["email"], format!("{sub}@example.test"));
+    assert_eq!(
+        accepted.json()["user"]["email"],
+        format!("{sub}@example.test")
+    );
     assert_eq!(account_rows(&app).await, (before.0 + 1, before.1 + 1));
 }
 
