@@ -1,8 +1,6 @@
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_with, spawn_sibling};
+use crate::helpers::{PASSWORD, TestApp, session_of, spawn_app, spawn_app_with, spawn_sibling};
 
 /// The permission each admin operation needs (docs/API.md, Admin; README,
 /// Roles). `each_admin_route_needs_exactly_its_permission` holds every
@@ -91,19 +89,13 @@ async fn user_id(app: &TestApp, access: &str) -> String {
         .to_owned()
 }
 
-fn session_id(access: &str) -> String {
-    let payload = access.split('.').nth(1).unwrap();
-    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
-    claims["sid"].as_str().unwrap().to_owned()
-}
-
 #[actix_web::test]
 async fn anonymous_callers_and_viewers_are_refused_on_every_admin_route() {
     let app = spawn_app().await;
     let viewer = app.verified_user().await;
     let tokens = app.login_user(&viewer).await;
     let id = user_id(&app, &tokens.access).await;
-    let sid = session_id(&tokens.access);
+    let sid = session_of(&tokens.access);
     let operations = admin_operations();
     for op in &operations {
         let path = op.path(&id, &sid);
@@ -218,7 +210,7 @@ async fn each_admin_route_needs_exactly_its_permission() {
         let target_tokens = server.login_user(&target).await;
         let path = op.path(
             &user_id(&server, &target_tokens.access).await,
-            &session_id(&target_tokens.access),
+            &session_of(&target_tokens.access),
         );
         // The callers without the permission first: they change nothing
         // the one with it then needs.

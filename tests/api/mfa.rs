@@ -7,7 +7,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::Timelike;
 use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, TestApp, TestUser, Tokens, spawn_app, spawn_app_with};
@@ -573,24 +572,13 @@ async fn first_factor_needs_a_recent_login() {
     // The session's login moves two minutes back, where the clock would be
     // after waiting (its row keeps `auth_time`; a refresh copies it into the
     // new access token). Nothing here races a one-second window.
-    let sid = claims(&session.access)["sid"].as_str().unwrap().to_owned();
-    let long_ago = (chrono::Utc::now() - chrono::Duration::seconds(120))
-        .naive_utc()
-        .with_nanosecond(0)
-        .unwrap();
-    app.state
-        .db
-        .run(move |conn| {
-            use authd::db::schema::sessions;
-            use diesel::prelude::*;
-            let moved = diesel::update(sessions::table.find(sid))
-                .set(sessions::auth_time.eq(Some(long_ago)))
-                .execute(conn)?;
-            assert_eq!(moved, 1);
-            Ok(())
-        })
-        .await
-        .unwrap();
+    let long_ago = app
+        .backdate_session(
+            &crate::helpers::session_of(&session.access),
+            crate::helpers::SessionClock::LoggedIn,
+            120,
+        )
+        .await;
     let stale = app.refresh(&session.refresh).await.json();
     let stale_access = stale["access_token"].as_str().unwrap();
     assert_eq!(
