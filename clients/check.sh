@@ -84,11 +84,13 @@ TS_SOURCE="$WORK/ts-source"
 TS_PROJECT="$WORK/ts-project"
 mkdir -p "$TS_SOURCE" "$TS_PROJECT/test"
 tar -C "$CLIENTS/typescript" --exclude=./node_modules --exclude=./dist -cf - . | tar -C "$TS_SOURCE" -xf -
+# An && chain: a subshell on the left of || runs without errexit (even with
+# set -e inside), so each step's failure must stop it explicitly.
 (
-  cd "$TS_PROJECT"
-  npm init -y >/dev/null
-  npm install --no-audit --no-fund --loglevel=error "$TS_SOURCE"
-  node --input-type=module -e 'const m = await import("@authd/client"); if (typeof m.AuthdClient !== "function") process.exit(1);'
+  cd "$TS_PROJECT" \
+    && npm init -y >/dev/null \
+    && npm install --no-audit --no-fund --loglevel=error "$TS_SOURCE" \
+    && node --input-type=module -e 'const m = await import("@authd/client"); if (typeof m.AuthdClient !== "function") process.exit(1);'
 ) || die "npm install of clients/typescript into a fresh project failed"
 echo "@authd/client installed and importable in $TS_PROJECT"
 

@@ -8,6 +8,9 @@
 //
 // Usage: node server.mjs [PORT]   (or PORT=…; 0 or unset picks a free port)
 // Prints one line `oidc-provider ready <issuer>` once it listens.
+// OIDC_PROVIDER_KEY_OUT=FILE: writes the signing key there first (PKCS#1
+// PEM, then a line `kid <kid>`), so a test can sign ID tokens the provider
+// would never issue (wrong audience, issuer, expiry) with its real key.
 //
 // Clients:
 //   web     confidential (client_secret_basic "web-secret"), code + PKCE
@@ -19,6 +22,7 @@
 
 import http from 'node:http';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
 const ACCOUNTS = {
@@ -39,6 +43,10 @@ const issuer = `http://127.0.0.1:${server.address().port}`;
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const jwk = { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), use: 'sig', alg: 'RS256' };
+if (process.env.OIDC_PROVIDER_KEY_OUT) {
+  const pem = privateKey.export({ type: 'pkcs1', format: 'pem' });
+  writeFileSync(process.env.OIDC_PROVIDER_KEY_OUT, `${pem}kid ${jwk.kid}\n`, { mode: 0o600 });
+}
 
 const provider = new Provider(issuer, {
   clients: [

@@ -1,22 +1,85 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, TestApp, session_of, spawn_app, spawn_app_with, spawn_sibling};
 
-/// Every admin route with a body where it needs one.
-fn admin_routes(id: &str) -> Vec<(&'static str, String, Option<Value>)> {
-    vec![
-        ("GET", "/v1/admin/users".into(), None),
-        ("GET", format!("/v1/admin/users/{id}"), None),
-        (
-            "PUT",
-            format!("/v1/admin/users/{id}/roles"),
-            Some(json!({"roles": ["editor"]})),
-        ),
-        ("POST", format!("/v1/admin/users/{id}/disable"), None),
-        ("POST", format!("/v1/admin/users/{id}/enable"), None),
-        ("POST", format!("/v1/admin/users/{id}/unlock"), None),
-        ("GET", "/v1/admin/roles".into(), None),
-    ]
+/// The permission each admin operation needs (docs/API.md, Admin; README,
+/// Roles). `each_admin_route_needs_exactly_its_permission` holds every
+/// documented admin operation to this table, and this table to the server.
+const ADMIN_PERMISSIONS: &[(&str, &str, &str)] = &[
+    ("GET", "/v1/admin/users", "users:read"),
+    ("GET", "/v1/admin/users/{id}", "users:read"),
+    ("PUT", "/v1/admin/users/{id}/roles", "roles:assign"),
+    ("POST", "/v1/admin/users/{id}/disable", "users:write"),
+    ("POST", "/v1/admin/users/{id}/enable", "users:write"),
+    ("POST", "/v1/admin/users/{id}/unlock", "users:write"),
+    ("GET", "/v1/admin/users/{id}/sessions", "users:write"),
+    ("DELETE", "/v1/admin/users/{id}/sessions", "users:write"),
+    (
+        "DELETE",
+        "/v1/admin/users/{id}/sessions/{sid}",
+        "users:write",
+    ),
+    ("DELETE", "/v1/admin/users/{id}/mfa", "users:write"),
+    ("GET", "/v1/admin/roles", "users:read"),
+    ("GET", "/v1/admin/audit", "users:read"),
+];
+
+/// An admin operation as the route table (the generated OpenAPI document,
+/// which `routes::configure` builds from the handlers) lists it, with the
+/// example body of its request schema when it takes one.
+struct AdminOperation {
+    method: String,
+    template: String,
+    body: Option<Value>,
+}
+
+impl AdminOperation {
+    /// The path with `{id}` and `{sid}` filled in.
+    fn path(&self, id: &str, sid: &str) -> String {
+        let path = self.template.replace("{id}", id).replace("{sid}", sid);
+        assert!(
+            !path.contains('{'),
+            "{} has a parameter this test does not fill",
+            self.template
+        );
+        path
+    }
+}
+
+/// Every operation under `/v1/admin` of the route table: a new admin route
+/// is in this list without anyone adding it.
+fn admin_operations() -> Vec<AdminOperation> {
+    let doc = serde_json::to_value(authd::openapi::document()).unwrap();
+    let mut found = Vec::new();
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        if !template.starts_with("/v1/admin") {
+            continue;
+        }
+        for (method, operation) in item.as_object().unwrap() {
+            let body = operation.get("requestBody").map(|b| {
+                let schema = &b["content"]["application/json"]["schema"];
+                let example = match schema["$ref"].as_str() {
+                    Some(r) => {
+                        let name = r.trim_start_matches("#/components/schemas/");
+                        doc["components"]["schemas"][name]["example"].clone()
+                    }
+                    None => schema["example"].clone(),
+                };
+                assert!(
+                    !example.is_null(),
+                    "{method} {template}: its request schema needs an example for this test"
+                );
+                example
+            });
+            found.push(AdminOperation {
+                method: method.to_uppercase(),
+                template: template.clone(),
+                body,
+            });
+        }
+    }
+    assert!(!found.is_empty(), "no admin route in the OpenAPI document");
+    found
 }
 
 async fn user_id(app: &TestApp, access: &str) -> String {
@@ -32,18 +95,146 @@ async fn anonymous_callers_and_viewers_are_refused_on_every_admin_route() {
     let viewer = app.verified_user().await;
     let tokens = app.login_user(&viewer).await;
     let id = user_id(&app, &tokens.access).await;
-    for (method, path, body) in admin_routes(&id) {
-        app.request(method, &path, None, body.as_ref(), &[])
+    let sid = session_of(&tokens.access);
+    let operations = admin_operations();
+    for op in &operations {
+        let path = op.path(&id, &sid);
+        app.request(&op.method, &path, None, op.body.as_ref(), &[])
             .await
             .assert_problem(401, "unauthorized");
-        app.request(method, &path, Some(&tokens.access), body.as_ref(), &[])
-            .await
-            .assert_problem(403, "forbidden");
+        app.request(
+            &op.method,
+            &path,
+            Some(&tokens.access),
+            op.body.as_ref(),
+            &[],
+        )
+        .await
+        .assert_problem(403, "forbidden");
     }
     // Nothing changed.
     let me = app.get("/v1/me", Some(&tokens.access)).await.json();
     assert_eq!(me["roles"], json!(["viewer"]));
     assert_eq!(me["disabled"], false);
+}
+
+/// One test role per permission (`only-users:read`, …, read from the
+/// permissions table, so a new permission gets its own role), one caller
+/// per role, and every admin route: only the caller holding the route's
+/// permission gets through (a 2xx), every other one gets 403 `forbidden`.
+/// A route guarded by the wrong permission fails here, which it could not
+/// while only `admin` held any admin permission.
+#[actix_web::test]
+async fn each_admin_route_needs_exactly_its_permission() {
+    let operations = admin_operations();
+    let mut documented: Vec<(String, String)> = operations
+        .iter()
+        .map(|op| (op.method.clone(), op.template.clone()))
+        .collect();
+    documented.sort();
+    let mut tabled: Vec<(String, String)> = ADMIN_PERMISSIONS
+        .iter()
+        .map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    tabled.sort();
+    assert_eq!(
+        documented, tabled,
+        "every documented admin route needs its permission in ADMIN_PERMISSIONS"
+    );
+
+    // Seventeen users register: past the per-IP registration limit.
+    let app = spawn_app_with(&[("AUTH_RATE_LIMITS", "false")]).await;
+    let permissions: Vec<String> = app
+        .state
+        .db
+        .run(|conn| {
+            use authd::db::schema::{permissions, role_permissions, roles};
+            use diesel::prelude::*;
+            let names: Vec<String> = permissions::table
+                .select(permissions::name)
+                .order(permissions::name)
+                .load(conn)?;
+            for name in &names {
+                let role = format!("only-{name}");
+                diesel::insert_into(roles::table)
+                    .values((
+                        roles::name.eq(&role),
+                        roles::description.eq("test: one permission"),
+                    ))
+                    .execute(conn)?;
+                diesel::insert_into(role_permissions::table)
+                    .values((
+                        role_permissions::role_name.eq(&role),
+                        role_permissions::permission_name.eq(name),
+                    ))
+                    .execute(conn)?;
+            }
+            Ok(names)
+        })
+        .await
+        .unwrap();
+    for (_, _, needed) in ADMIN_PERMISSIONS {
+        assert!(
+            permissions.iter().any(|p| p == needed),
+            "{needed} is seeded"
+        );
+    }
+    // Roles are read once at start: an instance started now on the same
+    // database knows the test roles.
+    let server = spawn_sibling(&app, &[]).await;
+    let mut callers = Vec::new();
+    for permission in &permissions {
+        let user = server.verified_user().await;
+        let (email, role) = (user.email.clone(), format!("only-{permission}"));
+        server
+            .state
+            .db
+            .run(move |conn| {
+                let row = authd::db::users::find_by_email(conn, &email)?.expect("user");
+                authd::db::users::set_roles(conn, &row.id, &[role])?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        callers.push((permission.clone(), server.login_user(&user).await));
+    }
+
+    for (method, template, needed) in ADMIN_PERMISSIONS {
+        let op = operations
+            .iter()
+            .find(|op| op.method == *method && op.template == *template)
+            .unwrap();
+        // A user of its own for each route, logged in (a session to list
+        // or end).
+        let target = server.verified_user().await;
+        let target_tokens = server.login_user(&target).await;
+        let path = op.path(
+            &user_id(&server, &target_tokens.access).await,
+            &session_of(&target_tokens.access),
+        );
+        // The callers without the permission first: they change nothing
+        // the one with it then needs.
+        callers.sort_by_key(|(permission, _)| permission == needed);
+        for (permission, tokens) in &callers {
+            let answer = server
+                .request(method, &path, Some(&tokens.access), op.body.as_ref(), &[])
+                .await;
+            if permission == needed {
+                assert!(
+                    (200..300).contains(&answer.status),
+                    "{method} {template} with only {permission}: {} {}",
+                    answer.status,
+                    String::from_utf8_lossy(&answer.body)
+                );
+            } else {
+                assert_eq!(
+                    (answer.status, answer.code()),
+                    (403, "forbidden".to_owned()),
+                    "{method} {template} needs {needed}, not {permission}"
+                );
+            }
+        }
+    }
 }
 
 #[actix_web::test]

@@ -208,6 +208,65 @@ impl Server {
         }
     }
 
+    /// Waits (up to 15 s) until a line with this `message` has been read.
+    async fn wait_for_message(&self, message: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !self.log().iter().any(|line| line["message"] == message) {
+            assert!(
+                Instant::now() < deadline,
+                "no log line {message:?}: {}",
+                self.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits (up to 15 s) until at least `n` mails are in the outbox and the
+    /// path of each is logged (the worker logs a path after writing it).
+    async fn wait_for_mails_logged(&self, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let mails = self.mails();
+            let log = self.log();
+            let logged = |m: &PathBuf| {
+                let path = m.display().to_string();
+                log.iter().any(|l| l["path"] == path.as_str())
+            };
+            if mails.len() >= n && mails.iter().all(logged) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} of {n} mails written and logged: {}",
+                mails.len(),
+                self.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// CPU time the process has used so far (user + system, in clock ticks),
+    /// from /proc/PID/stat.
+    fn cpu_ticks(&self) -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
+            .expect("/proc/PID/stat (Linux)");
+        // The fields after the command name, which is in parentheses.
+        let rest = &stat[stat.rfind(')').unwrap() + 2..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // utime and stime are fields 14 and 15 of the line, 12 and 13 here.
+        fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+    }
+
+    /// Waits (up to 20 s) until the process has used 20 clock ticks (0.2 s at
+    /// the usual 100 Hz) of CPU more than `since`: it is working on a request.
+    async fn wait_until_busy(&self, since: u64) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.cpu_ticks() < since + 20 {
+            assert!(Instant::now() < deadline, "the server never got busy");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     fn log_text(&self) -> String {
         self.lines.lock().unwrap().join("\n")
     }
@@ -418,8 +477,9 @@ async fn a_whole_account_lifecycle_logs_no_secret_and_masks_emails() {
     assert_eq!(problem["code"], "internal_error");
     let error_id = text(&problem, "error_id");
 
-    // Wait for the mail worker to write every mail, then stop.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Wait for the mail worker to write every mail (verification, reset,
+    // password changed) and log each path, then stop.
+    server.wait_for_mails_logged(3).await;
     server.sigterm();
     assert_eq!(server.exit_code().await, Some(0));
 
@@ -513,6 +573,7 @@ async fn a_request_in_flight_at_sigterm_is_answered_before_the_process_exits() {
             .await,
         202,
     );
+    let idle_ticks = server.cpu_ticks();
     let base = server.base.clone();
     let login = actix_web::rt::spawn(async move {
         call(
@@ -525,9 +586,10 @@ async fn a_request_in_flight_at_sigterm_is_answered_before_the_process_exits() {
         )
         .await
     });
-    // Give the login time to arrive and start hashing, then ask the process
-    // to stop while it is still being served.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Wait until the server is hashing the login's password (its CPU time
+    // grows: an idle server uses none), then ask the process to stop while
+    // the login is still being served.
+    server.wait_until_busy(idle_ticks).await;
     assert!(!login.is_finished(), "the login finished before SIGTERM");
     server.sigterm();
     let answer = login.await.unwrap();
@@ -561,8 +623,9 @@ async fn mail_that_could_not_be_sent_goes_out_after_a_restart() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    // Let the worker record the failure before the process stops.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Let the worker record the failure before the process stops: it logs
+    // the retry after it has recorded the attempt.
+    server.wait_for_message("delivery failed; will retry").await;
 
     let up = SmtpSink::start().await;
     let _restarted = server.restart(&[("AUTH_SMTP_URL", &up.url())]).await;

@@ -566,15 +566,33 @@ async fn step_up_is_needed_for_sensitive_changes() {
 
 #[actix_web::test]
 async fn first_factor_needs_a_recent_login() {
-    let app = spawn_app_with(&[("AUTH_REAUTH_MAX_AGE", "1")]).await;
+    let app = spawn_app_with(&[("AUTH_REAUTH_MAX_AGE", "60")]).await;
     let user = app.verified_user().await;
     let session = app.login_user(&user).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    app.post_auth("/v1/me/mfa/totp", &session.access, None)
+    // The session's login moves two minutes back, where the clock would be
+    // after waiting (its row keeps `auth_time`; a refresh copies it into the
+    // new access token). Nothing here races a one-second window.
+    let long_ago = app
+        .backdate_session(
+            &crate::helpers::session_of(&session.access),
+            crate::helpers::SessionClock::LoggedIn,
+            120,
+        )
+        .await;
+    let stale = app.refresh(&session.refresh).await.json();
+    let stale_access = stale["access_token"].as_str().unwrap();
+    assert_eq!(
+        claims(stale_access)["auth_time"],
+        long_ago.and_utc().timestamp()
+    );
+    app.post_auth("/v1/me/mfa/totp", stale_access, None)
         .await
         .assert_problem(403, "reauthentication_required");
     // A refresh does not make the login recent.
-    let refreshed = app.refresh(&session.refresh).await.json();
+    let refreshed = app
+        .refresh(stale["refresh_token"].as_str().unwrap())
+        .await
+        .json();
     app.post_auth(
         "/v1/me/mfa/totp",
         refreshed["access_token"].as_str().unwrap(),

@@ -32,6 +32,10 @@ fn provider_dir() -> PathBuf {
 pub(crate) struct Provider {
     child: Child,
     issuer: String,
+    /// Its RS256 signing key (PKCS#1 PEM) and that key's `kid`, which it
+    /// wrote out for the tests (`OIDC_PROVIDER_KEY_OUT`).
+    key_pem: String,
+    kid: String,
 }
 
 impl Drop for Provider {
@@ -66,9 +70,12 @@ impl Provider {
             }
             *installed = true;
         }
+        let key_dir = tempfile::tempdir().expect("temp dir");
+        let key_out = key_dir.path().join("provider-key.pem");
         let mut child = Command::new("node")
             .arg(dir.join("server.mjs"))
             .arg(port.to_string())
+            .env("OIDC_PROVIDER_KEY_OUT", &key_out)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -85,7 +92,16 @@ impl Provider {
         let issuer = rx
             .recv_timeout(Duration::from_secs(60))
             .expect("the provider prints its ready line");
-        Some(Self { child, issuer })
+        let written = std::fs::read_to_string(&key_out).expect("the provider wrote its key");
+        let (key_pem, kid) = written
+            .rsplit_once("kid ")
+            .expect("a kid line after the key");
+        Some(Self {
+            child,
+            issuer,
+            key_pem: key_pem.to_owned(),
+            kid: kid.trim().to_owned(),
+        })
     }
 
     pub(crate) fn vars(&self) -> Vec<(&'static str, String)> {
@@ -855,4 +871,200 @@ async fn the_callback_sets_the_refresh_cookie_in_browser_mode() {
     let body = response.json();
     assert!(body.get("refresh_token").is_none(), "{body}");
     assert!(body["access_token"].is_string());
+}
+
+/// An ID token signed with the provider's own key, with these claims and
+/// header changes: what a provider would never issue, but a forger or a
+/// misconfigured client could send.
+fn signed_id_token(provider: &Provider, claims: &Value, kid: Option<&str>) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(kid.unwrap_or(&provider.kid).to_owned());
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(provider.key_pem.as_bytes())
+        .expect("the provider's key");
+    jsonwebtoken::encode(&header, claims, &key).expect("sign")
+}
+
+/// The claims of a good native ID token for a new account `sub`.
+fn good_claims(provider: &Provider, sub: &str, nonce: &str) -> Value {
+    let now = chrono::Utc::now().timestamp();
+    json!({
+        "iss": provider.issuer,
+        "aud": "native",
+        "sub": sub,
+        "email": format!("{sub}@example.test"),
+        "email_verified": true,
+        "iat": now,
+        "exp": now + 600,
+        "nonce": nonce,
+    })
+}
+
+/// Users and linked identities in the database.
+async fn account_rows(app: &TestApp) -> (i64, i64) {
+    app.state
+        .db
+        .run(|conn| {
+            use authd::db::schema::{user_identities, users};
+            use diesel::prelude::*;
+            let users: i64 = users::table.count().get_result(conn)?;
+            let identities: i64 = user_identities::table.count().get_result(conn)?;
+            Ok((users, identities))
+        })
+        .await
+        .unwrap()
+}
+
+/// Issue #28 item 5: an ID token that is signed by the provider's real key
+/// but names another audience or issuer, has expired, or names a key the
+/// provider does not have, and one with `alg: none`, are each 401
+/// `invalid_token`, and none creates a user or an identity. The same
+/// forging path with every claim right logs in, so each refusal is for its
+/// own reason.
+#[actix_web::test]
+async fn forged_or_stale_id_tokens_are_refused_and_create_nothing() {
+    let Some(provider) = Provider::start() else {
+        return;
+    };
+    let app = app_for(&provider).await;
+    let before = account_rows(&app).await;
+    let now = chrono::Utc::now().timestamp();
+    let post = |id_token: String, nonce: String| {
+        let app = &app;
+        async move {
+            app.post(
+                "/v1/auth/oauth/test/id-token",
+                json!({"id_token": id_token, "nonce": nonce}),
+            )
+            .await
+        }
+    };
+    let fresh = || format!("n-{}", uuid::Uuid::new_v4().simple());
+
+    type Change = fn(&mut Value, i64);
+    let cases: [(&str, Change); 3] = [
+        ("another audience", |c, _| c["aud"] = json!("someone-else")),
+        ("another issuer", |c, _| {
+            c["iss"] = json!("http://127.0.0.1:9/another-issuer");
+        }),
+        ("expired ten minutes ago", |c, now| {
+            c["iat"] = json!(now - 1200);
+            c["exp"] = json!(now - 600);
+        }),
+    ];
+    for (what, change) in cases {
+        let nonce = fresh();
+        let sub = format!("forged-{}", uuid::Uuid::new_v4().simple());
+        let mut claims = good_claims(&provider, &sub, &nonce);
+        change(&mut claims, now);
+        let answer = post(signed_id_token(&provider, &claims, None), nonce).await;
+        assert_eq!(
+            (answer.status, answer.code()),
+            (401, "invalid_token".to_owned()),
+            "{what}: {}",
+            String::from_utf8_lossy(&answer.body)
+        );
+    }
+
+    // A kid the provider has never had (the key set is fetched again, once,
+    // and still has no such key).
+    let nonce = fresh();
+    let claims = good_claims(&provider, "forged-unknown-kid", &nonce);
+    post(
+        signed_id_token(&provider, &claims, Some("no-such-kid")),
+        nonce,
+    )
+    .await
+    .assert_problem(401, "invalid_token");
+
+    // alg none: the good claims, no signature.
+    let nonce = fresh();
+    let claims = good_claims(&provider, "forged-alg-none", &nonce);
+    let header = json!({"alg": "none", "typ": "JWT", "kid": provider.kid});
+    let unsigned = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    post(unsigned, nonce)
+        .await
+        .assert_problem(401, "invalid_token");
+
+    assert_eq!(
+        account_rows(&app).await,
+        before,
+        "a refused ID token created a user or an identity"
+    );
+
+    // The same path with every claim right is accepted: the refusals above
+    // are the claims', not the forging's.
+    let nonce = fresh();
+    let sub = format!("forged-{}", uuid::Uuid::new_v4().simple());
+    let claims = good_claims(&provider, &sub, &nonce);
+    let accepted = post(signed_id_token(&provider, &claims, None), nonce).await;
+    accepted.assert_status(200);
+    assert_eq!(
+        accepted.json()["user"]["email"],
+        format!("{sub}@example.test")
+    );
+    assert_eq!(account_rows(&app).await, (before.0 + 1, before.1 + 1));
+}
+
+/// Issue #28 item 5: the callback and the id-token routes count toward the
+/// per-IP login limit (AUTH_RATE_LOGIN_PER_IP), which a password login
+/// shares: past it, 429 `rate_limited` before the body is looked at.
+#[actix_web::test]
+async fn the_callback_and_id_token_routes_have_the_per_ip_login_limit() {
+    let Some(provider) = Provider::start() else {
+        return;
+    };
+    let mut vars = provider.vars();
+    vars.push(("AUTH_RATE_LOGIN_PER_IP", "3/60s".into()));
+    let extra: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+
+    // id-token: three refused tokens, then the limit.
+    let app = spawn_app_with(&extra).await;
+    let bogus = json!({"id_token": "not.a.token", "nonce": "n-1"});
+    for _ in 0..3 {
+        app.post("/v1/auth/oauth/test/id-token", bogus.clone())
+            .await
+            .assert_problem(401, "invalid_token");
+    }
+    let limited = app.post("/v1/auth/oauth/test/id-token", bogus).await;
+    limited.assert_problem(429, "rate_limited");
+    assert!(limited.header("retry-after").is_some());
+    // A good token is refused as well, and so is a callback: one limit.
+    let nonce = format!("n-{}", uuid::Uuid::new_v4().simple());
+    let good = good_claims(&provider, "limited", &nonce);
+    app.post(
+        "/v1/auth/oauth/test/id-token",
+        json!({"id_token": signed_id_token(&provider, &good, None), "nonce": nonce}),
+    )
+    .await
+    .assert_problem(429, "rate_limited");
+    app.post(
+        "/v1/auth/oauth/test/callback",
+        json!({"code": "c", "state": "s"}),
+    )
+    .await
+    .assert_problem(429, "rate_limited");
+
+    // callback: three wrong states, then the limit, for password logins too.
+    let app = spawn_app_with(&extra).await;
+    for _ in 0..3 {
+        app.post(
+            "/v1/auth/oauth/test/callback",
+            json!({"code": "c", "state": "no-such-state"}),
+        )
+        .await
+        .assert_problem(400, "oauth_failed");
+    }
+    app.post(
+        "/v1/auth/oauth/test/callback",
+        json!({"code": "c", "state": "no-such-state"}),
+    )
+    .await
+    .assert_problem(429, "rate_limited");
+    app.login("someone@example.test", "whatever-password-1")
+        .await
+        .assert_problem(429, "rate_limited");
 }

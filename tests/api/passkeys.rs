@@ -391,12 +391,20 @@ async fn refused_assertions_count_toward_the_lockout() {
 
 #[actix_web::test]
 async fn enrolment_rules_apply_to_passkeys() {
-    let app = spawn_app_with(&[("AUTH_REAUTH_MAX_AGE", "2")]).await;
-    // A first factor needs a recent login.
+    let app = spawn_app_with(&[("AUTH_REAUTH_MAX_AGE", "60")]).await;
+    // A first factor needs a recent login: the ceremony starts with a
+    // fresh one, then the session's login moves two minutes back (where
+    // the clock would be after waiting) and a refresh carries that time.
     let user = app.verified_user().await;
-    let session = app.login_user(&user).await;
-    let (challenge_id, options) = start_registration(&app, &session).await;
-    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let fresh = app.login_user(&user).await;
+    let (challenge_id, options) = start_registration(&app, &fresh).await;
+    app.backdate_session(
+        &crate::helpers::session_of(&fresh.access),
+        crate::helpers::SessionClock::LoggedIn,
+        120,
+    )
+    .await;
+    let session = Tokens::of(&app.refresh(&fresh.refresh).await);
     let mut key = SoftAuthenticator::new();
     finish_registration(&app, &session, &challenge_id, key.register(&options))
         .await

@@ -75,3 +75,67 @@ impl TestApp {
         (user, tokens)
     }
 }
+
+/// The session id (`sid`) an access token names.
+pub fn session_of(access: &str) -> String {
+    use base64::Engine;
+    let payload = access.split('.').nth(1).expect("a JWT");
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64"),
+    )
+    .expect("JSON claims");
+    claims["sid"].as_str().expect("sid").to_owned()
+}
+
+/// Which time of a session row to move back.
+#[derive(Clone, Copy)]
+pub enum SessionClock {
+    /// `created_at`: where the absolute lifetime (`AUTH_SESSION_MAX_AGE`)
+    /// counts from.
+    Started,
+    /// `auth_time`: the login a refresh copies into every new access token
+    /// (`AUTH_REAUTH_MAX_AGE` counts from it).
+    LoggedIn,
+}
+
+impl TestApp {
+    /// Moves one time of session `sid` to `secs` seconds ago (whole
+    /// seconds), where the clock would be after waiting that long: a test
+    /// about lifetimes waits on nothing, and a slow machine cannot run the
+    /// steps before it out of a short window. Returns the new time.
+    pub async fn backdate_session(
+        &self,
+        sid: &str,
+        which: SessionClock,
+        secs: i64,
+    ) -> chrono::NaiveDateTime {
+        use chrono::Timelike;
+        let at = (chrono::Utc::now() - chrono::Duration::seconds(secs))
+            .naive_utc()
+            .with_nanosecond(0)
+            .expect("whole seconds");
+        let sid = sid.to_owned();
+        self.state
+            .db
+            .run(move |conn| {
+                use authd::db::schema::sessions;
+                use diesel::prelude::*;
+                let target = sessions::table.find(sid);
+                let moved = match which {
+                    SessionClock::Started => diesel::update(target)
+                        .set(sessions::created_at.eq(at))
+                        .execute(conn)?,
+                    SessionClock::LoggedIn => diesel::update(target)
+                        .set(sessions::auth_time.eq(Some(at)))
+                        .execute(conn)?,
+                };
+                assert_eq!(moved, 1, "one session row");
+                Ok(())
+            })
+            .await
+            .expect("backdate the session");
+        at
+    }
+}

@@ -33,7 +33,7 @@ pub use backends::{
     delete_redis_prefix, missing_prerequisite, postgres_admin_url, redis_url, redis_url_or_skip,
 };
 pub use fake_github::{FakeGitHub, GitHubUser};
-pub use fixtures::{PASSWORD, TestUser, Tokens};
+pub use fixtures::{PASSWORD, SessionClock, TestUser, Tokens, session_of};
 pub use http::Response;
 
 use backends::{Owned, base_vars, database_url_for};
