@@ -330,6 +330,18 @@ pub struct MfaCodeRequest {
     /// The 6-digit code the authenticator app shows now.
     #[schema(value_type = String)]
     pub code: Secret,
+    /// End every other session of the user (ASVS 7.4.3); this one stays.
+    #[serde(default)]
+    pub end_other_sessions: bool,
+}
+
+/// Query of a factor removal.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RemoveFactorQuery {
+    /// End every other session of the user (ASVS 7.4.3); this one stays.
+    #[serde(default)]
+    pub end_other_sessions: bool,
 }
 
 /// Recovery codes, shown this once.
@@ -497,6 +509,9 @@ pub struct PasskeyRegisterRequest {
     pub credential: serde_json::Value,
     /// A label for the list (at most 64 characters).
     pub name: Option<String>,
+    /// End every other session of the user (ASVS 7.4.3); this one stays.
+    #[serde(default)]
+    pub end_other_sessions: bool,
 }
 
 /// A registered passkey; `recovery_codes` (shown this once) when it is the

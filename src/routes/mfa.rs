@@ -7,7 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api_types::{
     MfaCodeRequest, MfaFactorList, PasskeyCeremony, PasskeyRegisterRequest, PasskeyRegistered,
-    RecoveryCodes, TotpEnrolment,
+    RecoveryCodes, RemoveFactorQuery, TotpEnrolment,
 };
 use crate::auth::{Authenticated, mfa};
 use crate::error::ApiError;
@@ -93,6 +93,7 @@ pub async fn confirm_totp(
         &caller.claims,
         &factor_id,
         body.0.code.expose(),
+        body.0.end_other_sessions,
         &ctx,
     )
     .await?;
@@ -107,7 +108,7 @@ pub async fn confirm_totp(
 #[utoipa::path(
     tag = "me",
     security(("bearer" = [])),
-    params(("factor_id" = String, Path, description = "Factor id")),
+    params(("factor_id" = String, Path, description = "Factor id"), RemoveFactorQuery),
     responses(
         (status = 204, description = "Removed"),
         BearerErrors, StepUpRequired, NotFound,
@@ -119,9 +120,17 @@ pub async fn remove_factor(
     state: web::Data<AppState>,
     caller: Authenticated,
     factor_id: web::Path<String>,
+    query: web::Query<RemoveFactorQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = crate::extract::request_context(&req, &state);
-    mfa::remove(&state, &caller.claims, &factor_id, &ctx).await?;
+    mfa::remove(
+        &state,
+        &caller.claims,
+        &factor_id,
+        query.end_other_sessions,
+        &ctx,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -189,6 +198,7 @@ pub async fn finish_passkey_registration(
         &body.challenge_id,
         &body.credential,
         body.name.as_deref(),
+        body.end_other_sessions,
     )
     .await?;
     Ok(HttpResponse::Created().json(registered))

@@ -755,6 +755,7 @@ async fn use_cases_without_http() {
             &caller,
             &enrolment.factor_id,
             "12345",
+            false,
             &Default::default()
         )
         .await,
@@ -766,6 +767,7 @@ async fn use_cases_without_http() {
         &caller,
         &enrolment.factor_id,
         &code(&secret, 0),
+        false,
         &Default::default(),
     )
     .await
@@ -782,4 +784,74 @@ async fn use_cases_without_http() {
         mfa::verify_login(&app.state, "unknown", mfa::Proof::Totp("123456")).await,
         Err(authd::error::ApiError::InvalidToken(_))
     ));
+}
+
+/// ASVS 7.4.3: adding or removing a factor offers to end the user's other
+/// sessions (`end_other_sessions`); by default they stay (API.md §9:
+/// sessions opened before enrolment stay `aal1`).
+#[actix_web::test]
+async fn adding_or_removing_a_factor_can_end_the_other_sessions() {
+    let app = spawn_app().await;
+    let user = app.verified_user().await;
+    let elsewhere = app.login_user(&user).await;
+    let here = app.login_user(&user).await;
+
+    // Confirmed without the flag: the other session lives on.
+    let (factor_id, secret) = enrol(&app, &here).await;
+    away_from_step_edge().await;
+    app.post_auth(
+        &format!("/v1/me/mfa/totp/{factor_id}/confirm"),
+        &here.access,
+        Some(json!({"code": code(&secret, -1)})),
+    )
+    .await
+    .assert_status(200);
+    let elsewhere = Tokens::of(&app.refresh(&elsewhere.refresh).await);
+    let here = Tokens::of(&app.refresh(&here.refresh).await);
+    assert_eq!(claims(&here.access)["aal"], "aal2");
+
+    // A passkey added with the flag ends the other session, not this one.
+    let mut key = crate::helpers::SoftAuthenticator::new();
+    let started = app
+        .post_auth("/v1/me/passkeys/register/start", &here.access, None)
+        .await;
+    started.assert_status(200);
+    let body = started.json();
+    app.post_auth(
+        "/v1/me/passkeys/register/finish",
+        &here.access,
+        Some(json!({
+            "challenge_id": body["challenge_id"],
+            "credential": key.register(&body["options"]),
+            "end_other_sessions": true,
+        })),
+    )
+    .await
+    .assert_status(201);
+    app.refresh(&elsewhere.refresh)
+        .await
+        .assert_problem(401, "session_revoked");
+    let here = Tokens::of(&app.refresh(&here.refresh).await);
+
+    // Removing a factor with the flag: a second aal2 session ends.
+    let login = app.login(&user.email, &user.password).await;
+    let second = verify(
+        &app,
+        login.json()["mfa_token"].as_str().expect("mfa_token"),
+        &code(&secret, 0),
+    )
+    .await;
+    let second = Tokens::of(&second);
+    delete(
+        &app,
+        &format!("/v1/me/mfa/{factor_id}?end_other_sessions=true"),
+        &here.access,
+        None,
+    )
+    .await
+    .assert_status(204);
+    app.refresh(&second.refresh)
+        .await
+        .assert_problem(401, "session_revoked");
+    app.refresh(&here.refresh).await.assert_status(200);
 }

@@ -1265,6 +1265,8 @@ export interface components {
         MfaCodeRequest: {
             /** @description The 6-digit code the authenticator app shows now. */
             code: string;
+            /** @description End every other session of the user (ASVS 7.4.3); this one stays. */
+            end_other_sessions?: boolean;
         };
         /**
          * @description A second factor as its owner sees it (never its secret).
@@ -1422,6 +1424,8 @@ export interface components {
             credential: Record<string, never>;
             /** @description A label for the list (at most 64 characters). */
             name?: string | null;
+            /** @description End every other session of the user (ASVS 7.4.3); this one stays. */
+            end_other_sessions?: boolean;
         };
         /**
          * @description A registered passkey; `recovery_codes` (shown this once) when it is the
@@ -4436,7 +4440,10 @@ export interface operations {
     };
     remove_factor: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description End every other session of the user (ASVS 7.4.3); this one stays. */
+                end_other_sessions?: boolean;
+            };
             header?: never;
             path: {
                 /** @description Factor id */

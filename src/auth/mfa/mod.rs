@@ -23,6 +23,7 @@ use chrono::TimeDelta;
 use crate::api_types::{MfaFactor, MfaFactorList, MfaFactorRef, TokenPair, TotpEnrolment};
 use crate::auth::roles::{Permission, UsersWrite};
 use crate::auth::session::{self, AuthLevel, ClientInfo, ProvenLogin};
+use crate::auth::ways_in::{self, Ended, Ending};
 use crate::auth::{admin, one_time};
 use crate::db::models::{MfaChallengeRow, MfaFactorRow, NewMfaFactor, UserRow};
 use crate::db::{AnyConnection, Db, mfa as rows, now, users};
@@ -200,6 +201,7 @@ pub async fn confirm_totp(
     caller: &AccessClaims,
     factor_id: &str,
     code: &str,
+    end_other_sessions: bool,
     ctx: &crate::auth::audit::RequestContext,
 ) -> Result<Option<Vec<String>>, ApiError> {
     let (audit, recorded) = (state.audit.clone(), ctx.clone());
@@ -207,7 +209,7 @@ pub async fn confirm_totp(
     let settings = state.settings.clone();
     let claims = caller.clone();
     let (id, code) = (factor_id.to_owned(), code.to_owned());
-    let recovery = state
+    let (recovery, ended) = state
         .db
         .transaction(move |conn| {
             let user = users::find_by_id(conn, &claims.sub)?.ok_or(ApiError::Unauthorized)?;
@@ -243,11 +245,30 @@ pub async fn confirm_totp(
                 .session(&claims.sid)
                 .with("factor_id", factor.id.as_str());
             audit.record(conn, &recorded, event.with("type", factor.kind.as_str()))?;
-            Ok(recovery)
+            let ended = end_others(conn, &claims, end_other_sessions, at)?;
+            Ok((recovery, ended))
         })
         .await?;
     state.mail_wakeup.notify_one();
+    state.revoker().publish_ended(&caller.sub, &ended).await?;
     Ok(recovery)
+}
+
+/// Ends the caller's other sessions when asked, as a password change does
+/// (ASVS 7.4.3: adding or removing a factor offers it).
+pub(crate) fn end_others(
+    conn: &mut AnyConnection,
+    caller: &AccessClaims,
+    asked: bool,
+    at: chrono::NaiveDateTime,
+) -> Result<Ended, ApiError> {
+    if !asked {
+        return Ok(Ended::default());
+    }
+    let ending = Ending::Secure {
+        keep_session: Some(&caller.sid),
+    };
+    ways_in::end(conn, &caller.sub, ending, at)
 }
 
 /// Removes one of the caller's factors (`aal2` while they have MFA). The
@@ -256,13 +277,14 @@ pub async fn remove(
     state: &AppState,
     caller: &AccessClaims,
     factor_id: &str,
+    end_other_sessions: bool,
     ctx: &crate::auth::audit::RequestContext,
 ) -> Result<(), ApiError> {
     let (audit, recorded) = (state.audit.clone(), ctx.clone());
     let settings = state.settings.clone();
     let claims = caller.clone();
     let id = factor_id.to_owned();
-    let mailed = state
+    let (mailed, ended) = state
         .db
         .transaction(move |conn| {
             let user = users::find_by_id(conn, &claims.sub)?.ok_or(ApiError::Unauthorized)?;
@@ -272,7 +294,7 @@ pub async fn remove(
             require_step_up(conn, &claims)?;
             rows::delete_factor(conn, &factor.id)?;
             if factor.confirmed_at.is_none() {
-                return Ok(false);
+                return Ok((false, Ended::default()));
             }
             if rows::confirmed_factors(conn, &claims.sub)?.is_empty() {
                 rows::delete_recovery_codes(conn, &claims.sub)?;
@@ -283,13 +305,14 @@ pub async fn remove(
                 .session(&claims.sid)
                 .with("factor_id", factor.id.as_str());
             audit.record(conn, &recorded, event.with("reason", "owner"))?;
-            Ok(true)
+            let ended = end_others(conn, &claims, end_other_sessions, now())?;
+            Ok((true, ended))
         })
         .await?;
     if mailed {
         state.mail_wakeup.notify_one();
     }
-    Ok(())
+    state.revoker().publish_ended(&caller.sub, &ended).await
 }
 
 /// A new set of recovery codes (`aal2`); the old ones stop working.

@@ -211,6 +211,7 @@ pub async fn finish_registration(
     challenge_id: &str,
     credential: &serde_json::Value,
     name: Option<&str>,
+    end_other_sessions: bool,
 ) -> Result<PasskeyRegistered, ApiError> {
     let response: RegisterPublicKeyCredential = parse(credential)?;
     let name = name.map(str::trim).filter(|n| !n.is_empty());
@@ -279,13 +280,17 @@ pub async fn finish_registration(
             mail::enqueue(conn, &settings, &user.email, MailKind::MfaFactorAdded)?;
             let row = rows::find_factor(conn, &factor_id)?
                 .ok_or_else(|| ApiError::internal("a passkey vanished on insert"))?;
-            Ok(PasskeyRegistered {
+            let ended = super::end_others(conn, &claims, end_other_sessions, at)?;
+            let registered = PasskeyRegistered {
                 factor: MfaFactor::from_row(&row),
                 recovery_codes: recovery,
-            })
+            };
+            Ok((registered, ended))
         })
         .await?;
+    let (registered, ended) = registered;
     state.mail_wakeup.notify_one();
+    state.revoker().publish_ended(&caller.sub, &ended).await?;
     Ok(registered)
 }
 
