@@ -144,6 +144,7 @@ pub async fn revert(
             move_address(conn, &user.id, &old_email, at)?;
             let ending = Ending::Handover {
                 keep_revert_links_before: Some(issued_at),
+                keep_verify_links: false,
             };
             let ended = recovery::hand_over_and_mail_reset(
                 conn, &settings, &user.id, &old_email, ending, at,

@@ -123,7 +123,13 @@ fn record(
     // Still unverified: the newest registrant's password replaces the old
     // one, and whoever held the account before loses every way in they
     // may have made (API.md §14).
-    let ended = ways_in::end(conn, &existing.id, Ending::HANDOVER, at)?;
+    // The verification links went to the address's mailbox: its owner may
+    // click any of them (a contested verification then hands over again).
+    let ending = Ending::Handover {
+        keep_revert_links_before: None,
+        keep_verify_links: true,
+    };
+    let ended = ways_in::end(conn, &existing.id, ending, at)?;
     users::replace_unverified_password(conn, &existing.id, &registration.password_hash, at)?;
     if mail_allowed {
         let token = one_time::issue(

@@ -65,9 +65,13 @@ pub const NOT_WAYS_IN: &[(&str, &str)] = &[
 pub enum Ending<'a> {
     /// The account changed hands: every way in ends, but the revert links
     /// to older addresses issued before `keep_revert_links_before` (a
-    /// revert must not take the earlier owners' links away).
+    /// revert must not take the earlier owners' links away) and, with
+    /// `keep_verify_links`, the verification links, which went to the
+    /// address's mailbox (another registration of an unverified address
+    /// keeps them, so its owner may click any of its mails).
     Handover {
         keep_revert_links_before: Option<NaiveDateTime>,
+        keep_verify_links: bool,
     },
     /// The owner secured the account: sessions (but `keep_session`), MFA
     /// tokens and the links that could move the account end.
@@ -78,6 +82,7 @@ impl Ending<'_> {
     /// Every way in ends.
     pub const HANDOVER: Ending<'static> = Ending::Handover {
         keep_revert_links_before: None,
+        keep_verify_links: false,
     };
     /// Sessions, MFA tokens and account-moving links end.
     pub const SECURE: Ending<'static> = Ending::Secure { keep_session: None };
@@ -106,17 +111,15 @@ pub fn end(
     match ending {
         Ending::Handover {
             keep_revert_links_before,
+            keep_verify_links,
         } => {
+            let kept = KeptLinks {
+                revert_before: keep_revert_links_before,
+                verify: keep_verify_links,
+            };
             let mut ended = Ended::default();
             for (_, way) in HOLDERS {
-                end_way(
-                    conn,
-                    user_id,
-                    *way,
-                    keep_revert_links_before,
-                    at,
-                    &mut ended,
-                )?;
+                end_way(conn, user_id, *way, kept, at, &mut ended)?;
             }
             Ok(ended)
         }
@@ -139,13 +142,20 @@ pub fn end(
     }
 }
 
+/// The pending links a handover keeps.
+#[derive(Debug, Clone, Copy)]
+struct KeptLinks {
+    revert_before: Option<NaiveDateTime>,
+    verify: bool,
+}
+
 /// Ends one way in of the account for a handover. The match is
 /// exhaustive: a new [`WayIn`] does not compile until it says how it ends.
 fn end_way(
     conn: &mut AnyConnection,
     user_id: &str,
     way: WayIn,
-    keep_revert_links_before: Option<NaiveDateTime>,
+    kept: KeptLinks,
     at: NaiveDateTime,
     ended: &mut Ended,
 ) -> Result<(), ApiError> {
@@ -158,8 +168,15 @@ fn end_way(
         WayIn::RecoveryCode => drop(mfa::delete_recovery_codes(conn, user_id)?),
         WayIn::MfaToken => drop(mfa::delete_challenges(conn, user_id)?),
         WayIn::PendingLink => {
-            let kept = keep_revert_links_before.map(|t| (Purpose::RevertEmail.as_str(), t));
-            one_time_tokens::spend_every_but(conn, user_id, kept, at)?;
+            let revert = kept
+                .revert_before
+                .map(|t| (Purpose::RevertEmail.as_str(), t));
+            let always: &[&str] = if kept.verify {
+                &[Purpose::VerifyEmail.as_str()]
+            } else {
+                &[]
+            };
+            one_time_tokens::spend_every_but(conn, user_id, always, revert, at)?;
         }
         WayIn::Session => {
             ended.sessions = sessions::revoke_all_for_user(conn, user_id, None, at)?;

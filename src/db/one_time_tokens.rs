@@ -73,19 +73,22 @@ pub fn spend_purposes(
     .execute(conn)
 }
 
-/// Spends every outstanding token of a user but the tokens of
-/// `kept_purpose` issued before `kept_before` (the revert links of earlier
-/// email changes, which a revert must not take from their addresses).
+/// Spends every outstanding token of a user but those of `kept_purposes`
+/// and, of `kept_before`'s purpose, those issued before its time (the
+/// revert links of earlier email changes, which a revert must not take
+/// from their addresses).
 pub fn spend_every_but(
     conn: &mut AnyConnection,
     user_id: &str,
-    kept: Option<(&str, NaiveDateTime)>,
+    kept_purposes: &[&str],
+    kept_before: Option<(&str, NaiveDateTime)>,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     let live = one_time_tokens::table
         .filter(one_time_tokens::user_id.eq(user_id))
-        .filter(one_time_tokens::used_at.is_null());
-    match kept {
+        .filter(one_time_tokens::used_at.is_null())
+        .filter(one_time_tokens::purpose.ne_all(kept_purposes));
+    match kept_before {
         None => diesel::update(live)
             .set(one_time_tokens::used_at.eq(now))
             .execute(conn),

@@ -116,7 +116,7 @@ pub async fn link_identity_callback(
     params(("id" = String, Path, description = "From `GET /v1/me/identities`")),
     responses(
         (status = 204, description = "Unlinked"),
-        BearerErrors, UnlinkErrors,
+        BearerErrors, UnlinkErrors, LinkStartErrors,
     )
 )]
 #[delete("/identities/{id}")]
@@ -127,6 +127,6 @@ pub async fn unlink_identity(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = crate::extract::request_context(&req, &state);
-    oidc::unlink(&state, caller.user_id(), &id, &ctx).await?;
+    oidc::unlink(&state, &caller.claims, &id, &ctx).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -165,7 +165,7 @@ async fn the_identity_is_keyed_on_the_github_id_not_on_the_email_or_login() {
     // it meets the existing account's address and must not get in.
     let impostor = GitHubUser::new(9_000_001, "octocat2", "octocat@example.test", false);
     github.sign_in(&impostor);
-    login(&app).await.assert_problem(409, "account_exists");
+    login(&app).await.assert_problem(403, "email_not_verified");
 }
 
 #[actix_web::test]

@@ -109,6 +109,16 @@ async fn linking_an_identity_needs_a_recent_login_and_aal2_with_a_factor() {
         .assert_problem(403, "reauthentication_required");
     let identities = app.get("/v1/me/identities", Some(&session.access)).await;
     assert_eq!(identities.json()["identities"], json!([]));
+    // Unlinking asks the same (ASVS 7.5.1).
+    app.request(
+        "DELETE",
+        "/v1/me/identities/019aaaaa-0000-7000-8000-000000000000",
+        Some(&session.access),
+        None,
+        &[],
+    )
+    .await
+    .assert_problem(403, "reauthentication_required");
 
     // A user with a second factor: an aal1 token is refused even fresh.
     let app = spawn_app_with(

@@ -549,22 +549,28 @@ async fn oidc_sign_in_keys_identities_on_issuer_and_subject() {
         panic!("the identity logs in again");
     };
     assert_eq!(again.user.id, first.user.id);
-    // Another subject claiming the address, unverified: refused.
+    // Another subject claiming the address, unverified: refused, and
+    // nothing is created (API.md §14).
     let other = oidc::sign_in(
         &app.state,
         proven("sub-2", "ada@example.com", false),
         ClientInfo::default(),
     )
     .await;
-    assert!(matches!(other, Err(ApiError::AccountExists)));
+    assert!(matches!(other, Err(ApiError::EmailNotVerified)));
 
     let identities = oidc::list(&app.state, &first.user.id).await.unwrap();
     assert_eq!(identities.len(), 1);
     assert_eq!(identities[0].email.as_deref(), Some("ada@new.example.com"));
     // The only way in stays.
+    let caller = app
+        .state
+        .tokens
+        .verify_access(&first.access_token)
+        .expect("claims");
     let unlinked = oidc::unlink(
         &app.state,
-        &first.user.id,
+        &caller,
         &identities[0].id,
         &ClientInfo::default(),
     )

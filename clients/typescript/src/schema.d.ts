@@ -5016,7 +5016,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `mfa_required`: the caller holds a role of `AUTH_MFA_REQUIRED_ROLES` and this token is not `aal2` (enrol a factor, then log in with it) */
+            /** @description `reauthentication_required`: linking needs a login within `AUTH_REAUTH_MAX_AGE`; `mfa_required`: a user with a second factor needs an `aal2` token (or the caller's role needs a factor first) */
             403: {
                 headers: {
                     [name: string]: unknown;

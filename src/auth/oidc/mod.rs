@@ -473,13 +473,17 @@ pub async fn link(
 }
 
 /// `DELETE /v1/me/identities/{id}`: never the last way in (a password, or
-/// another identity, must remain).
+/// another identity, must remain); a recent login (and `aal2` with a
+/// factor), as linking.
 pub async fn unlink(
     state: &AppState,
-    user_id: &str,
+    caller: &AccessClaims,
     identity_id: &str,
     ctx: &RequestContext,
 ) -> Result<(), ApiError> {
+    // Changing the ways in asks for what adding one asks (ASVS 7.5.1).
+    may_link(state, caller).await?;
+    let user_id = caller.sub.as_str();
     let settings = state.settings.clone();
     let (audit, ctx) = (state.audit.clone(), ctx.clone());
     let (owner, target) = (user_id.to_owned(), identity_id.to_owned());
