@@ -66,6 +66,7 @@ pub async fn link_identity_start(
         &provider,
         &body.0.redirect_uri,
         Some(&caller.claims),
+        None,
     )
     .await?;
     Ok(HttpResponse::Ok().json(OAuthStartResponse {

@@ -80,14 +80,35 @@ fn check_origin(req: &HttpRequest, http: &HttpSettings) -> Result<(), ApiError> 
 
 /// The refresh token from the request's cookie, if it carries one.
 pub fn refresh_cookie(req: &HttpRequest) -> Option<String> {
+    cookie(req, COOKIE)
+}
+
+/// The cookie that binds a social login to the browser that started it
+/// (login CSRF, API.md §14 audit finding).
+pub const OAUTH_COOKIE: &str = "__Host-authd_oauth";
+
+/// The social-login binding from the request's cookie, if it carries one.
+pub fn oauth_binding(req: &HttpRequest) -> Option<String> {
+    cookie(req, OAUTH_COOKIE)
+}
+
+fn cookie(req: &HttpRequest, wanted: &str) -> Option<String> {
     req.headers()
         .get_all(header::COOKIE)
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value.trim().trim_matches('"').to_owned())
         .filter(|value| !value.is_empty())
+}
+
+/// Sets the social-login binding cookie for `max_age` seconds (0 clears it).
+pub fn set_oauth_binding(response: &mut HttpResponse, value: &str, max_age: u64) {
+    let cookie = format!("{OAUTH_COOKIE}={value}; Max-Age={max_age}; {ATTRIBUTES}");
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
 }
 
 /// The answer carrying a fresh pair: the whole pair as JSON in body mode;

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::helpers::{FakeGitHub, GitHubUser, PASSWORD, Response, TestApp, Tokens, spawn_app_with};
-use crate::oidc::{Redirect, callback_with_cookie, claims, identity_events, link, linked, unlink};
+use crate::oidc::{
+    Redirect, callback_with_cookie, claims, identity_events, link, linked, start_in_browser, unlink,
+};
 
 const REDIRECT_URI: &str = "http://127.0.0.1:9/oauth/github";
 
@@ -128,8 +130,9 @@ async fn a_first_github_login_creates_a_verified_user_and_a_second_finds_it() {
     assert_eq!(identities["identities"][0]["email"], "octocat@example.test");
 
     // Again, in the browser transport: the same account, a refresh cookie.
-    let redirect = authorize(&app, None).await;
-    let again = callback_with_cookie(&app, "github", &redirect).await;
+    let (url, binding) = start_in_browser(&app, "github", REDIRECT_URI).await;
+    let redirect = browse(&url).await;
+    let again = callback_with_cookie(&app, "github", &redirect, Some(&binding)).await;
     again.assert_status(200);
     assert_eq!(again.json()["user"]["id"], user_id);
     assert!(again.json().get("refresh_token").is_none());

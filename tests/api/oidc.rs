@@ -223,19 +223,67 @@ pub(crate) fn claims(jwt: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64")).expect("JSON")
 }
 
+/// `POST /v1/auth/oauth/{provider}/start` in the browser transport: the
+/// authorization URL and the value of the `__Host-authd_oauth` cookie that
+/// binds the login to this browser.
+pub(crate) async fn start_in_browser(
+    app: &TestApp,
+    provider: &str,
+    redirect_uri: &str,
+) -> (String, String) {
+    let started = app
+        .request(
+            "POST",
+            &format!("/v1/auth/oauth/{provider}/start"),
+            None,
+            Some(&json!({"redirect_uri": redirect_uri})),
+            &[("X-Authd-Transport", "cookie")],
+        )
+        .await;
+    started.assert_status(200);
+    let cookie = started.header("set-cookie").expect("a binding cookie");
+    assert!(cookie.starts_with("__Host-authd_oauth="), "{cookie}");
+    for attribute in [
+        "HttpOnly",
+        "Secure",
+        "SameSite=Strict",
+        "Path=/",
+        "Max-Age=600",
+    ] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    let binding = cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.split_once('='))
+        .map(|(_, value)| value.to_owned())
+        .expect("a value");
+    let url = started.json()["authorization_url"]
+        .as_str()
+        .expect("authorization_url")
+        .to_owned();
+    (url, binding)
+}
+
 /// `POST /v1/auth/oauth/{provider}/callback` in the browser transport
-/// (`X-Authd-Transport: cookie`).
+/// (`X-Authd-Transport: cookie`), with the binding cookie when given.
 pub(crate) async fn callback_with_cookie(
     app: &TestApp,
     provider: &str,
     redirect: &Redirect,
+    binding: Option<&str>,
 ) -> Response {
+    let cookie = binding.map(|b| format!("__Host-authd_oauth={b}"));
+    let mut headers = vec![("X-Authd-Transport", "cookie")];
+    if let Some(cookie) = &cookie {
+        headers.push(("Cookie", cookie.as_str()));
+    }
     app.request(
         "POST",
         &format!("/v1/auth/oauth/{provider}/callback"),
         None,
         Some(&json!({"code": redirect.get("code"), "state": redirect.get("state")})),
-        &[("X-Authd-Transport", "cookie")],
+        &headers,
     )
     .await
 }
@@ -862,8 +910,9 @@ async fn the_callback_sets_the_refresh_cookie_in_browser_mode() {
         return;
     };
     let app = app_for(&provider).await;
-    let redirect = authorize(&app, "verified").await;
-    let response = callback_with_cookie(&app, "test", &redirect).await;
+    let (url, binding) = start_in_browser(&app, "test", REDIRECT_URI).await;
+    let redirect = browse(&format!("{url}&login_hint=verified"), REDIRECT_URI).await;
+    let response = callback_with_cookie(&app, "test", &redirect, Some(&binding)).await;
     response.assert_status(200);
     let cookie = response.header("set-cookie").expect("a refresh cookie");
     assert!(cookie.starts_with("__Host-authd_refresh="), "{cookie}");
@@ -1067,4 +1116,53 @@ async fn the_callback_and_id_token_routes_have_the_per_ip_login_limit() {
     app.login("someone@example.test", "whatever-password-1")
         .await
         .assert_problem(429, "rate_limited");
+}
+
+/// Login CSRF (issue #27, finding 5): a login started in browser mode
+/// finishes only in browser mode with its own binding cookie, and one
+/// started otherwise never finishes in browser mode, so a page cannot log
+/// a browser-mode app into an account of the attacker's choosing.
+#[actix_web::test]
+async fn a_browser_mode_login_finishes_only_in_the_browser_that_started_it() {
+    let Some(provider) = Provider::start() else {
+        return;
+    };
+    let app = app_for(&provider).await;
+    let at_provider = |url: String| async move {
+        browse(&format!("{url}&login_hint=verified"), REDIRECT_URI).await
+    };
+    // No cookie, or another browser's cookie.
+    for cookie in [None, Some("another-browsers-binding")] {
+        let (url, _) = start_in_browser(&app, "test", REDIRECT_URI).await;
+        let redirect = at_provider(url).await;
+        callback_with_cookie(&app, "test", &redirect, cookie)
+            .await
+            .assert_problem(400, "oauth_failed");
+    }
+    // Started without the browser transport (as an attacker would, to get
+    // a code for their own account), finished in a browser-mode app.
+    let (url, victims_binding) = start_in_browser(&app, "test", REDIRECT_URI).await;
+    let _ = at_provider(url).await;
+    let attackers = authorize(&app, "verified").await;
+    callback_with_cookie(&app, "test", &attackers, Some(&victims_binding))
+        .await
+        .assert_problem(400, "oauth_failed");
+    // Started in browser mode, finished in body mode.
+    let (url, _) = start_in_browser(&app, "test", REDIRECT_URI).await;
+    let redirect = at_provider(url).await;
+    callback(&app, &redirect)
+        .await
+        .assert_problem(400, "oauth_failed");
+    // The browser that started it finishes it, and the cookie is cleared.
+    let (url, binding) = start_in_browser(&app, "test", REDIRECT_URI).await;
+    let redirect = at_provider(url).await;
+    let done = callback_with_cookie(&app, "test", &redirect, Some(&binding)).await;
+    done.assert_status(200);
+    let cookies = done.headers_all("set-cookie");
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("__Host-authd_oauth=;") && c.contains("Max-Age=0")),
+        "{cookies:?}"
+    );
 }

@@ -2174,7 +2174,10 @@ export interface operations {
     oauth_start: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie` for browser mode: the login is bound to this browser by a `__Host-authd_oauth` cookie, and its callback must come in browser mode with it */
+                "X-Authd-Transport"?: string | null;
+            };
             path: {
                 /** @description A name from `GET /v1/auth/oauth/providers` */
                 provider: string;
@@ -2187,7 +2190,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Send the browser to `authorization_url` */
+            /** @description Send the browser to `authorization_url`. In browser mode `Set-Cookie` carries the `__Host-authd_oauth` binding (10 minutes). */
             200: {
                 headers: {
                     [name: string]: unknown;

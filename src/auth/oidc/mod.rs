@@ -44,7 +44,7 @@ use crate::tokens::AccessClaims;
 pub use provider::{ProvenIdentity, Providers};
 
 /// How long a started login may take (API.md §11).
-const STATE_TTL: Duration = Duration::from_secs(600);
+pub const STATE_TTL: Duration = Duration::from_secs(600);
 /// How long a native login's nonce is remembered (longer than any ID
 /// token's life at the providers we know).
 const NONCE_TTL: Duration = Duration::from_secs(24 * 3600);
@@ -58,6 +58,16 @@ struct Pending {
     pkce_verifier: String,
     /// Set when a signed-in user links another provider.
     link_user_id: Option<String>,
+    /// The hash of the browser binding, for a login started in browser
+    /// mode: its callback must come with the same cookie.
+    #[serde(default)]
+    browser: Option<String>,
+}
+
+/// A started social login in browser mode carries a random binding in a
+/// `__Host-` cookie; the state remembers its hash.
+pub fn new_browser_binding() -> String {
+    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
 }
 
 fn state_key(state: &str) -> String {
@@ -75,6 +85,7 @@ pub async fn start(
     provider: &str,
     redirect_uri: &str,
     linking: Option<&AccessClaims>,
+    browser: Option<&str>,
 ) -> Result<String, ApiError> {
     state.oidc.config(provider)?;
     if let Some(caller) = linking {
@@ -100,6 +111,7 @@ pub async fn start(
         nonce: authorization.nonce,
         pkce_verifier: authorization.pkce_verifier,
         link_user_id: link_user_id.map(str::to_owned),
+        browser: browser.map(hex_sha256),
     };
     let value = serde_json::to_string(&pending).map_err(ApiError::internal)?;
     if !state
@@ -121,6 +133,7 @@ async fn finish(
     state_param: &str,
     iss: Option<&str>,
     link_user_id: Option<&str>,
+    browser: Browser<'_>,
 ) -> Result<ProvenIdentity, ApiError> {
     let config = state.oidc.config(provider)?;
     if state_param.is_empty() || state_param.len() > 512 || code.is_empty() || code.len() > 4096 {
@@ -139,6 +152,11 @@ async fn finish(
     if pending.provider != provider || pending.link_user_id.as_deref() != link_user_id {
         return Err(ApiError::OAuthFailed(
             "the state is unknown, expired or already used",
+        ));
+    }
+    if !browser.matches(pending.browser.as_deref()) {
+        return Err(ApiError::OAuthFailed(
+            "this login was started in another browser (or not in browser mode): start again here",
         ));
     }
     // RFC 9207: a response from another issuer is a mix-up attack.
@@ -161,6 +179,32 @@ async fn finish(
         .await
 }
 
+/// Which browser a callback comes from, for the binding check.
+#[derive(Clone, Copy, Debug)]
+pub enum Browser<'a> {
+    /// Not browser mode (and linking, which is bound to the user).
+    Unbound,
+    /// Browser mode, with the binding cookie the request carried (if any).
+    Bound(Option<&'a str>),
+}
+
+impl Browser<'_> {
+    /// A login started in browser mode finishes only in browser mode, in
+    /// the browser holding its cookie; one started otherwise finishes only
+    /// otherwise. So a page cannot log a browser-mode app into someone
+    /// else's account with a code and state obtained elsewhere.
+    fn matches(self, started: Option<&str>) -> bool {
+        match (self, started) {
+            (Browser::Unbound, None) => true,
+            (Browser::Bound(Some(cookie)), Some(hash)) => {
+                use subtle::ConstantTimeEq;
+                bool::from(hex_sha256(cookie).as_bytes().ct_eq(hash.as_bytes()))
+            }
+            _ => false,
+        }
+    }
+}
+
 /// `POST /v1/auth/oauth/{provider}/callback`: logs in (or signs up) the
 /// provider's user.
 pub async fn callback(
@@ -169,9 +213,10 @@ pub async fn callback(
     code: &str,
     state_param: &str,
     iss: Option<&str>,
+    browser: Browser<'_>,
     client: ClientInfo,
 ) -> Result<LoginOutcome, ApiError> {
-    let identity = finish(state, provider, code, state_param, iss, None).await?;
+    let identity = finish(state, provider, code, state_param, iss, None, browser).await?;
     sign_in(state, identity, client).await
 }
 
@@ -428,7 +473,16 @@ pub async fn link(
     // Checked again: the start may have been minutes ago.
     may_link(state, caller).await?;
     let user_id = caller.sub.as_str();
-    let identity = finish(state, provider, code, state_param, iss, Some(user_id)).await?;
+    let identity = finish(
+        state,
+        provider,
+        code,
+        state_param,
+        iss,
+        Some(user_id),
+        Browser::Unbound,
+    )
+    .await?;
     if !identity.email_verified {
         return Err(ApiError::EmailNotVerified);
     }

@@ -37,23 +37,41 @@ pub async fn oauth_providers(state: web::Data<AppState>) -> HttpResponse {
 /// it receives to the callback within 10 minutes.
 #[utoipa::path(
     tag = "auth",
-    params(("provider" = String, Path, description = "A name from `GET /v1/auth/oauth/providers`")),
+    params(("provider" = String, Path, description = "A name from `GET /v1/auth/oauth/providers`"),
+        ("X-Authd-Transport" = Option<String>, Header,
+            description = "`cookie` for browser mode: the login is bound to this browser by a \
+                `__Host-authd_oauth` cookie, and its callback must come in browser mode with it")),
     request_body = OAuthStartRequest,
     responses(
-        (status = 200, description = "Send the browser to `authorization_url`", body = OAuthStartResponse),
+        (status = 200, description = "Send the browser to `authorization_url`. In browser mode \
+            `Set-Cookie` carries the `__Host-authd_oauth` binding (10 minutes).", body = OAuthStartResponse),
         JsonBodyErrors, OAuthStartErrors,
     )
 )]
 #[post("/oauth/{provider}/start")]
 pub async fn oauth_start(
+    req: HttpRequest,
     state: web::Data<AppState>,
     provider: web::Path<String>,
     body: JsonBody<OAuthStartRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let url = oidc::start(&state, &provider, &body.0.redirect_uri, None).await?;
-    Ok(HttpResponse::Ok().json(OAuthStartResponse {
+    let transport = Transport::of(&req, &state.settings.http)?;
+    let binding = (transport == Transport::Cookie).then(oidc::new_browser_binding);
+    let url = oidc::start(
+        &state,
+        &provider,
+        &body.0.redirect_uri,
+        None,
+        binding.as_deref(),
+    )
+    .await?;
+    let mut response = HttpResponse::Ok().json(OAuthStartResponse {
         authorization_url: url,
-    }))
+    });
+    if let Some(binding) = binding {
+        transport::set_oauth_binding(&mut response, &binding, oidc::STATE_TTL.as_secs());
+    }
+    Ok(response)
 }
 
 /// Finish a social login: the `code` and `state` (and `iss`, when sent)
@@ -83,16 +101,27 @@ pub async fn oauth_callback(
     let transport = Transport::of(&req, &state.settings.http)?;
     let client = super::login_limit(&req, &state).await?;
     let body = body.0;
+    let binding = transport::oauth_binding(&req);
+    let browser = match transport {
+        Transport::Cookie => oidc::Browser::Bound(binding.as_deref()),
+        Transport::Body => oidc::Browser::Unbound,
+    };
     let result = oidc::callback(
         &state,
         &provider,
         body.code.expose(),
         body.state.expose(),
         body.iss.as_deref(),
+        browser,
         client,
     )
     .await;
-    answer(&state, transport, &provider, result)
+    let mut response = answer(&state, transport, &provider, result)?;
+    if binding.is_some() {
+        // Spent with the state: the cookie has no further use.
+        transport::set_oauth_binding(&mut response, "", 0);
+    }
+    Ok(response)
 }
 
 /// Log in with an ID token a native app got from the provider's SDK (Sign

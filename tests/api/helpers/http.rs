@@ -24,6 +24,15 @@ impl Response {
             .map(str::to_owned)
     }
 
+    /// Every value of a header (e.g. each `Set-Cookie`).
+    pub fn headers_all(&self, name: &str) -> Vec<String> {
+        self.headers
+            .get_all(name)
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// A problem's `detail`.
     pub fn detail(&self) -> String {
         self.json()["detail"]
