@@ -4,6 +4,27 @@
  */
 
 export interface paths {
+    "/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where things are: the docs, the probes and the OpenAPI document.
+         * @description `docs` and `openapi` are listed only on the listener that serves them:
+         *     with `AUTH_OPS_BIND` set, the operational one.
+         */
+        get: operations["index"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1222,6 +1243,29 @@ export interface components {
         };
         /**
          * @example {
+         *       "docs": "/docs",
+         *       "health": "/healthz",
+         *       "name": "authd",
+         *       "openapi": "/openapi.json",
+         *       "ready": "/readyz"
+         *     }
+         */
+        Index: {
+            name: string;
+            /**
+             * @description The interactive API docs; absent on the public listener when
+             *     `AUTH_OPS_BIND` moves them to the operational one.
+             */
+            docs?: string;
+            /** @description Liveness probe. */
+            health: string;
+            /** @description Readiness probe. */
+            ready: string;
+            /** @description The OpenAPI document; absent whenever `docs` is. */
+            openapi?: string;
+        };
+        /**
+         * @example {
          *       "email": "a@example.com",
          *       "password": "correct-Horse-battery-9"
          *     }
@@ -1696,6 +1740,26 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    index: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Links to the docs and the probes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Index"];
+                };
+            };
+        };
+    };
     healthz: {
         parameters: {
             query?: never;
@@ -3024,6 +3088,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3073,6 +3139,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3122,6 +3190,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3172,6 +3242,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3580,6 +3652,8 @@ export interface operations {
             /** @description `unauthorized` or `token_expired` (the access token, as on every bearer route), or `invalid_credentials` (a wrong password) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3833,6 +3907,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3899,6 +3975,8 @@ export interface operations {
             /** @description `unauthorized` or `token_expired` (the access token, as on every bearer route), or `invalid_credentials` (a wrong password) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4014,6 +4092,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4090,6 +4170,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4163,6 +4245,8 @@ export interface operations {
             /** @description `unauthorized` or `token_expired` (the access token, as on every bearer route), or `invalid_credentials` (a wrong password) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4256,6 +4340,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4305,6 +4391,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4370,6 +4458,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4456,6 +4546,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4514,6 +4606,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4572,6 +4666,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4634,6 +4730,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4719,6 +4817,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4784,6 +4884,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5003,6 +5105,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5079,6 +5183,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5140,6 +5246,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5214,6 +5322,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5311,6 +5421,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5381,6 +5493,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5442,6 +5556,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5503,6 +5619,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5562,6 +5680,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5623,6 +5743,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5682,6 +5804,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5740,6 +5864,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5802,6 +5928,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
