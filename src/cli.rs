@@ -17,11 +17,22 @@ use crate::password::{self, Password, PasswordOwner};
 use crate::startup::{Application, StartupError};
 use crate::tokens::keys;
 
+/// Where settings come from, shown under `authd --help`.
+const AFTER_HELP: &str = "\
+Configuration comes from environment variables (AUTH_*, DATABASE_URL, REDIS_URL,
+RUST_LOG), not from flags. A .env file in the working directory is read first;
+variables already set win over it. Every variable, its default and its format
+(durations take seconds or forms such as 15m, 1h30m, 30d) are listed in the
+README, section \"Configuration\".
+
+Start with `authd serve`, then open http://127.0.0.1:8080/docs for the API.";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "authd",
     version,
-    about = "Authentication service: JWTs, sessions, roles"
+    about = "Authentication service: JWTs, sessions, roles",
+    after_help = AFTER_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -101,16 +112,40 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), Failure> {
 async fn serve(settings: Settings) -> Result<(), Failure> {
     let bind = settings.http.bind.clone();
     let app = Application::build(settings).await?;
-    if let (Some(port), Some(ops)) = (app.ops_port(), &app.state().settings.http.ops_bind) {
-        tracing::info!(address = %ops, port, "authd ops listening (metrics, docs)");
-    }
-    tracing::info!(address = %bind, port = app.port(), "authd listening");
+    let url = base_url(&bind, app.port());
+    let ops = app
+        .ops_port()
+        .zip(app.state().settings.http.ops_bind.clone());
+    // The docs live on the ops listener when there is one.
+    let docs = match &ops {
+        Some((port, ops)) => {
+            let ops_url = base_url(ops, *port);
+            tracing::info!(address = %ops, port, url = %ops_url, "authd ops listening (metrics, docs)");
+            format!("{ops_url}/docs")
+        }
+        None => format!("{url}/docs"),
+    };
+    tracing::info!(address = %bind, port = app.port(), url = %url, docs = %docs, "authd listening");
     app.run_until_stopped().await.map_err(Failure::runtime)?;
     tracing::info!("authd stopped");
     Ok(())
 }
 
-async fn open_db(settings: &Settings) -> Result<Db, Failure> {
+/// `http://HOST:PORT` to reach a listener bound to `bind` (host and port as
+/// configured, the port as bound): an unspecified address (`0.0.0.0`, `[::]`)
+/// is reached on loopback.
+fn base_url(bind: &str, port: u16) -> String {
+    let host = bind.rsplit_once(':').map_or(bind, |(host, _)| host);
+    let host = match host {
+        "" | "0.0.0.0" => "127.0.0.1",
+        "[::]" => "[::1]",
+        other => other,
+    };
+    format!("http://{host}:{port}")
+}
+
+/// Opens the database and runs pending migrations; also says how many ran.
+async fn open_db(settings: &Settings) -> Result<(Db, usize), Failure> {
     let url = settings.storage.database_url.clone();
     let size = settings.storage.database_pool_size.min(2);
     tokio::task::spawn_blocking(move || {
@@ -123,17 +158,15 @@ async fn open_db(settings: &Settings) -> Result<Db, Failure> {
     })
     .await
     .map_err(Failure::runtime)?
-    .map(|(db, applied)| {
-        if applied > 0 {
-            tracing::info!(applied, "ran database migrations");
-        }
-        db
-    })
 }
 
 async fn migrate(settings: Settings) -> Result<(), Failure> {
-    open_db(&settings).await?;
-    println!("migrations are up to date");
+    let (_, applied) = open_db(&settings).await?;
+    match applied {
+        0 => println!("the database is up to date: no pending migrations"),
+        1 => println!("applied 1 migration; the database is up to date"),
+        n => println!("applied {n} migrations; the database is up to date"),
+    }
     Ok(())
 }
 
@@ -182,7 +215,10 @@ enum AdminOutcome {
 
 async fn create_admin(settings: Settings, raw_email: &str) -> Result<(), Failure> {
     let email = Email::parse(raw_email).map_err(|m| Failure::runtime(format!("--email {m}")))?;
-    let db = open_db(&settings).await?;
+    let (db, applied) = open_db(&settings).await?;
+    if applied > 0 {
+        tracing::info!(applied, "ran database migrations");
+    }
     let mut conn = db.get_blocking().map_err(Failure::runtime)?;
     let existing = users::find_by_email(&mut conn, email.as_str()).map_err(Failure::runtime)?;
     let at = now();

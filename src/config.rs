@@ -975,6 +975,37 @@ mod tests {
     }
 
     #[test]
+    fn durations_accept_seconds_and_human_forms() {
+        let s = Settings::from_vars(&vars(&[
+            ("AUTH_ACCESS_TTL", "15m"),
+            ("AUTH_REFRESH_TTL", "30d"),
+            ("AUTH_SESSION_MAX_AGE", "1h30m"),
+            ("AUTH_REFRESH_REUSE_GRACE", "0"),
+            ("AUTH_RESET_TTL", "7200"),
+            ("AUTH_RATE_LOGIN_PER_IP", "30/1m30s"),
+        ]))
+        .unwrap();
+        assert_eq!(s.tokens.access_ttl, Duration::from_secs(900));
+        assert_eq!(s.tokens.refresh_ttl, Duration::from_secs(30 * 86_400));
+        assert_eq!(s.tokens.session_max_age, Duration::from_secs(5400));
+        assert_eq!(s.tokens.refresh_reuse_grace, Duration::ZERO);
+        assert_eq!(s.accounts.reset_ttl, Duration::from_secs(7200));
+        assert_eq!(s.rate_limits.login_per_ip.window, Duration::from_secs(90));
+
+        for (var, value, says) in [
+            ("AUTH_ACCESS_TTL", "15x", "such as 90s, 15m, 1h30m or 30d"),
+            ("AUTH_ACCESS_TTL", "fifteen", "whole seconds (900)"),
+            ("AUTH_ACCESS_TTL", "1500ms", "not a whole number of seconds"),
+            ("AUTH_ACCESS_TTL", "0s", "at least 1 second"),
+            ("AUTH_VERIFY_TTL", "99999999999999999999", "too large"),
+        ] {
+            let err = Settings::from_vars(&vars(&[(var, value)])).unwrap_err();
+            assert_eq!(err.var, var);
+            assert!(err.message.contains(says), "{value}: {}", err.message);
+        }
+    }
+
+    #[test]
     fn trusted_proxies_accept_addresses_and_cidrs() {
         let s = Settings::from_vars(&vars(&[("AUTH_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")]))
             .unwrap();

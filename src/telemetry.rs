@@ -2,6 +2,7 @@
 //! request with method, route, status, latency and request id. Query
 //! strings are not logged (they can carry tokens); bodies never are.
 
+use std::io::IsTerminal;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -15,11 +16,22 @@ use tracing_subscriber::EnvFilter;
 use crate::config::LogFormat;
 use crate::state::AppState;
 
-/// Installs the global subscriber; `RUST_LOG` overrides the default level.
+/// The filter when `RUST_LOG` is unset: `info`, without actix-server's
+/// start-up chatter ("Actix runtime found…", "starting N workers"): authd
+/// logs its own start line with the URL.
+pub const DEFAULT_FILTER: &str = "info,actix_server=warn";
+
+/// Installs the global subscriber; `RUST_LOG` overrides [`DEFAULT_FILTER`].
+/// Colours only when stdout is a terminal (and `NO_COLOR` is unset): piped
+/// or collected logs carry no ANSI escape codes.
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let colour = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_target(false);
     let result = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

@@ -83,19 +83,28 @@ impl FromStr for Limit {
     }
 }
 
-fn parse_duration(raw: &str) -> Result<Duration, String> {
-    let (digits, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
-    let value: u64 = digits
-        .parse()
-        .map_err(|_| format!("{raw:?} is not a duration such as 60s, 15m or 1h"))?;
-    let secs = match unit {
-        "" | "s" => value,
-        "m" => value * 60,
-        "h" => value * 3600,
-        "d" => value * 86_400,
-        _ => return Err(format!("{raw:?}: unknown unit (use s, m, h or d)")),
-    };
-    Ok(Duration::from_secs(secs))
+/// The forms a duration variable accepts, for error messages.
+pub const DURATION_FORMS: &str =
+    "use whole seconds (900) or a duration such as 90s, 15m, 1h30m or 30d";
+
+/// A duration in whole seconds: plain seconds (`900`) or a human duration
+/// (`15m`, `1h30m`, `30d`, as `humantime` reads them).
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
+        return raw
+            .parse::<u64>()
+            .map(Duration::from_secs)
+            .map_err(|_| format!("{raw:?} is too large a number of seconds"));
+    }
+    let value = humantime::parse_duration(raw)
+        .map_err(|e| format!("{raw:?} is not a duration ({e}); {DURATION_FORMS}"))?;
+    if value.subsec_nanos() != 0 {
+        return Err(format!(
+            "{raw:?} is not a whole number of seconds; {DURATION_FORMS}"
+        ));
+    }
+    Ok(value)
 }
 
 pub fn parse_cidr(raw: &str) -> Result<IpNet, String> {

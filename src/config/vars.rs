@@ -9,6 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use super::ConfigError;
+use super::values::parse_duration;
 
 /// Lookup helpers: empty values count as unset.
 /// Remembers every name it was asked for, so that an `AUTH_*` variable
@@ -78,6 +79,8 @@ impl<'a> Vars<'a> {
         }
     }
 
+    /// A duration of at least 1 second: plain seconds (`900`) or a human
+    /// duration (`15m`, `1h30m`, `30d`).
     pub fn seconds(&self, var: &'static str, default: u64) -> Result<Duration, ConfigError> {
         let value = self.seconds_or_zero(var, default)?;
         if value.is_zero() {
@@ -86,12 +89,16 @@ impl<'a> Vars<'a> {
         Ok(value)
     }
 
+    /// A duration that may be zero, in the forms [`Self::seconds`] reads.
     pub fn seconds_or_zero(
         &self,
         var: &'static str,
         default: u64,
     ) -> Result<Duration, ConfigError> {
-        self.parse::<u64>(var, default).map(Duration::from_secs)
+        match self.get(var) {
+            None => Ok(Duration::from_secs(default)),
+            Some(raw) => parse_duration(raw).map_err(|e| ConfigError::new(var, e)),
+        }
     }
 
     /// One of a fixed set of words, case-insensitively; the error lists them.

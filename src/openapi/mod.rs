@@ -15,7 +15,15 @@ pub mod responses;
 #[openapi(
     info(
         title = "authd",
-        description = "Authentication service: registration, email verification, login with JWT access and rotating refresh tokens, password reset, sessions, roles.\n\nEvery error is RFC 9457 problem JSON (`application/problem+json`) with a stable `code`.",
+        description = "Authentication service for your apps and APIs:\n\n\
+- **Accounts**: registration, email verification, password reset and change, email change (confirmed on the new address, revertible from the old one), account deletion.\n\
+- **Tokens**: short-lived JWT access tokens (EdDSA or HS256, keys published at `/.well-known/jwks.json`) and rotating refresh tokens with reuse detection; sessions listed and revoked one by one or all at once.\n\
+- **Browser mode**: with `X-Authd-Transport: cookie` the refresh token lives in an `HttpOnly` cookie instead of the JSON body, for single-page apps.\n\
+- **Multi-factor authentication**: TOTP with recovery codes, and passkeys (WebAuthn) as a second factor or a passwordless login; roles can require a second factor.\n\
+- **Social login**: OpenID Connect providers and GitHub (redirect flow for web apps, ID-token exchange for mobile apps), and identities linked to an account.\n\
+- **Administration**: roles and permissions, disabling, unlocking and session control of users.\n\
+- **Audit**: the security events of an account for its owner, an audit log for admins, and signed webhooks.\n\n\
+Every error is RFC 9457 problem JSON (`application/problem+json`) with a stable `code`. A bearer-guarded 401 carries `WWW-Authenticate: Bearer realm=\"authd\"`.",
         license(name = "MIT OR Apache-2.0")
     ),
     components(schemas(Problem)),
@@ -24,7 +32,7 @@ pub mod responses;
         (name = "auth", description = "Registration, login, tokens, sessions, passwords"),
         (name = "me", description = "The caller's own account"),
         (name = "admin", description = "User and role administration"),
-        (name = "meta", description = "Keys and API description"),
+        (name = "meta", description = "Keys, the API description, and `/` (where things are)"),
         (name = "ops", description = "Probes for load balancers"),
     )
 )]

@@ -60,6 +60,26 @@ fn with_retry_after(mut responses: Responses) -> Responses {
     responses
 }
 
+/// A 401 of a bearer guard with its RFC 6750 `WWW-Authenticate` header.
+fn with_bearer_challenge(mut responses: Responses) -> Responses {
+    for response in responses.values_mut() {
+        if let RefOr::T(response) = response {
+            response.headers.insert(
+                "WWW-Authenticate".into(),
+                HeaderBuilder::new()
+                    .schema(Some(String::schema()))
+                    .description(Some(
+                        "On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm=\"authd\"`, \
+                         with `error=\"invalid_token\"` and an `error_description` when a token was sent",
+                    ))
+                    .build()
+                    .into(),
+            );
+        }
+    }
+    responses
+}
+
 fn header(description: &str) -> utoipa::openapi::header::Header {
     HeaderBuilder::new()
         .schema(Some(u32::schema()))
@@ -98,7 +118,7 @@ fn malformed_request() -> Responses {
 }
 
 fn bearer_unauthorized() -> Responses {
-    problem(
+    with_bearer_challenge(problem(
         401,
         "`unauthorized`: no, malformed, revoked or otherwise invalid access token; \
          `token_expired`: a valid access token past its `exp` (refresh, then retry)",
@@ -106,7 +126,7 @@ fn bearer_unauthorized() -> Responses {
             ApiError::Unauthorized,
             ApiError::TokenExpired(TokenKind::Access),
         ],
-    )
+    ))
 }
 
 fn payload_too_large() -> Responses {
@@ -303,7 +323,7 @@ response_set!(
     /// A bearer route that asks for the password again (password change,
     /// account deletion): 401 for the token or the password, 429.
     ReauthErrors = [
-        problem(
+        with_bearer_challenge(problem(
             401,
             "`unauthorized` or `token_expired` (the access token, as on every bearer route), \
              or `invalid_credentials` (a wrong password)",
@@ -312,7 +332,7 @@ response_set!(
                 ApiError::TokenExpired(TokenKind::Access),
                 ApiError::InvalidCredentials,
             ],
-        ),
+        )),
         password_checks_throttled(),
     ]
 );

@@ -8,6 +8,7 @@ pub mod docs;
 pub mod fallback;
 pub mod health;
 pub mod identities;
+pub mod index;
 pub mod keys;
 pub mod me;
 pub mod metrics;
@@ -25,10 +26,11 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::config::Settings;
-use crate::error::{RateLimitInfo, rate_limit_headers};
+use crate::error::{ApiError, RateLimitInfo, TokenKind, rate_limit_headers};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(health::healthz)
+    cfg.service(index::index)
+        .service(health::healthz)
         .service(health::readyz)
         .service(metrics::metrics)
         .service(keys::jwks)
@@ -55,7 +57,8 @@ fn is_ops_path(path: &str) -> bool {
 
 /// ASVS 13.4.5: with `AUTH_OPS_BIND` set, `/metrics` and the docs answer
 /// only on the operational listener, and the API only on the public one;
-/// the probes answer on both. Either side answers 404 for the other's paths.
+/// the probes and `/` (which lists what this listener serves) answer on
+/// both. Either side answers 404 for the other's paths.
 pub async fn split_ops_listener(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -65,11 +68,10 @@ pub async fn split_ops_listener(
         .and_then(|ops| ops.addr);
     if let Some(ops_addr) = ops_addr {
         let path = req.path();
-        let probe = path == "/healthz" || path == "/readyz";
+        let probe = path == "/healthz" || path == "/readyz" || path == "/";
         let on_ops = req.app_config().local_addr() == ops_addr;
         if !probe && is_ops_path(path) != on_ops {
-            let response =
-                crate::error::ApiError::NotFound("no route matches this path").error_response();
+            let response = ApiError::NotFound("no route matches this path").error_response();
             return Ok(req.into_response(response).map_into_right_body());
         }
     }
@@ -83,11 +85,41 @@ const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 const DOCS_CSP: &str = "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; \
      img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
+/// Whether the request carries a bearer token (as the guard reads it).
+fn bearer_presented(req: &ServiceRequest) -> bool {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .is_some_and(|(scheme, token)| {
+            scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()
+        })
+}
+
+/// RFC 6750 §3: the `WWW-Authenticate` challenge of a 401 from a bearer
+/// guard (`unauthorized`, or `token_expired` of an access token); none for
+/// other 401s (a wrong password, a refresh token). `error="invalid_token"`
+/// only when a token was presented.
+pub fn bearer_challenge(error: &ApiError, token_presented: bool) -> Option<HeaderValue> {
+    let description = match error {
+        ApiError::TokenExpired(TokenKind::Access) => "the access token expired",
+        ApiError::Unauthorized => "the access token is invalid or revoked",
+        _ => return None,
+    };
+    let value = if token_presented {
+        format!(r#"Bearer realm="authd", error="invalid_token", error_description="{description}""#)
+    } else {
+        r#"Bearer realm="authd""#.to_owned()
+    };
+    HeaderValue::from_str(&value).ok()
+}
+
 /// Headers every response carries; API answers are never cached.
 pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let token_presented = bearer_presented(&req);
     let docs = req.path().starts_with("/docs");
     let api = req.path().starts_with("/v1/");
     // ASVS 3.4.1: an https issuer means browsers reach authd over TLS only.
@@ -95,7 +127,15 @@ pub async fn security_headers(
         .app_data::<actix_web::web::Data<crate::state::AppState>>()
         .is_some_and(|state| state.settings.tokens.issuer.starts_with("https://"));
     let mut response = next.call(req).await?;
+    let challenge = response
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<ApiError>())
+        .and_then(|e| bearer_challenge(e, token_presented));
     let headers = response.headers_mut();
+    if let Some(challenge) = challenge {
+        headers.insert(header::WWW_AUTHENTICATE, challenge);
+    }
     if hsts {
         headers.insert(
             header::STRICT_TRANSPORT_SECURITY,
@@ -167,6 +207,7 @@ pub fn cors(settings: &Settings) -> Cors {
             "RateLimit-Remaining",
             "RateLimit-Reset",
             "Retry-After",
+            "WWW-Authenticate",
             "X-Request-Id",
         ])
         .max_age(600);

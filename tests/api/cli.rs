@@ -175,6 +175,109 @@ async fn migrate_and_openapi_commands_work() {
     );
 }
 
+/// `authd migrate` says what it did in one line: how many migrations ran,
+/// or that there were none.
+#[actix_web::test]
+async fn migrate_prints_one_line_saying_what_it_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("fresh.db").display());
+    let vars = [("DATABASE_URL", url.as_str())];
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .unwrap()
+        .count();
+
+    let (code, stdout, stderr) = authd(&vars, &["migrate"], None);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout,
+        format!("applied {migrations} migrations; the database is up to date\n")
+    );
+    let (code, stdout, stderr) = authd(&vars, &["migrate"], None);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout,
+        "the database is up to date: no pending migrations\n"
+    );
+}
+
+/// `authd --help` says that settings come from the environment (and
+/// `.env`) and where they are described.
+#[actix_web::test]
+async fn help_says_where_configuration_comes_from() {
+    let (code, stdout, stderr) = authd(&[], &["--help"], None);
+    assert_eq!(code, 0, "{stderr}");
+    for says in [
+        "environment variables",
+        ".env",
+        "README",
+        "\"Configuration\"",
+        "15m",
+        "/docs",
+    ] {
+        assert!(stdout.contains(says), "--help lacks {says:?}:\n{stdout}");
+    }
+}
+
+/// Logs piped to a file or a collector carry no ANSI colour codes, and no
+/// actix-server start-up chatter; the start line gives the URL and the docs.
+#[actix_web::test]
+async fn piped_logs_have_no_colour_and_the_start_line_gives_the_url() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_authd"))
+        .env_clear()
+        .env("AUTH_BIND", "127.0.0.1:0")
+        .current_dir(dir.path())
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let done = line.contains("authd listening");
+            seen.push(line);
+            if done {
+                let _ = tx.send(seen);
+                return;
+            }
+        }
+    });
+    let lines = rx.recv_timeout(std::time::Duration::from_secs(20));
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let _ = child.wait();
+    let lines = lines.expect("authd logged its start line");
+    let all = lines.join("\n");
+    assert!(
+        !all.contains('\x1b'),
+        "ANSI escape codes in piped logs:\n{all}"
+    );
+    assert!(!all.contains("Actix runtime found"), "{all}");
+    assert!(!all.contains("starting service"), "{all}");
+    let start = lines.last().cloned().unwrap_or_default();
+    let port = start
+        .split_whitespace()
+        .find_map(|field| field.strip_prefix("port="))
+        .expect("a port field");
+    assert!(
+        start.contains(&format!("url=http://127.0.0.1:{port} ")),
+        "{start}"
+    );
+    assert!(
+        start.contains(&format!("docs=http://127.0.0.1:{port}/docs")),
+        "{start}"
+    );
+}
+
 #[actix_web::test]
 async fn keygen_writes_an_owner_only_key_and_refuses_to_overwrite() {
     let dir = tempfile::tempdir().unwrap();
@@ -224,13 +327,20 @@ async fn serve_on_defaults_creates_data_and_answers_healthz() {
         {
             let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
             if v["message"] == "authd listening" {
-                let _ = tx.send(v["port"].as_u64().unwrap_or_default());
+                let _ = tx.send(v);
             }
         }
     });
-    let port = rx
+    let start = rx
         .recv_timeout(std::time::Duration::from_secs(20))
         .expect("authd logged the port it listens on");
+    let port = start["port"].as_u64().unwrap_or_default();
+    assert_eq!(start["url"], format!("http://127.0.0.1:{port}"), "{start}");
+    assert_eq!(
+        start["docs"],
+        format!("http://127.0.0.1:{port}/docs"),
+        "{start}"
+    );
     let client = awc::Client::default();
     let mut r = client
         .get(format!("http://127.0.0.1:{port}/healthz"))

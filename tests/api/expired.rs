@@ -74,3 +74,51 @@ async fn a_tampered_expired_access_token_answers_unauthorized() {
         .await
         .assert_problem(401, "unauthorized");
 }
+
+/// RFC 6750 §3: a 401 of a bearer guard carries `WWW-Authenticate: Bearer
+/// realm="authd"`, with `error="invalid_token"` once a token was presented;
+/// a 401 that is not about the bearer token (a wrong password) carries none.
+#[actix_web::test]
+async fn bearer_401s_carry_a_www_authenticate_challenge() {
+    let app = spawn_app().await;
+    const CHALLENGE: &str = "www-authenticate";
+
+    for path in ["/v1/me", "/v1/admin/roles"] {
+        let none = app.get(path, None).await;
+        none.assert_problem(401, "unauthorized");
+        assert_eq!(
+            none.header(CHALLENGE).as_deref(),
+            Some(r#"Bearer realm="authd""#),
+            "{path}"
+        );
+        let garbage = app.get(path, Some("not-a-token")).await;
+        garbage.assert_problem(401, "unauthorized");
+        let value = garbage.header(CHALLENGE).unwrap_or_default();
+        assert!(
+            value.starts_with(r#"Bearer realm="authd", error="invalid_token""#),
+            "{path}: {value}"
+        );
+    }
+
+    let user = app.verified_user().await;
+    let tokens = app.login_user(&user).await;
+    let mut claims = claims_of(&tokens.access);
+    let now = claims["iat"].as_i64().unwrap();
+    claims["jti"] = json!(uuid::Uuid::new_v4().to_string());
+    claims["iat"] = json!(now - 120);
+    claims["exp"] = json!(now - 60);
+    let expired = app.get("/v1/me", Some(&sign(&app, &claims))).await;
+    expired.assert_problem(401, "token_expired");
+    let value = expired.header(CHALLENGE).unwrap_or_default();
+    assert!(value.contains(r#"error="invalid_token""#), "{value}");
+    assert!(value.contains("expired"), "{value}");
+
+    // A valid token: no challenge. A wrong password: 401, but no bearer
+    // challenge either.
+    let me = app.get("/v1/me", Some(&tokens.access)).await;
+    me.assert_status(200);
+    assert_eq!(me.header(CHALLENGE), None);
+    let wrong = app.login(&user.email, "not the password at all").await;
+    wrong.assert_problem(401, "invalid_credentials");
+    assert_eq!(wrong.header(CHALLENGE), None);
+}

@@ -8,6 +8,29 @@ async fn healthz_answers_ok() {
     assert_eq!(response.json(), serde_json::json!({"status": "ok"}));
 }
 
+/// `GET /` says where things are instead of a 404.
+#[actix_web::test]
+async fn the_root_points_to_the_docs_and_the_probes() {
+    let app = spawn_app().await;
+    let response = app.get("/", None).await;
+    response.assert_status(200);
+    assert_eq!(
+        response.header("content-type").as_deref(),
+        Some("application/json")
+    );
+    assert_eq!(
+        response.json(),
+        serde_json::json!({"name": "authd", "docs": "/docs", "health": "/healthz",
+            "ready": "/readyz", "openapi": "/openapi.json"})
+    );
+    // Every link it gives answers.
+    for link in ["/docs/", "/healthz", "/readyz", "/openapi.json"] {
+        app.get(link, None).await.assert_status(200);
+    }
+    let post = app.request("POST", "/", None, None, &[]).await;
+    post.assert_problem(405, "method_not_allowed");
+}
+
 #[actix_web::test]
 async fn readyz_checks_the_database_store_and_mail_and_names_the_backends() {
     let app = spawn_app().await;
@@ -109,6 +132,7 @@ async fn openapi_documents_every_contract_route() {
         "/v1/admin/roles",
         "/.well-known/jwks.json",
         "/openapi.json",
+        "/",
         "/healthz",
         "/readyz",
         "/metrics",

@@ -41,6 +41,18 @@ async fn metrics_and_docs_move_to_the_ops_listener() {
         assert_eq!(status_at(base, "/healthz").await.0, 200, "{base}");
         assert_eq!(status_at(base, "/readyz").await.0, 200, "{base}");
     }
+    // `/` answers on both and lists the docs only where they are served.
+    let (status, body) = status_at(&app.address, "/").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+        serde_json::json!({"name": "authd", "health": "/healthz", "ready": "/readyz"})
+    );
+    let (status, body) = status_at(&ops, "/").await;
+    assert_eq!(status, 200, "{body}");
+    let index: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(index["docs"], "/docs");
+    assert_eq!(index["openapi"], "/openapi.json");
     assert_eq!(
         status_at(&app.address, "/.well-known/jwks.json").await.0,
         200

@@ -4,6 +4,27 @@
  */
 
 export interface paths {
+    "/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where things are: the docs, the probes and the OpenAPI document.
+         * @description `docs` and `openapi` are listed only on the listener that serves them:
+         *     with `AUTH_OPS_BIND` set, the operational one.
+         */
+        get: operations["index"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1222,6 +1243,29 @@ export interface components {
         };
         /**
          * @example {
+         *       "docs": "/docs",
+         *       "health": "/healthz",
+         *       "name": "authd",
+         *       "openapi": "/openapi.json",
+         *       "ready": "/readyz"
+         *     }
+         */
+        Index: {
+            name: string;
+            /**
+             * @description The interactive API docs; absent on the public listener when
+             *     `AUTH_OPS_BIND` moves them to the operational one.
+             */
+            docs?: string;
+            /** @description Liveness probe. */
+            health: string;
+            /** @description Readiness probe. */
+            ready: string;
+            /** @description The OpenAPI document; absent whenever `docs` is. */
+            openapi?: string;
+        };
+        /**
+         * @example {
          *       "email": "a@example.com",
          *       "password": "correct-Horse-battery-9"
          *     }
@@ -1700,6 +1744,26 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    index: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Links to the docs and the probes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Index"];
+                };
+            };
+        };
+    };
     healthz: {
         parameters: {
             query?: never;
@@ -3031,6 +3095,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3080,6 +3146,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3129,6 +3197,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3179,6 +3249,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3587,6 +3659,8 @@ export interface operations {
             /** @description `unauthorized` or `token_expired` (the access token, as on every bearer route), or `invalid_credentials` (a wrong password) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3840,6 +3914,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3906,6 +3982,8 @@ export interface operations {
             /** @description `unauthorized` or `token_expired` (the access token, as on every bearer route), or `invalid_credentials` (a wrong password) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4021,6 +4099,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4097,6 +4177,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4170,6 +4252,8 @@ export interface operations {
             /** @description `unauthorized` or `token_expired` (the access token, as on every bearer route), or `invalid_credentials` (a wrong password) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4263,6 +4347,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4312,6 +4398,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4377,6 +4465,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4466,6 +4556,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4524,6 +4616,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4582,6 +4676,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4644,6 +4740,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4729,6 +4827,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4794,6 +4894,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5013,6 +5115,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5089,6 +5193,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5150,6 +5256,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5224,6 +5332,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5321,6 +5431,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5391,6 +5503,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5452,6 +5566,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5513,6 +5629,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5572,6 +5690,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5633,6 +5753,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5692,6 +5814,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5750,6 +5874,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5812,6 +5938,8 @@ export interface operations {
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -12,6 +12,7 @@ from .email_request import EmailRequest
 from .health import Health
 from .identity import Identity
 from .identity_list import IdentityList
+from .index import Index
 from .jwks_response_200 import JwksResponse200
 from .login_request import LoginRequest
 from .mfa_challenge import MfaChallenge
@@ -70,6 +71,7 @@ __all__ = (
     "Health",
     "Identity",
     "IdentityList",
+    "Index",
     "JwksResponse200",
     "LoginRequest",
     "MfaChallenge",
