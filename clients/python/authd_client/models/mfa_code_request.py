@@ -6,6 +6,8 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="MfaCodeRequest")
 
 
@@ -17,13 +19,17 @@ class MfaCodeRequest:
 
     Attributes:
         code (str): The 6-digit code the authenticator app shows now.
+        end_other_sessions (bool | Unset): End every other session of the user (ASVS 7.4.3); this one stays.
     """
 
     code: str
+    end_other_sessions: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         code = self.code
+
+        end_other_sessions = self.end_other_sessions
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -32,6 +38,8 @@ class MfaCodeRequest:
                 "code": code,
             }
         )
+        if end_other_sessions is not UNSET:
+            field_dict["end_other_sessions"] = end_other_sessions
 
         return field_dict
 
@@ -40,8 +48,11 @@ class MfaCodeRequest:
         d = dict(src_dict)
         code = d.pop("code")
 
+        end_other_sessions = d.pop("end_other_sessions", UNSET)
+
         mfa_code_request = cls(
             code=code,
+            end_other_sessions=end_other_sessions,
         )
 
         mfa_code_request.additional_properties = d

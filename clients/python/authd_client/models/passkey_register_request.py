@@ -27,11 +27,13 @@ class PasskeyRegisterRequest:
             as
             JSON (binary fields base64url).
         name (None | str | Unset): A label for the list (at most 64 characters).
+        end_other_sessions (bool | Unset): End every other session of the user (ASVS 7.4.3); this one stays.
     """
 
     challenge_id: str
     credential: PasskeyRegisterRequestCredential
     name: None | str | Unset = UNSET
+    end_other_sessions: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,6 +47,8 @@ class PasskeyRegisterRequest:
         else:
             name = self.name
 
+        end_other_sessions = self.end_other_sessions
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -55,6 +59,8 @@ class PasskeyRegisterRequest:
         )
         if name is not UNSET:
             field_dict["name"] = name
+        if end_other_sessions is not UNSET:
+            field_dict["end_other_sessions"] = end_other_sessions
 
         return field_dict
 
@@ -78,10 +84,13 @@ class PasskeyRegisterRequest:
 
         name = _parse_name(d.pop("name", UNSET))
 
+        end_other_sessions = d.pop("end_other_sessions", UNSET)
+
         passkey_register_request = cls(
             challenge_id=challenge_id,
             credential=credential,
             name=name,
+            end_other_sessions=end_other_sessions,
         )
 
         passkey_register_request.additional_properties = d

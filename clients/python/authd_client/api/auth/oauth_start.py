@@ -9,15 +9,18 @@ from ...client import AuthenticatedClient, Client
 from ...models.o_auth_start_request import OAuthStartRequest
 from ...models.o_auth_start_response import OAuthStartResponse
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     provider: str,
     *,
     body: OAuthStartRequest,
+    x_authd_transport: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(x_authd_transport, Unset):
+        headers["X-Authd-Transport"] = x_authd_transport
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -94,6 +97,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: OAuthStartRequest,
+    x_authd_transport: None | str | Unset = UNSET,
 ) -> Response[OAuthStartResponse | Problem]:
     """Start a social login: the provider's authorization URL (authorization
     code with PKCE S256). `redirect_uri` must be one of
@@ -102,6 +106,7 @@ def sync_detailed(
 
     Args:
         provider (str):
+        x_authd_transport (None | str | Unset):
         body (OAuthStartRequest):  Example: {'redirect_uri':
             'https://app.example.com/oauth/callback'}.
 
@@ -116,6 +121,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         provider=provider,
         body=body,
+        x_authd_transport=x_authd_transport,
     )
 
     response = client.get_httpx_client().request(
@@ -130,6 +136,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: OAuthStartRequest,
+    x_authd_transport: None | str | Unset = UNSET,
 ) -> OAuthStartResponse | Problem | None:
     """Start a social login: the provider's authorization URL (authorization
     code with PKCE S256). `redirect_uri` must be one of
@@ -138,6 +145,7 @@ def sync(
 
     Args:
         provider (str):
+        x_authd_transport (None | str | Unset):
         body (OAuthStartRequest):  Example: {'redirect_uri':
             'https://app.example.com/oauth/callback'}.
 
@@ -153,6 +161,7 @@ def sync(
         provider=provider,
         client=client,
         body=body,
+        x_authd_transport=x_authd_transport,
     ).parsed
 
 
@@ -161,6 +170,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: OAuthStartRequest,
+    x_authd_transport: None | str | Unset = UNSET,
 ) -> Response[OAuthStartResponse | Problem]:
     """Start a social login: the provider's authorization URL (authorization
     code with PKCE S256). `redirect_uri` must be one of
@@ -169,6 +179,7 @@ async def asyncio_detailed(
 
     Args:
         provider (str):
+        x_authd_transport (None | str | Unset):
         body (OAuthStartRequest):  Example: {'redirect_uri':
             'https://app.example.com/oauth/callback'}.
 
@@ -183,6 +194,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         provider=provider,
         body=body,
+        x_authd_transport=x_authd_transport,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -195,6 +207,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: OAuthStartRequest,
+    x_authd_transport: None | str | Unset = UNSET,
 ) -> OAuthStartResponse | Problem | None:
     """Start a social login: the provider's authorization URL (authorization
     code with PKCE S256). `redirect_uri` must be one of
@@ -203,6 +216,7 @@ async def asyncio(
 
     Args:
         provider (str):
+        x_authd_transport (None | str | Unset):
         body (OAuthStartRequest):  Example: {'redirect_uri':
             'https://app.example.com/oauth/callback'}.
 
@@ -219,5 +233,6 @@ async def asyncio(
             provider=provider,
             client=client,
             body=body,
+            x_authd_transport=x_authd_transport,
         )
     ).parsed

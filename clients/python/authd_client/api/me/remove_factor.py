@@ -7,18 +7,27 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     factor_id: str,
+    *,
+    end_other_sessions: bool | Unset = UNSET,
 ) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["end_other_sessions"] = end_other_sessions
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
         "method": "delete",
         "url": "/v1/me/mfa/{factor_id}".format(
             factor_id=quote(str(factor_id), safe=""),
         ),
+        "params": params,
     }
 
     return _kwargs
@@ -72,12 +81,14 @@ def sync_detailed(
     factor_id: str,
     *,
     client: AuthenticatedClient,
+    end_other_sessions: bool | Unset = UNSET,
 ) -> Response[Any | Problem]:
     """Remove one of the caller's factors (`aal2` while they have MFA); a
     notice is mailed. Removing the last one also removes the recovery codes.
 
     Args:
         factor_id (str):
+        end_other_sessions (bool | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -89,6 +100,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         factor_id=factor_id,
+        end_other_sessions=end_other_sessions,
     )
 
     response = client.get_httpx_client().request(
@@ -102,12 +114,14 @@ def sync(
     factor_id: str,
     *,
     client: AuthenticatedClient,
+    end_other_sessions: bool | Unset = UNSET,
 ) -> Any | Problem | None:
     """Remove one of the caller's factors (`aal2` while they have MFA); a
     notice is mailed. Removing the last one also removes the recovery codes.
 
     Args:
         factor_id (str):
+        end_other_sessions (bool | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -120,6 +134,7 @@ def sync(
     return sync_detailed(
         factor_id=factor_id,
         client=client,
+        end_other_sessions=end_other_sessions,
     ).parsed
 
 
@@ -127,12 +142,14 @@ async def asyncio_detailed(
     factor_id: str,
     *,
     client: AuthenticatedClient,
+    end_other_sessions: bool | Unset = UNSET,
 ) -> Response[Any | Problem]:
     """Remove one of the caller's factors (`aal2` while they have MFA); a
     notice is mailed. Removing the last one also removes the recovery codes.
 
     Args:
         factor_id (str):
+        end_other_sessions (bool | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -144,6 +161,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         factor_id=factor_id,
+        end_other_sessions=end_other_sessions,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -155,12 +173,14 @@ async def asyncio(
     factor_id: str,
     *,
     client: AuthenticatedClient,
+    end_other_sessions: bool | Unset = UNSET,
 ) -> Any | Problem | None:
     """Remove one of the caller's factors (`aal2` while they have MFA); a
     notice is mailed. Removing the last one also removes the recovery codes.
 
     Args:
         factor_id (str):
+        end_other_sessions (bool | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -174,5 +194,6 @@ async def asyncio(
         await asyncio_detailed(
             factor_id=factor_id,
             client=client,
+            end_other_sessions=end_other_sessions,
         )
     ).parsed
