@@ -31,6 +31,12 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return false
 ";
 
+// Removes a spent mark only if it still holds the time this call wrote.
+const UNSPEND_SCRIPT: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+";
+
 const VALID_AFTER_SCRIPT: &str = r"
 local old = tonumber(redis.call('GET', KEYS[1]) or '0')
 local new = tonumber(ARGV[1])
@@ -458,6 +464,18 @@ impl RedisStore {
         Ok(())
     }
 
+    /// Takes back the spend of `jti` made at `now_ms`. EVAL, not EVALSHA:
+    /// one command, so it runs right behind the spend it follows, even on a
+    /// Redis that has not loaded the script yet.
+    fn unspend_cmd(&self, jti: &str, now_ms: i64) -> Cmd {
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(UNSPEND_SCRIPT)
+            .arg(1)
+            .arg(self.key(&keys::spent_refresh(jti)))
+            .arg(now_ms);
+        cmd
+    }
+
     async fn hit(&self, key: &str, ttl: Duration, extend: bool) -> Result<Counter, StoreError> {
         let (count, ttl_left): (u64, i64) = self
             .hit
@@ -524,13 +542,42 @@ impl Store for RedisStore {
             .arg(self.key(&keys::spent_refresh(jti)))
             .arg(now_ms)
             .arg(ttl_ms(ttl));
-        let answers = self
+        let answers = match self
             .run_all(vec![self.access_read(session_id, user_id), spend])
-            .await?;
+            .await
+        {
+            Ok(answers) => answers,
+            Err(e) => {
+                // The script may have run with its answer lost (Redis
+                // stalled past the response timeout): take the mark back
+                // behind it, on the same connection, without holding up
+                // the 503.
+                let (unspend, mut conn) = (self.unspend_cmd(jti, now_ms), self.conn());
+                tokio::spawn(async move {
+                    let taken: redis::RedisResult<i64> = unspend.query_async(&mut conn).await;
+                    if let Err(e) = taken {
+                        tracing::debug!(error = %e, "could not take back a refresh token's spend");
+                    }
+                });
+                return Err(e);
+            }
+        };
         let (values, first): (Vec<Option<i64>>, Option<i64>) =
             redis::from_redis_value(Value::Array(answers))
                 .map_err(|e| StoreError(e.to_string()))?;
-        let access = self.access_from(&values)?;
+        let access = match self.access_from(&values) {
+            Ok(access) => access,
+            Err(e) => {
+                // Refused before any rotation (Redis lost its data): the
+                // spend this call made is taken back.
+                if first.is_none()
+                    && let Err(e) = self.unspend_refresh(jti, now_ms).await
+                {
+                    tracing::warn!(error = %e, "could not take back a refresh token's spend");
+                }
+                return Err(e);
+            }
+        };
         let spend = match first {
             None => Spend::Fresh,
             Some(at_ms) => Spend::AlreadySpent { at_ms },
@@ -597,6 +644,15 @@ impl Store for RedisStore {
             None => Spend::Fresh,
             Some(at_ms) => Spend::AlreadySpent { at_ms },
         })
+    }
+
+    async fn unspend_refresh(&self, jti: &str, now_ms: i64) -> Result<(), StoreError> {
+        let _: i64 = self
+            .unspend_cmd(jti, now_ms)
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(())
     }
 
     async fn hit_window(&self, key: &str, window: Duration) -> Result<Counter, StoreError> {
