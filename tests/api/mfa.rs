@@ -765,3 +765,55 @@ async fn use_cases_without_http() {
         Err(authd::error::ApiError::InvalidToken(_))
     ));
 }
+
+/// Issue 28: the second step spends its code and its `mfa_token` only
+/// together with the session they buy. While session rows cannot be
+/// written, a right TOTP code and a right recovery code are refused
+/// (503 on PostgreSQL, 500 on SQLite) and nothing is spent: once sessions
+/// can be written again, the same tokens and codes log in, and only then
+/// is the recovery code used up.
+#[actix_web::test]
+async fn a_second_step_whose_session_fails_spends_nothing() {
+    let app = spawn_app().await;
+    let e = enrolled(&app).await;
+    let by_totp = mfa_token(&app, &e.user).await;
+    let by_code = mfa_token(&app, &e.user).await;
+    let recovery = e.recovery_codes[0].clone();
+    let with_recovery = |token: &str| {
+        app.post(
+            "/v1/auth/mfa/verify",
+            json!({"mfa_token": token, "recovery_code": recovery}),
+        )
+    };
+
+    let (status, problem) = app.fail_session_writes().await;
+    away_from_step_edge().await;
+    let totp = code(&e.secret, 0);
+    verify(&app, &by_totp, &totp)
+        .await
+        .assert_problem(status, problem);
+    with_recovery(&by_code)
+        .await
+        .assert_problem(status, problem);
+    let listed = app.get("/v1/me/mfa", Some(&e.session.access)).await.json();
+    assert_eq!(listed["recovery_codes_remaining"], 10, "{listed}");
+    app.mend_session_writes().await;
+
+    // The same code again (still within its step's skew).
+    let in_by_totp = verify(&app, &by_totp, &totp).await;
+    in_by_totp.assert_status(200);
+    assert_eq!(
+        claims(in_by_totp.json()["access_token"].as_str().unwrap())["aal"],
+        "aal2"
+    );
+    with_recovery(&by_code).await.assert_status(200);
+    let listed = app.get("/v1/me/mfa", Some(&e.session.access)).await.json();
+    assert_eq!(listed["recovery_codes_remaining"], 9, "{listed}");
+    // Spent now, both of them.
+    verify(&app, &by_totp, &totp)
+        .await
+        .assert_problem(401, "invalid_token");
+    with_recovery(&by_code)
+        .await
+        .assert_problem(401, "invalid_token");
+}
