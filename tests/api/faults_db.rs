@@ -150,9 +150,13 @@ async fn until_ready(app: &TestApp) {
 /// rotation failed on the database (503); once PostgreSQL was back, the
 /// same token was taken for reuse (401) and the session revoked. A refresh
 /// answered 503 must leave the session as it was. No grace window, so a
-/// mark left behind is reuse at once.
+/// mark left behind is reuse at once. The same for the other routes that
+/// touch Redis before the database: more logins than the lockout threshold
+/// (each reserves a password check in Redis first) and a second step, all
+/// 503, leave no check reserved, no failure counted and the `mfa_token`
+/// and code unspent.
 #[actix_web::test]
-async fn a_refresh_refused_while_postgres_is_down_leaves_the_session_as_it_was() {
+async fn requests_refused_while_postgres_is_down_leave_everything_as_it_was() {
     let Some(pg) = private_postgres() else {
         return;
     };
@@ -175,6 +179,15 @@ async fn a_refresh_refused_while_postgres_is_down_leaves_the_session_as_it_was()
     );
     let user = app.verified_user().await;
     let tokens = app.login_user(&user).await;
+    let second = app.verified_user().await;
+    let session = app.login_user(&second).await;
+    let (_, secret) = crate::mfa::enrol_and_confirm(&app, &session).await;
+    let login = app.login(&second.email, &second.password).await;
+    login.assert_status(200);
+    let mfa_token = login.json()["mfa_token"]
+        .as_str()
+        .expect("an mfa_token")
+        .to_owned();
 
     pg.stop();
     for _ in 0..2 {
@@ -182,8 +195,37 @@ async fn a_refresh_refused_while_postgres_is_down_leaves_the_session_as_it_was()
             .await
             .assert_problem(503, "service_unavailable");
     }
+    // Twice the lockout threshold (5), right and wrong passwords.
+    for password in [user.password.as_str(), "wrong-Horse-battery-1"].repeat(5) {
+        app.login(&user.email, password)
+            .await
+            .assert_problem(503, "service_unavailable");
+    }
+    crate::mfa::away_from_step_edge().await;
+    let code = crate::mfa::code(&secret, 0);
+    let verify = json!({"mfa_token": mfa_token, "code": code});
+    app.post("/v1/auth/mfa/verify", verify.clone())
+        .await
+        .assert_problem(503, "service_unavailable");
     pg.start_again();
     until_ready(&app).await;
+
+    // No check was left reserved, no failure counted: four wrong passwords
+    // (one short of the threshold) and the right one still logs in.
+    for _ in 0..4 {
+        app.login(&user.email, "wrong-Horse-battery-1")
+            .await
+            .assert_problem(401, "invalid_credentials");
+    }
+    app.login_user(&user).await;
+    // The same second step logs in.
+    let verified = app.post("/v1/auth/mfa/verify", verify).await;
+    assert_eq!(
+        verified.status,
+        200,
+        "the second step a 503 refused, once PostgreSQL is back: {}",
+        String::from_utf8_lossy(&verified.body)
+    );
 
     let renewed = app.refresh(&tokens.refresh).await;
     assert_eq!(
