@@ -82,6 +82,12 @@ impl PrivateRedis {
         );
     }
 
+    /// Kills it (connections refused until [`PrivateRedis::restart_empty`]).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Stops it answering (SIGSTOP) without closing its connections, as a
     /// stalled or partitioned server would; [`PrivateRedis::resume`] lets
     /// it run on with what it received meanwhile.
