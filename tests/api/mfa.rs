@@ -817,3 +817,53 @@ async fn a_second_step_whose_session_fails_spends_nothing() {
         .await
         .assert_problem(401, "invalid_token");
 }
+
+/// Issue 28, item 7: a password reset proves the mailbox, not the second
+/// factor. The login after it still asks for the code, and the new
+/// password alone gets no session, the `mfa_token` no access.
+#[actix_web::test]
+async fn a_password_reset_does_not_bypass_the_second_factor() {
+    let app = spawn_app().await;
+    let e = enrolled(&app).await;
+    app.post(
+        "/v1/auth/password-reset/request",
+        json!({"email": e.user.email}),
+    )
+    .await
+    .assert_status(202);
+    let mut reset = None;
+    for _ in 0..6 {
+        let mail = app.mail_to(&e.user.email).await;
+        if mail.raw.contains("/reset-password?token=") {
+            reset = Some(mail.token());
+            break;
+        }
+    }
+    let reset = reset.expect("a reset mail");
+    let new_password = "another-Horse-battery-7";
+    app.post(
+        "/v1/auth/password-reset/confirm",
+        json!({"token": reset, "new_password": new_password}),
+    )
+    .await
+    .assert_status(204);
+
+    let response = app.login(&e.user.email, new_password).await;
+    response.assert_status(200);
+    let body = response.json();
+    assert_eq!(body["mfa_required"], true, "{body}");
+    assert!(body.get("access_token").is_none(), "{body}");
+    assert!(body.get("refresh_token").is_none(), "{body}");
+    let token = body["mfa_token"].as_str().expect("an mfa_token");
+    app.get("/v1/me", Some(token))
+        .await
+        .assert_problem(401, "unauthorized");
+    // The factor survived the reset: its code finishes the login.
+    away_from_step_edge().await;
+    let done = verify(&app, token, &code(&e.secret, 0)).await;
+    done.assert_status(200);
+    assert_eq!(
+        claims(done.json()["access_token"].as_str().unwrap())["aal"],
+        "aal2"
+    );
+}
