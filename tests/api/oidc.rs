@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::helpers::{Response, TestApp, Tokens, missing_prerequisite, spawn_app_with};
 
-const REDIRECT_URI: &str = "http://127.0.0.1:9/oauth/callback";
+pub(crate) const REDIRECT_URI: &str = "http://127.0.0.1:9/oauth/callback";
 const NATIVE_REDIRECT_URI: &str = "http://127.0.0.1/native/callback";
 
 /// `npm ci` runs once per test process, when `node_modules` is missing.
@@ -29,9 +29,9 @@ fn provider_dir() -> PathBuf {
 }
 
 /// The local provider; killed when dropped.
-struct Provider {
+pub(crate) struct Provider {
     child: Child,
-    issuer: String,
+    pub(crate) issuer: String,
 }
 
 impl Drop for Provider {
@@ -43,7 +43,7 @@ impl Drop for Provider {
 
 impl Provider {
     /// None (the test skips) when node is missing outside CI.
-    fn start() -> Option<Self> {
+    pub(crate) fn start() -> Option<Self> {
         Self::start_on(0)
     }
 
@@ -88,7 +88,7 @@ impl Provider {
         Some(Self { child, issuer })
     }
 
-    fn vars(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn vars(&self) -> Vec<(&'static str, String)> {
         vec![
             ("AUTH_OIDC_PROVIDERS", "test".into()),
             ("AUTH_OIDC_TEST_ISSUER", self.issuer.clone()),
@@ -130,7 +130,7 @@ impl Redirect {
 
 /// Follows redirects from `url` (with the provider's cookies) until one
 /// points at `redirect_uri`.
-async fn browse(url: &str, redirect_uri: &str) -> Redirect {
+pub(crate) async fn browse(url: &str, redirect_uri: &str) -> Redirect {
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(30))
         .disable_redirects()
@@ -547,7 +547,7 @@ async fn an_unverified_side_never_links() {
 }
 
 /// An ID token for the native client, as a phone's SDK would get it.
-async fn native_id_token(provider: &Provider, nonce: &str) -> String {
+pub(crate) async fn native_id_token(provider: &Provider, nonce: &str) -> String {
     let verifier = URL_SAFE_NO_PAD.encode(rand_bytes());
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let mut url =
