@@ -171,7 +171,27 @@ pub struct RedisStore {
     lost: Arc<Notify>,
     /// Whether access checks require the generation key.
     guarded: bool,
+    /// Writes that carry a committed revocation or user change and did not
+    /// reach Redis: written again once it answers (see [`Missed`]).
+    missed: std::sync::Mutex<Missed>,
 }
+
+/// What the database committed but Redis missed (a write failed after the
+/// commit; the request answered 503). Left alone, a password reset or a
+/// disable that committed while Redis stalled would leave the revoked
+/// sessions' access tokens working once Redis answered again, and other
+/// instances' caches of the user stale (issue 28). The revocation watch
+/// writes every revocation again from the database and bumps these users'
+/// versions, within a second of Redis answering.
+#[derive(Default)]
+struct Missed {
+    revocations: bool,
+    users: std::collections::HashSet<String>,
+}
+
+/// Users remembered for a late version bump, at most: beyond it, the
+/// cache's own expiry covers them.
+const MISSED_USERS_CAP: usize = 100_000;
 
 async fn connect_cluster(client: &ClusterClient) -> Result<ClusterConnection, StoreError> {
     tokio::time::timeout(Duration::from_secs(5), client.get_async_connection())
@@ -293,6 +313,7 @@ impl RedisStore {
             take: Script::new(TAKE_SCRIPT),
             lost: Arc::new(Notify::new()),
             guarded,
+            missed: std::sync::Mutex::default(),
         };
         store.ping().await?;
         Ok(store)
@@ -348,6 +369,44 @@ impl RedisStore {
         Ok(sealed
             .iter()
             .all(|v| matches!(redis::from_redis_value_ref::<i64>(v), Ok(1))))
+    }
+
+    fn missed(&self) -> std::sync::MutexGuard<'_, Missed> {
+        self.missed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Notes that a revocation (a revoked session, a "valid after" time)
+    /// did not reach Redis.
+    pub fn miss_revocations(&self) {
+        self.missed().revocations = true;
+    }
+
+    /// Notes that new versions of these users did not reach Redis. Their
+    /// change may have revoked tokens (a reset, a disable, a logout-all
+    /// commit a user change first, and publish their revocations only
+    /// after it reached Redis), so the revocations are written again too.
+    fn miss_users(&self, user_ids: &[String]) {
+        let mut missed = self.missed();
+        missed.revocations = true;
+        for id in user_ids {
+            if missed.users.len() >= MISSED_USERS_CAP {
+                tracing::warn!(
+                    "too many user changes missed Redis; the rest wait for the cache to expire"
+                );
+                break;
+            }
+            missed.users.insert(id.clone());
+        }
+    }
+
+    /// What missed Redis since the last call: whether revocations did, and
+    /// the users whose new versions did.
+    pub fn take_missed(&self) -> (bool, Vec<String>) {
+        let mut missed = self.missed();
+        let revocations = std::mem::take(&mut missed.revocations);
+        (revocations, missed.users.drain().collect())
     }
 
     /// Resolves when a request found a generation key gone.
@@ -594,7 +653,11 @@ impl Store for RedisStore {
             return Ok(());
         }
         let keys = user_ids.iter().map(|id| keys::user_version(id));
-        self.set_each(keys, super::new_version, ttl).await
+        let bumped = self.set_each(keys, super::new_version, ttl).await;
+        if bumped.is_err() {
+            self.miss_users(user_ids);
+        }
+        bumped
     }
 
     async fn revoke_sessions(
@@ -606,7 +669,11 @@ impl Store for RedisStore {
             return Ok(());
         }
         let keys = session_ids.iter().map(|id| keys::revoked_session(id));
-        self.set_each(keys, || 1, ttl).await
+        let written = self.set_each(keys, || 1, ttl).await;
+        if written.is_err() {
+            self.miss_revocations();
+        }
+        written
     }
 
     async fn set_valid_after(
@@ -615,15 +682,17 @@ impl Store for RedisStore {
         unix_ms: i64,
         ttl: Duration,
     ) -> Result<(), StoreError> {
-        let _: i64 = self
+        let written: redis::RedisResult<i64> = self
             .valid_after
             .key(self.key(&keys::valid_after(user_id)))
             .arg(unix_ms)
             .arg(ttl_ms(ttl))
             .invoke_async(&mut self.conn())
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+            .await;
+        if written.is_err() {
+            self.miss_revocations();
+        }
+        written.map(drop).map_err(unavailable)
     }
 
     async fn spend_refresh(

@@ -209,3 +209,64 @@ async fn with_redis_down_and_rate_limits_on_login_register_and_reset_answer_503_
         .await
         .assert_status(200);
 }
+
+/// A revocation the database committed while Redis did not answer must
+/// still reach Redis once it answers again. A password reset confirmed
+/// while Redis stalls commits (the new password works, the link is spent)
+/// and then answers 503: the sessions it revoked must die all the same,
+/// their access tokens too, however Redis came back.
+#[actix_web::test]
+async fn a_reset_committed_while_redis_stalls_still_kills_the_old_tokens() {
+    let Some(redis) = crate::private_services::PrivateRedis::start().await else {
+        missing_prerequisite("redis-server is not installed");
+        return;
+    };
+    let url = redis.url();
+    let app = spawn_app_with(&[("REDIS_URL", &url), ("AUTH_REDIS_PREFIX", "unpublished:")]).await;
+    let user = app.verified_user().await;
+    let tokens = app.login_user(&user).await;
+    assert_eq!(app.get("/v1/me", Some(&tokens.access)).await.status, 200);
+    app.post(
+        "/v1/auth/password-reset/request",
+        json!({"email": user.email}),
+    )
+    .await
+    .assert_status(202);
+    let reset = app.mail_to(&user.email).await.token();
+
+    redis.pause();
+    let confirmed = app
+        .post(
+            "/v1/auth/password-reset/confirm",
+            json!({"token": reset, "new_password": "another-Horse-battery-7"}),
+        )
+        .await;
+    redis.resume();
+    eprintln!("reset confirmed while Redis stalled: {}", confirmed.status);
+    // It committed: the link is spent, the new password is the one.
+    app.post(
+        "/v1/auth/password-reset/confirm",
+        json!({"token": reset, "new_password": "third-Horse-battery-5"}),
+    )
+    .await
+    .assert_problem(400, "token_used");
+    app.refresh(&tokens.refresh)
+        .await
+        .assert_problem(401, "session_revoked");
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = app.get("/v1/me", Some(&tokens.access)).await.status;
+        if status == 401 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the reset-revoked access token still answers {status} 10 s after Redis came back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.login(&user.email, "another-Horse-battery-7")
+        .await
+        .assert_status(200);
+}
