@@ -158,8 +158,8 @@ async fn counted_calls_answer_503(
 /// hang), and change nothing: once Redis is back, the account is not
 /// locked and a reset link mailed before the outage still works.
 /// (A reset *confirm* writes the database first and Redis after: with
-/// Redis down it commits the reset and then answers 503; see issue 28's
-/// note.)
+/// Redis down it commits the reset and answers 503, and the revocations
+/// are written into Redis once it answers; see the test after this one.)
 #[actix_web::test]
 async fn with_redis_down_and_rate_limits_on_login_register_and_reset_answer_503_fast() {
     let Some(mut redis) = crate::private_services::PrivateRedis::start().await else {
