@@ -18,6 +18,10 @@
 //!    both stay logged in. Anything else is reuse: the whole session is
 //!    revoked.
 //!
+//! A refresh that fails before its rotation commits (the database is
+//! down: 503) gives the spent mark of step 1 back, so the token works once
+//! the database returns.
+//!
 //! Nothing is kept per refresh in memory: the in-process store needs no
 //! denylist, since one instance has one database.
 
@@ -66,22 +70,23 @@ pub async fn rotate(
     {
         return reuse_detected(state, claims, ctx).await;
     }
-    let user = state
-        .db
-        .user(&claims.sub, access.user_version)
-        .await?
-        .ok_or(ApiError::InvalidToken(TokenKind::Refresh))?;
-
     let policy = Policy {
         grace,
         refresh_ttl: state.settings.tokens.refresh_ttl,
         session_max_age: state.settings.tokens.session_max_age,
     };
-    let presented = claims.clone();
-    let decision = state
-        .db
-        .run_with_turn(move |conn, turn| settle(conn, turn, &presented, policy, &user))
-        .await?;
+    let decision = match decide(state, claims, access.user_version, policy).await {
+        Ok(decision) => decision,
+        Err(e) => {
+            // No rotation committed (the database failed, or refused the
+            // token): a spend this request made is given back, so a 503
+            // leaves the session exactly as it was (issue 28).
+            if spend == Some(Spend::Fresh) {
+                give_back(state, claims, now_ms).await;
+            }
+            return Err(e);
+        }
+    };
     match decision {
         Decision::Pair {
             user,
@@ -98,6 +103,34 @@ pub async fn rotate(
             Ok(pair)
         }
         Decision::Reuse => reuse_detected(state, claims, ctx).await,
+    }
+}
+
+/// The user, then the rotation's outcome, from the database.
+async fn decide(
+    state: &AppState,
+    claims: &RefreshClaims,
+    user_version: Option<i64>,
+    policy: Policy,
+) -> Result<Decision, ApiError> {
+    let user = state
+        .db
+        .user(&claims.sub, user_version)
+        .await?
+        .ok_or(ApiError::InvalidToken(TokenKind::Refresh))?;
+    let presented = claims.clone();
+    state
+        .db
+        .run_with_turn(move |conn, turn| settle(conn, turn, &presented, policy, &user))
+        .await
+}
+
+/// Takes back the spent mark this request put on the presented token. If
+/// that fails too, the mark stays: the token's next use within the grace
+/// window still goes to the session row, after it is reuse.
+async fn give_back(state: &AppState, claims: &RefreshClaims, now_ms: i64) {
+    if let Err(e) = state.store.unspend_refresh(&claims.jti, now_ms).await {
+        tracing::warn!(error = %e, session_id = %claims.sid, "could not give back a refresh token's spend");
     }
 }
 

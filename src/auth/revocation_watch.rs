@@ -10,6 +10,11 @@
 //! request finds it gone, and so also after a reconnect), the revocations
 //! are restored from the database with `revocation::restore_into` and the
 //! key written again.
+//!
+//! A revocation or user change the database committed but Redis did not
+//! take (it stalled or went away right after the commit) is written again
+//! the same way once Redis answers: every revocation from the database,
+//! and new versions for the users concerned (issue 28).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +22,8 @@ use std::time::Duration;
 use crate::auth::revocation;
 use crate::config::Settings;
 use crate::db::Db;
-use crate::store::RedisStore;
+use crate::db::user_cache::VERSION_TTL;
+use crate::store::{RedisStore, Store};
 
 const CHECK_EVERY: Duration = Duration::from_secs(1);
 const ATTEMPTS: usize = 3;
@@ -50,6 +56,31 @@ pub async fn ensure_sealed(db: &Db, store: &RedisStore, settings: &Settings) -> 
     restore_and_seal(db, store, settings).await
 }
 
+/// Writes again what committed changes failed to write into Redis; what
+/// fails again stays marked, for the next round.
+async fn republish_missed(db: &Db, store: &RedisStore, settings: &Settings) {
+    let (revocations, users) = store.take_missed();
+    if revocations {
+        match revocation::restore_into(db, store, settings).await {
+            Ok(()) => tracing::info!("revocations that had missed Redis are written again"),
+            Err(e) => {
+                store.miss_revocations();
+                tracing::debug!(error = %e, "cannot write missed revocations into Redis yet");
+            }
+        }
+    }
+    if !users.is_empty() {
+        // A failure marks them again.
+        match store.bump_user_versions(&users, VERSION_TTL).await {
+            Ok(()) => tracing::info!(
+                users = users.len(),
+                "user changes that had missed Redis are published again"
+            ),
+            Err(e) => tracing::debug!(error = %e, "cannot publish missed user changes yet"),
+        }
+    }
+}
+
 /// Watches for Redis losing its data, and restores when it does.
 pub fn spawn(db: Db, store: Arc<RedisStore>, settings: Settings) {
     tokio::spawn(async move {
@@ -58,6 +89,7 @@ pub fn spawn(db: Db, store: Arc<RedisStore>, settings: Settings) {
                 () = tokio::time::sleep(CHECK_EVERY) => {}
                 () = store.lost() => {}
             }
+            republish_missed(&db, &store, &settings).await;
             match store.is_sealed().await {
                 Ok(true) => {}
                 Ok(false) => {

@@ -6,7 +6,7 @@ use crate::api_types::{TokenPair, User};
 use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::auth::revocation::Revoker;
 use crate::db::models::{NewSession, SessionRow, UserRow};
-use crate::db::{Db, now, sessions, users};
+use crate::db::{AnyConnection, Db, now, sessions, users};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tokens::{PairIds, Subject, TokenError};
@@ -199,91 +199,153 @@ pub async fn start_at_level(
     proven: ProvenLogin,
     level: AuthLevel,
 ) -> Result<TokenPair, ApiError> {
+    let (write, pair) = prepare(state, row, roles, client, proven, level)?;
+    let evicted = state.db.transaction(move |conn| write.apply(conn)).await?;
+    opened(state, pair, evicted).await
+}
+
+/// A session about to start: its first pair is signed, its row not yet
+/// written. [`SessionWrite::apply`] writes it inside the caller's
+/// transaction, so a second step spends its proof (a TOTP step, a recovery
+/// code, the `mfa_token`) only together with the session it buys: a
+/// failure (503) leaves both as they were (issue 28).
+pub(crate) struct SessionWrite {
+    session_id: String,
+    user_id: String,
+    ids: PairIds,
+    at: NaiveDateTime,
+    expires_at: NaiveDateTime,
+    client: ClientInfo,
+    proven: ProvenLogin,
+    level: AuthLevel,
+    max_sessions: usize,
+    audit: crate::auth::audit::AuditLog,
+}
+
+/// Signs the first pair of a new session for `row` and readies its row.
+pub(crate) fn prepare(
+    state: &AppState,
+    row: UserRow,
+    roles: Vec<String>,
+    client: ClientInfo,
+    proven: ProvenLogin,
+    level: AuthLevel,
+) -> Result<(SessionWrite, TokenPair), ApiError> {
     let at = level.auth_time;
     let mut user = User::from_row(&row, roles);
     user.last_login_at = Some(at.and_utc());
     let session_id = uuid::Uuid::now_v7().to_string();
     let minted = mint_pair(state, &user, &session_id, PairIds::new(at), &level)?;
-    let amr = level.amr_text();
     let expires_at =
         at + TimeDelta::from_std(state.settings.tokens.refresh_ttl).map_err(ApiError::internal)?;
-    let refresh_jti = minted.ids.refresh_jti.clone();
-    let access_jti = minted.ids.access_jti.clone();
-    let user_id = user.id.clone();
-    let max_sessions = state.settings.sessions.max_per_user as usize;
-    let audit = state.audit.clone();
-    let evicted = state
-        .db
-        .transaction(move |conn| {
-            let still_valid = users::record_login(
-                conn,
-                &user_id,
-                &users::LoginCheck {
-                    verified_hash: &proven.verified_hash,
-                    tokens_valid_after: proven.tokens_valid_after,
-                    upgraded_hash: proven.upgraded_hash.as_deref(),
-                },
-                at,
-            )?;
-            if !still_valid {
-                return Err(match users::find_by_id(conn, &user_id)? {
-                    Some(now) if now.disabled => ApiError::AccountDisabled,
-                    _ => ApiError::InvalidCredentials,
-                });
-            }
-            sessions::insert(
-                conn,
-                &NewSession {
-                    id: &session_id,
-                    user_id: &user_id,
-                    refresh_jti: &refresh_jti,
-                    access_jti: &access_jti,
-                    created_at: at,
-                    last_used_at: at,
-                    expires_at,
-                    ip: client.ip.map(|ip| ip.to_string()).as_deref(),
-                    user_agent: client.user_agent.as_deref(),
-                    aal: level.aal,
-                    amr: &amr,
-                    auth_time: Some(level.auth_time),
-                },
-            )?;
-            let event = Event::new(EventType::LoginSucceeded).by(&user_id);
-            audit.record(
-                conn,
-                &client,
-                event.session(&session_id).with("method", "password"),
-            )?;
-            // The user row is locked by `record_login` (PostgreSQL) or the
-            // writer's turn is held (SQLite): two logins racing each see the
-            // other's session here, so the limit holds.
-            if max_sessions == 0 {
-                return Ok(Vec::new());
-            }
-            let evicted = sessions::revoke_oldest_beyond(conn, &user_id, max_sessions, at)?;
-            for old in &evicted {
-                let event = Event::new(EventType::SessionRevoked).about(&user_id);
-                let event = event.session(old).with("reason", "session_limit");
-                audit.record(conn, &client, event.with("limit", max_sessions))?;
-            }
-            Ok(evicted)
-        })
-        .await?;
+    let write = SessionWrite {
+        session_id,
+        user_id: user.id.clone(),
+        ids: minted.ids,
+        at,
+        expires_at,
+        client,
+        proven,
+        level,
+        max_sessions: state.settings.sessions.max_per_user as usize,
+        audit: state.audit.clone(),
+    };
+    Ok((write, minted.pair))
+}
+
+impl SessionWrite {
+    /// Records the login and writes the session row; returns the sessions
+    /// the per-user limit evicted.
+    pub(crate) fn apply(self, conn: &mut AnyConnection) -> Result<Vec<String>, ApiError> {
+        let Self {
+            session_id,
+            user_id,
+            ids,
+            at,
+            expires_at,
+            client,
+            proven,
+            level,
+            max_sessions,
+            audit,
+        } = self;
+        let still_valid = users::record_login(
+            conn,
+            &user_id,
+            &users::LoginCheck {
+                verified_hash: &proven.verified_hash,
+                tokens_valid_after: proven.tokens_valid_after,
+                upgraded_hash: proven.upgraded_hash.as_deref(),
+            },
+            at,
+        )?;
+        if !still_valid {
+            return Err(match users::find_by_id(conn, &user_id)? {
+                Some(now) if now.disabled => ApiError::AccountDisabled,
+                _ => ApiError::InvalidCredentials,
+            });
+        }
+        sessions::insert(
+            conn,
+            &NewSession {
+                id: &session_id,
+                user_id: &user_id,
+                refresh_jti: &ids.refresh_jti,
+                access_jti: &ids.access_jti,
+                created_at: at,
+                last_used_at: at,
+                expires_at,
+                ip: client.ip.map(|ip| ip.to_string()).as_deref(),
+                user_agent: client.user_agent.as_deref(),
+                aal: level.aal,
+                amr: &level.amr_text(),
+                auth_time: Some(level.auth_time),
+            },
+        )?;
+        let event = Event::new(EventType::LoginSucceeded).by(&user_id);
+        audit.record(
+            conn,
+            &client,
+            event.session(&session_id).with("method", "password"),
+        )?;
+        // The user row is locked by `record_login` (PostgreSQL) or the
+        // writer's turn is held (SQLite): two logins racing each see the
+        // other's session here, so the limit holds.
+        if max_sessions == 0 {
+            return Ok(Vec::new());
+        }
+        let evicted = sessions::revoke_oldest_beyond(conn, &user_id, max_sessions, at)?;
+        for old in &evicted {
+            let event = Event::new(EventType::SessionRevoked).about(&user_id);
+            let event = event.session(old).with("reason", "session_limit");
+            audit.record(conn, &client, event.with("limit", max_sessions))?;
+        }
+        Ok(evicted)
+    }
+}
+
+/// After a session's row is committed: the sessions it evicted are
+/// published as revoked, and its first pair is handed out.
+pub(crate) async fn opened(
+    state: &AppState,
+    mut pair: TokenPair,
+    evicted: Vec<String>,
+) -> Result<TokenPair, ApiError> {
     if !evicted.is_empty() {
         state.revoker().publish(&evicted).await?;
+        let max_sessions = state.settings.sessions.max_per_user;
         for session_id in &evicted {
             // ASVS 7.4.5: the revocation is a security event.
             tracing::info!(
                 event = "auth.session.revoked",
                 reason = "session_limit",
-                user_id = %minted.pair.user.id,
+                user_id = %pair.user.id,
                 session_id = %session_id,
                 limit = max_sessions,
                 "security event"
             );
         }
     }
-    let mut pair = minted.pair;
     // A session shorter than a refresh token (AUTH_SESSION_MAX_AGE below
     // AUTH_REFRESH_TTL) ends first; the pair says so.
     pair.refresh_expires_in = pair

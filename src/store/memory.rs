@@ -207,6 +207,20 @@ impl Store for MemoryStore {
         Ok(Spend::Fresh)
     }
 
+    async fn unspend_refresh(&self, jti: &str, now_ms: i64) -> Result<(), StoreError> {
+        let mut map = self.lock();
+        let key = keys::spent_refresh(jti);
+        if let Some(Entry {
+            value: Value::Spent { at_ms },
+            ..
+        }) = map.entries.get(key.as_str())
+            && *at_ms == now_ms
+        {
+            map.entries.remove(key.as_str());
+        }
+        Ok(())
+    }
+
     async fn hit_window(&self, key: &str, window: Duration) -> Result<Counter, StoreError> {
         Ok(self.increment(key, window, false))
     }

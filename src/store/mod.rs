@@ -99,6 +99,15 @@ pub trait Store: Send + Sync {
         ttl: Duration,
     ) -> Result<(AccessState, Option<Spend>), StoreError>;
 
+    /// Takes back the spend of `jti` that a call at `now_ms` made
+    /// ([`Store::refresh_state`] or [`Store::spend_refresh`] answering
+    /// `Fresh`), when the rotation it was for never committed: a refresh
+    /// that failed (503) leaves the token as it was. Only a mark that still
+    /// holds `now_ms` is removed, so a later spend stays. The session row
+    /// still settles any rotation that did commit, so removing a mark never
+    /// lets a token be used twice.
+    async fn unspend_refresh(&self, jti: &str, now_ms: i64) -> Result<(), StoreError>;
+
     /// Gives each user a new cache version, so every instance reloads
     /// them (called after a change to their row or roles is committed).
     async fn bump_user_versions(

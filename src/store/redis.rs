@@ -31,6 +31,12 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return false
 ";
 
+// Removes a spent mark only if it still holds the time this call wrote.
+const UNSPEND_SCRIPT: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+";
+
 const VALID_AFTER_SCRIPT: &str = r"
 local old = tonumber(redis.call('GET', KEYS[1]) or '0')
 local new = tonumber(ARGV[1])
@@ -165,7 +171,27 @@ pub struct RedisStore {
     lost: Arc<Notify>,
     /// Whether access checks require the generation key.
     guarded: bool,
+    /// Writes that carry a committed revocation or user change and did not
+    /// reach Redis: written again once it answers (see [`Missed`]).
+    missed: std::sync::Mutex<Missed>,
 }
+
+/// What the database committed but Redis missed (a write failed after the
+/// commit; the request answered 503). Left alone, a password reset or a
+/// disable that committed while Redis stalled would leave the revoked
+/// sessions' access tokens working once Redis answered again, and other
+/// instances' caches of the user stale (issue 28). The revocation watch
+/// writes every revocation again from the database and bumps these users'
+/// versions, within a second of Redis answering.
+#[derive(Default)]
+struct Missed {
+    revocations: bool,
+    users: std::collections::HashSet<String>,
+}
+
+/// Users remembered for a late version bump, at most: beyond it, the
+/// cache's own expiry covers them.
+const MISSED_USERS_CAP: usize = 100_000;
 
 async fn connect_cluster(client: &ClusterClient) -> Result<ClusterConnection, StoreError> {
     tokio::time::timeout(Duration::from_secs(5), client.get_async_connection())
@@ -287,6 +313,7 @@ impl RedisStore {
             take: Script::new(TAKE_SCRIPT),
             lost: Arc::new(Notify::new()),
             guarded,
+            missed: std::sync::Mutex::default(),
         };
         store.ping().await?;
         Ok(store)
@@ -342,6 +369,44 @@ impl RedisStore {
         Ok(sealed
             .iter()
             .all(|v| matches!(redis::from_redis_value_ref::<i64>(v), Ok(1))))
+    }
+
+    fn missed(&self) -> std::sync::MutexGuard<'_, Missed> {
+        self.missed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Notes that a revocation (a revoked session, a "valid after" time)
+    /// did not reach Redis.
+    pub fn miss_revocations(&self) {
+        self.missed().revocations = true;
+    }
+
+    /// Notes that new versions of these users did not reach Redis. Their
+    /// change may have revoked tokens (a reset, a disable, a logout-all
+    /// commit a user change first, and publish their revocations only
+    /// after it reached Redis), so the revocations are written again too.
+    fn miss_users(&self, user_ids: &[String]) {
+        let mut missed = self.missed();
+        missed.revocations = true;
+        for id in user_ids {
+            if missed.users.len() >= MISSED_USERS_CAP {
+                tracing::warn!(
+                    "too many user changes missed Redis; the rest wait for the cache to expire"
+                );
+                break;
+            }
+            missed.users.insert(id.clone());
+        }
+    }
+
+    /// What missed Redis since the last call: whether revocations did, and
+    /// the users whose new versions did.
+    pub fn take_missed(&self) -> (bool, Vec<String>) {
+        let mut missed = self.missed();
+        let revocations = std::mem::take(&mut missed.revocations);
+        (revocations, missed.users.drain().collect())
     }
 
     /// Resolves when a request found a generation key gone.
@@ -458,6 +523,18 @@ impl RedisStore {
         Ok(())
     }
 
+    /// Takes back the spend of `jti` made at `now_ms`. EVAL, not EVALSHA:
+    /// one command, so it runs right behind the spend it follows, even on a
+    /// Redis that has not loaded the script yet.
+    fn unspend_cmd(&self, jti: &str, now_ms: i64) -> Cmd {
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(UNSPEND_SCRIPT)
+            .arg(1)
+            .arg(self.key(&keys::spent_refresh(jti)))
+            .arg(now_ms);
+        cmd
+    }
+
     async fn hit(&self, key: &str, ttl: Duration, extend: bool) -> Result<Counter, StoreError> {
         let (count, ttl_left): (u64, i64) = self
             .hit
@@ -524,13 +601,42 @@ impl Store for RedisStore {
             .arg(self.key(&keys::spent_refresh(jti)))
             .arg(now_ms)
             .arg(ttl_ms(ttl));
-        let answers = self
+        let answers = match self
             .run_all(vec![self.access_read(session_id, user_id), spend])
-            .await?;
+            .await
+        {
+            Ok(answers) => answers,
+            Err(e) => {
+                // The script may have run with its answer lost (Redis
+                // stalled past the response timeout): take the mark back
+                // behind it, on the same connection, without holding up
+                // the 503.
+                let (unspend, mut conn) = (self.unspend_cmd(jti, now_ms), self.conn());
+                tokio::spawn(async move {
+                    let taken: redis::RedisResult<i64> = unspend.query_async(&mut conn).await;
+                    if let Err(e) = taken {
+                        tracing::debug!(error = %e, "could not take back a refresh token's spend");
+                    }
+                });
+                return Err(e);
+            }
+        };
         let (values, first): (Vec<Option<i64>>, Option<i64>) =
             redis::from_redis_value(Value::Array(answers))
                 .map_err(|e| StoreError(e.to_string()))?;
-        let access = self.access_from(&values)?;
+        let access = match self.access_from(&values) {
+            Ok(access) => access,
+            Err(e) => {
+                // Refused before any rotation (Redis lost its data): the
+                // spend this call made is taken back.
+                if first.is_none()
+                    && let Err(e) = self.unspend_refresh(jti, now_ms).await
+                {
+                    tracing::warn!(error = %e, "could not take back a refresh token's spend");
+                }
+                return Err(e);
+            }
+        };
         let spend = match first {
             None => Spend::Fresh,
             Some(at_ms) => Spend::AlreadySpent { at_ms },
@@ -547,7 +653,11 @@ impl Store for RedisStore {
             return Ok(());
         }
         let keys = user_ids.iter().map(|id| keys::user_version(id));
-        self.set_each(keys, super::new_version, ttl).await
+        let bumped = self.set_each(keys, super::new_version, ttl).await;
+        if bumped.is_err() {
+            self.miss_users(user_ids);
+        }
+        bumped
     }
 
     async fn revoke_sessions(
@@ -559,7 +669,11 @@ impl Store for RedisStore {
             return Ok(());
         }
         let keys = session_ids.iter().map(|id| keys::revoked_session(id));
-        self.set_each(keys, || 1, ttl).await
+        let written = self.set_each(keys, || 1, ttl).await;
+        if written.is_err() {
+            self.miss_revocations();
+        }
+        written
     }
 
     async fn set_valid_after(
@@ -568,15 +682,17 @@ impl Store for RedisStore {
         unix_ms: i64,
         ttl: Duration,
     ) -> Result<(), StoreError> {
-        let _: i64 = self
+        let written: redis::RedisResult<i64> = self
             .valid_after
             .key(self.key(&keys::valid_after(user_id)))
             .arg(unix_ms)
             .arg(ttl_ms(ttl))
             .invoke_async(&mut self.conn())
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+            .await;
+        if written.is_err() {
+            self.miss_revocations();
+        }
+        written.map(drop).map_err(unavailable)
     }
 
     async fn spend_refresh(
@@ -597,6 +713,15 @@ impl Store for RedisStore {
             None => Spend::Fresh,
             Some(at_ms) => Spend::AlreadySpent { at_ms },
         })
+    }
+
+    async fn unspend_refresh(&self, jti: &str, now_ms: i64) -> Result<(), StoreError> {
+        let _: i64 = self
+            .unspend_cmd(jti, now_ms)
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(())
     }
 
     async fn hit_window(&self, key: &str, window: Duration) -> Result<Counter, StoreError> {

@@ -153,3 +153,93 @@ async fn revoked_tokens_stay_dead_after_redis_restarts_empty() {
 
     assert_revocations_held(&app, &scene).await;
 }
+
+/// The settled answer to refreshing `refresh`: polls while it is 503
+/// (Redis still restoring), for at most 20 s.
+async fn settled_refresh(app: &TestApp, refresh: &str) -> crate::helpers::Response {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let response = app.refresh(refresh).await;
+        if response.status != 503 {
+            return response;
+        }
+        assert!(Instant::now() < deadline, "refresh still 503 after 20 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Issue 28, the Redis side: a refresh that meets Redis without its data
+/// (just flushed, revocations not yet restored) answers 503, but its spend
+/// script had already run in the same round trip; the mark it left made the
+/// token reuse once Redis was restored. The token must work then. The
+/// revocation watch may restore Redis before the refresh arrives (then it
+/// succeeds and there is nothing to prove): a few tries, one 503 needed.
+#[actix_web::test]
+async fn a_refresh_refused_while_redis_restores_leaves_the_session_as_it_was() {
+    let Some(redis) = private_redis().await else {
+        return;
+    };
+    let app = app_on(&redis).await;
+    let user = app.verified_user().await;
+    let mut tokens = app.login_user(&user).await;
+    for _ in 0..10 {
+        redis.flushall();
+        let first = app.refresh(&tokens.refresh).await;
+        if first.status == 503 {
+            let again = settled_refresh(&app, &tokens.refresh).await;
+            assert_eq!(
+                again.status,
+                200,
+                "the refresh token a 503 refused, once Redis is restored: {}",
+                String::from_utf8_lossy(&again.body)
+            );
+            let renewed = Tokens::of(&again);
+            // The old token is spent now: reuse (no grace window here).
+            app.refresh(&tokens.refresh)
+                .await
+                .assert_problem(401, "refresh_token_reused");
+            assert_eq!(
+                app.refresh(&renewed.refresh).await.status,
+                401,
+                "reuse revoked the session"
+            );
+            return;
+        }
+        tokens = Tokens::of(&first);
+    }
+    panic!("the revocation watch restored Redis before each of 10 refreshes: nothing proved");
+}
+
+/// Issue 28, Redis stalling: the refresh's round trip times out (503)
+/// while Redis holds it unanswered; when Redis runs on, it executes the
+/// spend it received. The token must still work after.
+#[actix_web::test]
+async fn a_refresh_refused_while_redis_stalls_leaves_the_session_as_it_was() {
+    let Some(redis) = private_redis().await else {
+        return;
+    };
+    let app = app_on(&redis).await;
+    let user = app.verified_user().await;
+    let tokens = app.login_user(&user).await;
+
+    redis.pause();
+    let started = Instant::now();
+    let stalled = app.refresh(&tokens.refresh).await;
+    let took = started.elapsed();
+    redis.resume();
+    stalled.assert_problem(503, "service_unavailable");
+    assert!(
+        took < Duration::from_secs(5),
+        "a stalled Redis held a refresh {took:?}"
+    );
+
+    let again = settled_refresh(&app, &tokens.refresh).await;
+    assert_eq!(
+        again.status,
+        200,
+        "the refresh token a 503 refused, once Redis runs again: {}",
+        String::from_utf8_lossy(&again.body)
+    );
+    let renewed = Tokens::of(&again);
+    assert_eq!(app.get("/v1/me", Some(&renewed.access)).await.status, 200);
+}

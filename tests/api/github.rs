@@ -15,7 +15,7 @@ use crate::oidc::{
     Redirect, callback_with_cookie, claims, identity_events, link, linked, start_in_browser, unlink,
 };
 
-const REDIRECT_URI: &str = "http://127.0.0.1:9/oauth/github";
+pub(crate) const REDIRECT_URI: &str = "http://127.0.0.1:9/oauth/github";
 
 async fn app_with(github: &FakeGitHub, more: &[(&str, &str)]) -> TestApp {
     let vars = github.vars(REDIRECT_URI);
@@ -35,7 +35,7 @@ async fn setup() -> (FakeGitHub, TestApp, GitHubUser) {
 }
 
 /// The browser at `authorization_url`: GitHub's redirect, not followed.
-async fn browse(authorization_url: &str) -> Redirect {
+pub(crate) async fn browse(authorization_url: &str) -> Redirect {
     let client = awc::Client::builder().disable_redirects().finish();
     let response = client
         .get(authorization_url)

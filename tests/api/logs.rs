@@ -26,6 +26,43 @@ pub(crate) struct Server {
     lines: Arc<Mutex<Vec<String>>>,
 }
 
+/// The port of the "authd listening" line, in either log format (the
+/// pretty one may carry terminal colours).
+fn listening_port(line: &str) -> Option<u64> {
+    if let Ok(v) = serde_json::from_str::<Value>(line) {
+        return (v["message"] == "authd listening").then(|| v["port"].as_u64())?;
+    }
+    let plain = strip_ansi(line);
+    if !plain.contains("authd listening") {
+        return None;
+    }
+    let digits: String = plain
+        .split("port=")
+        .nth(1)?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// `text` without terminal colour sequences (ESC [ … m).
+pub(crate) fn strip_ansi(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
+}
+
 pub(crate) struct Answer {
     pub(crate) status: u16,
     request_id: String,
@@ -85,10 +122,7 @@ impl Server {
         }
         let started = Instant::now();
         let port = loop {
-            let found = lines.lock().unwrap().iter().find_map(|l| {
-                let v: Value = serde_json::from_str(l).ok()?;
-                (v["message"] == "authd listening").then(|| v["port"].as_u64())?
-            });
+            let found = lines.lock().unwrap().iter().find_map(|l| listening_port(l));
             if let Some(port) = found {
                 break port;
             }
@@ -147,6 +181,32 @@ impl Server {
         files.retain(|p| p.extension().is_some_and(|x| x == "eml"));
         files.sort();
         files
+    }
+
+    /// The tokens of the links to `path` (`/verify-email` …) in the mail
+    /// so far, oldest first.
+    fn tokens_to(&self, path: &str) -> Vec<String> {
+        let needle = format!("{path}?token=");
+        self.mails()
+            .iter()
+            .filter_map(|file| {
+                let raw = std::fs::read_to_string(file).ok()?;
+                let link = raw.split_whitespace().find(|w| w.contains(&needle))?;
+                Some(link.split("token=").nth(1)?.to_owned())
+            })
+            .collect()
+    }
+
+    /// Waits for a mail linking to `path` beyond the `already` seen, and
+    /// returns its token.
+    pub(crate) async fn next_token_to(&self, path: &str, already: usize) -> String {
+        for _ in 0..200 {
+            if let Some(token) = self.tokens_to(path).get(already) {
+                return token.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no mail number {} linking to {path}", already + 1);
     }
 
     /// Waits for the `n`th mail and returns the token in its link.
@@ -267,7 +327,8 @@ impl Server {
         }
     }
 
-    fn log_text(&self) -> String {
+    /// Every line so far, as written (either log format).
+    pub(crate) fn log_text(&self) -> String {
         self.lines.lock().unwrap().join("\n")
     }
 }

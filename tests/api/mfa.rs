@@ -855,3 +855,105 @@ async fn adding_or_removing_a_factor_can_end_the_other_sessions() {
         .assert_problem(401, "session_revoked");
     app.refresh(&here.refresh).await.assert_status(200);
 }
+
+/// Issue 28: the second step spends its code and its `mfa_token` only
+/// together with the session they buy. While session rows cannot be
+/// written, a right TOTP code and a right recovery code are refused
+/// (503 on PostgreSQL, 500 on SQLite) and nothing is spent: once sessions
+/// can be written again, the same tokens and codes log in, and only then
+/// is the recovery code used up.
+#[actix_web::test]
+async fn a_second_step_whose_session_fails_spends_nothing() {
+    let app = spawn_app().await;
+    let e = enrolled(&app).await;
+    let by_totp = mfa_token(&app, &e.user).await;
+    let by_code = mfa_token(&app, &e.user).await;
+    let recovery = e.recovery_codes[0].clone();
+    let with_recovery = |token: &str| {
+        app.post(
+            "/v1/auth/mfa/verify",
+            json!({"mfa_token": token, "recovery_code": recovery}),
+        )
+    };
+
+    let (status, problem) = app.fail_session_writes().await;
+    away_from_step_edge().await;
+    let totp = code(&e.secret, 0);
+    verify(&app, &by_totp, &totp)
+        .await
+        .assert_problem(status, problem);
+    with_recovery(&by_code)
+        .await
+        .assert_problem(status, problem);
+    let listed = app.get("/v1/me/mfa", Some(&e.session.access)).await.json();
+    assert_eq!(listed["recovery_codes_remaining"], 10, "{listed}");
+    app.mend_session_writes().await;
+
+    // The same code again (still within its step's skew).
+    let in_by_totp = verify(&app, &by_totp, &totp).await;
+    in_by_totp.assert_status(200);
+    assert_eq!(
+        claims(in_by_totp.json()["access_token"].as_str().unwrap())["aal"],
+        "aal2"
+    );
+    with_recovery(&by_code).await.assert_status(200);
+    let listed = app.get("/v1/me/mfa", Some(&e.session.access)).await.json();
+    assert_eq!(listed["recovery_codes_remaining"], 9, "{listed}");
+    // Spent now, both of them.
+    verify(&app, &by_totp, &totp)
+        .await
+        .assert_problem(401, "invalid_token");
+    with_recovery(&by_code)
+        .await
+        .assert_problem(401, "invalid_token");
+}
+
+/// Issue 28, item 7: a password reset proves the mailbox, not the second
+/// factor. The login after it still asks for the code, and the new
+/// password alone gets no session, the `mfa_token` no access.
+#[actix_web::test]
+async fn a_password_reset_does_not_bypass_the_second_factor() {
+    let app = spawn_app().await;
+    let e = enrolled(&app).await;
+    app.post(
+        "/v1/auth/password-reset/request",
+        json!({"email": e.user.email}),
+    )
+    .await
+    .assert_status(202);
+    let mut reset = None;
+    for _ in 0..6 {
+        let mail = app.mail_to(&e.user.email).await;
+        if mail.raw.contains("/reset-password?token=") {
+            reset = Some(mail.token());
+            break;
+        }
+    }
+    let reset = reset.expect("a reset mail");
+    let new_password = "another-Horse-battery-7";
+    app.post(
+        "/v1/auth/password-reset/confirm",
+        json!({"token": reset, "new_password": new_password}),
+    )
+    .await
+    .assert_status(204);
+
+    let response = app.login(&e.user.email, new_password).await;
+    response.assert_status(200);
+    let body = response.json();
+    assert_eq!(body["mfa_required"], true, "{body}");
+    assert!(body.get("access_token").is_none(), "{body}");
+    assert!(body.get("refresh_token").is_none(), "{body}");
+    let token = body["mfa_token"].as_str().expect("an mfa_token");
+    app.get("/v1/me", Some(token))
+        .await
+        .assert_problem(401, "unauthorized");
+    // The factor survived the reset: its code finishes the login.
+    away_from_step_edge().await;
+    let done = verify(&app, token, &code(&e.secret, 0)).await;
+    done.assert_status(200);
+    assert_eq!(
+        claims(done.json()["access_token"].as_str().unwrap())["aal"],
+        "aal2"
+    );
+}

@@ -31,7 +31,7 @@ fn provider_dir() -> PathBuf {
 /// The local provider; killed when dropped.
 pub(crate) struct Provider {
     child: Child,
-    issuer: String,
+    pub(crate) issuer: String,
     /// Its RS256 signing key (PKCS#1 PEM) and that key's `kid`, which it
     /// wrote out for the tests (`OIDC_PROVIDER_KEY_OUT`).
     key_pem: String,
@@ -626,7 +626,7 @@ async fn an_unverified_side_never_links() {
 }
 
 /// An ID token for the native client, as a phone's SDK would get it.
-async fn native_id_token(provider: &Provider, nonce: &str) -> String {
+pub(crate) async fn native_id_token(provider: &Provider, nonce: &str) -> String {
     let verifier = URL_SAFE_NO_PAD.encode(rand_bytes());
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let mut url =

@@ -538,3 +538,42 @@ async fn passkey_finishes_set_the_refresh_cookie_in_browser_mode() {
         );
     }
 }
+
+/// Issue 28: a passkey login spends its ceremony (and, as a second step,
+/// its `mfa_token`) only together with the session it buys. While session
+/// rows cannot be written, right assertions are refused (503 on
+/// PostgreSQL, 500 on SQLite) and nothing is spent: once sessions can be
+/// written again, the same answers to the same ceremonies log in, once.
+#[actix_web::test]
+async fn a_passkey_login_whose_session_fails_spends_nothing() {
+    let app = spawn_app().await;
+    let mut p = with_passkey(&app).await;
+    let token = mfa_token(&app, &p.user).await;
+    let (second_id, options) = start_second_step(&app, &token).await;
+    let second = p.key.assert(&options);
+    let (passwordless_id, options) = start_passwordless(&app).await;
+    let passwordless = p.key.assert(&options);
+
+    let (status, problem) = app.fail_session_writes().await;
+    finish(&app, SECOND_STEP, &second_id, &second)
+        .await
+        .assert_problem(status, problem);
+    finish(&app, PASSWORDLESS, &passwordless_id, &passwordless)
+        .await
+        .assert_problem(status, problem);
+    app.mend_session_writes().await;
+
+    let done = finish(&app, SECOND_STEP, &second_id, &second).await;
+    done.assert_status(200);
+    assert_eq!(claims(&tokens(&done).access)["aal"], "aal2");
+    let done = finish(&app, PASSWORDLESS, &passwordless_id, &passwordless).await;
+    done.assert_status(200);
+    assert_eq!(tokens(&done).body["user"]["email"], p.user.email.as_str());
+    // Answered once now.
+    finish(&app, SECOND_STEP, &second_id, &second)
+        .await
+        .assert_problem(400, "invalid_token");
+    finish(&app, PASSWORDLESS, &passwordless_id, &passwordless)
+        .await
+        .assert_problem(400, "invalid_token");
+}

@@ -82,6 +82,31 @@ impl PrivateRedis {
         );
     }
 
+    /// Kills it (connections refused until [`PrivateRedis::restart_empty`]).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Stops it answering (SIGSTOP) without closing its connections, as a
+    /// stalled or partitioned server would; [`PrivateRedis::resume`] lets
+    /// it run on with what it received meanwhile.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, which: &str) {
+        let sent = Command::new("kill")
+            .args([which, &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill {which} redis-server failed");
+    }
+
     pub fn flushall(&self) {
         let client = redis::Client::open(self.url()).unwrap();
         let mut conn = client.get_connection().unwrap();
@@ -91,6 +116,7 @@ impl PrivateRedis {
 
 impl Drop for PrivateRedis {
     fn drop(&mut self) {
+        // A paused server dies of SIGKILL all the same.
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -284,3 +284,229 @@ async fn a_csrf_refusal_of_the_refresh_cookie_is_logged() {
     let text: String = server.log().iter().map(Value::to_string).collect();
     assert!(!text.contains("cookie-value-that-must-not-be-logged"));
 }
+
+/// Issue 28, item 7: the second step (`auth.mfa`, by TOTP and by passkey),
+/// a passwordless passkey login (`auth.passkey`) and a provider login
+/// (`auth.oauth.login`) are security events, refused and accepted, with the
+/// account on success and no secret.
+#[actix_web::test]
+async fn second_steps_passkeys_and_provider_logins_are_logged_as_security_events() {
+    use crate::github::{REDIRECT_URI, browse};
+    use crate::helpers::{FakeGitHub, GitHubUser, SoftAuthenticator};
+
+    let github = FakeGitHub::start(REDIRECT_URI).await;
+    github.sign_in(&GitHubUser::new(
+        7,
+        "eventful",
+        "eventful@example.test",
+        true,
+    ));
+    let vars = github.vars(REDIRECT_URI);
+    let extra: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = Server::start(&extra).await;
+    let post = |path: &'static str, token: Option<String>, body: Value| {
+        let server = &server;
+        async move {
+            server
+                .call("POST", path, token.as_deref(), Some(body))
+                .await
+        }
+    };
+
+    // A provider login refused (a state nobody issued), then accepted.
+    let forged = post(
+        "/v1/auth/oauth/github/callback",
+        None,
+        json!({"code": "some-code", "state": "forged-state"}),
+    )
+    .await;
+    assert_eq!(forged.status, 400, "{}", forged.body);
+    let forged_code = forged.body["code"].as_str().unwrap().to_owned();
+    let started = post(
+        "/v1/auth/oauth/github/start",
+        None,
+        json!({"redirect_uri": REDIRECT_URI}),
+    )
+    .await;
+    let url = expect(&started, 200)["authorization_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let redirect = browse(&url).await;
+    let github_login = post(
+        "/v1/auth/oauth/github/callback",
+        None,
+        json!({"code": redirect.get("code"), "state": redirect.get("state")}),
+    )
+    .await;
+    let github_user = expect(&github_login, 200)["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // A password user with TOTP and a passkey.
+    let email = format!("steps-{}@example.com", uuid::Uuid::new_v4().simple());
+    let password = "correct-Horse-battery-9";
+    let register = post(
+        "/v1/auth/register",
+        None,
+        json!({"email": email, "password": password}),
+    )
+    .await;
+    expect(&register, 202);
+    let verified = post(
+        "/v1/auth/verify-email",
+        None,
+        json!({"token": server.token_of_mail(1).await}),
+    )
+    .await;
+    let user_id = expect(&verified, 200)["id"].as_str().unwrap().to_owned();
+    let login = json!({"email": email, "password": password});
+    let session = post("/v1/auth/login", None, login.clone()).await;
+    let access = expect(&session, 200)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let enrol = post("/v1/me/mfa/totp", Some(access.clone()), json!({})).await;
+    let enrol = expect(&enrol, 200).clone();
+    let secret = totp_rs::Secret::Encoded(enrol["secret"].as_str().unwrap().to_owned())
+        .to_bytes()
+        .unwrap();
+    let confirm_path = format!(
+        "/v1/me/mfa/totp/{}/confirm",
+        enrol["factor_id"].as_str().unwrap()
+    );
+    crate::mfa::away_from_step_edge().await;
+    let confirmed = server
+        .call(
+            "POST",
+            &confirm_path,
+            Some(&access),
+            Some(json!({"code": crate::mfa::code(&secret, -1)})),
+        )
+        .await;
+    expect(&confirmed, 200);
+    // The enrolling session is aal1; passkeys need aal2 once a factor
+    // exists: log in again with the code.
+    let mfa_token = |answer: &crate::logs::Answer| {
+        assert_eq!(answer.body["mfa_required"], true, "{}", answer.body);
+        answer.body["mfa_token"].as_str().unwrap().to_owned()
+    };
+    let step = mfa_token(&post("/v1/auth/login", None, login.clone()).await);
+    let wrong = post(
+        "/v1/auth/mfa/verify",
+        None,
+        json!({"mfa_token": step, "code": "000000"}),
+    )
+    .await;
+    assert_eq!(wrong.status, 401, "{}", wrong.body);
+    crate::mfa::away_from_step_edge().await;
+    let right = post(
+        "/v1/auth/mfa/verify",
+        None,
+        json!({"mfa_token": step, "code": crate::mfa::code(&secret, 0)}),
+    )
+    .await;
+    let aal2 = expect(&right, 200)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut key = SoftAuthenticator::new();
+    let started = post(
+        "/v1/me/passkeys/register/start",
+        Some(aal2.clone()),
+        json!({}),
+    )
+    .await;
+    let started = expect(&started, 200).clone();
+    let registered = post(
+        "/v1/me/passkeys/register/finish",
+        Some(aal2),
+        json!({
+            "challenge_id": started["challenge_id"],
+            "credential": key.register(&started["options"]),
+        }),
+    )
+    .await;
+    expect(&registered, 201);
+
+    // The second step by passkey.
+    let step = mfa_token(&post("/v1/auth/login", None, login.clone()).await);
+    let started = post(
+        "/v1/auth/mfa/passkey/start",
+        None,
+        json!({"mfa_token": step}),
+    )
+    .await;
+    let started = expect(&started, 200).clone();
+    let by_passkey = post(
+        "/v1/auth/mfa/passkey/finish",
+        None,
+        json!({"challenge_id": started["challenge_id"], "credential": key.assert(&started["options"])}),
+    )
+    .await;
+    expect(&by_passkey, 200);
+    // Passwordless: another key's signature, then the right one.
+    let mut impostor = key.impostor();
+    let started = post("/v1/auth/passkey/start", None, json!({})).await;
+    let started = expect(&started, 200).clone();
+    let refused = post(
+        "/v1/auth/passkey/finish",
+        None,
+        json!({"challenge_id": started["challenge_id"], "credential": impostor.assert(&started["options"])}),
+    )
+    .await;
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    let started = post("/v1/auth/passkey/start", None, json!({})).await;
+    let started = expect(&started, 200).clone();
+    let passwordless = post(
+        "/v1/auth/passkey/finish",
+        None,
+        json!({"challenge_id": started["challenge_id"], "credential": key.assert(&started["options"])}),
+    )
+    .await;
+    expect(&passwordless, 200);
+
+    let oauth = settled(&server, "auth.oauth.login", 2).await;
+    assert_eq!(oauth.len(), 2, "{oauth:?}");
+    assert_eq!(oauth[0]["level"], "WARN", "{}", oauth[0]);
+    assert_eq!(oauth[0]["outcome"], forged_code.as_str(), "{}", oauth[0]);
+    assert_eq!(oauth[0]["provider"], "github", "{}", oauth[0]);
+    assert_eq!(oauth[1]["level"], "INFO", "{}", oauth[1]);
+    assert_eq!(oauth[1]["provider"], "github", "{}", oauth[1]);
+    assert_eq!(oauth[1]["user_id"], github_user.as_str(), "{}", oauth[1]);
+    assert_eq!(oauth[1]["account"], "created", "{}", oauth[1]);
+
+    let mfa = settled(&server, "auth.mfa", 3).await;
+    assert_eq!(mfa.len(), 3, "{mfa:?}");
+    assert_eq!(mfa[0]["level"], "WARN", "{}", mfa[0]);
+    assert_eq!(mfa[0]["outcome"], "invalid_mfa_code", "{}", mfa[0]);
+    assert!(mfa[0].get("user_id").is_none(), "{}", mfa[0]);
+    for line in &mfa[1..] {
+        assert_eq!(line["level"], "INFO", "{line}");
+        assert_eq!(line["outcome"], "success", "{line}");
+        assert_eq!(line["user_id"], user_id.as_str(), "{line}");
+    }
+
+    let passkey = settled(&server, "auth.passkey", 2).await;
+    assert_eq!(passkey.len(), 2, "{passkey:?}");
+    assert_eq!(passkey[0]["level"], "WARN", "{}", passkey[0]);
+    assert_eq!(
+        passkey[0]["outcome"], "invalid_credentials",
+        "{}",
+        passkey[0]
+    );
+    assert_eq!(passkey[1]["level"], "INFO", "{}", passkey[1]);
+    assert_eq!(passkey[1]["outcome"], "success", "{}", passkey[1]);
+    assert_eq!(passkey[1]["user_id"], user_id.as_str(), "{}", passkey[1]);
+
+    let text: String = server.log().iter().map(Value::to_string).collect();
+    for secret in [
+        password,
+        email.as_str(),
+        redirect.get("code"),
+        redirect.get("state"),
+    ] {
+        assert!(!text.contains(secret), "{secret} is in the log");
+    }
+}

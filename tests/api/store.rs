@@ -58,6 +58,41 @@ async fn spending_a_refresh_token_is_atomic_and_remembers_when() {
     }
 }
 
+/// A spend given back (issue 28: its rotation failed) leaves the token
+/// unspent; only the spend made at that time is taken back, never a later
+/// one.
+#[actix_web::test]
+async fn a_spend_given_back_leaves_the_token_unspent() {
+    let ttl = Duration::from_secs(60);
+    for (store, redis) in stores().await {
+        let kind = store.kind();
+        assert_eq!(
+            store.spend_refresh("given-back", 10, ttl).await.unwrap(),
+            Spend::Fresh
+        );
+        store.unspend_refresh("given-back", 10).await.unwrap();
+        assert_eq!(
+            store.spend_refresh("given-back", 20, ttl).await.unwrap(),
+            Spend::Fresh,
+            "{kind}: the given-back token spends afresh"
+        );
+        // Another request's spend (at 20) is not this one's (at 10) to take.
+        store.unspend_refresh("given-back", 10).await.unwrap();
+        assert_eq!(
+            store.spend_refresh("given-back", 30, ttl).await.unwrap(),
+            Spend::AlreadySpent { at_ms: 20 },
+            "{kind}: a later spend stays"
+        );
+        // Giving back what was never spent is harmless.
+        store.unspend_refresh("never-spent", 10).await.unwrap();
+        assert_eq!(
+            store.spend_refresh("never-spent", 40, ttl).await.unwrap(),
+            Spend::Fresh
+        );
+        cleanup(&redis);
+    }
+}
+
 /// Polls `check` every 100 ms until it holds; panics after 15 s.
 async fn wait_until<F, Fut>(what: &str, mut check: F)
 where

@@ -16,7 +16,7 @@ use sha2::Sha256;
 use crate::helpers::{TestApp, spawn_app_with};
 
 #[derive(Clone, Debug)]
-struct Received {
+pub(crate) struct Received {
     path: String,
     id: String,
     timestamp: String,
@@ -26,13 +26,13 @@ struct Received {
 
 /// A receiver answering each request with the next status of `plan`
 /// (then 204), recording what it got. A 302 points at `/elsewhere`.
-struct Receiver {
-    url: String,
-    seen: Arc<Mutex<Vec<Received>>>,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
+    pub(crate) seen: Arc<Mutex<Vec<Received>>>,
 }
 
 impl Receiver {
-    async fn start(plan: &[u16]) -> Self {
+    pub(crate) async fn start(plan: &[u16]) -> Self {
         let seen: Arc<Mutex<Vec<Received>>> = Arc::default();
         let plan: Arc<Mutex<Vec<u16>>> = Arc::new(Mutex::new(plan.iter().rev().copied().collect()));
         let (seen_in, plan_in) = (seen.clone(), plan.clone());

@@ -21,6 +21,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::TimeDelta;
 
 use crate::api_types::{MfaFactor, MfaFactorList, MfaFactorRef, TokenPair, TotpEnrolment};
+use crate::auth::lockout::Reservation;
 use crate::auth::roles::{Permission, UsersWrite};
 use crate::auth::session::{self, AuthLevel, ClientInfo, ProvenLogin};
 use crate::auth::ways_in::{self, Ended, Ending};
@@ -390,7 +391,8 @@ pub(crate) fn recently_authenticated(state: &AppState, caller: &AccessClaims) ->
 }
 
 enum Verdict {
-    Right,
+    /// Right; the sessions the new one evicted.
+    Right(Vec<String>),
     Wrong,
 }
 
@@ -398,7 +400,8 @@ enum Verdict {
 /// against the `mfa_token`. A wrong code counts toward the account's
 /// lockout (reserved first, so parallel guesses never get more than the
 /// threshold checked) and leaves the token alive; the first right one
-/// spends it and starts an `aal2` session.
+/// spends it and starts an `aal2` session, in the same transaction: a
+/// failure leaves code and token as they were.
 pub async fn verify_login(
     state: &AppState,
     mfa_token: &str,
@@ -423,6 +426,14 @@ pub async fn verify_login(
         Proof::RecoveryCode(code) => ("recovery_code", code.to_owned()),
     };
     let cap = state.settings.mfa.max_failures_per_day;
+    // A disabled account's right code gets no session (403 below).
+    let (session, pair) = if row.disabled {
+        (None, None)
+    } else {
+        let level = AuthLevel::password_and_otp;
+        let (write, pair) = prepare_session(state, row.clone(), roles, &challenge, level)?;
+        (Some(write), Some(pair))
+    };
     let judged = state
         .db
         .transaction(move |conn| {
@@ -468,11 +479,17 @@ pub async fn verify_login(
             if !rows::spend_challenge(conn, &token_hash, at)? {
                 return Err(ApiError::InvalidToken(TokenKind::Mfa));
             }
-            Ok(Verdict::Right)
+            Ok(Verdict::Right(match session {
+                Some(session) => session.apply(conn)?,
+                None => Vec::new(),
+            }))
         })
         .await;
-    match judged {
-        Ok(Verdict::Right) => state.lockout().succeeded(&row.email, reservation).await?,
+    let evicted = match judged {
+        Ok(Verdict::Right(evicted)) => {
+            succeeded(state, &row.email, reservation).await;
+            evicted
+        }
         Ok(Verdict::Wrong) => {
             state.mail_wakeup.notify_one();
             state.lockout().failed(&row.email, reservation).await?;
@@ -482,23 +499,34 @@ pub async fn verify_login(
             state.lockout().not_checked(&row.email, reservation).await;
             return Err(e);
         }
-    }
+    };
     state.mail_wakeup.notify_one();
-    if row.disabled {
-        return Err(ApiError::AccountDisabled);
+    match pair {
+        Some(pair) => session::opened(state, pair, evicted).await,
+        None => Err(ApiError::AccountDisabled),
     }
-    open_session(state, row, roles, &challenge, AuthLevel::password_and_otp).await
+}
+
+/// A right second step resets the lockout count. Its session is committed
+/// already: a store failure here is logged, not answered (the count lapses
+/// by itself), so the client still gets the pair it bought.
+pub(crate) async fn succeeded(state: &AppState, email: &str, reservation: Reservation) {
+    if let Err(e) = state.lockout().succeeded(email, reservation).await {
+        tracing::warn!(error = %e, "could not reset the lockout count after a second step");
+    }
 }
 
 /// The session a finished second step starts, with the client and the
-/// "valid after" time the password login saw.
-pub(crate) async fn open_session(
+/// "valid after" time the password login saw: signed now, written by
+/// [`session::SessionWrite::apply`] in the transaction that spends the
+/// proof.
+pub(crate) fn prepare_session(
     state: &AppState,
     row: UserRow,
     roles: Vec<String>,
     challenge: &MfaChallengeRow,
     level: impl FnOnce(chrono::NaiveDateTime) -> AuthLevel,
-) -> Result<TokenPair, ApiError> {
+) -> Result<(session::SessionWrite, TokenPair), ApiError> {
     let client = ClientInfo {
         ip: challenge.ip.as_deref().and_then(|ip| ip.parse().ok()),
         user_agent: challenge.user_agent.clone(),
@@ -517,7 +545,7 @@ pub(crate) async fn open_session(
             }
         }
     }
-    session::start_at_level(state, row, roles, client, proven, level).await
+    session::prepare(state, row, roles, client, proven, level)
 }
 
 /// An admin's reset (a lost phone): every factor, recovery code and

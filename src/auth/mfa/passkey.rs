@@ -22,7 +22,7 @@ use webauthn_rs::prelude::{
     Uuid, Webauthn, WebauthnBuilder,
 };
 
-use super::{codes, live_challenge, may_enrol, open_session, recently_authenticated};
+use super::{codes, live_challenge, may_enrol, prepare_session, recently_authenticated, succeeded};
 use crate::api_types::{MfaFactor, PasskeyCeremony, PasskeyRegistered, TokenPair};
 use crate::auth::one_time;
 use crate::auth::session::{self, AuthLevel, ClientInfo, ProvenLogin};
@@ -110,15 +110,39 @@ async fn park(store: &dyn Store, pending: &Pending) -> Result<String, ApiError> 
 
 /// Takes a ceremony out of the store: 400 `invalid_token` when it is
 /// unknown, expired or already answered.
-async fn take(store: &dyn Store, challenge_id: &str) -> Result<Pending, ApiError> {
+async fn take(store: &dyn Store, challenge_id: &str) -> Result<(Pending, Taken), ApiError> {
     if challenge_id.is_empty() || challenge_id.len() > 64 {
         return Err(unknown_challenge());
     }
-    let raw = store
-        .take(&keys::webauthn_challenge(challenge_id))
-        .await?
-        .ok_or_else(unknown_challenge)?;
-    serde_json::from_str(&raw).map_err(|_| unknown_challenge())
+    let key = keys::webauthn_challenge(challenge_id);
+    let raw = store.take(&key).await?.ok_or_else(unknown_challenge)?;
+    let pending = serde_json::from_str(&raw).map_err(|_| unknown_challenge())?;
+    Ok((pending, Taken { key, raw }))
+}
+
+/// A ceremony taken out of the store, to give back if the answer to it
+/// could not be judged.
+struct Taken {
+    key: String,
+    raw: String,
+}
+
+impl Taken {
+    /// When `outcome` is a 503 or a 500 (a backing service failed, and
+    /// whatever the answer changed was rolled back), the ceremony goes back
+    /// into the store: the same answer may be sent again (issue 28). A
+    /// judged answer, right or wrong, has spent it.
+    async fn give_back_unless_judged<T>(self, store: &dyn Store, outcome: &Result<T, ApiError>) {
+        if !matches!(
+            outcome,
+            Err(ApiError::ServiceUnavailable(_) | ApiError::Internal { .. })
+        ) {
+            return;
+        }
+        if let Err(e) = store.put_new(&self.key, &self.raw, CEREMONY_TTL).await {
+            tracing::warn!(error = %e, "could not give back a passkey ceremony");
+        }
+    }
 }
 
 fn ceremony<T: Serialize>(challenge_id: String, options: &T) -> Result<PasskeyCeremony, ApiError> {
@@ -222,10 +246,11 @@ pub async fn finish_registration(
         ));
     }
     let name = name.map(str::to_owned);
+    let (pending, taken) = take(state.store.as_ref(), challenge_id).await?;
     let Pending::Register {
         user_id,
         state: registration,
-    } = take(state.store.as_ref(), challenge_id).await?
+    } = pending
     else {
         return Err(unknown_challenge());
     };
@@ -287,8 +312,11 @@ pub async fn finish_registration(
             };
             Ok((registered, ended))
         })
-        .await?;
-    let (registered, ended) = registered;
+        .await;
+    taken
+        .give_back_unless_judged(state.store.as_ref(), &registered)
+        .await;
+    let (registered, ended) = registered?;
     state.mail_wakeup.notify_one();
     state.revoker().publish_ended(&caller.sub, &ended).await?;
     Ok(registered)
@@ -378,13 +406,31 @@ pub async fn finish_second_step(
     credential: &serde_json::Value,
 ) -> Result<TokenPair, ApiError> {
     let response: PublicKeyCredential = parse(credential)?;
+    let (pending, taken) = take(state.store.as_ref(), challenge_id).await?;
     let Pending::SecondStep {
         mfa_token_hash,
         state: authentication,
-    } = take(state.store.as_ref(), challenge_id).await?
+    } = pending
     else {
         return Err(unknown_challenge());
     };
+    let judged = judge_second_step(state, mfa_token_hash, &response, &authentication).await;
+    taken
+        .give_back_unless_judged(state.store.as_ref(), &judged)
+        .await;
+    let (pair, evicted) = judged?;
+    session::opened(state, pair, evicted).await
+}
+
+/// The second step's assertion judged and, when right, the `mfa_token`
+/// spent and the session written, in one transaction: the pair to hand out
+/// and the sessions it evicted.
+async fn judge_second_step(
+    state: &AppState,
+    mfa_token_hash: String,
+    response: &PublicKeyCredential,
+    authentication: &PasskeyAuthentication,
+) -> Result<(TokenPair, Vec<String>), ApiError> {
     let (challenge, row, roles) = live_challenge(&state.db, &mfa_token_hash).await?;
     let cap = state.settings.mfa.max_failures_per_day;
     let capped = row.id.clone();
@@ -394,7 +440,7 @@ pub async fn finish_second_step(
         .await?;
     let lockout = state.lockout();
     let reservation = lockout.reserve(&row.email).await?;
-    let result = match rp(state)?.finish_passkey_authentication(&response, &authentication) {
+    let result = match rp(state)?.finish_passkey_authentication(response, authentication) {
         Ok(result) => result,
         Err(e) => {
             tracing::info!(error = %e, "passkey assertion refused");
@@ -405,22 +451,36 @@ pub async fn finish_second_step(
     };
     let user_id = row.id.clone();
     let is_synced = result.backup_eligible();
+    // A disabled account's right assertion gets no session (403 below).
+    let (session, pair) = if row.disabled {
+        (None, None)
+    } else {
+        let level = |at| AuthLevel::password_and_passkey(at, is_synced);
+        let (write, pair) = prepare_session(state, row.clone(), roles, &challenge, level)?;
+        (Some(write), Some(pair))
+    };
     let judged = state
         .db
         .transaction(move |conn| {
             if !record_use(conn, &user_id, &result)? {
-                return Ok(false);
+                return Ok(None);
             }
             // Spent by the first success; a racing one rolls back.
             if !rows::spend_challenge(conn, &mfa_token_hash, now())? {
                 return Err(ApiError::InvalidToken(TokenKind::Mfa));
             }
-            Ok(true)
+            Ok(Some(match session {
+                Some(session) => session.apply(conn)?,
+                None => Vec::new(),
+            }))
         })
         .await;
-    match judged {
-        Ok(true) => lockout.succeeded(&row.email, reservation).await?,
-        Ok(false) => {
+    let evicted = match judged {
+        Ok(Some(evicted)) => {
+            succeeded(state, &row.email, reservation).await;
+            evicted
+        }
+        Ok(None) => {
             second_step_refused(state, &row).await?;
             lockout.failed(&row.email, reservation).await?;
             return Err(ApiError::InvalidMfaCode { enrolling: false });
@@ -429,14 +489,9 @@ pub async fn finish_second_step(
             lockout.not_checked(&row.email, reservation).await;
             return Err(e);
         }
-    }
-    if row.disabled {
-        return Err(ApiError::AccountDisabled);
-    }
-    open_session(state, row, roles, &challenge, |at| {
-        AuthLevel::password_and_passkey(at, is_synced)
-    })
-    .await
+    };
+    let pair = pair.ok_or(ApiError::AccountDisabled)?;
+    Ok((pair, evicted))
 }
 
 /// Counts a refused passkey toward the account's daily second-factor cap.
@@ -485,15 +540,32 @@ pub async fn finish_passwordless(
     client: ClientInfo,
 ) -> Result<TokenPair, ApiError> {
     let response: PublicKeyCredential = parse(credential)?;
+    let (pending, taken) = take(state.store.as_ref(), challenge_id).await?;
     let Pending::Passwordless {
         state: authentication,
-    } = take(state.store.as_ref(), challenge_id).await?
+    } = pending
     else {
         return Err(unknown_challenge());
     };
+    let judged = judge_passwordless(state, &response, authentication, client).await;
+    taken
+        .give_back_unless_judged(state.store.as_ref(), &judged)
+        .await;
+    let (pair, evicted) = judged?;
+    session::opened(state, pair, evicted).await
+}
+
+/// The passwordless assertion judged and, when right and the account may
+/// log in, the passkey's use and the session written in one transaction.
+async fn judge_passwordless(
+    state: &AppState,
+    response: &PublicKeyCredential,
+    authentication: DiscoverableAuthentication,
+    client: ClientInfo,
+) -> Result<(TokenPair, Vec<String>), ApiError> {
     let relying_party = rp(state)?;
     let (handle, credential_id) = relying_party
-        .identify_discoverable_authentication(&response)
+        .identify_discoverable_authentication(response)
         .map_err(|_| ApiError::InvalidCredentials)?;
     let (user_id, credential_id) = (handle.to_string(), URL_SAFE_NO_PAD.encode(credential_id));
     let (row, roles, passkey) = state
@@ -512,7 +584,7 @@ pub async fn finish_passwordless(
     let lockout = state.lockout();
     let reservation = lockout.reserve(&row.email).await?;
     let result = match relying_party.finish_discoverable_authentication(
-        &response,
+        response,
         authentication,
         &[DiscoverableKey::from(&passkey)],
     ) {
@@ -525,32 +597,58 @@ pub async fn finish_passwordless(
     };
     let user_id = row.id.clone();
     let is_synced = result.backup_eligible();
+    // The account rules of a password login, told only after the passkey
+    // proved itself; such a login starts no session.
+    let refusal = if row.disabled {
+        Some(ApiError::AccountDisabled)
+    } else if state.settings.accounts.require_verified_email && !row.email_verified {
+        Some(ApiError::EmailNotVerified)
+    } else {
+        None
+    };
+    let email = row.email.clone();
+    let session = match refusal {
+        Some(_) => None,
+        None => {
+            let proven = ProvenLogin {
+                verified_hash: row.password_hash.clone(),
+                tokens_valid_after: row.tokens_valid_after,
+                upgraded_hash: None,
+            };
+            let level = AuthLevel::passkey(now(), is_synced);
+            Some(session::prepare(state, row, roles, client, proven, level)?)
+        }
+    };
+    let (session, pair) = session.unzip();
     let judged = state
         .db
-        .transaction(move |conn| record_use(conn, &user_id, &result))
+        .transaction(move |conn| {
+            if !record_use(conn, &user_id, &result)? {
+                return Ok(None);
+            }
+            Ok(Some(match session {
+                Some(session) => session.apply(conn)?,
+                None => Vec::new(),
+            }))
+        })
         .await;
-    match judged {
-        Ok(true) => lockout.succeeded(&row.email, reservation).await?,
-        Ok(false) => {
-            lockout.not_checked(&row.email, reservation).await;
+    let evicted = match judged {
+        Ok(Some(evicted)) => {
+            succeeded(state, &email, reservation).await;
+            evicted
+        }
+        Ok(None) => {
+            lockout.not_checked(&email, reservation).await;
             return Err(ApiError::InvalidCredentials);
         }
         Err(e) => {
-            lockout.not_checked(&row.email, reservation).await;
+            lockout.not_checked(&email, reservation).await;
             return Err(e);
         }
-    }
-    if row.disabled {
-        return Err(ApiError::AccountDisabled);
-    }
-    if state.settings.accounts.require_verified_email && !row.email_verified {
-        return Err(ApiError::EmailNotVerified);
-    }
-    let proven = ProvenLogin {
-        verified_hash: row.password_hash.clone(),
-        tokens_valid_after: row.tokens_valid_after,
-        upgraded_hash: None,
     };
-    let level = AuthLevel::passkey(now(), is_synced);
-    session::start_at_level(state, row, roles, client, proven, level).await
+    match (refusal, pair) {
+        (None, Some(pair)) => Ok((pair, evicted)),
+        (Some(refusal), _) => Err(refusal),
+        (None, None) => Err(ApiError::internal("a passkey login without its session")),
+    }
 }

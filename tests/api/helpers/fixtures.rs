@@ -139,3 +139,55 @@ impl TestApp {
         at
     }
 }
+
+const FAIL_SESSIONS_PG: &str = "CREATE FUNCTION authd_test_fail_session() RETURNS trigger \
+     LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = '40001'; END $$; \
+     CREATE TRIGGER authd_test_fail_session BEFORE INSERT ON sessions \
+     FOR EACH ROW EXECUTE FUNCTION authd_test_fail_session();";
+const MEND_SESSIONS_PG: &str = "DROP TRIGGER authd_test_fail_session ON sessions; \
+     DROP FUNCTION authd_test_fail_session();";
+const FAIL_SESSIONS_SQLITE: &str = "CREATE TRIGGER authd_test_fail_session BEFORE INSERT ON \
+     sessions BEGIN SELECT RAISE(ABORT, 'injected'); END;";
+const MEND_SESSIONS_SQLITE: &str = "DROP TRIGGER authd_test_fail_session;";
+
+impl TestApp {
+    /// From now on, writing a session row fails inside its transaction (a
+    /// trigger): on PostgreSQL as a serialization failure (503
+    /// `service_unavailable`), on SQLite as an error (500 `internal_error`).
+    /// Returns the answer a login that needs a session gets meanwhile.
+    pub async fn fail_session_writes(&self) -> (u16, &'static str) {
+        let sql = if self.is_postgres() {
+            FAIL_SESSIONS_PG
+        } else {
+            FAIL_SESSIONS_SQLITE
+        };
+        self.batch(sql).await;
+        if self.is_postgres() {
+            (503, "service_unavailable")
+        } else {
+            (500, "internal_error")
+        }
+    }
+
+    /// Undoes [`TestApp::fail_session_writes`].
+    pub async fn mend_session_writes(&self) {
+        let sql = if self.is_postgres() {
+            MEND_SESSIONS_PG
+        } else {
+            MEND_SESSIONS_SQLITE
+        };
+        self.batch(sql).await;
+    }
+
+    async fn batch(&self, sql: &'static str) {
+        self.state
+            .db
+            .run(move |conn| {
+                use diesel::connection::SimpleConnection;
+                conn.batch_execute(sql)?;
+                Ok(())
+            })
+            .await
+            .expect("run SQL");
+    }
+}
