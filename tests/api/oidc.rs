@@ -304,6 +304,24 @@ pub(crate) async fn link(
     .await
 }
 
+/// `POST /v1/me/identities/test/start` with `access`, and the browser at
+/// the provider as `account`: what comes back to the redirect URI.
+pub(crate) async fn start_link(app: &TestApp, access: &str, account: &str) -> Redirect {
+    let started = app
+        .post_auth(
+            "/v1/me/identities/test/start",
+            access,
+            Some(json!({"redirect_uri": REDIRECT_URI})),
+        )
+        .await;
+    started.assert_status(200);
+    let url = started.json()["authorization_url"]
+        .as_str()
+        .expect("url")
+        .to_owned();
+    browse(&format!("{url}&login_hint={account}"), REDIRECT_URI).await
+}
+
 /// Links as `link` does, expecting success and the notice mail to
 /// `user_email`: the new identity.
 pub(crate) async fn linked(

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{SoftAuthenticator, TestApp, Tokens, spawn_app, spawn_app_with};
 use crate::mfa::{code, enrol_and_confirm};
-use crate::oidc::{Provider, REDIRECT_URI, browse};
+use crate::oidc::{Provider, REDIRECT_URI};
 
 /// Finding 3: a pending email change dies when the owner secures the
 /// account (reset and disable are in `ways_in.rs`).
@@ -84,13 +84,7 @@ async fn linking_an_identity_needs_a_recent_login_and_aal2_with_a_factor() {
 
     let user = app.verified_user().await;
     let session = app.login_user(&user).await;
-    let started = link_start(&app, &session.access).await;
-    started.assert_status(200);
-    let url = started.json()["authorization_url"]
-        .as_str()
-        .expect("url")
-        .to_owned();
-    let redirect = browse(&format!("{url}&login_hint=other"), REDIRECT_URI).await;
+    let redirect = crate::oidc::start_link(&app, &session.access, "other").await;
     // Past AUTH_REAUTH_MAX_AGE since the login.
     let login_at = session.body["access_token"]
         .as_str()

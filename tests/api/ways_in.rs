@@ -18,7 +18,7 @@ use authd::db::schema::{mfa_factors, mfa_recovery_codes};
 use crate::cli::{app_vars, authd};
 use crate::helpers::{PASSWORD, Response, SoftAuthenticator, TestApp, Tokens, spawn_app_with};
 use crate::mfa::{away_from_step_edge, code};
-use crate::oidc::{Provider, REDIRECT_URI, authorize, browse, callback};
+use crate::oidc::{Provider, authorize, callback, start_link};
 
 /// The password of whoever held the account before the change.
 const HOLDER_PASSWORD: &str = "squatters-Own-horse-77";
@@ -159,19 +159,7 @@ async fn arm(
         .expect("user id")
         .to_owned();
     // A provider identity (the holder's own account at the provider).
-    let started = app
-        .post_auth(
-            "/v1/me/identities/test/start",
-            &session.access,
-            Some(json!({"redirect_uri": REDIRECT_URI})),
-        )
-        .await;
-    started.assert_status(200);
-    let url = started.json()["authorization_url"]
-        .as_str()
-        .expect("url")
-        .to_owned();
-    let redirect = browse(&format!("{url}&login_hint=other"), REDIRECT_URI).await;
+    let redirect = start_link(app, &session.access, "other").await;
     crate::oidc::link(app, "test", &session.access, &redirect)
         .await
         .assert_status(200);
@@ -432,6 +420,25 @@ async fn squatted(app: &TestApp, email: &str) -> Held {
     held
 }
 
+/// Sets `password` with the reset link of the next reset mail to `email`.
+async fn reset_by_mail(app: &TestApp, email: &str, password: &str) {
+    let reset = token_in_mail(app, email, "reset").await;
+    app.post(
+        "/v1/auth/password-reset/confirm",
+        json!({"token": reset, "new_password": password}),
+    )
+    .await
+    .assert_status(204);
+}
+
+/// A password login that gets tokens at once (no second step): its body.
+async fn logs_in_without_a_second_step(app: &TestApp, email: &str, password: &str) -> Value {
+    let login = app.login(email, password).await;
+    login.assert_status(200);
+    assert!(login.json()["access_token"].is_string(), "{}", login.json());
+    login.json()
+}
+
 #[actix_web::test]
 async fn a_contested_verification_ends_every_way_in_of_the_squatter() {
     let Some(provider) = Provider::start() else {
@@ -447,19 +454,11 @@ async fn a_contested_verification_ends_every_way_in_of_the_squatter() {
     app.post("/v1/auth/verify-email", json!({"token": verify}))
         .await
         .assert_status(200);
-    let reset = token_in_mail(&app, email, "reset").await;
     assert_table(&app, &mut held, Change::ContestedVerification).await;
 
     // The owner's own way in: the reset link of the contested mail.
-    app.post(
-        "/v1/auth/password-reset/confirm",
-        json!({"token": reset, "new_password": NEW_PASSWORD}),
-    )
-    .await
-    .assert_status(204);
-    let login = app.login(email, NEW_PASSWORD).await;
-    login.assert_status(200);
-    assert!(login.json()["access_token"].is_string(), "{}", login.json());
+    reset_by_mail(&app, email, NEW_PASSWORD).await;
+    logs_in_without_a_second_step(&app, email, NEW_PASSWORD).await;
 }
 
 #[actix_web::test]
@@ -481,10 +480,8 @@ async fn create_admin_over_an_unverified_account_ends_every_way_in_of_the_squatt
     assert!(stdout.contains(email), "{stdout}");
     assert_table(&app, &mut held, Change::CreateAdminTakeover).await;
 
-    let login = app.login(email, NEW_PASSWORD).await;
-    login.assert_status(200);
-    assert_eq!(login.json()["user"]["roles"], json!(["admin", "viewer"]));
-    assert!(login.json()["access_token"].is_string(), "{}", login.json());
+    let login = logs_in_without_a_second_step(&app, email, NEW_PASSWORD).await;
+    assert_eq!(login["user"]["roles"], json!(["admin", "viewer"]));
 }
 
 #[actix_web::test]
@@ -500,20 +497,11 @@ async fn a_reset_of_an_unverified_account_ends_every_way_in_of_the_squatter() {
     app.post("/v1/auth/password-reset/request", json!({"email": email}))
         .await
         .assert_status(202);
-    let reset = token_in_mail(&app, email, "reset").await;
-    app.post(
-        "/v1/auth/password-reset/confirm",
-        json!({"token": reset, "new_password": NEW_PASSWORD}),
-    )
-    .await
-    .assert_status(204);
+    reset_by_mail(&app, email, NEW_PASSWORD).await;
     assert_table(&app, &mut held, Change::ResetOfUnverifiedAccount).await;
 
-    // The owner logs in without a second step: the squatter's factors are
-    // gone.
-    let login = app.login(email, NEW_PASSWORD).await;
-    login.assert_status(200);
-    assert!(login.json()["access_token"].is_string(), "{}", login.json());
+    // No second step: the squatter's factors are gone.
+    logs_in_without_a_second_step(&app, email, NEW_PASSWORD).await;
 }
 
 #[actix_web::test]
@@ -576,15 +564,8 @@ async fn a_revert_ends_every_way_in_the_thief_added_even_after_two_changes() {
     held.login_email = victim.email.clone();
     assert_table(&app, &mut held, Change::EmailRevert).await;
 
-    let reset = token_in_mail(&app, &victim.email, "reset").await;
-    app.post(
-        "/v1/auth/password-reset/confirm",
-        json!({"token": reset, "new_password": NEW_PASSWORD}),
-    )
-    .await
-    .assert_status(204);
-    let login = app.login(&victim.email, NEW_PASSWORD).await;
-    assert!(login.json()["access_token"].is_string(), "{}", login.json());
+    reset_by_mail(&app, &victim.email, NEW_PASSWORD).await;
+    logs_in_without_a_second_step(&app, &victim.email, NEW_PASSWORD).await;
 }
 
 #[actix_web::test]
@@ -642,13 +623,7 @@ async fn a_reset_of_a_verified_account_ends_sessions_tokens_and_links_and_keeps_
     )
     .await
     .assert_status(202);
-    let reset = token_in_mail(&app, &owner.email, "reset").await;
-    app.post(
-        "/v1/auth/password-reset/confirm",
-        json!({"token": reset, "new_password": NEW_PASSWORD}),
-    )
-    .await
-    .assert_status(204);
+    reset_by_mail(&app, &owner.email, NEW_PASSWORD).await;
     assert_table(&app, &mut held, Change::ResetOfVerifiedAccount).await;
 
     // A reset does not bypass the second factor (issue #28 item 7).
