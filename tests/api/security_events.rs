@@ -573,3 +573,68 @@ async fn the_mfa_required_by_role_refusal_is_logged() {
     expect(&enrol, 200);
     assert_eq!(events(&server, "authz.denied").len(), 2);
 }
+
+const WEBHOOK_SECRET: &str = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+/// ASVS 12.3.1: a webhook URL in cleartext to another host is a warning at
+/// start, naming the variable; a loopback one is not.
+#[actix_web::test]
+async fn startup_warns_of_every_cleartext_backend_channel() {
+    let server = Server::start(&[
+        ("AUTH_WEBHOOK_URL", "http://example.test/hook"),
+        ("AUTH_WEBHOOK_SECRET", WEBHOOK_SECRET),
+        ("AUTH_SMTP_URL", "smtp://mail.example.test:25?tls=opportunistic"),
+    ])
+    .await;
+    let warned = |log: &[Value], var: &str| {
+        log.iter().any(|line| {
+            line["level"] == "WARN"
+                && line["variable"] == var
+                && line["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("cleartext") && m.contains(var))
+        })
+    };
+    let log = server.log();
+    assert!(warned(&log, "AUTH_WEBHOOK_URL"), "{log:?}");
+    assert!(warned(&log, "AUTH_SMTP_URL"), "{log:?}");
+
+    let local = Server::start(&[
+        ("AUTH_WEBHOOK_URL", "http://127.0.0.1:9/hook"),
+        ("AUTH_WEBHOOK_SECRET", WEBHOOK_SECRET),
+    ])
+    .await;
+    let log = local.log();
+    assert!(!warned(&log, "AUTH_WEBHOOK_URL"), "{log:?}");
+}
+
+/// `AUTH_REQUIRE_TLS_BACKENDS=true` turns that warning into a refusal to
+/// start: exit 2, one line naming the setting and the channel.
+#[actix_web::test]
+async fn require_tls_backends_refuses_a_cleartext_webhook_at_start() {
+    let webhook = [
+        ("AUTH_BIND", "127.0.0.1:0"),
+        ("AUTH_WEBHOOK_URL", "http://example.test/hook"),
+        ("AUTH_WEBHOOK_SECRET", WEBHOOK_SECRET),
+        ("AUTH_REQUIRE_TLS_BACKENDS", "true"),
+    ];
+    let (code, _, stderr) = crate::cli::authd(&webhook, &["serve"], None);
+    assert_eq!(code, 2, "{stderr}");
+    let last = stderr.trim().lines().last().unwrap_or_default();
+    assert!(last.contains("AUTH_REQUIRE_TLS_BACKENDS"), "{stderr}");
+    assert!(last.contains("AUTH_WEBHOOK_URL"), "{stderr}");
+    assert!(!stderr.contains(WEBHOOK_SECRET), "{stderr}");
+
+    let (code, _, stderr) = crate::cli::authd(
+        &[
+            ("AUTH_BIND", "127.0.0.1:0"),
+            ("REDIS_URL", "redis://redis.example.test:6379"),
+            ("AUTH_REQUIRE_TLS_BACKENDS", "true"),
+        ],
+        &["serve"],
+        None,
+    );
+    assert_eq!(code, 2, "{stderr}");
+    let last = stderr.trim().lines().last().unwrap_or_default();
+    assert!(last.contains("REDIS_URL"), "{stderr}");
+}
