@@ -583,7 +583,10 @@ async fn startup_warns_of_every_cleartext_backend_channel() {
     let server = Server::start(&[
         ("AUTH_WEBHOOK_URL", "http://example.test/hook"),
         ("AUTH_WEBHOOK_SECRET", WEBHOOK_SECRET),
-        ("AUTH_SMTP_URL", "smtp://mail.example.test:25?tls=opportunistic"),
+        (
+            "AUTH_SMTP_URL",
+            "smtp://mail.example.test:25?tls=opportunistic",
+        ),
     ])
     .await;
     let warned = |log: &[Value], var: &str| {
@@ -617,6 +620,9 @@ async fn require_tls_backends_refuses_a_cleartext_webhook_at_start() {
         ("AUTH_WEBHOOK_URL", "http://example.test/hook"),
         ("AUTH_WEBHOOK_SECRET", WEBHOOK_SECRET),
         ("AUTH_REQUIRE_TLS_BACKENDS", "true"),
+        // Checked later at start: were the channel let through, this would
+        // stop the start (exit 2 naming it) instead of a server running on.
+        ("AUTH_DEFAULT_ROLE", "no-such-role"),
     ];
     let (code, _, stderr) = crate::cli::authd(&webhook, &["serve"], None);
     assert_eq!(code, 2, "{stderr}");
@@ -630,11 +636,13 @@ async fn require_tls_backends_refuses_a_cleartext_webhook_at_start() {
             ("AUTH_BIND", "127.0.0.1:0"),
             ("REDIS_URL", "redis://redis.example.test:6379"),
             ("AUTH_REQUIRE_TLS_BACKENDS", "true"),
+            ("AUTH_DEFAULT_ROLE", "no-such-role"),
         ],
         &["serve"],
         None,
     );
     assert_eq!(code, 2, "{stderr}");
     let last = stderr.trim().lines().last().unwrap_or_default();
+    assert!(last.contains("AUTH_REQUIRE_TLS_BACKENDS"), "{stderr}");
     assert!(last.contains("REDIS_URL"), "{stderr}");
 }
