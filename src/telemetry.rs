@@ -45,10 +45,12 @@ pub async fn request_log(
     let span = tracing::info_span!("request", %request_id, %method, %path);
     let mut response = next.call(req).instrument(span).await?;
     // ASVS 16.3.2: a refused authorization is a security event of its own.
-    if let Some(error) = response.response().error() {
-        if let Some(error) = error.as_error::<crate::error::ApiError>() {
-            crate::auth::guard::log_refusal(response.request(), error);
-        }
+    if let Some(error) = response
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<crate::error::ApiError>())
+    {
+        crate::auth::guard::log_refusal(response.request(), error);
     }
     let status = response.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
