@@ -4,6 +4,7 @@
 //! One section per concern, each with its own constructor that validates
 //! while it reads; `Settings::from_vars` only assembles them.
 
+mod cleartext;
 mod oidc;
 mod values;
 mod vars;
@@ -18,6 +19,7 @@ use webauthn_rs::prelude::Url;
 
 use crate::secret::Secret;
 
+pub use cleartext::CleartextChannel;
 pub use oidc::{OidcProvider, OidcSettings, ProviderKind};
 pub use values::{DatabaseUrl, Limit, RedisUrl};
 pub use vars::Vars;
@@ -187,6 +189,10 @@ pub struct StorageSettings {
     /// built-in web roots. PostgreSQL takes its TLS options in
     /// `DATABASE_URL` (`sslmode`, `sslrootcert`).
     pub redis_ca_file: Option<PathBuf>,
+    /// `AUTH_REQUIRE_TLS_BACKENDS` (false; ASVS 12.3.1): refuse to start
+    /// when a channel to another host is cleartext
+    /// ([`Settings::cleartext_channels`]) instead of warning.
+    pub require_tls_backends: bool,
 }
 
 impl StorageSettings {
@@ -219,6 +225,7 @@ impl StorageSettings {
             redis_url,
             redis_prefix,
             redis_ca_file,
+            require_tls_backends: env.parse("AUTH_REQUIRE_TLS_BACKENDS", false)?,
         })
     }
 
@@ -313,15 +320,7 @@ impl TokenSettings {
     /// Whether the issuer is plain `http://` on a host other than loopback:
     /// tokens and passwords would cross the network unencrypted.
     pub fn issuer_is_cleartext_remote(&self) -> bool {
-        let Some(rest) = self.issuer.strip_prefix("http://") else {
-            return false;
-        };
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let host = match authority.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or(""),
-            None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
-        };
-        !is_loopback_host(host)
+        cleartext::http_url(&self.issuer)
     }
 }
 

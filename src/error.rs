@@ -45,6 +45,11 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("{0}")]
     NotFound(&'static str),
+    /// Another user's object (a session, an identity): answered exactly as
+    /// [`ApiError::NotFound`] with the same detail, so its existence does
+    /// not leak, but logged as an `authz.denied` refusal (ASVS 16.3.2).
+    #[error("{0}")]
+    NotYours(&'static str),
     #[error("this method is not allowed on this path")]
     MethodNotAllowed,
     #[error("a valid bearer access token is required")]
@@ -185,7 +190,7 @@ impl ApiError {
             Self::Validation(_) => "validation_failed",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::NotFound(_) => "not_found",
+            Self::NotFound(_) | Self::NotYours(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Unauthorized => "unauthorized",
             Self::InvalidCredentials => "invalid_credentials",
@@ -250,7 +255,7 @@ impl ResponseError for ApiError {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::NotYours(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unauthorized
             | Self::InvalidCredentials

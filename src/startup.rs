@@ -44,6 +44,30 @@ pub struct Application {
     state: web::Data<AppState>,
 }
 
+/// ASVS 12.3.1: one warning per channel that would cross the network in
+/// cleartext; with `AUTH_REQUIRE_TLS_BACKENDS=true`, the first one stops
+/// the start (before any connection is made).
+fn check_backend_channels(settings: &Settings) -> Result<(), StartupError> {
+    for channel in settings.cleartext_channels() {
+        if settings.storage.require_tls_backends {
+            return Err(StartupError {
+                var: "AUTH_REQUIRE_TLS_BACKENDS",
+                message: format!(
+                    "{} is cleartext to a host other than loopback; use {}, or set AUTH_REQUIRE_TLS_BACKENDS=false",
+                    channel.var, channel.fix
+                ),
+            });
+        }
+        tracing::warn!(
+            variable = %channel.var,
+            "{} is cleartext to a host other than loopback: secrets would cross the network unencrypted; use {} (AUTH_REQUIRE_TLS_BACKENDS=true refuses to start like this)",
+            channel.var,
+            channel.fix
+        );
+    }
+    Ok(())
+}
+
 /// Opens the database (running pending migrations) and the store.
 pub async fn open_backends(settings: &Settings) -> Result<(Db, Arc<dyn Store>), StartupError> {
     let url = settings.storage.database_url.clone();
@@ -133,6 +157,7 @@ impl Application {
                 "AUTH_ISSUER is http:// on a host other than loopback: passwords and tokens would cross the network unencrypted; serve authd behind TLS and use an https:// issuer (which also turns on HSTS)"
             );
         }
+        check_backend_channels(&settings)?;
         let (db, store) = open_backends(&settings).await?;
         let tokens = Tokens::new(&settings).map_err(|e| StartupError::new(e.variable(), e))?;
         let mfa_key = crate::auth::mfa::MfaKey::load_or_create(&settings.mfa.key_file)

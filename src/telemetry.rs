@@ -1,6 +1,8 @@
 //! Logging: `tracing` to stdout, pretty or JSON lines, and one line per
 //! request with method, route, status, latency and request id. Query
-//! strings are not logged (they can carry tokens); bodies never are.
+//! strings are not logged (they can carry tokens); bodies never are. Every
+//! refused authorization also gets an `authz.denied` line
+//! (`auth::guard::log_refusal`).
 
 use std::io::IsTerminal;
 use std::time::Instant;
@@ -54,6 +56,14 @@ pub async fn request_log(
     let path = req.path().to_owned();
     let span = tracing::info_span!("request", %request_id, %method, %path);
     let mut response = next.call(req).instrument(span).await?;
+    // ASVS 16.3.2: a refused authorization is a security event of its own.
+    if let Some(error) = response
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<crate::error::ApiError>())
+    {
+        crate::auth::guard::log_refusal(response.request(), error);
+    }
     let status = response.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     let route = response

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use crate::auth::admin;
@@ -48,6 +48,54 @@ impl Authenticated {
     pub fn session_id(&self) -> &str {
         &self.claims.sid
     }
+}
+
+/// The caller of a request once its access token proved valid, kept in the
+/// request's extensions so a refusal can be logged with who asked.
+#[derive(Clone)]
+struct Caller(Arc<AccessClaims>);
+
+/// Why a refusal happened, when its error alone does not say (the same
+/// `mfa_required` is a step-up or `AUTH_MFA_REQUIRED_ROLES`).
+#[derive(Clone, Copy)]
+struct RefusalReason(&'static str);
+
+/// The permission a [`RequirePermission`] route asked for.
+#[derive(Clone, Copy)]
+struct AskedPermission(&'static str);
+
+const MFA_REQUIRED_BY_ROLE: RefusalReason = RefusalReason("mfa_required_by_role");
+
+/// ASVS 16.3.2: logs one `authz.denied` line when `error` refuses an
+/// authenticated caller something (a permission, a role's MFA rule, a
+/// step-up, a recent login, another user's object). Called once for every
+/// answer (`telemetry::request_log`); other errors are not refusals of
+/// authorization and log nothing here. Never logs a token or a body.
+pub fn log_refusal(req: &HttpRequest, error: &ApiError) {
+    let extensions = req.extensions();
+    let caller = extensions.get::<Caller>();
+    let reason = match error {
+        ApiError::Forbidden => "missing_permission",
+        ApiError::MfaRequired => "step_up_required",
+        ApiError::ReauthenticationRequired => "reauthentication_required",
+        ApiError::NotYours(_) => "not_owner",
+        // A valid token whose session or user the database no longer has.
+        ApiError::Unauthorized if caller.is_some() => "session_ended",
+        _ => return,
+    };
+    let reason = extensions.get::<RefusalReason>().map_or(reason, |r| r.0);
+    let route = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
+    tracing::warn!(
+        event = "authz.denied",
+        outcome = error.code(),
+        reason,
+        user_id = caller.map(|c| c.0.sub.as_str()),
+        session_id = caller.map(|c| c.0.sid.as_str()),
+        method = req.method().as_str(),
+        route,
+        permission = extensions.get::<AskedPermission>().map(|p| p.0),
+        "security event"
+    );
 }
 
 /// Whether an `aal1` caller holding one of `required` roles is restricted.
@@ -88,6 +136,7 @@ impl FromRequest for Authenticated {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
         let enrolling = enrolment_route(req.method().as_str(), req.path());
+        let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token.ok_or(ApiError::Unauthorized)?;
@@ -99,8 +148,10 @@ impl FromRequest for Authenticated {
             if crate::auth::revocation::is_dead(&access, &claims.sid) {
                 return Err(ApiError::Unauthorized);
             }
+            req.extensions_mut().insert(Caller(claims.clone()));
             let required = &state.settings.mfa.required_roles;
             if !enrolling && held_back(required, &claims.roles, claims.is_aal2()) {
+                req.extensions_mut().insert(MFA_REQUIRED_BY_ROLE);
                 return Err(ApiError::MfaRequired);
             }
             Ok(Self {
@@ -130,10 +181,10 @@ impl<P: Permission> FromRequest for RequirePermission<P> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let authenticated = Authenticated::from_request(req, payload);
-        let route = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
-        let method = req.method().to_string();
+        let req = req.clone();
         Box::pin(async move {
             let caller = authenticated.await?;
+            req.extensions_mut().insert(AskedPermission(P::NAME));
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let roles = state.roles.clone();
             let checked = caller.clone();
@@ -151,23 +202,8 @@ impl<P: Permission> FromRequest for RequirePermission<P> {
                     Ok(())
                 })
                 .await;
-            if let Err(e) = &held
-                && matches!(
-                    e,
-                    ApiError::Forbidden | ApiError::Unauthorized | ApiError::MfaRequired
-                )
-            {
-                // ASVS 16.3.2: every authorization refusal, with what was asked.
-                tracing::warn!(
-                    event = "authz.denied",
-                    outcome = e.code(),
-                    user_id = caller.user_id(),
-                    session_id = caller.session_id(),
-                    method,
-                    route,
-                    permission = P::NAME,
-                    "security event"
-                );
+            if matches!(held, Err(ApiError::MfaRequired)) {
+                req.extensions_mut().insert(MFA_REQUIRED_BY_ROLE);
             }
             held?;
             Ok(Self {

@@ -362,7 +362,7 @@ pub async fn list_active(db: &Db, user_id: &str) -> Result<Vec<SessionRow>, ApiE
 }
 
 /// Revokes one of the caller's own live sessions; another user's session
-/// answers exactly like a missing one (404).
+/// answers exactly like a missing one (404), and is logged as a refusal.
 pub async fn revoke_own(
     revoker: Revoker<'_>,
     user_id: &str,
@@ -381,6 +381,7 @@ pub async fn revoke_own(
             revoker.revoke_session(session_id, ctx, event).await?;
             Ok(())
         }
+        Some(s) if s.user_id != user_id => Err(ApiError::NotYours("no such session")),
         _ => Err(ApiError::NotFound("no such session")),
     }
 }

@@ -37,6 +37,14 @@ pub fn list_for_user(conn: &mut AnyConnection, user_id: &str) -> QueryResult<Vec
         .load(conn)
 }
 
+/// Whether an identity with this id exists, whoever it belongs to.
+pub fn exists(conn: &mut AnyConnection, id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        user_identities::table.filter(user_identities::id.eq(id)),
+    ))
+    .get_result(conn)
+}
+
 /// Records a login through the identity and the email the provider gave.
 pub fn touch(
     conn: &mut AnyConnection,

@@ -145,7 +145,7 @@ impl Server {
         self.dir.as_ref().unwrap().path()
     }
 
-    fn db_path(&self) -> PathBuf {
+    pub(crate) fn db_path(&self) -> PathBuf {
         self.root().join("authd.db")
     }
 

@@ -145,6 +145,8 @@ async fn logins_and_authorization_refusals_are_logged_as_security_events() {
     assert_eq!(refusal["permission"], "users:read", "{refusal}");
     assert_eq!(refusal["user_id"], user_id.as_str(), "{refusal}");
     assert_eq!(refusal["outcome"], "forbidden", "{refusal}");
+    assert_eq!(refusal["reason"], "missing_permission", "{refusal}");
+    assert_eq!(refusal["method"], "GET", "{refusal}");
 
     let text: String = server.log().iter().map(Value::to_string).collect();
     assert!(!text.contains(password) && !text.contains(&email));
@@ -509,4 +511,365 @@ async fn second_steps_passkeys_and_provider_logins_are_logged_as_security_events
     ] {
         assert!(!text.contains(secret), "{secret} is in the log");
     }
+}
+
+/// Registers, verifies and logs in a fresh user: (access token, user id,
+/// session id).
+async fn logged_in(server: &Server, n: usize, password: &str) -> (String, String, String) {
+    let email = format!("refused-{}@example.com", uuid::Uuid::new_v4().simple());
+    let register = server
+        .call(
+            "POST",
+            "/v1/auth/register",
+            None,
+            Some(json!({"email": email, "password": password})),
+        )
+        .await;
+    expect(&register, 202);
+    let token = server.token_of_mail(n).await;
+    let verified = server
+        .call(
+            "POST",
+            "/v1/auth/verify-email",
+            None,
+            Some(json!({"token": token})),
+        )
+        .await;
+    expect(&verified, 200);
+    let login = server
+        .call(
+            "POST",
+            "/v1/auth/login",
+            None,
+            Some(json!({"email": email, "password": password})),
+        )
+        .await;
+    let body = expect(&login, 200);
+    let access = body["access_token"].as_str().unwrap().to_owned();
+    let payload = access.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+            .unwrap(),
+    )
+    .unwrap();
+    let user_id = claims["sub"].as_str().unwrap().to_owned();
+    let session_id = claims["sid"].as_str().unwrap().to_owned();
+    (access, user_id, session_id)
+}
+
+/// The one `authz.denied` line of `route` and `method`, once it is logged.
+async fn refusal_of(server: &Server, method: &str, route: &str) -> Value {
+    for _ in 0..100 {
+        let found: Vec<Value> = events(server, "authz.denied")
+            .into_iter()
+            .filter(|l| l["method"] == method && l["route"] == route)
+            .collect();
+        assert!(found.len() <= 1, "{found:?}");
+        if let Some(line) = found.into_iter().next() {
+            return line;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!(
+        "no authz.denied for {method} {route}: {:?}",
+        events(server, "authz.denied")
+    );
+}
+
+#[track_caller]
+fn assert_refusal(line: &Value, outcome: &str, reason: &str, user_id: &str, session_id: &str) {
+    assert_eq!(line["outcome"], outcome, "{line}");
+    assert_eq!(line["reason"], reason, "{line}");
+    assert_eq!(line["user_id"], user_id, "{line}");
+    assert_eq!(line["session_id"], session_id, "{line}");
+    assert_eq!(line["level"], "WARN", "{line}");
+}
+
+/// ASVS 16.3.2: the step-up refusals (`mfa_required` to an `aal1` session
+/// of a user with a factor), a stale login's `reauthentication_required`,
+/// and another user's session or identity (answered 404 like a missing
+/// one) are each one `authz.denied` line with the reason; a missing object
+/// is not a refusal.
+#[actix_web::test]
+async fn step_up_reauthentication_and_object_refusals_are_logged() {
+    let server = Server::start(&[("AUTH_REAUTH_MAX_AGE", "4")]).await;
+    let password = "correct-Horse-battery-9";
+    let (stale, stale_user, stale_sid) = logged_in(&server, 1, password).await;
+    let (access, user_id, sid) = logged_in(&server, 2, password).await;
+
+    // Enrol TOTP with the fresh login; its token stays `aal1`.
+    let started = server
+        .call("POST", "/v1/me/mfa/totp", Some(&access), None)
+        .await;
+    let body = expect(&started, 200);
+    let factor_id = body["factor_id"].as_str().unwrap().to_owned();
+    let secret = totp_rs::Secret::Encoded(body["secret"].as_str().unwrap().to_owned())
+        .to_bytes()
+        .unwrap();
+    crate::mfa::away_from_step_edge().await;
+    let confirmed = server
+        .call(
+            "POST",
+            &format!("/v1/me/mfa/totp/{factor_id}/confirm"),
+            Some(&access),
+            Some(json!({"code": crate::mfa::code(&secret, -1)})),
+        )
+        .await;
+    expect(&confirmed, 200);
+
+    let new_password = "Another-staple-horse-77";
+    let step_ups: [(&str, String, &str, Option<Value>); 6] = [
+        (
+            "POST",
+            "/v1/auth/password/change".into(),
+            "/v1/auth/password/change",
+            Some(json!({"current_password": password, "new_password": new_password})),
+        ),
+        (
+            "DELETE",
+            format!("/v1/me/mfa/{factor_id}"),
+            "/v1/me/mfa/{factor_id}",
+            None,
+        ),
+        (
+            "POST",
+            "/v1/me/email".into(),
+            "/v1/me/email",
+            Some(json!({"new_email": "elsewhere@example.com", "password": password})),
+        ),
+        (
+            "DELETE",
+            "/v1/me".into(),
+            "/v1/me",
+            Some(json!({"password": password})),
+        ),
+        (
+            "POST",
+            "/v1/me/mfa/recovery-codes".into(),
+            "/v1/me/mfa/recovery-codes",
+            None,
+        ),
+        ("POST", "/v1/me/mfa/totp".into(), "/v1/me/mfa/totp", None),
+    ];
+    for (method, path, route, body) in step_ups {
+        let refused = server.call(method, &path, Some(&access), body).await;
+        assert_eq!(refused.status, 403, "{method} {path}: {}", refused.body);
+        assert_eq!(refused.body["code"], "mfa_required", "{method} {path}");
+        let line = refusal_of(&server, method, route).await;
+        assert_refusal(&line, "mfa_required", "step_up_required", &user_id, &sid);
+    }
+
+    // Another user's identity: the answer of a missing one, but a refusal
+    // (while that login is recent: unlinking asks for one).
+    let identity = uuid::Uuid::now_v7().to_string();
+    give_identity(&server.db_path(), &identity, &user_id);
+    let missing = server
+        .call(
+            "DELETE",
+            &format!("/v1/me/identities/{}", uuid::Uuid::now_v7()),
+            Some(&stale),
+            None,
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+    let foreign = server
+        .call(
+            "DELETE",
+            &format!("/v1/me/identities/{identity}"),
+            Some(&stale),
+            None,
+        )
+        .await;
+    assert_eq!(foreign.status, 404);
+    assert_eq!(foreign.body, missing.body);
+    let line = refusal_of(&server, "DELETE", "/v1/me/identities/{id}").await;
+    assert_refusal(&line, "not_found", "not_owner", &stale_user, &stale_sid);
+
+    // The other user's login is older than AUTH_REAUTH_MAX_AGE by now.
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let stale_enrol = server
+        .call("POST", "/v1/me/mfa/totp", Some(&stale), None)
+        .await;
+    assert_eq!(stale_enrol.status, 403, "{}", stale_enrol.body);
+    assert_eq!(stale_enrol.body["code"], "reauthentication_required");
+    let line = refusals_with(&server, "reauthentication_required").await;
+    assert_refusal(
+        &line,
+        "reauthentication_required",
+        "reauthentication_required",
+        &stale_user,
+        &stale_sid,
+    );
+    assert_eq!(line["route"], "/v1/me/mfa/totp", "{line}");
+
+    // Another user's session: the answer of a missing one, but a refusal.
+    let missing = server
+        .call(
+            "DELETE",
+            &format!("/v1/auth/sessions/{}", uuid::Uuid::now_v7()),
+            Some(&stale),
+            None,
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+    let foreign = server
+        .call(
+            "DELETE",
+            &format!("/v1/auth/sessions/{sid}"),
+            Some(&stale),
+            None,
+        )
+        .await;
+    assert_eq!(foreign.status, 404);
+    assert_eq!(foreign.body, missing.body);
+    let line = refusal_of(&server, "DELETE", "/v1/auth/sessions/{id}").await;
+    assert_refusal(&line, "not_found", "not_owner", &stale_user, &stale_sid);
+
+    // Still refused, so the owner's session lives; nothing secret logged.
+    let mine = server.call("GET", "/v1/me", Some(&access), None).await;
+    expect(&mine, 200);
+    assert_eq!(events(&server, "authz.denied").len(), 9);
+    let text: String = server.log().iter().map(Value::to_string).collect();
+    for secret in [password, new_password, access.as_str(), stale.as_str()] {
+        assert!(!text.contains(secret));
+    }
+}
+
+/// The one `authz.denied` line with this outcome, once it is logged.
+async fn refusals_with(server: &Server, outcome: &str) -> Value {
+    for _ in 0..100 {
+        let found: Vec<Value> = events(server, "authz.denied")
+            .into_iter()
+            .filter(|l| l["outcome"] == outcome)
+            .collect();
+        assert!(found.len() <= 1, "{found:?}");
+        if let Some(line) = found.into_iter().next() {
+            return line;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no authz.denied with {outcome}");
+}
+
+/// An OpenID identity of `user_id`, written straight into the database.
+fn give_identity(db: &std::path::Path, id: &str, user_id: &str) {
+    use diesel::{Connection, RunQueryDsl, SqliteConnection};
+    let mut conn = SqliteConnection::establish(&db.display().to_string()).unwrap();
+    diesel::sql_query(
+        "INSERT INTO user_identities (id, user_id, provider, issuer, subject, created_at) \
+         VALUES (?, ?, 'example', 'https://id.example.test', ?, '2025-01-01 00:00:00')",
+    )
+    .bind::<diesel::sql_types::Text, _>(id)
+    .bind::<diesel::sql_types::Text, _>(user_id)
+    .bind::<diesel::sql_types::Text, _>(id)
+    .execute(&mut conn)
+    .unwrap();
+}
+
+/// ASVS 16.3.2: `AUTH_MFA_REQUIRED_ROLES` holding back an `aal1` session
+/// is a refusal with its own reason.
+#[actix_web::test]
+async fn the_mfa_required_by_role_refusal_is_logged() {
+    let server = Server::start(&[("AUTH_MFA_REQUIRED_ROLES", "viewer")]).await;
+    let (access, user_id, sid) = logged_in(&server, 1, "correct-Horse-battery-9").await;
+    let held = server
+        .call("GET", "/v1/auth/sessions", Some(&access), None)
+        .await;
+    assert_eq!(held.status, 403, "{}", held.body);
+    assert_eq!(held.body["code"], "mfa_required");
+    let line = refusal_of(&server, "GET", "/v1/auth/sessions").await;
+    assert_refusal(
+        &line,
+        "mfa_required",
+        "mfa_required_by_role",
+        &user_id,
+        &sid,
+    );
+
+    // An admin route asks the permission guard, which says the same.
+    let admin = server
+        .call("GET", "/v1/admin/users", Some(&access), None)
+        .await;
+    assert_eq!(admin.status, 403, "{}", admin.body);
+    let line = refusal_of(&server, "GET", "/v1/admin/users").await;
+    assert_eq!(line["reason"], "mfa_required_by_role", "{line}");
+    // Enrolment stays open, and is not a refusal.
+    let enrol = server
+        .call("POST", "/v1/me/mfa/totp", Some(&access), None)
+        .await;
+    expect(&enrol, 200);
+    assert_eq!(events(&server, "authz.denied").len(), 2);
+}
+
+const WEBHOOK_SECRET: &str = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+/// ASVS 12.3.1: a webhook URL in cleartext to another host is a warning at
+/// start, naming the variable; a loopback one is not.
+#[actix_web::test]
+async fn startup_warns_of_every_cleartext_backend_channel() {
+    let server = Server::start(&[
+        ("AUTH_WEBHOOK_URL", "http://example.test/hook"),
+        ("AUTH_WEBHOOK_SECRET", WEBHOOK_SECRET),
+        (
+            "AUTH_SMTP_URL",
+            "smtp://mail.example.test:25?tls=opportunistic",
+        ),
+    ])
+    .await;
+    let warned = |log: &[Value], var: &str| {
+        log.iter().any(|line| {
+            line["level"] == "WARN"
+                && line["variable"] == var
+                && line["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("cleartext") && m.contains(var))
+        })
+    };
+    let log = server.log();
+    assert!(warned(&log, "AUTH_WEBHOOK_URL"), "{log:?}");
+    assert!(warned(&log, "AUTH_SMTP_URL"), "{log:?}");
+
+    let local = Server::start(&[
+        ("AUTH_WEBHOOK_URL", "http://127.0.0.1:9/hook"),
+        ("AUTH_WEBHOOK_SECRET", WEBHOOK_SECRET),
+    ])
+    .await;
+    let log = local.log();
+    assert!(!warned(&log, "AUTH_WEBHOOK_URL"), "{log:?}");
+}
+
+/// `AUTH_REQUIRE_TLS_BACKENDS=true` turns that warning into a refusal to
+/// start: exit 2, one line naming the setting and the channel.
+#[actix_web::test]
+async fn require_tls_backends_refuses_a_cleartext_webhook_at_start() {
+    let webhook = [
+        ("AUTH_BIND", "127.0.0.1:0"),
+        ("AUTH_WEBHOOK_URL", "http://example.test/hook"),
+        ("AUTH_WEBHOOK_SECRET", WEBHOOK_SECRET),
+        ("AUTH_REQUIRE_TLS_BACKENDS", "true"),
+        // Checked later at start: were the channel let through, this would
+        // stop the start (exit 2 naming it) instead of a server running on.
+        ("AUTH_DEFAULT_ROLE", "no-such-role"),
+    ];
+    let (code, _, stderr) = crate::cli::authd(&webhook, &["serve"], None);
+    assert_eq!(code, 2, "{stderr}");
+    let last = stderr.trim().lines().last().unwrap_or_default();
+    assert!(last.contains("AUTH_REQUIRE_TLS_BACKENDS"), "{stderr}");
+    assert!(last.contains("AUTH_WEBHOOK_URL"), "{stderr}");
+    assert!(!stderr.contains(WEBHOOK_SECRET), "{stderr}");
+
+    let (code, _, stderr) = crate::cli::authd(
+        &[
+            ("AUTH_BIND", "127.0.0.1:0"),
+            ("REDIS_URL", "redis://redis.example.test:6379"),
+            ("AUTH_REQUIRE_TLS_BACKENDS", "true"),
+            ("AUTH_DEFAULT_ROLE", "no-such-role"),
+        ],
+        &["serve"],
+        None,
+    );
+    assert_eq!(code, 2, "{stderr}");
+    let last = stderr.trim().lines().last().unwrap_or_default();
+    assert!(last.contains("AUTH_REQUIRE_TLS_BACKENDS"), "{stderr}");
+    assert!(last.contains("REDIS_URL"), "{stderr}");
 }

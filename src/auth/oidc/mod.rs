@@ -547,7 +547,12 @@ pub async fn unlink(
             let user = users::find_by_id(conn, &owner)?.ok_or(ApiError::Unauthorized)?;
             let all = identities::list_for_user(conn, &owner)?;
             let Some(found) = all.iter().find(|i| i.id == target) else {
-                return Err(ApiError::NotFound("no such identity"));
+                // Another user's: the same answer, but a logged refusal.
+                return Err(if identities::exists(conn, &target)? {
+                    ApiError::NotYours("no such identity")
+                } else {
+                    ApiError::NotFound("no such identity")
+                });
             };
             let ways_in = all.len() + usize::from(!user.password_hash.is_empty());
             if ways_in <= 1 {
