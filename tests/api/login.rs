@@ -128,3 +128,23 @@ async fn a_hash_of_another_cost_is_upgraded_at_the_next_login() {
         200
     );
 }
+
+/// The lockout's bound on checks in flight is per account: parallel logins
+/// of different accounts are never refused for one another's checks.
+#[actix_web::test]
+async fn parallel_logins_of_different_accounts_do_not_share_the_in_flight_bound() {
+    let app = spawn_app_with(&[
+        ("AUTH_LOCKOUT_THRESHOLD", "2"),
+        ("AUTH_RATE_LIMITS", "false"),
+        ("AUTH_BCRYPT_COST", "8"),
+    ])
+    .await;
+    let mut users = Vec::new();
+    for _ in 0..6 {
+        users.push(app.verified_user().await);
+    }
+    let logins = users.iter().map(|u| app.login(&u.email, &u.password));
+    let answers = futures_util::future::join_all(logins).await;
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    assert_eq!(statuses, vec![200; 6]);
+}
