@@ -198,7 +198,9 @@ async fn accounts_and_sessions_as_functions() {
             &ClientInfo::default()
         )
         .await,
-        Err(ApiError::NotFound(_))
+        // Another user's session: answered as a missing one (404), logged
+        // as a refusal.
+        Err(ApiError::NotYours(_))
     ));
 
     accounts::delete(app.state.revoker(), &user_id, &ClientInfo::default())
