@@ -496,3 +496,42 @@ async fn a_pair_dies_when_its_accounts_address_changes() {
         .await
         .assert_problem(400, "invalid_token");
 }
+
+/// Rows of `email_logins` and `mail_outbox` (the work a start does).
+async fn rows(app: &TestApp) -> (i64, i64) {
+    app.state
+        .db
+        .run(|conn| {
+            use authd::db::schema::{email_logins, mail_outbox};
+            use diesel::prelude::*;
+            let pairs = email_logins::table.count().get_result(conn)?;
+            let mails = mail_outbox::table.count().get_result(conn)?;
+            Ok((pairs, mails))
+        })
+        .await
+        .expect("count rows")
+}
+
+#[actix_web::test]
+async fn every_start_does_the_same_work_whatever_the_address() {
+    let app = spawn_app_with(&[("AUTH_EMAIL_LOGIN_SIGNUP", "false")]).await;
+    let user = app.verified_user().await;
+    // The quota of one address spent (3 an hour).
+    for _ in 0..3 {
+        mailed(&app, &user.email).await;
+    }
+    // A known address, an unknown one (sign-up off), a spent quota.
+    for email in [
+        app.verified_user().await.email,
+        fresh_address(),
+        user.email.clone(),
+    ] {
+        let before = rows(&app).await;
+        start(&app, &email).await;
+        let after = rows(&app).await;
+        assert_eq!((after.0 - before.0, after.1 - before.1), (1, 1), "{email}");
+    }
+    // Only the known address got a mail; the others' rows went nowhere.
+    app.wait_outbox_drained().await;
+    assert!(app.unread_mail_to(&user.email).await.is_empty());
+}
