@@ -103,7 +103,7 @@ pub enum TokenResponse {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"status": "verification_sent"}))]
 pub struct Accepted {
-    /// `verification_sent` or `reset_sent`.
+    /// `verification_sent`, `reset_sent` or `email_sent`.
     pub status: &'static str,
 }
 
@@ -176,6 +176,36 @@ pub struct EmailRequest {
     pub email: String,
 }
 
+/// Starts a passwordless sign-in (API.md §15).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "a@example.com"}))]
+pub struct EmailLoginStartRequest {
+    #[schema(format = Email, min_length = 1, max_length = 254)]
+    pub email: String,
+    /// The mail's language (accepted; the mail is in the default language
+    /// until localised mail, §17).
+    #[serde(default)]
+    pub locale: Option<String>,
+}
+
+/// Finishes a passwordless sign-in: the link's `token`, or the `email`
+/// with its 6-digit `code`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "a@example.com", "code": "042917"}))]
+pub struct EmailLoginVerifyRequest {
+    /// The token from the link's fragment (`#token=…`).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub token: Option<Secret>,
+    #[serde(default)]
+    #[schema(format = Email, max_length = 254)]
+    pub email: Option<String>,
+    /// The 6-digit code from the mail.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, min_length = 6, max_length = 6)]
+    pub code: Option<Secret>,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetConfirmRequest {
     #[schema(value_type = String)]
@@ -186,8 +216,12 @@ pub struct ResetConfirmRequest {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ChangePasswordRequest {
-    #[schema(value_type = String, format = Password)]
-    pub current_password: Secret,
+    /// Required, but for an account without a password (signed up by
+    /// email, API.md §15), which may set one without it within
+    /// `AUTH_REAUTH_MAX_AGE` of its sign-in.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Password)]
+    pub current_password: Option<Secret>,
     #[schema(value_type = String, format = Password, min_length = 8, max_length = 256)]
     pub new_password: Secret,
 }

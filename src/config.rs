@@ -58,6 +58,7 @@ pub struct Settings {
     pub sessions: SessionPolicy,
     pub audit: AuditSettings,
     pub email_change: EmailChangeSettings,
+    pub email_login: EmailLoginSettings,
     pub mfa: MfaSettings,
     pub oidc: OidcSettings,
     pub log_format: LogFormat,
@@ -100,6 +101,7 @@ impl Settings {
             sessions: SessionPolicy::from_vars(&env)?,
             audit: AuditSettings::from_vars(&env)?,
             email_change: EmailChangeSettings::from_vars(&env)?,
+            email_login: EmailLoginSettings::from_vars(&env)?,
             mfa: MfaSettings::from_vars(&env)?,
             oidc: OidcSettings::from_vars(&env)?,
             log_format: env.choice(
@@ -397,6 +399,10 @@ pub struct RateLimits {
     pub refresh_per_session: Limit,
     /// Password checks behind a token (change, delete) per session.
     pub password_per_session: Limit,
+    /// `POST /v1/auth/email-login/start` per client IP (API.md §15).
+    pub email_login_per_ip: Limit,
+    /// `POST /v1/auth/email-login/verify` per client IP (API.md §15).
+    pub email_login_verify_per_ip: Limit,
 }
 
 impl RateLimits {
@@ -411,6 +417,12 @@ impl RateLimits {
                 .parse("AUTH_RATE_REFRESH_PER_SESSION", Limit::per_secs(60, 60))?,
             password_per_session: env
                 .parse("AUTH_RATE_PASSWORD_PER_SESSION", Limit::per_secs(10, 3600))?,
+            email_login_per_ip: env
+                .parse("AUTH_RATE_EMAIL_LOGIN_PER_IP", Limit::per_secs(20, 3600))?,
+            email_login_verify_per_ip: env.parse(
+                "AUTH_RATE_EMAIL_LOGIN_VERIFY_PER_IP",
+                Limit::per_secs(30, 60),
+            )?,
         })
     }
 }
@@ -777,6 +789,28 @@ impl EmailChangeSettings {
     fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
         Ok(Self {
             revert_ttl: env.seconds("AUTH_EMAIL_REVERT_TTL", 604_800)?,
+        })
+    }
+}
+
+/// Passwordless sign-in by email (API.md §15).
+#[derive(Clone, Debug)]
+pub struct EmailLoginSettings {
+    /// `AUTH_EMAIL_LOGIN` (true): false turns both routes off (404).
+    pub enabled: bool,
+    /// `AUTH_EMAIL_LOGIN_SIGNUP` (true): the mail also signs up an address
+    /// with no account.
+    pub signup: bool,
+    /// `AUTH_EMAIL_LOGIN_TTL` (600 s): how long a link and its code live.
+    pub ttl: Duration,
+}
+
+impl EmailLoginSettings {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            enabled: env.parse("AUTH_EMAIL_LOGIN", true)?,
+            signup: env.parse("AUTH_EMAIL_LOGIN_SIGNUP", true)?,
+            ttl: env.seconds("AUTH_EMAIL_LOGIN_TTL", 600)?,
         })
     }
 }

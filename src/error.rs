@@ -89,6 +89,9 @@ pub enum ApiError {
     InvalidMfaCode { enrolling: bool },
     #[error("log in again: this needs a login within the last few minutes")]
     ReauthenticationRequired,
+    /// A wrong, dead or unknown email sign-in code (API.md §15).
+    #[error("the code is wrong, expired or already used")]
+    InvalidCode,
     /// A CORS preflight from an origin that `AUTH_CORS_ORIGINS` does not list.
     #[error(
         "the origin {0} is not allowed to call this API from a browser; list it in AUTH_CORS_ORIGINS (comma-separated)"
@@ -210,6 +213,7 @@ impl ApiError {
             Self::MfaRequired => "mfa_required",
             Self::InvalidMfaCode { .. } => "invalid_mfa_code",
             Self::ReauthenticationRequired => "reauthentication_required",
+            Self::InvalidCode => "invalid_code",
             Self::Conflict(_) => "conflict",
             Self::AccountExists => "account_exists",
             Self::OAuthFailed(_) => "oauth_failed",
@@ -269,7 +273,8 @@ impl ResponseError for ApiError {
             }
             Self::InvalidToken(TokenKind::OneTime)
             | Self::TokenExpired(TokenKind::OneTime)
-            | Self::TokenUsed => StatusCode::BAD_REQUEST,
+            | Self::TokenUsed
+            | Self::InvalidCode => StatusCode::BAD_REQUEST,
             Self::EmailNotVerified
             | Self::AccountDisabled
             | Self::Forbidden

@@ -40,6 +40,8 @@ pub struct Purged {
     pub webhooks: usize,
     /// Second-factor failures older than the daily cap's 24 hours.
     pub mfa_failures: usize,
+    /// Email sign-in pairs older than the daily cap's 24 hours.
+    pub email_logins: usize,
 }
 
 pub fn spawn(state: Arc<AppState>) {
@@ -154,6 +156,13 @@ pub async fn run_once(state: &AppState, holder: &str) -> Result<Option<Purged>, 
         mfa_failures: purge(
             db,
             queries::delete_mfa_failures,
+            ago(at, Duration::from_secs(24 * 3600)),
+            stop_at,
+        )
+        .await?,
+        email_logins: purge(
+            db,
+            queries::delete_email_logins,
             ago(at, Duration::from_secs(24 * 3600)),
             stop_at,
         )

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod audit_queries;
 pub mod email;
 pub mod email_change;
+pub mod email_login;
 pub mod guard;
 pub mod lockout;
 pub mod login;

@@ -42,12 +42,20 @@ pub async fn confirm_password(
         .await?
         .ok_or(ApiError::Unauthorized)?;
     let reservation = state.lockout().reserve(&user.email).await?;
+    // An account without a password costs one bcrypt check too (API.md
+    // §14), and no password matches it.
+    let has_password = !user.password_hash.is_empty();
+    let hash = if has_password {
+        user.password_hash.as_str()
+    } else {
+        state.dummy_hash.as_str()
+    };
     let matches = match state
         .passwords
-        .verify(password, &user.password_hash, client_ip(req, state))
+        .verify(password, hash, client_ip(req, state))
         .await
     {
-        Ok(matches) => matches,
+        Ok(matches) => matches && has_password,
         Err(e) => {
             state.lockout().not_checked(&user.email, reservation).await;
             return Err(e);
@@ -65,5 +73,35 @@ pub async fn confirm_password(
         return Err(ApiError::InvalidCredentials);
     }
     state.lockout().succeeded(&user.email, reservation).await?;
+    Ok((user, roles))
+}
+
+/// The caller's user row with roles, for an account that has no password
+/// to confirm (signed up by email, API.md §15): allowed only within
+/// `AUTH_REAUTH_MAX_AGE` of the session's sign-in (403
+/// `reauthentication_required`), and with `aal2` when the user has a
+/// factor. An account with a password must send it (422).
+pub async fn confirm_passwordless(
+    state: &AppState,
+    caller: &Authenticated,
+) -> Result<(UserRow, Vec<String>), ApiError> {
+    let claims = caller.claims.clone();
+    let (user, roles) = state
+        .db
+        .run(move |conn| {
+            let found = crate::auth::users::load(conn, &claims.sub)?;
+            if found.is_some() {
+                crate::auth::mfa::require_step_up(conn, &claims)?;
+            }
+            Ok(found)
+        })
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    if !user.password_hash.is_empty() {
+        return Err(ApiError::validation("current_password", "is required"));
+    }
+    if !crate::auth::mfa::recently_authenticated(state, &caller.claims) {
+        return Err(ApiError::ReauthenticationRequired);
+    }
     Ok((user, roles))
 }

@@ -51,6 +51,25 @@ impl AuthLevel {
         }
     }
 
+    /// A link or code from a mail (passwordless sign-in, API.md §15).
+    pub fn email(at: NaiveDateTime) -> Self {
+        Self {
+            aal: crate::tokens::AAL1,
+            amr: vec!["email".into()],
+            auth_time: at,
+        }
+    }
+
+    /// How the audit log names the first step (`login.succeeded`'s
+    /// `method`).
+    pub fn method(&self) -> &'static str {
+        if self.amr.first().is_some_and(|m| m == "email") {
+            "email"
+        } else {
+            "password"
+        }
+    }
+
     /// A password and a passkey (`hwk`, or `swk` for a synced,
     /// backup-eligible one).
     pub fn password_and_passkey(at: NaiveDateTime, synced: bool) -> Self {
@@ -306,7 +325,7 @@ impl SessionWrite {
         audit.record(
             conn,
             &client,
-            event.session(&session_id).with("method", "password"),
+            event.session(&session_id).with("method", level.method()),
         )?;
         // The user row is locked by `record_login` (PostgreSQL) or the
         // writer's turn is held (SQLite): two logins racing each see the

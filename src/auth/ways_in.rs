@@ -3,8 +3,9 @@
 //!
 //! An account's ways in are its password, its provider identities, its
 //! passkeys and TOTP factor, its recovery codes, its sessions, its pending
-//! one-time links (verify, reset, email change and revert) and its MFA
-//! tokens. They live in the tables of [`HOLDERS`]; a test reads
+//! one-time links (verify, reset, email change and revert), its pending
+//! email sign-ins (link and code, API.md §15) and its MFA tokens. They
+//! live in the tables of [`HOLDERS`]; a test reads
 //! `db/schema.rs` and fails when a table with a `user_id` column is in
 //! neither [`HOLDERS`] nor [`NOT_WAYS_IN`], so the next way in cannot be
 //! added without deciding here how it ends.
@@ -17,15 +18,16 @@
 //!   way in, so every one ends; the caller then gives the new owner theirs
 //!   (a reset link, the operator's password).
 //! - [`Ending::Secure`]: the owner secured the account (password reset or
-//!   change, log out everywhere, disable). Sessions, MFA tokens and the
-//!   pending links that could move the account (email change, reset) end;
+//!   change, log out everywhere, disable). Sessions, MFA tokens, pending
+//!   email sign-ins and the pending links that could move the account
+//!   (email change, reset) end;
 //!   what the owner made (password, identities, factors, recovery codes,
 //!   revert links to their old addresses) stays.
 
 use chrono::NaiveDateTime;
 
 use crate::auth::one_time::Purpose;
-use crate::db::{AnyConnection, identities, mfa, one_time_tokens, sessions, users};
+use crate::db::{AnyConnection, email_logins, identities, mfa, one_time_tokens, sessions, users};
 use crate::error::ApiError;
 
 /// A way into an account.
@@ -38,6 +40,8 @@ pub enum WayIn {
     RecoveryCode,
     Session,
     PendingLink,
+    /// A pending passwordless sign-in: a link and its code (API.md §15).
+    EmailLogin,
     MfaToken,
 }
 
@@ -49,6 +53,7 @@ pub const HOLDERS: &[(&str, WayIn)] = &[
     ("mfa_recovery_codes", WayIn::RecoveryCode),
     ("sessions", WayIn::Session),
     ("one_time_tokens", WayIn::PendingLink),
+    ("email_logins", WayIn::EmailLogin),
     ("mfa_challenges", WayIn::MfaToken),
 ];
 
@@ -125,6 +130,8 @@ pub fn end(
         }
         Ending::Secure { keep_session } => {
             mfa::delete_challenges(conn, user_id)?;
+            // A sign-in in progress, like an MFA token.
+            email_logins::end_for_user(conn, user_id, at)?;
             let purposes = ACCOUNT_MOVING_LINKS.map(Purpose::as_str);
             one_time_tokens::spend_purposes(conn, user_id, &purposes, at)?;
             let sessions = sessions::revoke_all_for_user(conn, user_id, keep_session, at)?;
@@ -167,6 +174,7 @@ fn end_way(
         WayIn::Factor => drop(mfa::delete_all_factors(conn, user_id)?),
         WayIn::RecoveryCode => drop(mfa::delete_recovery_codes(conn, user_id)?),
         WayIn::MfaToken => drop(mfa::delete_challenges(conn, user_id)?),
+        WayIn::EmailLogin => drop(email_logins::end_for_user(conn, user_id, at)?),
         WayIn::PendingLink => {
             let revert = kept
                 .revert_before

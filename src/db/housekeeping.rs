@@ -106,6 +106,22 @@ pub fn delete_one_time_tokens(
     )
 }
 
+/// Email sign-in pairs sent before `cutoff`: long dead (they live
+/// minutes), and out of the daily cap on wrong codes.
+pub fn delete_email_logins(
+    conn: &mut AnyConnection,
+    cutoff: NaiveDateTime,
+    batch: i64,
+) -> QueryResult<usize> {
+    delete_batch(
+        conn,
+        "DELETE FROM email_logins WHERE token_hash IN (SELECT token_hash FROM email_logins \
+         WHERE created_at < $1 AND expires_at < $1 LIMIT $2)",
+        cutoff,
+        batch,
+    )
+}
+
 /// Second-factor failures from before `cutoff` (out of the daily cap's
 /// window).
 pub fn delete_mfa_failures(

@@ -4,6 +4,7 @@
 
 pub mod audit_events;
 mod changes;
+pub mod email_logins;
 pub mod housekeeping;
 pub mod identities;
 pub mod mfa;

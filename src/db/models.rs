@@ -246,3 +246,18 @@ pub struct IdentityRow {
     pub created_at: NaiveDateTime,
     pub last_login_at: Option<NaiveDateTime>,
 }
+
+/// A pending passwordless sign-in (API.md §15).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::email_logins)]
+pub struct EmailLoginRow {
+    pub token_hash: String,
+    pub email: String,
+    /// None for an address with no account when the mail went out.
+    pub user_id: Option<String>,
+    pub code_hash: String,
+    pub tries: i32,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}

@@ -15,6 +15,8 @@ use super::schema::mail_outbox;
 pub const PENDING: &str = "pending";
 pub const SENT: &str = "sent";
 pub const DEAD: &str = "dead";
+/// The kind of a row the worker drops unsent (`mail::enqueue_nothing`).
+pub const NOTHING: &str = "nothing";
 
 pub fn enqueue(conn: &mut AnyConnection, message: &NewOutboxMessage<'_>) -> QueryResult<()> {
     diesel::insert_into(mail_outbox::table)

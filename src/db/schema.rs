@@ -74,6 +74,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Pending passwordless sign-ins (API.md §15).
+    email_logins (token_hash) {
+        token_hash -> Text,
+        email -> Text,
+        user_id -> Nullable<Text>,
+        code_hash -> Text,
+        tries -> Integer,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     one_time_tokens (token_hash) {
         token_hash -> Text,
         user_id -> Text,
@@ -162,6 +176,7 @@ diesel::joinable!(role_permissions -> roles (role_name));
 diesel::joinable!(role_permissions -> permissions (permission_name));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
+diesel::joinable!(email_logins -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -171,6 +186,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_roles,
     sessions,
     one_time_tokens,
+    email_logins,
     mail_outbox,
     deleted_users,
     mfa_factors,

@@ -48,6 +48,30 @@ pub fn enqueue(
     Ok(())
 }
 
+/// Queues a row the worker drops without sending: written where a request
+/// must do the same work whether or not a mail goes out (API.md §15, "in
+/// the same time"), so the worker, not the request, decides.
+pub fn enqueue_nothing(conn: &mut AnyConnection, recipient: &str) -> Result<(), ApiError> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let at = now();
+    outbox::enqueue(
+        conn,
+        &NewOutboxMessage {
+            id: &id,
+            recipient,
+            kind: outbox::NOTHING,
+            subject: "",
+            body_text: "",
+            body_html: "",
+            status: outbox::PENDING,
+            attempts: 0,
+            next_attempt_at: at,
+            created_at: at,
+        },
+    )?;
+    Ok(())
+}
+
 /// Fails at start when the SMTP URL cannot be used.
 pub fn check_transport(settings: &Settings) -> Result<(), String> {
     transport::Transport::from_settings(settings).map(drop)

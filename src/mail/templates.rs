@@ -41,6 +41,12 @@ pub enum MailKind {
     },
     /// Too many second-factor failures in a day (API.md §14).
     MfaLocked,
+    /// Passwordless sign-in (API.md §15): a link with the token in its
+    /// fragment, and a code for another device.
+    EmailLogin {
+        token: String,
+        code: String,
+    },
 }
 
 impl MailKind {
@@ -59,6 +65,7 @@ impl MailKind {
             Self::IdentityLinked { .. } => "identity_linked",
             Self::IdentityUnlinked { .. } => "identity_unlinked",
             Self::MfaLocked => "mfa_locked",
+            Self::EmailLogin { .. } => "email_login",
         }
     }
 }
@@ -123,6 +130,10 @@ fn sources(kind: &MailKind) -> (&'static str, &'static str) {
             include_str!("../../templates/mail/mfa_locked.txt"),
             include_str!("../../templates/mail/mfa_locked.html"),
         ),
+        MailKind::EmailLogin { .. } => (
+            include_str!("../../templates/mail/email_login.txt"),
+            include_str!("../../templates/mail/email_login.html"),
+        ),
     }
 }
 
@@ -134,6 +145,9 @@ pub fn link(settings: &Settings, kind: &MailKind) -> String {
         MailKind::PasswordReset { token } => format!("{base}/reset-password?token={token}"),
         MailKind::EmailChange { token } => format!("{base}/confirm-email-change?token={token}"),
         MailKind::EmailChanged { token } => format!("{base}/revert-email-change?token={token}"),
+        // In the fragment: never sent to a server, so a mail scanner that
+        // fetches the link spends nothing.
+        MailKind::EmailLogin { token, .. } => format!("{base}/email-login#token={token}"),
         MailKind::AccountExists
         | MailKind::PasswordChanged
         | MailKind::MfaFactorAdded
@@ -159,6 +173,13 @@ pub fn render(settings: &Settings, kind: &MailKind) -> Rendered {
         MailKind::RecoveryCodeUsed { remaining } => remaining.to_string(),
         _ => String::new(),
     };
+    let (code, minutes) = match kind {
+        MailKind::EmailLogin { code, .. } => (
+            code.clone(),
+            settings.email_login.ttl.as_secs().div_ceil(60).to_string(),
+        ),
+        _ => (String::new(), String::new()),
+    };
     let provider = match kind {
         MailKind::IdentityLinked { provider } | MailKind::IdentityUnlinked { provider } => {
             provider.clone()
@@ -173,6 +194,8 @@ pub fn render(settings: &Settings, kind: &MailKind) -> Rendered {
             .replace("{{hours}}", &hours)
             .replace("{{remaining}}", &remaining)
             .replace("{{provider}}", &value(&provider))
+            .replace("{{code}}", &code)
+            .replace("{{minutes}}", &minutes)
     };
     let text = fill(text, false);
     let (subject, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));
@@ -211,5 +234,24 @@ mod tests {
         );
         assert!(rendered.subject.contains("Confirm"));
         assert!(rendered.html.contains("verify-email?token=abc"));
+    }
+
+    #[test]
+    fn email_login_mail_carries_the_token_in_the_fragment_and_the_code() {
+        let settings = Settings::from_vars(&HashMap::new()).unwrap();
+        let kind = MailKind::EmailLogin {
+            token: "abc".into(),
+            code: "012345".into(),
+        };
+        let rendered = render(&settings, &kind);
+        assert!(
+            rendered
+                .text
+                .contains("http://localhost:3000/email-login#token=abc")
+        );
+        assert!(!rendered.text.contains("?token="));
+        assert!(rendered.text.contains("012345"));
+        assert!(rendered.html.contains("email-login#token=abc"));
+        assert!(rendered.text.contains("10 minutes"));
     }
 }

@@ -32,6 +32,10 @@ impl OutboxJobs for MailJobs {
     }
 
     async fn deliver(&self, job: &OutboxRow) -> Result<(), String> {
+        // Written only so that a request did the same work either way.
+        if job.kind == outbox::NOTHING {
+            return Ok(());
+        }
         self.transport.deliver(&self.from, job).await
     }
 

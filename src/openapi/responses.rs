@@ -692,6 +692,57 @@ response_set!(
 );
 
 response_set!(
+    /// Passwordless sign-in's start (API.md §15): off, or too many starts
+    /// from one client.
+    EmailLoginStartErrors = [
+        problem(
+            404,
+            "`not_found`: passwordless sign-in is off (`AUTH_EMAIL_LOGIN=false`)",
+            &[ApiError::NotFound("no route matches this path")],
+        ),
+        rate_limited(
+            "`rate_limited`: too many starts from this client (`AUTH_RATE_EMAIL_LOGIN_PER_IP`)",
+            &[ApiError::RateLimited(EXAMPLE_LIMIT)],
+        ),
+    ]
+);
+
+response_set!(
+    /// Passwordless sign-in's verification (API.md §15).
+    EmailLoginVerifyErrors = [
+        problem(
+            400,
+            "`invalid_token`: the link's token is unknown, used or expired; \
+             `invalid_code`: the code is wrong, dead after 5 wrong tries, used or expired",
+            &[ApiError::InvalidToken(TokenKind::OneTime), ApiError::InvalidCode],
+        ),
+        problem(
+            403,
+            "`account_disabled`; `forbidden` for a cookie-mode request from an origin not in \
+             `AUTH_CORS_ORIGINS`",
+            &[ApiError::AccountDisabled, ApiError::ForeignOrigin],
+        ),
+        problem(
+            404,
+            "`not_found`: passwordless sign-in is off (`AUTH_EMAIL_LOGIN=false`)",
+            &[ApiError::NotFound("no route matches this path")],
+        ),
+        rate_limited(
+            "`rate_limited`: too many tries from this client \
+             (`AUTH_RATE_EMAIL_LOGIN_VERIFY_PER_IP`); `account_locked`: too many wrong codes \
+             for the address (its lockout, or 20 in a day)",
+            &[
+                ApiError::RateLimited(EXAMPLE_LIMIT),
+                ApiError::AccountLocked {
+                    retry_after: 900,
+                    locked_until: example_unlock_time(),
+                },
+            ],
+        ),
+    ]
+);
+
+response_set!(
     /// Social login's callback and ID-token logins.
     OAuthLoginErrors = [
         problem(

@@ -51,6 +51,10 @@ pub struct KeySet {
     /// Refresh tokens are HS256 under keys derived from the private keys
     /// (see [`RefreshKeys`]).
     pub refresh: RefreshKeys,
+    /// The key of the keyed hashes of one-time codes (email sign-in,
+    /// API.md §15), derived from the signing key like the refresh keys:
+    /// a stolen database alone cannot test codes offline.
+    pub code_key: [u8; 32],
 }
 
 /// The keys of refresh tokens. Only authd verifies refresh tokens, so they
@@ -89,6 +93,14 @@ impl RefreshKeys {
     }
 }
 
+fn derive_code_key(secret: &[u8]) -> Result<[u8; 32], KeyError> {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret)
+        .map_err(|e| KeyError::Other(e.to_string()))?;
+    mac.update(b"authd one-time code key v1");
+    Ok(mac.finalize().into_bytes().into())
+}
+
 fn derive_refresh_key(signing_kid: &str, secret: &[u8]) -> Result<(String, [u8; 32]), KeyError> {
     use hmac::{Hmac, KeyInit, Mac};
     let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret)
@@ -116,6 +128,7 @@ impl KeySet {
                     encoding,
                     ed25519: None,
                     refresh: RefreshKeys::new(&kid, bytes)?,
+                    code_key: derive_code_key(bytes)?,
                     decoding: HashMap::from([(kid, decoding)]),
                     jwks: JwkSet { keys: Vec::new() },
                 })
@@ -139,6 +152,7 @@ impl KeySet {
                     decoding: HashMap::new(),
                     jwks: JwkSet { keys: Vec::new() },
                     refresh: RefreshKeys::new(&signing_kid, signing.as_bytes())?,
+                    code_key: derive_code_key(signing.as_bytes())?,
                 };
                 set.signing_kid = set.add_public(&signing.verifying_key())?;
                 set.ed25519 = Some(signing);

@@ -223,6 +223,26 @@ impl Tokens {
         })
     }
 
+    /// The keyed hash (HMAC-SHA256, hex) of a one-time code under the
+    /// server's code key: what the database keeps instead of the code.
+    pub fn code_hash(&self, purpose: &str, code: &str) -> String {
+        use hmac::{Hmac, KeyInit, Mac};
+        let Ok(mut mac) = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&self.keys.code_key)
+        else {
+            // Unreachable (HMAC takes any key length); a value no stored
+            // hash equals, never a shared one.
+            return format!("unusable-{}", uuid::Uuid::new_v4());
+        };
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(code.as_bytes());
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     pub fn jwks(&self) -> &jsonwebtoken::jwk::JwkSet {
         &self.keys.jwks
     }

@@ -15,6 +15,7 @@ mod cli;
 mod cors;
 mod database_folder;
 mod email_change;
+mod email_login;
 mod errors;
 mod expired;
 mod faults_db;

@@ -38,6 +38,8 @@ enum Way {
     ResetLink,
     ChangeEmailLink,
     RevertLink,
+    /// A pending email sign-in (API.md §15), by its link.
+    EmailLoginLink,
 }
 
 /// The ways this test exercises for each kind the code knows. A new
@@ -55,6 +57,7 @@ fn exercised(way: WayIn) -> &'static [Way] {
             Way::ChangeEmailLink,
             Way::RevertLink,
         ],
+        WayIn::EmailLogin => &[Way::EmailLoginLink],
         WayIn::MfaToken => &[Way::MfaToken],
     }
 }
@@ -67,6 +70,7 @@ const EXERCISED_TABLES: &[&str] = &[
     "mfa_recovery_codes",
     "sessions",
     "one_time_tokens",
+    "email_logins",
     "mfa_challenges",
 ];
 
@@ -230,6 +234,17 @@ async fn arm(
         Way::ResetLink,
         token_in_mail(app, account_email, "reset").await,
     ));
+    // A pending email sign-in (in the account's mailbox).
+    app.post(
+        "/v1/auth/email-login/start",
+        json!({"email": account_email}),
+    )
+    .await
+    .assert_status(202);
+    links.push((
+        Way::EmailLoginLink,
+        token_in_mail(app, account_email, "sign in").await,
+    ));
     // An MFA token of a password login.
     let login = app.login(account_email, password).await;
     login.assert_status(200);
@@ -321,11 +336,17 @@ async fn reaches(app: &TestApp, held: &mut Held, way: Way) -> bool {
                 .await;
             response.status != 401
         }
-        Way::VerifyLink | Way::ResetLink | Way::ChangeEmailLink | Way::RevertLink => {
+        Way::VerifyLink
+        | Way::ResetLink
+        | Way::ChangeEmailLink
+        | Way::RevertLink
+        | Way::EmailLoginLink => {
             let Some((_, token)) = held.links.iter().find(|(w, _)| *w == way) else {
                 panic!("no {way:?} was armed");
             };
             let (path, body) = match way {
+                // A session, or the second step of the held account.
+                Way::EmailLoginLink => ("/v1/auth/email-login/verify", json!({"token": token})),
                 Way::VerifyLink => ("/v1/auth/verify-email", json!({"token": token})),
                 Way::ResetLink => (
                     "/v1/auth/password-reset/confirm",
@@ -371,7 +392,11 @@ async fn assert_all_reach(app: &TestApp, held: &mut Held) {
     for way in armed(held) {
         if matches!(
             way,
-            Way::VerifyLink | Way::ResetLink | Way::ChangeEmailLink | Way::RevertLink
+            Way::VerifyLink
+                | Way::ResetLink
+                | Way::ChangeEmailLink
+                | Way::RevertLink
+                | Way::EmailLoginLink
         ) {
             continue;
         }

@@ -555,6 +555,10 @@ export interface paths {
          * Change the password of the logged-in user. Keeps the current session,
          *     revokes every other one, and mails a notice. With a second factor, an
          *     `aal2` token is needed too.
+         * @description An account without a password (signed up by email) sets its first one
+         *     without `current_password`, within `AUTH_REAUTH_MAX_AGE` of its sign-in
+         *     (403 `reauthentication_required` after); for any other account
+         *     `current_password` is required (422).
          */
         post: operations["change_password"];
         delete?: never;
@@ -600,6 +604,57 @@ export interface paths {
          *     goes to the old address.
          */
         post: operations["revert_email_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/email-login/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail a sign-in link and code: the same 202, in the same time, for every
+         *     address.
+         * @description One mail (`email_login`) carries a link `{AUTH_FRONTEND_URL}/email-login#token=…`
+         *     (the token in the fragment) and a 6-digit code for another device; both
+         *     live `AUTH_EMAIL_LOGIN_TTL` and a newer start ends them. An address with
+         *     no account is signed up by the same mail (`AUTH_EMAIL_LOGIN_SIGNUP`);
+         *     with sign-up off it gets nothing. Past the per-address mail quota
+         *     nothing is sent and the older pair stays.
+         */
+        post: operations["start_email_login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/email-login/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with the mail's link (`token`) or code (`email` and `code`).
+         * @description 200 with a token pair (`amr` `["email"]`), or the second step when the
+         *     user has a factor (as login). The first sign-in of a new address
+         *     creates its account (verified, no password); signing in to an account
+         *     whose address was never verified ends every way in it had. A code
+         *     allows 5 wrong tries; wrong codes count toward the account's lockout.
+         *     Either transport (`X-Authd-Transport: cookie`).
+         */
+        post: operations["verify_email_login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1116,7 +1171,7 @@ export interface components {
          *     }
          */
         Accepted: {
-            /** @description `verification_sent` or `reset_sent`. */
+            /** @description `verification_sent`, `reset_sent` or `email_sent`. */
             status: string;
         };
         /**
@@ -1195,14 +1250,50 @@ export interface components {
             password: string;
         };
         ChangePasswordRequest: {
-            /** Format: password */
-            current_password: string;
+            /**
+             * Format: password
+             * @description Required, but for an account without a password (signed up by
+             *     email, API.md §15), which may set one without it within
+             *     `AUTH_REAUTH_MAX_AGE` of its sign-in.
+             */
+            current_password?: string | null;
             /** Format: password */
             new_password: string;
         };
         DeleteMeRequest: {
             /** Format: password */
             password: string;
+        };
+        /**
+         * @description Starts a passwordless sign-in (API.md §15).
+         * @example {
+         *       "email": "a@example.com"
+         *     }
+         */
+        EmailLoginStartRequest: {
+            /** Format: email */
+            email: string;
+            /**
+             * @description The mail's language (accepted; the mail is in the default language
+             *     until localised mail, §17).
+             */
+            locale?: string | null;
+        };
+        /**
+         * @description Finishes a passwordless sign-in: the link's `token`, or the `email`
+         *     with its 6-digit `code`.
+         * @example {
+         *       "code": "042917",
+         *       "email": "a@example.com"
+         *     }
+         */
+        EmailLoginVerifyRequest: {
+            /** @description The token from the link's fragment (`#token=…`). */
+            token?: string | null;
+            /** Format: email */
+            email?: string | null;
+            /** @description The 6-digit code from the mail. */
+            code?: string | null;
         };
         /**
          * @example {
@@ -3874,6 +3965,229 @@ export interface operations {
             /** @description `validation_failed`: `errors` maps each invalid field to its messages */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_email_login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailLoginStartRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted (whatever the address) */
+            202: {
+                headers: {
+                    /** @description Requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "email_sent"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description `malformed_request`: the body is not the JSON this route takes */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: passwordless sign-in is off (`AUTH_EMAIL_LOGIN=false`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many starts from this client (`AUTH_RATE_EMAIL_LOGIN_PER_IP`) */
+            429: {
+                headers: {
+                    /** @description Requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verify_email_login: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `cookie` for browser mode (refresh token as an HttpOnly cookie); `body` or absent for body mode */
+                "X-Authd-Transport"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailLoginVerifyRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in, or (with a second factor) the second step to take. In cookie mode the body has no `refresh_token`; it is in the `Set-Cookie` header instead. */
+            200: {
+                headers: {
+                    /** @description Requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            /** @description `invalid_token`: the link's token is unknown, used or expired; `invalid_code`: the code is wrong, dead after 5 wrong tries, used or expired */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `account_disabled`; `forbidden` for a cookie-mode request from an origin not in `AUTH_CORS_ORIGINS` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: passwordless sign-in is off (`AUTH_EMAIL_LOGIN=false`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many tries from this client (`AUTH_RATE_EMAIL_LOGIN_VERIFY_PER_IP`); `account_locked`: too many wrong codes for the address (its lockout, or 20 in a day) */
+            429: {
+                headers: {
+                    /** @description Requests allowed in the window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -85,8 +85,8 @@ pub async fn start_challenge(
 }
 
 /// [`start_challenge`] after a first step proved otherwise than by a
-/// password (`first_amr`: `fed` for a provider login), so the session the
-/// second step starts says so in `amr`.
+/// password (`first_amr`: `fed` for a provider login, `email` for a mail),
+/// so the session the second step starts says so in `amr`.
 pub async fn start_challenge_after(
     state: &AppState,
     user: &UserRow,
@@ -537,11 +537,12 @@ pub(crate) fn prepare_session(
         upgraded_hash: None,
     };
     let mut level = level(now());
-    // The first step was a provider's login, not a password.
-    if challenge.first_amr == "fed" {
+    // The first step was a provider's login or a mail (`fed`, `email`),
+    // not a password.
+    if matches!(challenge.first_amr.as_str(), "fed" | "email") {
         for method in &mut level.amr {
             if method == "pwd" {
-                *method = "fed".to_owned();
+                challenge.first_amr.clone_into(method);
             }
         }
     }

@@ -1,6 +1,7 @@
 //! `/v1/auth`: registration, verification, login, tokens, sessions, passwords.
 
 mod email_change;
+mod email_login;
 mod login;
 mod logout;
 mod mfa_verify;
@@ -45,7 +46,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(password_reset::confirm_reset)
         .service(password_change::change_password)
         .service(email_change::confirm_email_change)
-        .service(email_change::revert_email_change);
+        .service(email_change::revert_email_change)
+        .service(email_login::start_email_login)
+        .service(email_login::verify_email_login);
 }
 
 /// The front both "mail me a link" routes share: the per-IP limit (429),

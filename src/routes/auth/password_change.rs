@@ -10,6 +10,11 @@ use crate::state::AppState;
 /// Change the password of the logged-in user. Keeps the current session,
 /// revokes every other one, and mails a notice. With a second factor, an
 /// `aal2` token is needed too.
+///
+/// An account without a password (signed up by email) sets its first one
+/// without `current_password`, within `AUTH_REAUTH_MAX_AGE` of its sign-in
+/// (403 `reauthentication_required` after); for any other account
+/// `current_password` is required (422).
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
@@ -27,8 +32,10 @@ pub async fn change_password(
     body: JsonBody<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let (user, _) =
-        reauth::confirm_password(&req, &state, &caller, body.current_password.expose()).await?;
+    let (user, _) = match &body.current_password {
+        Some(current) => reauth::confirm_password(&req, &state, &caller, current.expose()).await?,
+        None => reauth::confirm_passwordless(&state, &caller).await?,
+    };
     recovery::change_password(
         &state,
         user,

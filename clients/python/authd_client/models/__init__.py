@@ -8,6 +8,8 @@ from .browser_token_pair import BrowserTokenPair
 from .change_email_request import ChangeEmailRequest
 from .change_password_request import ChangePasswordRequest
 from .delete_me_request import DeleteMeRequest
+from .email_login_start_request import EmailLoginStartRequest
+from .email_login_verify_request import EmailLoginVerifyRequest
 from .email_request import EmailRequest
 from .health import Health
 from .identity import Identity
@@ -67,6 +69,8 @@ __all__ = (
     "ChangeEmailRequest",
     "ChangePasswordRequest",
     "DeleteMeRequest",
+    "EmailLoginStartRequest",
+    "EmailLoginVerifyRequest",
     "EmailRequest",
     "Health",
     "Identity",

@@ -16,7 +16,7 @@ class Accepted:
         {'status': 'verification_sent'}
 
     Attributes:
-        status (str): `verification_sent` or `reset_sent`.
+        status (str): `verification_sent`, `reset_sent` or `email_sent`.
     """
 
     status: str

@@ -102,6 +102,11 @@ def sync_detailed(
     revokes every other one, and mails a notice. With a second factor, an
     `aal2` token is needed too.
 
+     An account without a password (signed up by email) sets its first one
+    without `current_password`, within `AUTH_REAUTH_MAX_AGE` of its sign-in
+    (403 `reauthentication_required` after); for any other account
+    `current_password` is required (422).
+
     Args:
         body (ChangePasswordRequest):
 
@@ -133,6 +138,11 @@ def sync(
     revokes every other one, and mails a notice. With a second factor, an
     `aal2` token is needed too.
 
+     An account without a password (signed up by email) sets its first one
+    without `current_password`, within `AUTH_REAUTH_MAX_AGE` of its sign-in
+    (403 `reauthentication_required` after); for any other account
+    `current_password` is required (422).
+
     Args:
         body (ChangePasswordRequest):
 
@@ -158,6 +168,11 @@ async def asyncio_detailed(
     """Change the password of the logged-in user. Keeps the current session,
     revokes every other one, and mails a notice. With a second factor, an
     `aal2` token is needed too.
+
+     An account without a password (signed up by email) sets its first one
+    without `current_password`, within `AUTH_REAUTH_MAX_AGE` of its sign-in
+    (403 `reauthentication_required` after); for any other account
+    `current_password` is required (422).
 
     Args:
         body (ChangePasswordRequest):
@@ -187,6 +202,11 @@ async def asyncio(
     """Change the password of the logged-in user. Keeps the current session,
     revokes every other one, and mails a notice. With a second factor, an
     `aal2` token is needed too.
+
+     An account without a password (signed up by email) sets its first one
+    without `current_password`, within `AUTH_REAUTH_MAX_AGE` of its sign-in
+    (403 `reauthentication_required` after); for any other account
+    `current_password` is required (422).
 
     Args:
         body (ChangePasswordRequest):
