@@ -131,6 +131,11 @@ for what in cancelled skipped todo; do
 done
 [ -n "$node_pass" ] && [ -n "$node_fail" ] || die "could not read the node test summary (exit $node_rc)"
 
+# The copy-paste example of the TypeScript client, as a user runs it.
+step "typescript: the example (clients/typescript/examples/quickstart.mjs) in the fresh project"
+cp "$CLIENTS/typescript/examples/quickstart.mjs" "$TS_PROJECT/"
+(cd "$TS_PROJECT" && node quickstart.mjs) || die "clients/typescript/examples/quickstart.mjs failed"
+
 # ---- Python -----------------------------------------------------------------
 cd "$CLIENTS/python"
 
