@@ -3,7 +3,11 @@
 README: every `[text](target)` whose target is not a URL must name a file or
 folder that exists, and a `#fragment` must name a heading of the target page
 (as mdbook and GitHub make ids from headings, includes expanded). Also checks
-`{{#include FILE[:ANCHOR]}}` directives. Usage: python3 ci-tools/check_links.py
+`{{#include FILE[:ANCHOR]}}` directives. When the book is built
+(`mdbook build docs` → docs/book), its HTML is walked too: a relative link
+inside the book must name a page that was built (a chapter of SUMMARY.md) and
+an id on it; one that leaves the book must name a file of the repository.
+Usage: python3 ci-tools/check_links.py
 """
 import os
 import re
@@ -117,17 +121,66 @@ def check(path):
     return errors
 
 
+HREF = re.compile(r'\s(?:href|src)="([^"]*)"')
+ID = re.compile(r'\sid="([^"]*)"')
+
+
+def check_html(book):
+    """The built book's relative links; returns (errors, pages)."""
+    import html as htmllib
+
+    errors, ids, pages = [], {}, []
+    for base, _, files in os.walk(book):
+        pages += [os.path.join(base, f) for f in files if f.endswith(".html")]
+
+    def ids_of(page):
+        if page not in ids:
+            ids[page] = set(ID.findall(open(page, encoding="utf-8").read()))
+        return ids[page]
+
+    docs = os.path.dirname(book)
+    for page in pages:
+        if os.path.basename(page) in ("print.html", "toc.html", "404.html"):
+            continue  # made by mdbook from the chapters checked here
+        text = open(page, encoding="utf-8").read()
+        rel = os.path.relpath(page, ROOT)
+        for href in HREF.findall(text):
+            href = htmllib.unescape(href)
+            if not href or re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I) or href.startswith("//"):
+                continue
+            file_part, _, fragment = href.partition("#")
+            dest = os.path.normpath(os.path.join(os.path.dirname(page), file_part)) if file_part else page
+            if dest == book or dest.startswith(book + os.sep):
+                if not os.path.exists(dest):
+                    errors.append(f"{rel}: broken link {href} (no such page in the built book)")
+                elif fragment and dest.endswith(".html") and fragment not in ids_of(dest):
+                    errors.append(f"{rel}: no id #{fragment} in {os.path.relpath(dest, ROOT)}")
+            else:
+                # Out of the book: the same path from docs/ in the repository
+                # (mdbook turned its .md into .html).
+                source = os.path.normpath(os.path.join(docs, os.path.relpath(dest, book)))
+                if not (os.path.exists(source) or os.path.exists(re.sub(r"\.html$", ".md", source))):
+                    errors.append(f"{rel}: broken link {href} (leaves the book; no {os.path.relpath(source, ROOT)})")
+    return errors, len(pages)
+
+
 def main():
     errors, count = [], 0
     for path in markdown_files():
         count += 1
         errors += check(path)
+    book = os.path.join(ROOT, "docs", "book")
+    html_pages = 0
+    if os.path.isdir(book):
+        html_errors, html_pages = check_html(book)
+        errors += html_errors
     for e in errors:
         print(e, file=sys.stderr)
     if errors:
         print(f"check_links: {len(errors)} broken link(s)", file=sys.stderr)
         return 1
-    print(f"check_links: {count} pages, every relative link and anchor resolves")
+    built = f" and {html_pages} built HTML pages" if html_pages else " (the book is not built: HTML not checked)"
+    print(f"check_links: {count} Markdown pages{built}, every relative link and anchor resolves")
     return 0
 
 

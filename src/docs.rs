@@ -49,7 +49,10 @@ fn cell(text: &str) -> String {
 fn variables() -> String {
     let mut out = format!(
         "{GENERATED}\n\n\
-         Every variable, by section. Types: {}.\n",
+         # Configuration variables\n\n\
+         Every variable, by section, from `src/config/registry.rs`. How values\n\
+         are written (the types: {}) and what else configures authd is on the\n\
+         [Configuration](configuration.md) page.\n",
         [
             Kind::Duration,
             Kind::Bool,
@@ -70,7 +73,7 @@ fn variables() -> String {
         if var.section != section {
             section = var.section;
             out.push_str(&format!(
-                "\n### {section}\n\n| variable | type | default | meaning |\n|---|---|---|---|\n"
+                "\n## {section}\n\n| variable | type | default | meaning |\n|---|---|---|---|\n"
             ));
         }
         out.push_str(&format!(
