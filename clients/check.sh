@@ -18,8 +18,10 @@
 # package.
 # Python (clients/python): a venv with requirements-dev.txt regenerates the
 # package into a temp dir and fails if it differs from authd_client/; a second
-# fresh venv gets `pip install <path>`, and the pytest e2e tests run from a
-# folder outside the repository against the installed package.
+# fresh venv gets `pip install <path>`, and the pytest e2e tests (the
+# generated client's and the hand-written `authd.AuthdClient`'s) and the two
+# examples run from a folder outside the repository against the installed
+# package.
 #
 # Last line when everything passed: `clients: N passed, 0 failed`.
 # Exit status non-zero on any failure.
@@ -129,6 +131,11 @@ for what in cancelled skipped todo; do
 done
 [ -n "$node_pass" ] && [ -n "$node_fail" ] || die "could not read the node test summary (exit $node_rc)"
 
+# The copy-paste example of the TypeScript client, as a user runs it.
+step "typescript: the example (clients/typescript/examples/quickstart.mjs) in the fresh project"
+cp "$CLIENTS/typescript/examples/quickstart.mjs" "$TS_PROJECT/"
+(cd "$TS_PROJECT" && node quickstart.mjs) || die "clients/typescript/examples/quickstart.mjs failed"
+
 # ---- Python -----------------------------------------------------------------
 cd "$CLIENTS/python"
 
@@ -159,10 +166,11 @@ cp -r tests "$PY_PROJECT/tests"
 printf '[pytest]\ntestpaths = tests\naddopts = -p no:cacheprovider\n' >"$PY_PROJECT/pytest.ini"
 cd "$PY_PROJECT"
 .venv/bin/python - <<'PY' || die "authd_client is not imported from the installed package"
-import authd_client, sysconfig
-where = authd_client.__file__
-assert where.startswith(sysconfig.get_path("purelib")), where
-print(f"authd_client from {where}")
+import authd, authd_client, sysconfig
+for package in (authd_client, authd):
+    where = package.__file__
+    assert where.startswith(sysconfig.get_path("purelib")), where
+    print(f"{package.__name__} from {where}")
 PY
 py_rc=0
 AUTHD_OPENAPI_JSON="$SPEC" .venv/bin/python -m pytest -p no:cacheprovider --junitxml="$WORK/pytest.xml" || py_rc=$?
@@ -176,6 +184,14 @@ PY
 )
 [[ "$py_tests" =~ ^[0-9]+$ ]] || die "could not read the pytest results (exit $py_rc)"
 py_pass=$(( py_tests - py_fail - py_skip ))
+
+# The copy-paste examples of the hand-written client, as a user runs them.
+step "python: the examples (clients/python/examples) against the installed package"
+cp -r "$CLIENTS/python/examples" "$PY_PROJECT/examples"
+for example in quickstart.py quickstart_async.py; do
+  (cd "$PY_PROJECT/examples" && ../.venv/bin/python "$example" </dev/null) \
+    || die "clients/python/examples/$example failed"
+done
 
 # ---- summary ----------------------------------------------------------------
 passed=$(( node_pass + py_pass ))

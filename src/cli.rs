@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `openapi`, `keygen`, `create-admin`.
+//! The command line: `serve`, `migrate`, `openapi`, `keygen`, `create-admin`,
+//! `docs`.
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -23,7 +24,7 @@ Configuration comes from environment variables (AUTH_*, DATABASE_URL, REDIS_URL,
 RUST_LOG), not from flags. A .env file in the working directory is read first;
 variables already set win over it. Every variable, its default and its format
 (durations take seconds or forms such as 15m, 1h30m, 30d) are listed in the
-README, section \"Configuration\".
+book, docs/reference/configuration.md (\"Configuration\").
 
 Start with `authd serve`, then open http://127.0.0.1:8080/docs for the API.";
 
@@ -62,8 +63,17 @@ pub enum Command {
     /// then becomes admin. The password is read from stdin, or prompted for
     /// on a terminal.
     CreateAdmin {
+        /// The admin's email address.
         #[arg(long)]
         email: String,
+    },
+    /// Write the generated reference pages of the book (configuration
+    /// variables, error codes, this CLI, metrics) into DIR. Needs no
+    /// configuration.
+    Docs {
+        /// Where to write them.
+        #[arg(default_value = "docs/reference")]
+        dir: PathBuf,
     },
 }
 
@@ -106,7 +116,20 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), Failure> {
         }
         Command::Keygen { out, force } => keygen(&settings, out, force),
         Command::CreateAdmin { email } => create_admin(settings, &email).await,
+        Command::Docs { dir } => write_docs(&dir),
     }
+}
+
+/// `authd docs DIR`: writes the generated reference pages and names them.
+/// Runs before settings are read (`main`), so a broken environment does not
+/// stop it.
+pub fn write_docs(dir: &std::path::Path) -> Result<(), Failure> {
+    let written =
+        crate::docs::write(dir).map_err(|e| Failure::runtime(format!("{}: {e}", dir.display())))?;
+    for path in written {
+        println!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 async fn serve(settings: Settings) -> Result<(), Failure> {

@@ -6,6 +6,7 @@
 
 mod cleartext;
 mod oidc;
+pub mod registry;
 mod values;
 mod vars;
 
@@ -86,33 +87,38 @@ impl Settings {
     /// a literal map in tests.
     pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
         let env = Vars::new(vars);
-        let mut settings = Self {
-            http: HttpSettings::from_vars(&env)?,
-            storage: StorageSettings::from_vars(&env)?,
-            tokens: TokenSettings::from_vars(&env)?,
-            accounts: AccountSettings::from_vars(&env)?,
-            bcrypt: BcryptSettings::from_vars(&env)?,
-            lockout: LockoutSettings::from_vars(&env)?,
-            rate_limits: RateLimits::from_vars(&env)?,
-            password: PasswordPolicy::from_vars(&env)?,
-            breached: BreachedSettings::from_vars(&env)?,
-            mail: MailSettings::from_vars(&env)?,
-            housekeeping: Housekeeping::from_vars(&env)?,
-            sessions: SessionPolicy::from_vars(&env)?,
-            audit: AuditSettings::from_vars(&env)?,
-            email_change: EmailChangeSettings::from_vars(&env)?,
-            email_login: EmailLoginSettings::from_vars(&env)?,
-            mfa: MfaSettings::from_vars(&env)?,
-            oidc: OidcSettings::from_vars(&env)?,
+        let mut settings = Self::read(&env)?;
+        settings.unknown_variables = env.unread();
+        Ok(settings)
+    }
+
+    /// Every section, read from `env` (which remembers the names asked for).
+    fn read(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            http: HttpSettings::from_vars(env)?,
+            storage: StorageSettings::from_vars(env)?,
+            tokens: TokenSettings::from_vars(env)?,
+            accounts: AccountSettings::from_vars(env)?,
+            bcrypt: BcryptSettings::from_vars(env)?,
+            lockout: LockoutSettings::from_vars(env)?,
+            rate_limits: RateLimits::from_vars(env)?,
+            password: PasswordPolicy::from_vars(env)?,
+            breached: BreachedSettings::from_vars(env)?,
+            mail: MailSettings::from_vars(env)?,
+            housekeeping: Housekeeping::from_vars(env)?,
+            sessions: SessionPolicy::from_vars(env)?,
+            audit: AuditSettings::from_vars(env)?,
+            email_change: EmailChangeSettings::from_vars(env)?,
+            email_login: EmailLoginSettings::from_vars(env)?,
+            mfa: MfaSettings::from_vars(env)?,
+            oidc: OidcSettings::from_vars(env)?,
             log_format: env.choice(
                 "AUTH_LOG_FORMAT",
                 "pretty",
                 &[("pretty", LogFormat::Pretty), ("json", LogFormat::Json)],
             )?,
             unknown_variables: Vec::new(),
-        };
-        settings.unknown_variables = env.unread();
-        Ok(settings)
+        })
     }
 }
 
@@ -818,6 +824,75 @@ impl EmailLoginSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Configurations that, together, make the readers ask for every
+    /// variable they know (conditional ones included).
+    fn configurations() -> Vec<HashMap<String, String>> {
+        vec![
+            vars(&[]),
+            vars(&[
+                ("AUTH_JWT_ALG", "HS256"),
+                ("AUTH_JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+            ]),
+            vars(&[
+                ("AUTH_WEBHOOK_URL", "http://h/x"),
+                (
+                    "AUTH_WEBHOOK_SECRET",
+                    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                ),
+                ("REDIS_URL", "rediss://127.0.0.1:6380"),
+                ("AUTH_SMTP_URL", "smtp://127.0.0.1:25?tls=none"),
+            ]),
+            vars(&[
+                ("AUTH_OIDC_PROVIDERS", "corp,github"),
+                ("AUTH_OIDC_CORP_ISSUER", "https://id.example.com"),
+                ("AUTH_OIDC_CORP_CLIENT_ID", "web"),
+                ("AUTH_OIDC_GITHUB_CLIENT_ID", "gh"),
+                ("AUTH_OIDC_GITHUB_CLIENT_SECRET", "s"),
+            ]),
+        ]
+    }
+
+    /// The registry (`registry::VARIABLES`, from which the configuration
+    /// reference is written) names exactly the variables the readers ask
+    /// for: a new variable without its row, or a row for a variable no
+    /// longer read, fails here.
+    #[test]
+    fn the_registry_lists_exactly_the_variables_read() {
+        let mut read = std::collections::BTreeSet::new();
+        for map in configurations() {
+            let env = Vars::new(&map);
+            if let Err(e) = Settings::read(&env) {
+                panic!("{map:?}: {e}");
+            }
+            read.extend(env.read_names());
+        }
+        let unlisted: Vec<&String> = read
+            .iter()
+            .filter(|name| !registry::VARIABLES.iter().any(|v| v.matches(name)))
+            .collect();
+        assert!(
+            unlisted.is_empty(),
+            "read but not in src/config/registry.rs: {unlisted:?}"
+        );
+        let unread: Vec<&str> = registry::VARIABLES
+            .iter()
+            .filter(|v| !read.iter().any(|name| v.matches(name)))
+            .map(|v| v.name)
+            .collect();
+        assert!(
+            unread.is_empty(),
+            "in src/config/registry.rs but never read: {unread:?}"
+        );
+        let mut names: Vec<&str> = registry::VARIABLES.iter().map(|v| v.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(
+            names.len(),
+            registry::VARIABLES.len(),
+            "a variable listed twice"
+        );
+    }
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs

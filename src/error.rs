@@ -252,6 +252,162 @@ impl ApiError {
     }
 }
 
+/// The error-code reference (`authd docs`, `docs/reference/errors.md`) is
+/// written from here: one example of each kind of answer, and when it is
+/// given. `when` matches every variant with no wildcard, so a new variant
+/// cannot compile without its line; add its example to `examples` too.
+impl ApiError {
+    /// When this answer is given (Markdown, one sentence or two).
+    pub fn when(&self) -> &'static str {
+        match self {
+            Self::MalformedRequest(_) => {
+                "The request could not be read: malformed JSON, a missing or wrongly typed field, a JSON body that is not an object, a bad query string or malformed HTTP."
+            }
+            Self::Validation(_) => {
+                "One or more fields are invalid (an email that is not one, a password the policy refuses, an unknown role); `errors` lists every failing field at once."
+            }
+            Self::PayloadTooLarge(_) => "The body is larger than `AUTH_BODY_LIMIT`.",
+            Self::UnsupportedMediaType => {
+                "A body was sent without `Content-Type: application/json` (or another `application/*+json` type)."
+            }
+            Self::NotFound(_) => "No route matches the path, or the object does not exist.",
+            Self::NotYours(_) => {
+                "Another user's object (a session, an identity): answered exactly as a missing one, and logged as an `authz.denied` refusal."
+            }
+            Self::MethodNotAllowed => {
+                "The path exists but not with this method (`HEAD` included, see deviation (j))."
+            }
+            Self::Unauthorized => {
+                "No bearer token, or one that is malformed, tampered with, for another audience or revoked. Clients refresh once, then send the user to login."
+            }
+            Self::InvalidCredentials => {
+                "Wrong email or password (an unknown email answers the same), or a login that lost a race with a password reset."
+            }
+            Self::EmailNotVerified => {
+                "Login before the email is verified, while `AUTH_REQUIRE_VERIFIED_EMAIL` is `true`."
+            }
+            Self::AccountDisabled => "The account was disabled by an admin.",
+            Self::AccountLocked { .. } => {
+                "Too many failed password checks for this email (`AUTH_LOCKOUT_THRESHOLD`); even the right password is refused until the lock ends. `Retry-After`, `retry_after` and `locked_until` say when."
+            }
+            Self::RateLimited(_) => {
+                "A rate limit was reached; `Retry-After` and the `RateLimit-*` headers say when to try again."
+            }
+            Self::InvalidToken(TokenKind::OneTime) => {
+                "A verification, reset or email-change token that is unknown, malformed, or issued before the password last changed."
+            }
+            Self::InvalidToken(TokenKind::Mfa) => {
+                "The `mfa_token` of a login's second step is unknown, spent or expired."
+            }
+            Self::InvalidToken(TokenKind::Access | TokenKind::Refresh) => {
+                "A refresh token that is malformed, tampered with, signed by a removed key or of the wrong type."
+            }
+            Self::TokenExpired(TokenKind::OneTime) => {
+                "A verification, reset or email-change link that has expired."
+            }
+            Self::TokenExpired(TokenKind::Access | TokenKind::Refresh | TokenKind::Mfa) => {
+                "An access token past its `exp` (the signal to refresh), or a refresh token or session past its lifetime (`AUTH_REFRESH_TTL`, `AUTH_SESSION_MAX_AGE`)."
+            }
+            Self::TokenUsed => "A one-time token that was already used.",
+            Self::RefreshTokenReused => {
+                "A spent refresh token presented again after the grace window: the whole session is revoked."
+            }
+            Self::SessionRevoked => "The session was logged out or revoked.",
+            Self::Forbidden => "The caller's roles lack the permission the route needs.",
+            Self::MfaRequired => {
+                "This needs an `aal2` token (step-up), or a role of `AUTH_MFA_REQUIRED_ROLES` must enrol a second factor first."
+            }
+            Self::InvalidMfaCode { enrolling: false } => {
+                "A wrong, expired or replayed code in a login's second step; counts toward the lockout."
+            }
+            Self::InvalidMfaCode { enrolling: true } => {
+                "A wrong code when confirming a new factor."
+            }
+            Self::InvalidCode => {
+                "A wrong, spent or expired email sign-in code (or one for an address with no live code); five wrong tries end the code and its link, and wrong codes count toward the lockout."
+            }
+            Self::ReauthenticationRequired => {
+                "Enrolling the first factor or linking a provider needs a login within `AUTH_REAUTH_MAX_AGE`."
+            }
+            Self::OriginNotAllowed(_) => {
+                "A CORS preflight from an origin `AUTH_CORS_ORIGINS` does not list."
+            }
+            Self::CookieWithoutHeader => {
+                "The refresh cookie was sent without `X-Authd-Transport: cookie` (CSRF protection)."
+            }
+            Self::ForeignOrigin => "Cookie mode from an origin `AUTH_CORS_ORIGINS` does not list.",
+            Self::Conflict(_) => {
+                "The change conflicts with the current state: it would leave no enabled admin, the address belongs to another account, the passkey is already registered."
+            }
+            Self::AccountExists => {
+                "Social login: an account with the provider's email exists and cannot be linked safely; the user logs in and links the provider."
+            }
+            Self::OAuthFailed(_) => {
+                "Social login: the provider refused, the `state` was wrong, expired or used, or the provider's answer could not be used."
+            }
+            Self::Internal { .. } => {
+                "A bug or an unexpected failure; `error_id` is also in the server log next to the cause."
+            }
+            Self::ServiceUnavailable(_) => {
+                "A backing service (database, store, SMTP for a check, the breach API when `closed`) is down, or the bcrypt queue is full; `Retry-After: 1`."
+            }
+        }
+    }
+
+    /// One example of every kind of answer, in the order the reference lists them.
+    pub fn examples() -> Vec<Self> {
+        let locked_until = chrono::DateTime::from_timestamp(1_767_269_700, 0).unwrap_or_default();
+        let mut field_errors = FieldErrors::new();
+        field_errors.insert("email".into(), vec!["is not a valid email address".into()]);
+        vec![
+            Self::MalformedRequest("the JSON body could not be read".into()),
+            Self::OAuthFailed("the state is unknown, expired or already used"),
+            Self::InvalidToken(TokenKind::OneTime),
+            Self::TokenExpired(TokenKind::OneTime),
+            Self::TokenUsed,
+            Self::InvalidCode,
+            Self::Unauthorized,
+            Self::InvalidCredentials,
+            Self::InvalidToken(TokenKind::Refresh),
+            Self::InvalidToken(TokenKind::Mfa),
+            Self::TokenExpired(TokenKind::Access),
+            Self::RefreshTokenReused,
+            Self::SessionRevoked,
+            Self::InvalidMfaCode { enrolling: false },
+            Self::EmailNotVerified,
+            Self::AccountDisabled,
+            Self::Forbidden,
+            Self::OriginNotAllowed("https://other.example".into()),
+            Self::CookieWithoutHeader,
+            Self::ForeignOrigin,
+            Self::MfaRequired,
+            Self::ReauthenticationRequired,
+            Self::NotFound("no route matches this path"),
+            Self::NotYours("no such session"),
+            Self::MethodNotAllowed,
+            Self::Conflict("it would leave no enabled admin"),
+            Self::AccountExists,
+            Self::PayloadTooLarge(65_536),
+            Self::UnsupportedMediaType,
+            Self::Validation(field_errors),
+            Self::InvalidMfaCode { enrolling: true },
+            Self::AccountLocked {
+                retry_after: 840,
+                locked_until,
+            },
+            Self::RateLimited(RateLimitInfo {
+                limit: 30,
+                remaining: 0,
+                reset: 42,
+            }),
+            Self::Internal {
+                id: uuid::Uuid::nil(),
+            },
+            Self::ServiceUnavailable("database"),
+        ]
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {

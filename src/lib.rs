@@ -8,6 +8,7 @@ pub mod blocking;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod housekeeping;

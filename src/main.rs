@@ -9,6 +9,14 @@ use authd::config::Settings;
 
 fn main() {
     let cli = Cli::parse();
+    // The generated docs need no configuration.
+    if let cli::Command::Docs { dir } = &cli.command {
+        if let Err(failure) = cli::write_docs(dir) {
+            eprintln!("authd: {}", one_line(&failure.message));
+            std::process::exit(failure.code);
+        }
+        return;
+    }
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(e) => {

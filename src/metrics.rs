@@ -54,6 +54,39 @@ fn latency_histogram() -> Histogram {
     ])
 }
 
+/// The labels of each metric (by its registered name), for the metrics
+/// reference (`authd docs`, `docs/reference/metrics.md`); a test holds it to
+/// the registry.
+pub const LABELS: &[(&str, &str)] = &[
+    (
+        "http_requests",
+        "`method`, `route` (the route template, `unmatched` for unknown paths), `status`",
+    ),
+    ("http_request_duration_seconds", "`method`, `route`"),
+    ("logins", "`outcome`: `success` or the error code"),
+    ("mfa_challenges", "`outcome`: `success` or the error code"),
+    ("tokens_issued", "`kind`: `access`, `refresh`"),
+    ("refresh_reuse_detected", ""),
+    (
+        "rate_limit_hits",
+        "`kind`: the limit (`login`, `register`, `mail`, `refresh`, `lockout`, …)",
+    ),
+    ("mail_outbox_pending", ""),
+    ("mail_outbox_dead", ""),
+    ("db_pool_connections", "`state`: `idle`, `in_use`"),
+    ("webhooks_pending", ""),
+    ("webhooks_dead", ""),
+    ("webhooks_delivered", ""),
+];
+
+/// One metric as the exposition names it: (name, type, help, labels).
+pub struct Described {
+    pub name: String,
+    pub kind: String,
+    pub help: String,
+    pub labels: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
@@ -231,6 +264,51 @@ impl Metrics {
     pub fn set_webhook_queue(&self, pending: i64, dead: i64) {
         self.webhooks_pending.set(pending);
         self.webhooks_dead.set(dead);
+    }
+
+    /// Every registered metric, in registration order, read back from the
+    /// text exposition (`_total` added to counters, as scrapers see them).
+    pub fn describe() -> Vec<Described> {
+        let metrics = Self::new();
+        // A family without a sample is not in the exposition: give each one.
+        metrics.observe_request("GET", "/", 200, 0.0);
+        metrics.login("success");
+        metrics.mfa_verify("success");
+        metrics.token_pair_issued();
+        metrics.rate_limit_hit("login");
+        metrics
+            .pool
+            .get_or_create(&StateLabels { state: "idle" })
+            .set(0);
+        let mut text = String::new();
+        if prometheus_client::encoding::text::encode(&mut text, &metrics.registry).is_err() {
+            return Vec::new();
+        }
+        let mut out: Vec<Described> = Vec::new();
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("# HELP ") {
+                let (name, help) = rest.split_once(' ').unwrap_or((rest, ""));
+                let short = name.strip_prefix("authd_").unwrap_or(name);
+                out.push(Described {
+                    name: name.to_owned(),
+                    kind: String::new(),
+                    help: help.trim_end_matches('.').to_owned(),
+                    labels: LABELS
+                        .iter()
+                        .find(|(n, _)| *n == short)
+                        .map_or("?", |(_, l)| l),
+                });
+            } else if let Some(rest) = line.strip_prefix("# TYPE ")
+                && let Some(last) = out.last_mut()
+            {
+                let kind = rest.rsplit(' ').next().unwrap_or("");
+                if kind == "counter" {
+                    last.name.push_str("_total");
+                }
+                last.kind = kind.to_owned();
+            }
+        }
+        out
     }
 
     /// Renders the text exposition, with the point-in-time gauges set first.

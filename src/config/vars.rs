@@ -37,6 +37,15 @@ impl<'a> Vars<'a> {
         self.raw(var).map(str::trim).filter(|v| !v.is_empty())
     }
 
+    /// Every name asked for so far, sorted (the configuration registry's
+    /// test holds `registry::VARIABLES` to it).
+    #[cfg(test)]
+    pub(super) fn read_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.read.borrow().iter().cloned().collect();
+        names.sort();
+        names
+    }
+
     /// `AUTH_*` variables that are set but that no setting reads, sorted.
     pub(super) fn unread(&self) -> Vec<String> {
         let read = self.read.borrow();

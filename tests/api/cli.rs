@@ -175,6 +175,32 @@ async fn migrate_and_openapi_commands_work() {
     );
 }
 
+/// The book's generated references (configuration variables, error codes,
+/// CLI, metrics) are what `authd docs` writes now, as the OpenAPI document
+/// is: the docs cannot drift from the code. Needs no configuration, even a
+/// broken one.
+#[actix_web::test]
+async fn docs_command_writes_the_checked_in_references() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("reference");
+    let (code, stdout, stderr) = authd(
+        &[("AUTH_JWT_ALG", "nope")],
+        &["docs", out.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let reference = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/reference");
+    for page in ["variables.md", "errors.md", "cli.md", "metrics.md"] {
+        assert!(stdout.contains(page), "{stdout}");
+        let written = std::fs::read_to_string(out.join(page)).unwrap();
+        let checked_in = std::fs::read_to_string(format!("{reference}/{page}")).unwrap_or_default();
+        assert!(
+            written == checked_in,
+            "docs/reference/{page} is stale: regenerate it with `cargo run -- docs docs/reference`"
+        );
+    }
+}
+
 /// `authd migrate` says what it did in one line: how many migrations ran,
 /// or that there were none.
 #[actix_web::test]
@@ -209,7 +235,7 @@ async fn help_says_where_configuration_comes_from() {
     for says in [
         "environment variables",
         ".env",
-        "README",
+        "docs/reference/configuration.md",
         "\"Configuration\"",
         "15m",
         "/docs",
