@@ -380,6 +380,17 @@ response_set!(
 );
 
 response_set!(
+    /// A route with a typed query string: 400 when it cannot be read.
+    MalformedQuery = [problem(
+        400,
+        "`malformed_request`: the query string could not be read (a flag must be `true` or `false`)",
+        &[ApiError::MalformedRequest(
+            "the query string could not be read".into(),
+        )],
+    )]
+);
+
+response_set!(
     /// A route about one user or session by id: 404.
     NotFound = [not_found()]
 );

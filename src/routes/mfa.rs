@@ -13,7 +13,7 @@ use crate::auth::{Authenticated, mfa};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::openapi::responses::{
-    BearerErrors, ConfirmErrors, EnrolErrors, JsonBodyErrors, NoFactorConflict, NotFound,
+    BearerErrors, ConfirmErrors, EnrolErrors, JsonBodyErrors, MalformedQuery, NoFactorConflict, NotFound,
     PasskeyRegisterErrors, StepUpRequired,
 };
 use crate::state::AppState;
@@ -111,7 +111,7 @@ pub async fn confirm_totp(
     params(("factor_id" = String, Path, description = "Factor id"), RemoveFactorQuery),
     responses(
         (status = 204, description = "Removed"),
-        BearerErrors, StepUpRequired, NotFound,
+        BearerErrors, StepUpRequired, NotFound, MalformedQuery,
     )
 )]
 #[delete("/mfa/{factor_id}")]
