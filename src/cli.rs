@@ -327,7 +327,12 @@ async fn operator_password(settings: &Settings, email: &Email) -> Result<String,
             "the password appears in known data breaches; choose another",
         ));
     }
-    password::hash_blocking(password.expose(), settings.bcrypt.cost).map_err(Failure::runtime)
+    let policy = settings.bcrypt.policy();
+    let raw = password.expose().to_owned();
+    tokio::task::spawn_blocking(move || policy.hash_blocking(&raw))
+        .await
+        .map_err(Failure::runtime)?
+        .map_err(Failure::runtime)
 }
 
 /// With Redis, running instances drop the user from their user caches at

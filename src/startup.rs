@@ -137,8 +137,8 @@ impl Application {
         let tokens = Tokens::new(&settings).map_err(|e| StartupError::new(e.variable(), e))?;
         let mfa_key = crate::auth::mfa::MfaKey::load_or_create(&settings.mfa.key_file)
             .map_err(|e| StartupError::new("AUTH_MFA_KEY_FILE", e))?;
-        let cost = settings.bcrypt.cost;
-        let dummy_hash = tokio::task::spawn_blocking(move || password::dummy_hash(cost))
+        let policy = settings.bcrypt.policy();
+        let dummy_hash = tokio::task::spawn_blocking(move || password::dummy_hash(policy))
             .await
             .map_err(|e| StartupError::new("AUTH_BCRYPT_COST", e))?
             .map_err(|e| StartupError::new("AUTH_BCRYPT_COST", e))?;
@@ -188,7 +188,7 @@ impl Application {
             dummy_hash,
             roles,
             metrics: crate::metrics::Metrics::new(),
-            passwords: password::Hasher::new(cost, bcrypt_bounds)
+            passwords: password::Hasher::new(policy, bcrypt_bounds)
                 .map_err(|e| StartupError::new("AUTH_BCRYPT_COST", e))?,
             breached,
             mfa_key,
