@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `openapi`, `keygen`, `create-admin`.
+//! The command line: `serve`, `migrate`, `openapi`, `keygen`, `create-admin`,
+//! `import`, `export` (those two live in `migrate_users`).
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -65,6 +66,15 @@ pub enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Import users from another system's export, password hashes kept
+    /// (API.md §16). Exit 3 when any record is refused.
+    Import(crate::migrate_users::command::ImportArgs),
+    /// Write every user, password hashes included, as JSON Lines to a new
+    /// file (mode 0600).
+    Export {
+        /// The file to create (never overwritten).
+        file: PathBuf,
+    },
 }
 
 /// A failed command: the line to print and the exit code.
@@ -106,6 +116,8 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), Failure> {
         }
         Command::Keygen { out, force } => keygen(&settings, out, force),
         Command::CreateAdmin { email } => create_admin(settings, &email).await,
+        Command::Import(args) => crate::migrate_users::command::import(settings, args).await,
+        Command::Export { file } => crate::migrate_users::command::export(settings, file).await,
     }
 }
 
@@ -145,7 +157,7 @@ fn base_url(bind: &str, port: u16) -> String {
 }
 
 /// Opens the database and runs pending migrations; also says how many ran.
-async fn open_db(settings: &Settings) -> Result<(Db, usize), Failure> {
+pub(crate) async fn open_db(settings: &Settings) -> Result<(Db, usize), Failure> {
     let url = settings.storage.database_url.clone();
     let size = settings.storage.database_pool_size.min(2);
     tokio::task::spawn_blocking(move || {
