@@ -309,6 +309,42 @@ mod tests {
         assert!(bcrypt.needs_rehash(&raw) && verify_blocking("pw", &raw));
     }
 
+    /// A cheap foreign hash (PBKDF2, one iteration) still costs a check
+    /// at the configured policy: no timing oracle for migrated accounts.
+    #[tokio::test]
+    async fn a_foreign_check_takes_as_long_as_an_own_one() {
+        let bounds = QueueBounds {
+            total: 8,
+            per_caller: None,
+        };
+        let hasher = Hasher::new(Policy::bcrypt(8), bounds).unwrap();
+        let own = hash_blocking("pw", 8).unwrap();
+        let mut out = [0u8; 32];
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(b"pw", b"salt", 1, &mut out);
+        let cheap = format!("{{pbkdf2-sha256}}1$c2FsdA==${}", STANDARD.encode(out));
+        let timed = |hash: String| {
+            let hasher = &hasher;
+            async move {
+                let start = std::time::Instant::now();
+                let ok = hasher.verify("pw", &hash, None).await.unwrap();
+                (ok, start.elapsed())
+            }
+        };
+        timed(own.clone()).await; // the workers start
+        let (mut own_time, mut cheap_time) = (std::time::Duration::MAX, std::time::Duration::MAX);
+        for _ in 0..3 {
+            let (own_ok, t) = timed(own.clone()).await;
+            own_time = own_time.min(t);
+            let (cheap_ok, t) = timed(cheap.clone()).await;
+            cheap_time = cheap_time.min(t);
+            assert!(own_ok && cheap_ok);
+        }
+        assert!(
+            cheap_time * 10 >= own_time * 8,
+            "{cheap_time:?} < {own_time:?}"
+        );
+    }
+
     #[test]
     fn cost_is_read_from_the_hash() {
         let hash = hash_blocking("x", 4).unwrap();
