@@ -135,17 +135,19 @@ pub fn run(
         let mut chunk_report = Report::default();
         let (mut emails, mut ids) = (Vec::new(), Vec::new());
         let outcome = conn.transaction(|conn| {
+            // One query each for the chunk's emails and ids already taken.
+            let (taken_emails, taken_ids) = taken(conn, chunk)?;
             for user in chunk {
                 if seen_emails.contains(&user.email)
                     || emails.contains(&user.email)
-                    || users::find_by_email(conn, &user.email)?.is_some()
+                    || taken_emails.contains(&user.email)
                 {
                     chunk_report.skipped += 1;
                     continue;
                 }
                 if seen_ids.contains(&user.id)
                     || ids.contains(&user.id)
-                    || users::find_by_id(conn, &user.id)?.is_some()
+                    || taken_ids.contains(&user.id)
                 {
                     chunk_report.refuse(&user.position, "the id belongs to another user");
                     continue;
@@ -233,6 +235,29 @@ fn check(
     })
 }
 
+/// The chunk's emails and ids that are already some user's.
+fn taken(
+    conn: &mut AnyConnection,
+    chunk: &[Checked],
+) -> Result<(HashSet<String>, HashSet<String>), Stop> {
+    use crate::db::schema::users as u;
+    use diesel::prelude::*;
+    let emails: Vec<&str> = chunk.iter().map(|c| c.email.as_str()).collect();
+    let ids: Vec<&str> = chunk.iter().map(|c| c.id.as_str()).collect();
+    let taken_emails = u::table
+        .filter(u::email.eq_any(&emails))
+        .select(u::email)
+        .load::<String>(conn)?;
+    let taken_ids = u::table
+        .filter(u::id.eq_any(&ids))
+        .select(u::id)
+        .load::<String>(conn)?;
+    Ok((
+        taken_emails.into_iter().collect(),
+        taken_ids.into_iter().collect(),
+    ))
+}
+
 fn taken_identity(
     conn: &mut AnyConnection,
     wanted: &[super::Identity],
@@ -252,10 +277,11 @@ fn insert(
     ctx: &RequestContext,
     options: &Options<'_>,
 ) -> Result<(), Stop> {
+    use crate::db::schema::{user_roles, users as u};
+    use diesel::prelude::*;
     let at = now();
-    users::insert(
-        conn,
-        &NewUser {
+    diesel::insert_into(u::table)
+        .values(&NewUser {
             id: &user.id,
             email: &user.email,
             password_hash: &user.hash,
@@ -265,9 +291,18 @@ fn insert(
             created_at: user.created_at,
             updated_at: at,
             password_changed_at: at,
-        },
-        &user.roles,
-    )?;
+        })
+        .execute(conn)?;
+    // A new user has no roles to replace (`users::set_roles` would delete
+    // first): one insert each.
+    for role in &user.roles {
+        diesel::insert_into(user_roles::table)
+            .values((
+                user_roles::user_id.eq(&user.id),
+                user_roles::role_name.eq(role),
+            ))
+            .execute(conn)?;
+    }
     for identity in &user.identities {
         let provider = options
             .providers
