@@ -481,7 +481,10 @@ async fn export_then_import_into_an_empty_database_round_trips_every_field() {
         "created_at": "2019-05-06T07:08:09.654321Z",
         "identities": [{"issuer": "https://accounts.google.com", "subject": "42"},
                        {"issuer": "https://github.com", "subject": "7"}]});
-    let content = format!("{}{rich}\n", authd_lines());
+    // A Firebase user who never logged in keeps the project's parameters.
+    let firebase = json!({"email": "user1@test.com", "email_verified": true,
+        "password_hash": "{firebase-scrypt}r=8,m=14$jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==$Bw==$42xEC+ixf3L2lw==$lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ=="});
+    let content = format!("{}{rich}\n{firebase}\n", authd_lines());
     let (dir, path) = fixture("users.jsonl", &content);
     let (code, out, err) = import(&first, &path, "authd", &[]);
     assert_eq!(code, 0, "{out}{err}");
@@ -492,7 +495,7 @@ async fn export_then_import_into_an_empty_database_round_trips_every_field() {
     let exported = exported.to_str().unwrap();
     let (code, out, err) = authd(&app_vars(&first), &["export", exported], None);
     assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(out, "exported 5 users to ".to_owned() + exported + "\n");
+    assert_eq!(out, "exported 6 users to ".to_owned() + exported + "\n");
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(exported).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
@@ -504,7 +507,7 @@ async fn export_then_import_into_an_empty_database_round_trips_every_field() {
     let second = spawn_app_with(&no_limits()).await;
     let (code, out, err) = import(&second, exported, "authd", &[]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.ends_with("created 5, skipped 0, refused 0\n"), "{out}");
+    assert!(out.ends_with("created 6, skipped 0, refused 0\n"), "{out}");
     let again = dir.path().join("again.jsonl");
     let again = again.to_str().unwrap();
     let (code, _, err) = authd(&app_vars(&second), &["export", again], None);
@@ -528,6 +531,7 @@ async fn export_then_import_into_an_empty_database_round_trips_every_field() {
     for email in ["django@example.com", "argon2id@example.com"] {
         logs_in_and_is_rehashed(&second, email, PW).await;
     }
+    logs_in_and_is_rehashed(&second, "user1@test.com", "user1password").await;
     second.login("php@example.com", PW).await.assert_status(200);
     second
         .login("rich@example.com", PW)
