@@ -14,6 +14,7 @@ use crate::config::{JwtSettings, Settings};
 use crate::db::models::NewUser;
 use crate::db::{Db, now, users};
 use crate::error::ApiError;
+use crate::migrate_users::command as migrate_users;
 use crate::password::{self, Password, PasswordOwner};
 use crate::startup::{Application, StartupError};
 use crate::tokens::keys;
@@ -68,7 +69,7 @@ pub enum Command {
     },
     /// Import users from another system's export, password hashes kept
     /// (API.md §16). Exit 3 when any record is refused.
-    Import(crate::migrate_users::command::ImportArgs),
+    Import(migrate_users::ImportArgs),
     /// Write every user, password hashes included, as JSON Lines to a new
     /// file (mode 0600).
     Export {
@@ -100,6 +101,15 @@ impl Failure {
     }
 }
 
+impl From<migrate_users::Failure> for Failure {
+    fn from(e: migrate_users::Failure) -> Self {
+        Self {
+            message: e.message,
+            code: e.code,
+        }
+    }
+}
+
 impl From<StartupError> for Failure {
     fn from(e: StartupError) -> Self {
         Self::config(e)
@@ -116,8 +126,20 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), Failure> {
         }
         Command::Keygen { out, force } => keygen(&settings, out, force),
         Command::CreateAdmin { email } => create_admin(settings, &email).await,
-        Command::Import(args) => crate::migrate_users::command::import(settings, args).await,
-        Command::Export { file } => crate::migrate_users::command::export(settings, file).await,
+        Command::Import(args) => {
+            let (db, _) = open_db(&settings).await?;
+            migrate_users::import(&settings, &db, args).map_err(Failure::from)
+        }
+        Command::Export { file } => {
+            if file.exists() {
+                return Err(Failure::runtime(format!(
+                    "{}: already exists",
+                    file.display()
+                )));
+            }
+            let (db, _) = open_db(&settings).await?;
+            migrate_users::export(&db, &file).map_err(Failure::from)
+        }
     }
 }
 
@@ -157,7 +179,7 @@ fn base_url(bind: &str, port: u16) -> String {
 }
 
 /// Opens the database and runs pending migrations; also says how many ran.
-pub(crate) async fn open_db(settings: &Settings) -> Result<(Db, usize), Failure> {
+async fn open_db(settings: &Settings) -> Result<(Db, usize), Failure> {
     let url = settings.storage.database_url.clone();
     let size = settings.storage.database_pool_size.min(2);
     tokio::task::spawn_blocking(move || {

@@ -5,8 +5,16 @@ use std::path::PathBuf;
 
 use super::import::{self, Options, Report};
 use super::{FirebaseParams, Format};
-use crate::cli::{Failure, open_db};
 use crate::config::Settings;
+use crate::db::Db;
+
+/// A failed command: the line to print and the exit code (2 usage, 1
+/// runtime, 3 records refused).
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub code: i32,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
@@ -73,7 +81,8 @@ fn runtime(message: impl std::fmt::Display) -> Failure {
 
 /// `authd import`: prints refused entries, then `created N, skipped M,
 /// refused K`; exit 0, or 3 when K > 0.
-pub async fn import(settings: Settings, args: ImportArgs) -> Result<(), Failure> {
+/// `db` is open and migrated.
+pub fn import(settings: &Settings, db: &Db, args: ImportArgs) -> Result<(), Failure> {
     let firebase = args.firebase()?;
     let content = std::fs::read_to_string(&args.file)
         .map_err(|e| runtime(format!("{}: {e}", args.file.display())))?;
@@ -84,7 +93,6 @@ pub async fn import(settings: Settings, args: ImportArgs) -> Result<(), Failure>
     {
         return Err(runtime(format!("{}: already exists", map.display())));
     }
-    let (db, _) = open_db(&settings).await?;
     let audit = crate::auth::audit::AuditLog::new(&settings.audit);
     let options = Options {
         format: args.format,
@@ -100,7 +108,7 @@ pub async fn import(settings: Settings, args: ImportArgs) -> Result<(), Failure>
     let total = entries.len();
     let mut progress = Progress::new(total);
     // The whole import is blocking database work, on this CLI's one thread.
-    let report = import::run(&db, &audit, entries, &options, &mut |done| {
+    let report = import::run(db, &audit, entries, &options, &mut |done| {
         progress.show(done);
     })
     .map_err(|e| runtime(format!("database: {e} (chunks already committed stay)")))?;
@@ -177,13 +185,9 @@ impl Progress {
     }
 }
 
-/// `authd export FILE`.
-pub async fn export(settings: Settings, file: PathBuf) -> Result<(), Failure> {
-    if file.exists() {
-        return Err(runtime(format!("{}: already exists", file.display())));
-    }
-    let (db, _) = open_db(&settings).await?;
-    let written = super::export::run(&db, &file).map_err(runtime)?;
+/// `authd export FILE`; `db` is open and migrated.
+pub fn export(db: &Db, file: &std::path::Path) -> Result<(), Failure> {
+    let written = super::export::run(db, file).map_err(runtime)?;
     println!("exported {written} users to {}", file.display());
     Ok(())
 }
