@@ -1043,6 +1043,7 @@ mod tests {
             ),
             ("AUTH_MAIL_MAX_ATTEMPTS", "0", "at least 1"),
             ("AUTH_BCRYPT_COST", "3", "between 4 and 31"),
+            ("AUTH_PASSWORD_HASH", "md5", "use bcrypt or argon2id"),
             ("AUTH_PASSWORD_MIN_SCORE", "5", "between 0 and 4"),
             ("AUTH_LOCKOUT_THRESHOLD", "0", "at least 1"),
             ("AUTH_MAIL_FROM", "not an address", "not a mail address"),

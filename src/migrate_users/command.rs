@@ -52,12 +52,27 @@ impl ImportArgs {
             self.firebase_mem_cost,
         ) {
             (None, None, None, None) => Ok(None),
-            (Some(key), separator, Some(rounds), Some(mem_cost)) => Ok(Some(FirebaseParams {
-                signer_key: key.clone(),
-                salt_separator: separator.clone().unwrap_or_default(),
-                rounds,
-                mem_cost,
-            })),
+            (Some(key), separator, Some(rounds), Some(mem_cost)) => {
+                use base64::Engine;
+                let separator = separator.clone().unwrap_or_default();
+                for (flag, value) in [
+                    ("--firebase-signer-key", key),
+                    ("--firebase-salt-separator", &separator),
+                ] {
+                    if base64::engine::general_purpose::STANDARD
+                        .decode(value.trim())
+                        .is_err()
+                    {
+                        return Err(usage(format!("{flag}: not base64")));
+                    }
+                }
+                Ok(Some(FirebaseParams {
+                    signer_key: key.clone(),
+                    salt_separator: separator,
+                    rounds,
+                    mem_cost,
+                }))
+            }
             _ => Err(usage(
                 "--firebase-signer-key, --firebase-rounds and --firebase-mem-cost go together",
             )),
