@@ -225,6 +225,18 @@ async fn firebase_users_log_in_with_their_scrypt_passwords() {
         out.contains("user 1: a Firebase password hash needs"),
         "{out}"
     );
+    // Parameters that cannot be the project's stop the run before it starts.
+    let flags = [
+        "--firebase-signer-key",
+        "not base64!",
+        "--firebase-rounds",
+        "8",
+        "--firebase-mem-cost",
+        "14",
+    ];
+    let (code, _, err) = import(&app, &path, "firebase", &flags);
+    assert_eq!(code, 2);
+    assert!(err.contains("--firebase-signer-key: not base64"), "{err}");
 }
 
 #[actix_web::test]
