@@ -35,7 +35,12 @@ pub const MAX_ARGON2_PASSES: u32 = 16;
 pub const MAX_ARGON2_LANES: u32 = 16;
 /// scrypt N = 2^17.
 pub const MAX_SCRYPT_LOG_N: u8 = 17;
-pub const MAX_SCRYPT_R: u32 = 16;
+/// scrypt r (Firebase's "rounds", 8 in every project seen): with
+/// N = 2^17, 128 MiB.
+pub const MAX_SCRYPT_R: u32 = 8;
+/// PBKDF2 output blocks: each costs the iterations again (Keycloak's
+/// SHA-256 credentials have two).
+pub const MAX_PBKDF2_BLOCKS: usize = 4;
 
 /// authd's own Argon2id parameters (OWASP's first choice).
 pub const ARGON2_KIB: u32 = 19_456;
@@ -51,6 +56,14 @@ pub enum Prf {
 }
 
 impl Prf {
+    fn output_len(self) -> usize {
+        match self {
+            Self::Sha1 => 20,
+            Self::Sha256 => 32,
+            Self::Sha512 => 64,
+        }
+    }
+
     fn tag(self) -> &'static str {
         match self {
             Self::Sha1 => "{pbkdf2-sha1}",
@@ -173,15 +186,24 @@ impl Scheme {
                 }
                 argon2_params(*kib, *passes, *lanes, 32).is_some()
             }
-            Self::Pbkdf2 { iterations, .. } => {
-                if *iterations > MAX_PBKDF2_ITERATIONS {
-                    return Err(Refused::TooCostly("PBKDF2 2,000,000 iterations"));
+            Self::Pbkdf2 {
+                prf,
+                iterations,
+                hash,
+                ..
+            } => {
+                if *iterations > MAX_PBKDF2_ITERATIONS
+                    || hash.len().div_ceil(prf.output_len()) > MAX_PBKDF2_BLOCKS
+                {
+                    return Err(Refused::TooCostly(
+                        "PBKDF2 2,000,000 iterations, 4 output blocks",
+                    ));
                 }
                 *iterations > 0
             }
             Self::Firebase(f) => {
                 if f.mem_cost > MAX_SCRYPT_LOG_N || f.rounds > MAX_SCRYPT_R {
-                    return Err(Refused::TooCostly("scrypt N = 2^17, r = 16"));
+                    return Err(Refused::TooCostly("scrypt N = 2^17, r = 8"));
                 }
                 scrypt::Params::new(f.mem_cost, f.rounds, 1).is_ok() && !f.hash.is_empty()
             }
