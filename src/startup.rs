@@ -177,6 +177,8 @@ impl Application {
         let audit = crate::auth::audit::AuditLog::new(&settings.audit);
         let oidc = crate::auth::oidc::provider::Providers::new(&settings.oidc)
             .map_err(|e| StartupError::new("AUTH_OIDC_PROVIDERS", e))?;
+        let passwords = password::Hasher::new(policy, bcrypt_bounds, &dummy_hash)
+            .map_err(|e| StartupError::new("AUTH_BCRYPT_COST", e))?;
         let state = web::Data::new(AppState {
             routes: route_table,
             settings,
@@ -188,8 +190,7 @@ impl Application {
             dummy_hash,
             roles,
             metrics: crate::metrics::Metrics::new(),
-            passwords: password::Hasher::new(policy, bcrypt_bounds)
-                .map_err(|e| StartupError::new("AUTH_BCRYPT_COST", e))?,
+            passwords,
             breached,
             mfa_key,
             oidc,

@@ -195,8 +195,9 @@ impl Drop for Ticket {
 }
 
 impl Hasher {
-    pub fn new(policy: Policy, bounds: QueueBounds) -> std::io::Result<Self> {
-        let floor = dummy_hash(policy).map_err(std::io::Error::other)?;
+    /// `floor` is a [`dummy_hash`] of `policy` (start-up makes one anyway,
+    /// off the async workers).
+    pub fn new(policy: Policy, bounds: QueueBounds, floor: &str) -> std::io::Result<Self> {
         Ok(Self {
             policy,
             floor: floor.into(),
@@ -317,7 +318,12 @@ mod tests {
             total: 8,
             per_caller: None,
         };
-        let hasher = Hasher::new(Policy::bcrypt(8), bounds).unwrap();
+        let hasher = Hasher::new(
+            Policy::bcrypt(8),
+            bounds,
+            &dummy_hash(Policy::bcrypt(8)).unwrap(),
+        )
+        .unwrap();
         let own = hash_blocking("pw", 8).unwrap();
         let mut out = [0u8; 32];
         pbkdf2::pbkdf2_hmac::<sha2::Sha256>(b"pw", b"salt", 1, &mut out);
