@@ -1,5 +1,5 @@
 //! The command line: `serve`, `migrate`, `openapi`, `keygen`, `create-admin`,
-//! `docs`.
+//! `docs`, `import`, `export` (those two live in `migrate_users`).
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -14,6 +14,7 @@ use crate::config::{JwtSettings, Settings};
 use crate::db::models::NewUser;
 use crate::db::{Db, now, users};
 use crate::error::ApiError;
+use crate::migrate_users::command as migrate_users;
 use crate::password::{self, Password, PasswordOwner};
 use crate::startup::{Application, StartupError};
 use crate::tokens::keys;
@@ -67,6 +68,15 @@ pub enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Import users from another system's export, password hashes kept
+    /// (API.md §16). Exit 3 when any record is refused.
+    Import(migrate_users::ImportArgs),
+    /// Write every user, password hashes included, as JSON Lines to a new
+    /// file (mode 0600).
+    Export {
+        /// The file to create (never overwritten).
+        file: PathBuf,
+    },
     /// Write the generated reference pages of the book (configuration
     /// variables, error codes, this CLI, metrics) into DIR. Needs no
     /// configuration.
@@ -100,6 +110,15 @@ impl Failure {
     }
 }
 
+impl From<migrate_users::Failure> for Failure {
+    fn from(e: migrate_users::Failure) -> Self {
+        Self {
+            message: e.message,
+            code: e.code,
+        }
+    }
+}
+
 impl From<StartupError> for Failure {
     fn from(e: StartupError) -> Self {
         Self::config(e)
@@ -116,6 +135,20 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), Failure> {
         }
         Command::Keygen { out, force } => keygen(&settings, out, force),
         Command::CreateAdmin { email } => create_admin(settings, &email).await,
+        Command::Import(args) => {
+            let (db, _) = open_db(&settings).await?;
+            migrate_users::import(&settings, &db, args).map_err(Failure::from)
+        }
+        Command::Export { file } => {
+            if file.exists() {
+                return Err(Failure::runtime(format!(
+                    "{}: already exists",
+                    file.display()
+                )));
+            }
+            let (db, _) = open_db(&settings).await?;
+            migrate_users::export(&db, &file).map_err(Failure::from)
+        }
         Command::Docs { dir } => write_docs(&dir),
     }
 }
@@ -350,7 +383,12 @@ async fn operator_password(settings: &Settings, email: &Email) -> Result<String,
             "the password appears in known data breaches; choose another",
         ));
     }
-    password::hash_blocking(password.expose(), settings.bcrypt.cost).map_err(Failure::runtime)
+    let policy = settings.bcrypt.policy();
+    let raw = password.expose().to_owned();
+    tokio::task::spawn_blocking(move || policy.hash_blocking(&raw))
+        .await
+        .map_err(Failure::runtime)?
+        .map_err(Failure::runtime)
 }
 
 /// With Redis, running instances drop the user from their user caches at

@@ -366,14 +366,32 @@ impl AccountSettings {
 #[derive(Clone, Copy, Debug)]
 pub struct BcryptSettings {
     pub cost: u32,
+    /// New hashes: bcrypt or Argon2id (`AUTH_PASSWORD_HASH`).
+    pub algorithm: crate::password::Algorithm,
     /// bcrypt jobs that may wait or run at once (`AUTH_BCRYPT_QUEUE`).
     pub queue: usize,
 }
 
 impl BcryptSettings {
+    /// How new hashes are made.
+    pub fn policy(&self) -> crate::password::Policy {
+        crate::password::Policy {
+            algorithm: self.algorithm,
+            bcrypt_cost: self.cost,
+        }
+    }
+
     fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
         Ok(Self {
             cost: env.within("AUTH_BCRYPT_COST", 12, 4..=31)?,
+            algorithm: env.choice(
+                "AUTH_PASSWORD_HASH",
+                "bcrypt",
+                &[
+                    ("bcrypt", crate::password::Algorithm::Bcrypt),
+                    ("argon2id", crate::password::Algorithm::Argon2id),
+                ],
+            )?,
             queue: env.positive("AUTH_BCRYPT_QUEUE", 16 * crate::password::cores())?,
         })
     }
@@ -1133,6 +1151,7 @@ mod tests {
             ),
             ("AUTH_MAIL_MAX_ATTEMPTS", "0", "at least 1"),
             ("AUTH_BCRYPT_COST", "3", "between 4 and 31"),
+            ("AUTH_PASSWORD_HASH", "md5", "use bcrypt or argon2id"),
             ("AUTH_PASSWORD_MIN_SCORE", "5", "between 0 and 4"),
             ("AUTH_LOCKOUT_THRESHOLD", "0", "at least 1"),
             ("AUTH_MAIL_FROM", "not an address", "not a mail address"),

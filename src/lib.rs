@@ -14,6 +14,7 @@ pub mod extract;
 pub mod housekeeping;
 pub mod mail;
 pub mod metrics;
+pub mod migrate_users;
 pub mod openapi;
 pub mod outbox_runner;
 pub mod password;

@@ -162,8 +162,8 @@ impl Application {
         let tokens = Tokens::new(&settings).map_err(|e| StartupError::new(e.variable(), e))?;
         let mfa_key = crate::auth::mfa::MfaKey::load_or_create(&settings.mfa.key_file)
             .map_err(|e| StartupError::new("AUTH_MFA_KEY_FILE", e))?;
-        let cost = settings.bcrypt.cost;
-        let dummy_hash = tokio::task::spawn_blocking(move || password::dummy_hash(cost))
+        let policy = settings.bcrypt.policy();
+        let dummy_hash = tokio::task::spawn_blocking(move || password::dummy_hash(policy))
             .await
             .map_err(|e| StartupError::new("AUTH_BCRYPT_COST", e))?
             .map_err(|e| StartupError::new("AUTH_BCRYPT_COST", e))?;
@@ -202,6 +202,8 @@ impl Application {
         let audit = crate::auth::audit::AuditLog::new(&settings.audit);
         let oidc = crate::auth::oidc::provider::Providers::new(&settings.oidc)
             .map_err(|e| StartupError::new("AUTH_OIDC_PROVIDERS", e))?;
+        let passwords = password::Hasher::new(policy, bcrypt_bounds, &dummy_hash)
+            .map_err(|e| StartupError::new("AUTH_BCRYPT_COST", e))?;
         let state = web::Data::new(AppState {
             routes: route_table,
             settings,
@@ -213,8 +215,7 @@ impl Application {
             dummy_hash,
             roles,
             metrics: crate::metrics::Metrics::new(),
-            passwords: password::Hasher::new(cost, bcrypt_bounds)
-                .map_err(|e| StartupError::new("AUTH_BCRYPT_COST", e))?,
+            passwords,
             breached,
             mfa_key,
             oidc,

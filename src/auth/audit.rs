@@ -53,10 +53,12 @@ pub enum EventType {
     UserDisabled,
     UserEnabled,
     UserDeleted,
+    /// Created by `authd import` (API.md §16), one per user.
+    UserImported,
 }
 
 impl EventType {
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 20] = [
         Self::UserRegistered,
         Self::UserEmailVerified,
         Self::LoginSucceeded,
@@ -76,6 +78,7 @@ impl EventType {
         Self::UserDisabled,
         Self::UserEnabled,
         Self::UserDeleted,
+        Self::UserImported,
     ];
 
     /// The `type` as stored and served.
@@ -100,6 +103,7 @@ impl EventType {
             Self::UserDisabled => "user.disabled",
             Self::UserEnabled => "user.enabled",
             Self::UserDeleted => "user.deleted",
+            Self::UserImported => "user.imported",
         }
     }
 

@@ -22,7 +22,7 @@ use crate::auth::{Email, mfa};
 use crate::db::models::{MfaFactorRow, UserRow};
 use crate::db::users;
 use crate::error::ApiError;
-use crate::password::{self, Password};
+use crate::password::Password;
 use crate::state::AppState;
 
 /// What a correct password gets.
@@ -128,7 +128,9 @@ async fn run(
         let challenge = mfa::start_challenge(state, &row, &factors, client).await?;
         return Ok(LoginOutcome::MfaRequired(challenge));
     }
-    let upgraded_hash = if password::needs_rehash(&row.password_hash, state.settings.bcrypt.cost) {
+    // Another cost, another algorithm or an imported scheme: the same
+    // conditional update that records the login rewrites it.
+    let upgraded_hash = if state.passwords.needs_rehash(&row.password_hash) {
         let password = Password::from_verified(password);
         Some(state.passwords.hash(&password, client.ip).await?)
     } else {

@@ -303,6 +303,13 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "product name used in mail subjects and texts; also a context word no password may lean on (see [Passwords](../security/passwords.md#passwords))",
     },
     Variable {
+        name: "AUTH_PASSWORD_HASH",
+        kind: Kind::Choice,
+        default: "`bcrypt`",
+        section: "Passwords",
+        meaning: "algorithm of new hashes: `bcrypt` or `argon2id` (m=19456 KiB, t=2, p=1); users with another hash (or an imported one) move at their next login",
+    },
+    Variable {
         name: "AUTH_BCRYPT_COST",
         kind: Kind::Number,
         default: "`12`",

@@ -13,8 +13,8 @@ use crate::auth::{Authenticated, mfa};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::openapi::responses::{
-    BearerErrors, ConfirmErrors, EnrolErrors, JsonBodyErrors, MalformedQuery, NoFactorConflict, NotFound,
-    PasskeyRegisterErrors, StepUpRequired,
+    BearerErrors, ConfirmErrors, EnrolErrors, JsonBodyErrors, MalformedQuery, NoFactorConflict,
+    NotFound, PasskeyRegisterErrors, StepUpRequired,
 };
 use crate::state::AppState;
 

@@ -24,6 +24,7 @@ mod faults_mail;
 mod faults_redis;
 mod github;
 mod health;
+mod import;
 mod log_hygiene;
 mod login;
 mod logs;

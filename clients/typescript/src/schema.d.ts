@@ -4867,6 +4867,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `malformed_request`: the query string could not be read (a flag must be `true` or `false`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
             401: {
                 headers: {
