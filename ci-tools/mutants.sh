@@ -17,7 +17,7 @@ ROOT=$(pwd)
 # The tests that exercise each file (a cargo test filter for the api
 # target; unit tests of the file run too, through --lib).
 declare -A FILTER=(
-  [src/auth/lockout.rs]="login:: unlock:: mfa::wrong mfa::parallel passkeys::refused takeover::second_factor"
+  [src/auth/lockout.rs]="login:: unlock:: audit_log:: mfa::wrong mfa::parallel passkeys::refused takeover::second_factor"
   [src/auth/one_time.rs]="register:: password:: email_change:: ways_in:: audit::account_pre_hijacking"
   [src/auth/mfa/totp.rs]="mfa::"
   [src/auth/refresh.rs]="refresh:: sessions:: browser_mode:: audit::a_session"
