@@ -957,3 +957,20 @@ async fn a_password_reset_does_not_bypass_the_second_factor() {
         "aal2"
     );
 }
+
+/// Every enrolment draws its own 160-bit secret (a constant or a reused
+/// one would let one user's app answer for another).
+#[actix_web::test]
+async fn every_enrolment_draws_a_fresh_secret() {
+    let app = spawn_app().await;
+    let mut secrets = std::collections::HashSet::new();
+    for _ in 0..3 {
+        let user = app.verified_user().await;
+        let session = app.login_user(&user).await;
+        let (_, secret) = enrol(&app, &session).await;
+        assert_eq!(secret.len(), 20);
+        assert!(secret.iter().any(|b| *b != secret[0]), "{secret:?}");
+        secrets.insert(secret);
+    }
+    assert_eq!(secrets.len(), 3);
+}
