@@ -53,6 +53,21 @@ def _login_result(body: Any) -> TokenPair:
     return TokenPair.from_dict(body)
 
 
+def _email_login_body(token: str | None, email: str | None, code: str | None) -> dict[str, str]:
+    if token is not None and email is None and code is None:
+        return {"token": token}
+    if token is None and email is not None and code is not None:
+        return {"email": email, "code": code}
+    raise ValueError("give either token, or email and code")
+
+
+def _start_body(email: str, locale: str | None) -> dict[str, str]:
+    body = {"email": email}
+    if locale is not None:
+        body["locale"] = locale
+    return body
+
+
 def _mfa_body(mfa_token: str, code: str | None, recovery_code: str | None) -> dict[str, str]:
     if (code is None) == (recovery_code is None):
         raise ValueError("give exactly one of code and recovery_code")
@@ -153,6 +168,23 @@ class AuthdClient(_Tokens):
         self.set_tokens(pair)
         return pair
 
+    def start_email_login(self, email: str, locale: str | None = None) -> Accepted:
+        """`POST /v1/auth/email-login/start`: one mail with a sign-in link (the
+        token in the URL fragment) and a 6-digit code → 202 `email_sent`,
+        whatever the address."""
+        return Accepted.from_dict(self._post("/v1/auth/email-login/start", _start_body(email, locale)))
+
+    def verify_email_login(
+        self, *, token: str | None = None, email: str | None = None, code: str | None = None
+    ) -> TokenPair:
+        """`POST /v1/auth/email-login/verify` with the link's `token`, or the
+        `email` and the mailed `code`; keeps the pair. Raises `MfaRequired`
+        for an account with a second factor."""
+        body = _email_login_body(token, email, code)
+        pair = _login_result(self._post("/v1/auth/email-login/verify", body))
+        self.set_tokens(pair)
+        return pair
+
     def verify_mfa(self, mfa_token: str, *, code: str | None = None, recovery_code: str | None = None) -> TokenPair:
         """`POST /v1/auth/mfa/verify` with a TOTP `code` or a `recovery_code`; keeps the pair."""
         pair = TokenPair.from_dict(self._post("/v1/auth/mfa/verify", _mfa_body(mfa_token, code, recovery_code)))
@@ -238,6 +270,17 @@ class AsyncAuthdClient(_Tokens):
 
     async def login(self, email: str, password: str) -> TokenPair:
         pair = _login_result(await self._post("/v1/auth/login", {"email": email, "password": password}))
+        self.set_tokens(pair)
+        return pair
+
+    async def start_email_login(self, email: str, locale: str | None = None) -> Accepted:
+        return Accepted.from_dict(await self._post("/v1/auth/email-login/start", _start_body(email, locale)))
+
+    async def verify_email_login(
+        self, *, token: str | None = None, email: str | None = None, code: str | None = None
+    ) -> TokenPair:
+        body = _email_login_body(token, email, code)
+        pair = _login_result(await self._post("/v1/auth/email-login/verify", body))
         self.set_tokens(pair)
         return pair
 

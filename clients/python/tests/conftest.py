@@ -113,3 +113,33 @@ class Contract:
 @pytest.fixture(scope="session")
 def contract() -> Contract:
     return Contract(json.loads(SPEC.read_text(encoding="utf-8")))
+
+
+def wait_for_mail_matching(
+    outbox: Path, address: str, pattern: re.Pattern[str], skip: set[str] | None = None, timeout: float = 15.0
+) -> tuple[re.Match[str], str]:
+    """The newest mail to `address` (not one of the file names in `skip`)
+    whose text/plain part matches `pattern`: the match and the file name."""
+    want = address.strip().lower()
+    skip = skip or set()
+    deadline = time.monotonic() + timeout
+    while True:
+        names = sorted(outbox.glob("*.eml"), reverse=True) if outbox.is_dir() else []
+        for path in names:
+            if path.name in skip:
+                continue
+            try:
+                message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            except FileNotFoundError:
+                continue
+            to = message["To"]
+            if to is None or want not in {a.addr_spec.lower() for a in to.addresses}:
+                continue
+            for part in message.walk():
+                if part.get_content_type() == "text/plain":
+                    match = pattern.search(part.get_content())
+                    if match:
+                        return match, path.name
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no mail matching {pattern.pattern} for {address} in {outbox} after {timeout} s")
+        time.sleep(0.1)

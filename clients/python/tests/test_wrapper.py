@@ -10,6 +10,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import re
 import struct
 import time
 from pathlib import Path
@@ -26,7 +27,10 @@ from authd import (
     ValidationFailed,
 )
 from authd_client.models import TokenPair
-from conftest import PASSWORD, unique_email, wait_for_verification_token
+from conftest import PASSWORD, unique_email, wait_for_mail_matching, wait_for_verification_token
+
+LINK_RE = re.compile(r"/email-login#token=([A-Za-z0-9_-]+)")
+CODE_RE = re.compile(r"enter this code:\s+(\d{6})\b")
 
 
 def totp(secret: str, at: float | None = None) -> str:
@@ -136,3 +140,27 @@ def test_async_register_verify_login_me_refresh_logout(base_url: str, outbox_dir
             assert authd.tokens is None
 
     asyncio.run(flow())
+
+
+def test_sync_email_sign_in_by_link_then_by_code(base_url: str, outbox_dir: Path) -> None:
+    """API.md §15: sign-up through the mailed link (no password), then a
+    sign-in with the mailed code, as typed on another device."""
+    address = unique_email("email-login")
+    with AuthdClient(base_url) as authd:
+        assert authd.start_email_login(address).status == "email_sent"
+        link, seen = wait_for_mail_matching(outbox_dir, address, LINK_RE)
+        pair = authd.verify_email_login(token=link.group(1))
+        assert pair.user.email == address and pair.user.email_verified
+        assert authd.me().email == address
+        with pytest.raises(AuthdError) as used:
+            authd.verify_email_login(token=link.group(1))
+        assert used.value.code == "invalid_token"
+
+    async def by_code() -> None:
+        async with AsyncAuthdClient(base_url) as client:
+            await client.start_email_login(address)
+            code, _ = await asyncio.to_thread(wait_for_mail_matching, outbox_dir, address, CODE_RE, {seen})
+            pair = await client.verify_email_login(email=address, code=code.group(1))
+            assert pair.user.email == address
+
+    asyncio.run(by_code())

@@ -251,6 +251,33 @@ export class AuthdClient {
   }
 
   /**
+   * `POST /v1/auth/email-login/start`: one mail with a sign-in link (the
+   * token in the URL fragment, `#token=…`) and a 6-digit code for another
+   * device → 202 `{status: "email_sent"}`, whatever the address.
+   */
+  async startEmailLogin(email: string, locale?: string): Promise<Accepted> {
+    const body: Schemas["EmailLoginStartRequest"] = { email };
+    if (locale !== undefined) body.locale = locale;
+    return unwrap(await this.api.POST("/v1/auth/email-login/start", { body }));
+  }
+
+  /**
+   * `POST /v1/auth/email-login/verify` with the link's token (read it from
+   * `location.hash`, then clear the hash) or the address and the mailed
+   * code; keeps the returned pair. For an account with a second factor it
+   * throws `MfaRequiredError`: finish with `verifyMfa`.
+   */
+  async verifyEmailLogin(proof: { token: string } | { email: string; code: string }): Promise<Tokens> {
+    const body: Schemas["EmailLoginVerifyRequest"] =
+      "token" in proof ? { token: proof.token } : { email: proof.email, code: proof.code };
+    const answer = unwrap(await this.api.POST("/v1/auth/email-login/verify", { body }));
+    if ("mfa_required" in answer) throw new MfaRequiredError(answer as Schemas["MfaChallenge"]);
+    const pair = answer as Tokens;
+    this.#set(pair, "signed_in", true);
+    return pair;
+  }
+
+  /**
    * `POST /v1/auth/mfa/verify`: the second step of a login, with a TOTP
    * `code` or a `recoveryCode`; keeps the returned (`aal2`) pair.
    */

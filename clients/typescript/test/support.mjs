@@ -115,3 +115,41 @@ export async function rawMeStatus(accessToken) {
   await res.arrayBuffer();
   return res.status;
 }
+
+/**
+ * Poll the outbox until a mail to `email` whose text/plain part matches
+ * `pattern` shows up (the newest such mail, not one of the file names in
+ * `skip`); return the match, with the mail's file name as `file`.
+ */
+export async function waitForMailMatching(email, pattern, { timeoutMs = 15_000, skip = new Set() } = {}) {
+  const dir = outboxDir();
+  const want = email.trim().toLowerCase();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let names = [];
+    try {
+      names = (await readdir(dir)).filter((n) => n.endsWith(".eml")).sort().reverse();
+    } catch (err) {
+      if (err.code !== "ENOENT") throw err;
+    }
+    for (const name of names) {
+      if (skip.has(name)) continue;
+      let message;
+      try {
+        message = await readFile(join(dir, name), "utf8");
+      } catch (err) {
+        if (err.code === "ENOENT") continue;
+        throw err;
+      }
+      const to = headers(message).get("to");
+      if (!to || !recipients(to).includes(want)) continue;
+      const plain = message.search(/content-type:\s*text\/plain/i);
+      const match = (plain >= 0 ? message.slice(plain) : message).match(pattern);
+      if (match) return Object.assign(match, { file: name });
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`no mail matching ${pattern} for ${email} in ${dir} after ${timeoutMs} ms`);
+    }
+    await sleep(100);
+  }
+}
