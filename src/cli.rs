@@ -157,8 +157,8 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), Failure> {
 /// Runs before settings are read (`main`), so a broken environment does not
 /// stop it.
 pub fn write_docs(dir: &std::path::Path) -> Result<(), Failure> {
-    let written =
-        crate::docs::write(dir).map_err(|e| Failure::runtime(format!("{}: {e}", dir.display())))?;
+    let written = crate::docs::write(dir, <Cli as clap::CommandFactory>::command())
+        .map_err(|e| Failure::runtime(format!("{}: {e}", dir.display())))?;
     for path in written {
         println!("wrote {}", path.display());
     }
