@@ -23,7 +23,7 @@ use chrono::NaiveDateTime;
 use crate::api_types::User;
 use crate::auth::audit::{Event, EventType, RequestContext, mask};
 use crate::auth::one_time::{self, Purpose};
-use crate::auth::ways_in::Ending;
+use crate::auth::ways_in::{self, Ending};
 use crate::auth::{Email, recovery};
 use crate::db::models::UserRow;
 use crate::db::{AnyConnection, now, one_time_tokens, users};
@@ -36,7 +36,12 @@ const TAKEN: &str = "the address now belongs to another account";
 /// Queues the confirmation (or, for a taken address, "account exists") mail
 /// to `new_email` for `user`, whose password was just proved. 422 when the
 /// address is the current one.
-pub async fn request(state: &AppState, user: UserRow, new_email: Email) -> Result<(), ApiError> {
+pub async fn request(
+    state: &AppState,
+    user: UserRow,
+    session_id: &str,
+    new_email: Email,
+) -> Result<(), ApiError> {
     if new_email.as_str() == user.email {
         return Err(ApiError::validation(
             "new_email",
@@ -44,10 +49,14 @@ pub async fn request(state: &AppState, user: UserRow, new_email: Email) -> Resul
         ));
     }
     let settings = state.settings.clone();
+    let session_id = session_id.to_owned();
     state
         .db
         .transaction(move |conn| {
             let at = now();
+            // A pending link is a way in: none is issued once the session
+            // ended (a handover or securing during the password check).
+            ways_in::hold_session(conn, &session_id, at)?;
             if users::find_by_email(conn, new_email.as_str())?.is_some() {
                 // Spend any earlier link too: the newest request decides.
                 one_time_tokens::spend_all(conn, &user.id, Purpose::ChangeEmail.as_str(), at)?;

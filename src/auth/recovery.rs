@@ -174,10 +174,12 @@ pub async fn change_password(
         .transaction(move |conn| {
             let at = now();
             // The current password was checked outside this transaction: a
-            // reset that landed since wins.
+            // reset that landed since wins. So does anything that ended the
+            // session meanwhile (log out everywhere, disable).
             if !users::change_password_if(conn, &user.id, &user.password_hash, &hash, at)? {
                 return Err(ApiError::InvalidCredentials);
             }
+            ways_in::hold_session(conn, &keep, at)?;
             let ending = Ending::Secure {
                 keep_session: Some(&keep),
             };

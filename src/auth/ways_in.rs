@@ -102,6 +102,24 @@ pub struct Ended {
     pub valid_after: Option<NaiveDateTime>,
 }
 
+/// Holds the caller's session for the rest of the transaction that adds a
+/// way in: the way in commits only while the session is live, so a
+/// handover or a securing that lands during the request (and revokes the
+/// session) is never followed by a way in it did not end. An UPDATE, not a
+/// read: on PostgreSQL it locks the row, so of this and a revocation one
+/// waits for the other; SQLite runs one writer at a time.
+pub fn hold_session(
+    conn: &mut AnyConnection,
+    session_id: &str,
+    at: NaiveDateTime,
+) -> Result<(), ApiError> {
+    if sessions::hold_live(conn, session_id, at)? {
+        Ok(())
+    } else {
+        Err(ApiError::SessionRevoked)
+    }
+}
+
 /// The pending links that could move an account to whoever holds them.
 const ACCOUNT_MOVING_LINKS: [Purpose; 2] = [Purpose::ChangeEmail, Purpose::ResetPassword];
 

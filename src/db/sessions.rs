@@ -111,6 +111,19 @@ pub fn revoke(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryRe
     Ok(updated == 1)
 }
 
+/// Marks a live session used, and so locks its row until the transaction
+/// ends; false when it is revoked or gone.
+pub fn hold_live(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let updated = diesel::update(
+        sessions::table
+            .find(id)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::last_used_at.eq(now))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
 /// Revokes every live session of a user but `keep`; returns their ids.
 pub fn revoke_all_for_user(
     conn: &mut AnyConnection,

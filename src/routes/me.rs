@@ -132,7 +132,7 @@ pub async fn change_email(
     let new_email =
         Email::parse(&body.new_email).map_err(|m| ApiError::validation("new_email", m))?;
     let (user, _) = reauth::confirm_password(&req, &state, &caller, body.password.expose()).await?;
-    email_change::request(&state, user, new_email).await?;
+    email_change::request(&state, user, caller.session_id(), new_email).await?;
     Ok(HttpResponse::Accepted().json(Accepted {
         status: "confirmation_sent",
     }))

@@ -325,10 +325,17 @@ async fn email_change_as_functions() {
         .await
         .unwrap();
     let ctx = ClientInfo::default();
-    let same = email_change::request(&app.state, user.clone(), email.clone()).await;
+    // The caller's session (a pending link is issued only while it lives).
+    let pair = login::with_password(&app.state, &email, PASSWORD, ClientInfo::default())
+        .await
+        .unwrap()
+        .into_session()
+        .unwrap();
+    let sid = caller_of(&app, &pair.access_token).claims.sid.clone();
+    let same = email_change::request(&app.state, user.clone(), &sid, email.clone()).await;
     assert!(matches!(same, Err(ApiError::Validation(_))));
     let new_email = Email::parse("moved@example.com").unwrap();
-    email_change::request(&app.state, user, new_email.clone())
+    email_change::request(&app.state, user, &sid, new_email.clone())
         .await
         .unwrap();
     let token = app.mail_to(new_email.as_str()).await.token();
@@ -578,4 +585,64 @@ async fn oidc_sign_in_keys_identities_on_issuer_and_subject() {
     )
     .await;
     assert!(matches!(unlinked, Err(ApiError::Conflict(_))));
+}
+
+/// A use case that adds a way in holds the caller's session in its
+/// transaction: once the session ended (log out everywhere here; a
+/// handover or a reset alike) while the request was under way, nothing is
+/// added, although the access token still verifies.
+#[actix_web::test]
+async fn no_way_in_is_added_through_a_session_that_ended() {
+    let app = spawn_app().await;
+    let email = verified_directly(&app, "late@example.com").await;
+    let pair = login::with_password(&app.state, &email, PASSWORD, ClientInfo::default())
+        .await
+        .unwrap()
+        .into_session()
+        .unwrap();
+    let caller = caller_of(&app, &pair.access_token);
+    let user = app
+        .state
+        .db
+        .run({
+            let email = email.clone();
+            move |conn| Ok(authd::db::users::find_by_email(conn, email.as_str())?.unwrap())
+        })
+        .await
+        .unwrap();
+    let enrolment = authd::auth::mfa::enrol_totp(&app.state, &caller.claims)
+        .await
+        .unwrap();
+    app.state
+        .revoker()
+        .revoke_everything(&user.id, &ClientInfo::default(), None)
+        .await
+        .unwrap();
+
+    let new_email = Email::parse("elsewhere@example.com").unwrap();
+    let link =
+        email_change::request(&app.state, user.clone(), caller.session_id(), new_email).await;
+    assert!(matches!(link, Err(ApiError::SessionRevoked)), "{link:?}");
+    let secret = totp_rs::Secret::Encoded(enrolment.secret.clone())
+        .to_bytes()
+        .unwrap();
+    crate::mfa::away_from_step_edge().await;
+    let confirmed = authd::auth::mfa::confirm_totp(
+        &app.state,
+        &caller.claims,
+        &enrolment.factor_id,
+        &crate::mfa::code(&secret, 0),
+        false,
+        &Default::default(),
+    )
+    .await;
+    assert!(
+        matches!(confirmed, Err(ApiError::SessionRevoked)),
+        "{confirmed:?}"
+    );
+    let factors = authd::auth::mfa::list(&app.state.db, &user.id)
+        .await
+        .unwrap();
+    assert!(factors.factors.is_empty());
+    assert!(app.unread_mail_to("elsewhere@example.com").await.is_empty());
 }

@@ -227,6 +227,7 @@ pub async fn confirm_totp(
             let step = totp::matching_step(&secret, &code, unix_now())
                 .ok_or(ApiError::InvalidMfaCode { enrolling: true })?;
             let at = now();
+            ways_in::hold_session(conn, &claims.sid, at)?;
             if !rows::confirm_factor(conn, &factor.id, step, at)? {
                 return Err(ApiError::NotFound("no such pending factor"));
             }
@@ -324,16 +325,18 @@ pub async fn regenerate_codes(
     if !caller.is_aal2() {
         return Err(ApiError::MfaRequired);
     }
-    let user_id = caller.sub.clone();
+    let (user_id, session_id) = (caller.sub.clone(), caller.sid.clone());
     state
         .db
         .transaction(move |conn| {
             if rows::confirmed_factors(conn, &user_id)?.is_empty() {
                 return Err(ApiError::Conflict("enrol a second factor first"));
             }
+            let at = now();
+            ways_in::hold_session(conn, &session_id, at)?;
             let fresh = codes::generate();
             let hashes: Vec<String> = fresh.iter().map(|c| codes::hash(c)).collect();
-            rows::replace_recovery_codes(conn, &user_id, &hashes, now())?;
+            rows::replace_recovery_codes(conn, &user_id, &hashes, at)?;
             Ok(fresh)
         })
         .await

@@ -279,6 +279,7 @@ pub async fn finish_registration(
                 return Err(ApiError::Conflict("this passkey is already registered"));
             }
             let at = now();
+            crate::auth::ways_in::hold_session(conn, &claims.sid, at)?;
             rows::insert_factor(
                 conn,
                 &NewMfaFactor {

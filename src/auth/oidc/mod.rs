@@ -489,10 +489,12 @@ pub async fn link(
     let settings = state.settings.clone();
     let (audit, ctx) = (state.audit.clone(), ctx.clone());
     let owner = user_id.to_owned();
+    let session_id = caller.sid.clone();
     let row = state
         .db
         .transaction(move |conn| {
             let at = now();
+            crate::auth::ways_in::hold_session(conn, &session_id, at)?;
             if let Some(found) =
                 identities::find_by_subject(conn, &identity.issuer, &identity.subject)?
             {
