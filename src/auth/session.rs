@@ -242,6 +242,29 @@ pub(crate) struct SessionWrite {
 }
 
 /// Signs the first pair of a new session for `row` and readies its row.
+/// A new session's id (UUIDv7): its time is when the session started, and
+/// a session that started at or before the user's "valid after" time is
+/// dead (`revocation::is_dead`). A session opened in the same millisecond
+/// as the change that set that time (a sign-in right after a handover)
+/// takes the next millisecond instead.
+fn session_id_after(valid_after: Option<chrono::NaiveDateTime>) -> String {
+    let id = uuid::Uuid::now_v7();
+    let after = valid_after.map(|t| t.and_utc().timestamp_millis());
+    let started = crate::auth::revocation::started_ms(&id.to_string());
+    match (after, started) {
+        (Some(after), Some(started)) if started <= after => {
+            let ms = u64::try_from(after + 1).unwrap_or_default();
+            let time = uuid::Timestamp::from_unix(
+                uuid::NoContext,
+                ms / 1000,
+                u32::try_from((ms % 1000) * 1_000_000).unwrap_or_default(),
+            );
+            uuid::Uuid::new_v7(time).to_string()
+        }
+        _ => id.to_string(),
+    }
+}
+
 pub(crate) fn prepare(
     state: &AppState,
     row: UserRow,
@@ -253,7 +276,7 @@ pub(crate) fn prepare(
     let at = level.auth_time;
     let mut user = User::from_row(&row, roles);
     user.last_login_at = Some(at.and_utc());
-    let session_id = uuid::Uuid::now_v7().to_string();
+    let session_id = session_id_after(proven.tokens_valid_after);
     let minted = mint_pair(state, &user, &session_id, PairIds::new(at), &level)?;
     let expires_at =
         at + TimeDelta::from_std(state.settings.tokens.refresh_ttl).map_err(ApiError::internal)?;
@@ -402,5 +425,23 @@ pub async fn revoke_own(
         }
         Some(s) if s.user_id != user_id => Err(ApiError::NotYours("no such session")),
         _ => Err(ApiError::NotFound("no such session")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::revocation::started_ms;
+
+    #[test]
+    fn a_session_starts_after_the_valid_after_time() {
+        // A "valid after" time not yet passed (the same or a later ms).
+        let after = chrono::Utc::now() + chrono::Duration::milliseconds(5);
+        let id = session_id_after(Some(after.naive_utc()));
+        assert!(started_ms(&id).unwrap() > after.timestamp_millis());
+        // Long past: the id is simply now.
+        let past = chrono::Utc::now() - chrono::Duration::seconds(60);
+        let id = session_id_after(Some(past.naive_utc()));
+        assert!(started_ms(&id).unwrap() >= chrono::Utc::now().timestamp_millis() - 1000);
     }
 }
