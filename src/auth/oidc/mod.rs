@@ -422,21 +422,15 @@ pub async fn sign_in(
 /// §14): a login within `AUTH_REAUTH_MAX_AGE`, and `aal2` when the user
 /// has a second factor. A stolen access token alone links nothing.
 async fn may_link(state: &AppState, caller: &AccessClaims) -> Result<(), ApiError> {
-    let recent = mfa::recently_authenticated(state, caller);
-    let (user_id, aal2) = (caller.sub.clone(), caller.is_aal2());
+    let claims = caller.clone();
     state
         .db
-        .run(move |conn| {
-            let has_factor = !crate::db::mfa::confirmed_factors(conn, &user_id)?.is_empty();
-            if has_factor && !aal2 {
-                return Err(ApiError::MfaRequired);
-            }
-            if !recent {
-                return Err(ApiError::ReauthenticationRequired);
-            }
-            Ok(())
-        })
-        .await
+        .run(move |conn| mfa::require_step_up(conn, &claims))
+        .await?;
+    if !mfa::recently_authenticated(state, caller) {
+        return Err(ApiError::ReauthenticationRequired);
+    }
+    Ok(())
 }
 
 fn view(row: &IdentityRow) -> Identity {
