@@ -10,6 +10,7 @@ use utoipa_actix_web::AppExt;
 use crate::error::Problem;
 
 pub mod responses;
+pub mod token_pairs;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -72,6 +73,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
     responses::document_rate_limit_headers(&mut doc);
+    token_pairs::document(&mut doc);
     doc
 }
 

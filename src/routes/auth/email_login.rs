@@ -80,8 +80,6 @@ pub async fn start_email_login(
 #[utoipa::path(
     tag = "auth",
     request_body = EmailLoginVerifyRequest,
-    params(("X-Authd-Transport" = Option<String>, Header,
-        description = "`cookie` for browser mode (refresh token as an HttpOnly cookie); `body` or absent for body mode")),
     responses(
         (status = 200, description = "Signed in, or (with a second factor) the second step to take. \
             In cookie mode the body has no `refresh_token`; it is in the `Set-Cookie` header instead.",

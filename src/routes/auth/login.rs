@@ -23,15 +23,10 @@ use crate::state::AppState;
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
-    params(("X-Authd-Transport" = Option<String>, Header,
-        description = "`cookie` for browser mode (refresh token as an HttpOnly cookie); `body` or absent for body mode")),
     responses(
         (status = 200, description = "Logged in, or (with a second factor) the second step to take. \
             In cookie mode the body has no `refresh_token`; it is in the `Set-Cookie` header instead.",
-            body = LoginResponse,
-            headers(("RateLimit-Limit" = u32), ("RateLimit-Remaining" = u32), ("RateLimit-Reset" = u32),
-                ("Set-Cookie" = String, description = "Cookie mode only: `__Host-authd_refresh=<refresh token>; \
-                    Max-Age=<seconds>; Path=/; Secure; HttpOnly; SameSite=Strict`"))),
+            body = LoginResponse),
         JsonBodyErrors, LoginErrors,
     )
 )]

@@ -18,13 +18,9 @@ use crate::state::AppState;
 #[utoipa::path(
     tag = "auth",
     request_body = MfaVerifyRequest,
-    params(("X-Authd-Transport" = Option<String>, Header,
-        description = "`cookie` for browser mode (refresh token as an HttpOnly cookie); `body` or absent for body mode")),
     responses(
         (status = 200, description = "Logged in (`aal2`). In cookie mode the body has no `refresh_token`; \
-            it is in the `Set-Cookie` header instead.", body = TokenResponse,
-            headers(("Set-Cookie" = String, description = "Cookie mode only: `__Host-authd_refresh=<refresh token>; \
-                Max-Age=<seconds>; Path=/; Secure; HttpOnly; SameSite=Strict`"))),
+            it is in the `Set-Cookie` header instead.", body = TokenResponse),
         JsonBodyErrors, MfaVerifyErrors,
     )
 )]

@@ -81,9 +81,7 @@ pub async fn oauth_start(
 /// MFA step as after a password. `amr` includes `fed`.
 #[utoipa::path(
     tag = "auth",
-    params(("provider" = String, Path, description = "A name from `GET /v1/auth/oauth/providers`"),
-        ("X-Authd-Transport" = Option<String>, Header,
-            description = "`cookie` for browser mode (refresh token as an HttpOnly cookie); `body` or absent for body mode")),
+    params(("provider" = String, Path, description = "A name from `GET /v1/auth/oauth/providers`")),
     request_body = OAuthCallbackRequest,
     responses(
         (status = 200, description = "Logged in, or (with a second factor) the second step to take. \

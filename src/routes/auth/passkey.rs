@@ -61,13 +61,9 @@ pub async fn start_mfa_passkey(
 #[utoipa::path(
     tag = "auth",
     request_body = PasskeyFinishRequest,
-    params(("X-Authd-Transport" = Option<String>, Header,
-        description = "`cookie` for browser mode (refresh token as an HttpOnly cookie); `body` or absent for body mode")),
     responses(
         (status = 200, description = "Logged in (`aal2`). In cookie mode the body has no `refresh_token`; \
-            it is in the `Set-Cookie` header instead.", body = TokenResponse,
-            headers(("Set-Cookie" = String, description = "Cookie mode only: `__Host-authd_refresh=<refresh token>; \
-                Max-Age=<seconds>; Path=/; Secure; HttpOnly; SameSite=Strict`"))),
+            it is in the `Set-Cookie` header instead.", body = TokenResponse),
         JsonBodyErrors, PasskeyStepFinishErrors,
     )
 )]
@@ -108,13 +104,9 @@ pub async fn start_passwordless(
 #[utoipa::path(
     tag = "auth",
     request_body = PasskeyFinishRequest,
-    params(("X-Authd-Transport" = Option<String>, Header,
-        description = "`cookie` for browser mode (refresh token as an HttpOnly cookie); `body` or absent for body mode")),
     responses(
         (status = 200, description = "Logged in (`aal2`). In cookie mode the body has no `refresh_token`; \
-            it is in the `Set-Cookie` header instead.", body = TokenResponse,
-            headers(("Set-Cookie" = String, description = "Cookie mode only: `__Host-authd_refresh=<refresh token>; \
-                Max-Age=<seconds>; Path=/; Secure; HttpOnly; SameSite=Strict`"))),
+            it is in the `Set-Cookie` header instead.", body = TokenResponse),
         JsonBodyErrors, PasswordlessErrors,
     )
 )]

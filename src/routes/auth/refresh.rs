@@ -20,16 +20,11 @@ use crate::state::AppState;
 /// read without that header (403 `forbidden`).
 #[utoipa::path(
     tag = "auth",
-    params(("X-Authd-Transport" = Option<String>, Header,
-        description = "`cookie` for browser mode (refresh token read from and written to the `__Host-authd_refresh` cookie); `body` or absent for body mode")),
     request_body(content = Option<RefreshRequest>,
         description = "Required in body mode; absent or `{}` in cookie mode"),
     responses(
         (status = 200, description = "A new token pair. In cookie mode the body has no `refresh_token`; \
-            it is in the `Set-Cookie` header instead.", body = TokenResponse,
-            headers(("RateLimit-Limit" = u32), ("RateLimit-Remaining" = u32), ("RateLimit-Reset" = u32),
-                ("Set-Cookie" = String, description = "Cookie mode only: `__Host-authd_refresh=<refresh token>; \
-                    Max-Age=<seconds>; Path=/; Secure; HttpOnly; SameSite=Strict`"))),
+            it is in the `Set-Cookie` header instead.", body = TokenResponse),
         LimitedJsonBodyErrors, RefreshErrors,
     )
 )]
