@@ -2076,7 +2076,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `cookie` for browser mode (refresh token as an HttpOnly cookie); `body` or absent for body mode */
+                /** @description `cookie` for browser mode: the refresh token travels in the HttpOnly `__Host-authd_refresh` cookie (read from it by `/v1/auth/refresh`, set by the answer) and the body has none; `body` or absent for body mode */
                 "X-Authd-Transport"?: string | null;
             };
             path?: never;
@@ -2193,7 +2193,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `cookie` for browser mode (refresh token as an HttpOnly cookie); `body` or absent for body mode */
+                /** @description `cookie` for browser mode: the refresh token travels in the HttpOnly `__Host-authd_refresh` cookie (read from it by `/v1/auth/refresh`, set by the answer) and the body has none; `body` or absent for body mode */
                 "X-Authd-Transport"?: string | null;
             };
             path?: never;
@@ -2416,7 +2416,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `cookie` for browser mode (refresh token as an HttpOnly cookie); `body` or absent for body mode */
+                /** @description `cookie` for browser mode: the refresh token travels in the HttpOnly `__Host-authd_refresh` cookie (read from it by `/v1/auth/refresh`, set by the answer) and the body has none; `body` or absent for body mode */
                 "X-Authd-Transport"?: string | null;
             };
             path: {
@@ -2440,6 +2440,8 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
+                    /** @description Cookie mode only: `__Host-authd_refresh=<refresh token>; Max-Age=<seconds>; Path=/; Secure; HttpOnly; SameSite=Strict` */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2551,7 +2553,10 @@ export interface operations {
     oauth_id_token: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `cookie` for browser mode: the refresh token travels in the HttpOnly `__Host-authd_refresh` cookie (read from it by `/v1/auth/refresh`, set by the answer) and the body has none; `body` or absent for body mode */
+                "X-Authd-Transport"?: string | null;
+            };
             path: {
                 /** @description A name from `GET /v1/auth/oauth/providers` */
                 provider: string;
@@ -2573,6 +2578,8 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
+                    /** @description Cookie mode only: `__Host-authd_refresh=<refresh token>; Max-Age=<seconds>; Path=/; Secure; HttpOnly; SameSite=Strict` */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2774,7 +2781,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `cookie` for browser mode (refresh token as an HttpOnly cookie); `body` or absent for body mode */
+                /** @description `cookie` for browser mode: the refresh token travels in the HttpOnly `__Host-authd_refresh` cookie (read from it by `/v1/auth/refresh`, set by the answer) and the body has none; `body` or absent for body mode */
                 "X-Authd-Transport"?: string | null;
             };
             path?: never;
@@ -2934,7 +2941,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `cookie` for browser mode (refresh token as an HttpOnly cookie); `body` or absent for body mode */
+                /** @description `cookie` for browser mode: the refresh token travels in the HttpOnly `__Host-authd_refresh` cookie (read from it by `/v1/auth/refresh`, set by the answer) and the body has none; `body` or absent for body mode */
                 "X-Authd-Transport"?: string | null;
             };
             path?: never;
@@ -3051,7 +3058,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `cookie` for browser mode (refresh token read from and written to the `__Host-authd_refresh` cookie); `body` or absent for body mode */
+                /** @description `cookie` for browser mode: the refresh token travels in the HttpOnly `__Host-authd_refresh` cookie (read from it by `/v1/auth/refresh`, set by the answer) and the body has none; `body` or absent for body mode */
                 "X-Authd-Transport"?: string | null;
             };
             path?: never;
@@ -4096,7 +4103,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description `cookie` for browser mode (refresh token as an HttpOnly cookie); `body` or absent for body mode */
+                /** @description `cookie` for browser mode: the refresh token travels in the HttpOnly `__Host-authd_refresh` cookie (read from it by `/v1/auth/refresh`, set by the answer) and the body has none; `body` or absent for body mode */
                 "X-Authd-Transport"?: string | null;
             };
             path?: never;
@@ -4117,6 +4124,8 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the window resets */
                     "RateLimit-Reset"?: number;
+                    /** @description Cookie mode only: `__Host-authd_refresh=<refresh token>; Max-Age=<seconds>; Path=/; Secure; HttpOnly; SameSite=Strict` */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {

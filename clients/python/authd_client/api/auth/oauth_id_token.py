@@ -11,15 +11,18 @@ from ...models.mfa_challenge import MfaChallenge
 from ...models.o_auth_id_token_request import OAuthIdTokenRequest
 from ...models.problem import Problem
 from ...models.token_pair import TokenPair
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     provider: str,
     *,
     body: OAuthIdTokenRequest,
+    x_authd_transport: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(x_authd_transport, Unset):
+        headers["X-Authd-Transport"] = x_authd_transport
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -144,6 +147,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: OAuthIdTokenRequest,
+    x_authd_transport: None | str | Unset = UNSET,
 ) -> Response[BrowserTokenPair | MfaChallenge | TokenPair | Problem]:
     """Log in with an ID token a native app got from the provider's SDK (Sign
     in with Google/Apple on the device). Its audience may be any of the
@@ -151,6 +155,7 @@ def sync_detailed(
 
     Args:
         provider (str):
+        x_authd_transport (None | str | Unset):
         body (OAuthIdTokenRequest):  Example: {'id_token': 'eyJhbGciOiJSUzI1NiIsImtpZCI6…',
             'nonce': 'n-0S6_WzA2Mj'}.
 
@@ -165,6 +170,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         provider=provider,
         body=body,
+        x_authd_transport=x_authd_transport,
     )
 
     response = client.get_httpx_client().request(
@@ -179,6 +185,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: OAuthIdTokenRequest,
+    x_authd_transport: None | str | Unset = UNSET,
 ) -> BrowserTokenPair | MfaChallenge | TokenPair | Problem | None:
     """Log in with an ID token a native app got from the provider's SDK (Sign
     in with Google/Apple on the device). Its audience may be any of the
@@ -186,6 +193,7 @@ def sync(
 
     Args:
         provider (str):
+        x_authd_transport (None | str | Unset):
         body (OAuthIdTokenRequest):  Example: {'id_token': 'eyJhbGciOiJSUzI1NiIsImtpZCI6…',
             'nonce': 'n-0S6_WzA2Mj'}.
 
@@ -201,6 +209,7 @@ def sync(
         provider=provider,
         client=client,
         body=body,
+        x_authd_transport=x_authd_transport,
     ).parsed
 
 
@@ -209,6 +218,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: OAuthIdTokenRequest,
+    x_authd_transport: None | str | Unset = UNSET,
 ) -> Response[BrowserTokenPair | MfaChallenge | TokenPair | Problem]:
     """Log in with an ID token a native app got from the provider's SDK (Sign
     in with Google/Apple on the device). Its audience may be any of the
@@ -216,6 +226,7 @@ async def asyncio_detailed(
 
     Args:
         provider (str):
+        x_authd_transport (None | str | Unset):
         body (OAuthIdTokenRequest):  Example: {'id_token': 'eyJhbGciOiJSUzI1NiIsImtpZCI6…',
             'nonce': 'n-0S6_WzA2Mj'}.
 
@@ -230,6 +241,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         provider=provider,
         body=body,
+        x_authd_transport=x_authd_transport,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -242,6 +254,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: OAuthIdTokenRequest,
+    x_authd_transport: None | str | Unset = UNSET,
 ) -> BrowserTokenPair | MfaChallenge | TokenPair | Problem | None:
     """Log in with an ID token a native app got from the provider's SDK (Sign
     in with Google/Apple on the device). Its audience may be any of the
@@ -249,6 +262,7 @@ async def asyncio(
 
     Args:
         provider (str):
+        x_authd_transport (None | str | Unset):
         body (OAuthIdTokenRequest):  Example: {'id_token': 'eyJhbGciOiJSUzI1NiIsImtpZCI6…',
             'nonce': 'n-0S6_WzA2Mj'}.
 
@@ -265,5 +279,6 @@ async def asyncio(
             provider=provider,
             client=client,
             body=body,
+            x_authd_transport=x_authd_transport,
         )
     ).parsed
