@@ -28,13 +28,13 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{NaiveDateTime, TimeDelta};
 
+use crate::api_types::TokenPair;
 use crate::auth::audit::{Event, EventType, mask};
 use crate::auth::login::LoginOutcome;
 use crate::auth::session::{self, AuthLevel, ClientInfo, ProvenLogin};
 use crate::auth::ways_in::{self, Ended, Ending};
 use crate::auth::{Email, mfa, one_time};
 use crate::db::models::{EmailLoginRow, MfaFactorRow, NewUser, UserRow};
-use crate::api_types::TokenPair;
 use crate::db::{AnyConnection, email_logins, now, users};
 use crate::error::{ApiError, TokenKind};
 use crate::mail::{self, MailKind};
@@ -160,7 +160,10 @@ pub async fn verify(
         Proof::Code { email, code } => by_code(state, email, code, client).await?,
     };
     if let Some(ended) = &verified.ended {
-        state.revoker().publish_ended(&verified.user_id, ended).await?;
+        state
+            .revoker()
+            .publish_ended(&verified.user_id, ended)
+            .await?;
     }
     state.mail_wakeup.notify_one();
     match verified.bought {

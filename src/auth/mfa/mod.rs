@@ -95,10 +95,7 @@ pub async fn start_challenge_after(
     first_amr: &str,
 ) -> Result<Challenge, ApiError> {
     let (write, challenge) = prepare_challenge(state, user, factors, client, first_amr)?;
-    state
-        .db
-        .transaction(move |conn| write.apply(conn))
-        .await?;
+    state.db.transaction(move |conn| write.apply(conn)).await?;
     Ok(challenge)
 }
 
