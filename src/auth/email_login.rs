@@ -18,11 +18,17 @@
 //!   (a contested verification, API.md §14): every way in it had ends.
 //! - A user with a second factor gets the §9 challenge, whose session says
 //!   `email` in `amr`.
+//! - What the pair buys (the session, or that challenge) is written in the
+//!   transaction that spends it, sign-up and handover included: a database
+//!   failure on the way leaves the mail usable.
+
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{NaiveDateTime, TimeDelta};
 
+use crate::api_types::TokenPair;
 use crate::auth::audit::{Event, EventType, mask};
 use crate::auth::login::LoginOutcome;
 use crate::auth::session::{self, AuthLevel, ClientInfo, ProvenLogin};
@@ -121,80 +127,124 @@ struct SignedIn {
     ended: Option<Ended>,
 }
 
+/// What a spent pair bought, written in the transaction that spent it: a
+/// database failure (503) leaves the pair as it was.
+enum Bought {
+    /// The session's first pair, and the sessions its start evicted.
+    Session(TokenPair, Vec<String>),
+    /// The user has a second factor: the §9 step.
+    SecondStep(mfa::Challenge),
+}
+
+/// A verified pair, committed.
+struct Verified {
+    user_id: String,
+    ended: Option<Ended>,
+    bought: Bought,
+}
+
 enum Verdict {
-    Right(Box<SignedIn>),
+    Right(Box<Verified>),
     /// A wrong code; the account the live pair belonged to, if any.
     Wrong(Option<String>),
 }
 
 /// Signs in with what the mail carried: a session, or the second step.
 pub async fn verify(
-    state: &AppState,
+    state: &Arc<AppState>,
     proof: Proof,
     client: ClientInfo,
 ) -> Result<LoginOutcome, ApiError> {
-    let signed = match proof {
-        Proof::Token(token) => by_token(state, token, &client).await?,
-        Proof::Code { email, code } => by_code(state, email, code, &client).await?,
+    let verified = match proof {
+        Proof::Token(token) => by_token(state, token, client).await?,
+        Proof::Code { email, code } => by_code(state, email, code, client).await?,
     };
+    if let Some(ended) = &verified.ended {
+        state
+            .revoker()
+            .publish_ended(&verified.user_id, ended)
+            .await?;
+    }
+    state.mail_wakeup.notify_one();
+    match verified.bought {
+        Bought::SecondStep(challenge) => Ok(LoginOutcome::MfaRequired(challenge)),
+        Bought::Session(pair, evicted) => session::opened(state, pair, evicted)
+            .await
+            .map(LoginOutcome::Session),
+    }
+}
+
+/// Inside the spending transaction: the session the pair buys, or for a
+/// user with a second factor the challenge whose session says `email` in
+/// `amr`.
+fn buy(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    signed: SignedIn,
+    client: ClientInfo,
+    at: NaiveDateTime,
+) -> Result<Verified, ApiError> {
     let SignedIn {
         row,
         roles,
         factors,
         ended,
     } = signed;
-    if let Some(ended) = ended {
-        state.revoker().publish_ended(&row.id, &ended).await?;
-    }
-    state.mail_wakeup.notify_one();
-    if !factors.is_empty() {
-        let challenge = mfa::start_challenge_after(state, &row, &factors, client, "email").await?;
-        return Ok(LoginOutcome::MfaRequired(challenge));
-    }
-    let proven = ProvenLogin {
-        verified_hash: row.password_hash.clone(),
-        tokens_valid_after: row.tokens_valid_after,
-        upgraded_hash: None,
+    let user_id = row.id.clone();
+    let bought = if factors.is_empty() {
+        let proven = ProvenLogin {
+            verified_hash: row.password_hash.clone(),
+            tokens_valid_after: row.tokens_valid_after,
+            upgraded_hash: None,
+        };
+        let level = AuthLevel::email(at);
+        let (write, pair) = session::prepare(state, row, roles, client, proven, level)?;
+        Bought::Session(pair, write.apply(conn)?)
+    } else {
+        let (write, challenge) = mfa::prepare_challenge(state, &row, &factors, client, "email")?;
+        write.apply(conn)?;
+        Bought::SecondStep(challenge)
     };
-    session::start_at_level(state, row, roles, client, proven, AuthLevel::email(now()))
-        .await
-        .map(LoginOutcome::Session)
+    Ok(Verified {
+        user_id,
+        ended,
+        bought,
+    })
 }
 
 async fn by_token(
-    state: &AppState,
+    state: &Arc<AppState>,
     token: String,
-    client: &ClientInfo,
-) -> Result<SignedIn, ApiError> {
+    client: ClientInfo,
+) -> Result<Verified, ApiError> {
     let invalid = || ApiError::InvalidToken(TokenKind::OneTime);
     if token.is_empty() || token.len() > 128 {
         return Err(invalid());
     }
     let token_hash = one_time::hash(&token);
-    let settings = state.settings.clone();
-    let (audit, ctx) = (state.audit.clone(), client.clone());
+    let shared = Arc::clone(state);
     state
         .db
         .transaction(move |conn| {
             let at = now();
             let row = email_logins::spend_by_token(conn, &token_hash, MAX_TRIES, at)?
                 .ok_or_else(invalid)?;
-            sign_in(conn, &settings, &audit, &ctx, &row, invalid, at)
+            let signed = sign_in(conn, &shared, &client, &row, invalid, at)?;
+            buy(&shared, conn, signed, client, at)
         })
         .await
 }
 
 async fn by_code(
-    state: &AppState,
+    state: &Arc<AppState>,
     email: Email,
     code: String,
-    client: &ClientInfo,
-) -> Result<SignedIn, ApiError> {
+    client: ClientInfo,
+) -> Result<Verified, ApiError> {
     let lockout = state.lockout();
     let reservation = lockout.reserve(email.as_str()).await?;
     let code_hash = state.tokens.code_hash(CODE_PURPOSE, &code);
-    let settings = state.settings.clone();
-    let (audit, ctx) = (state.audit.clone(), client.clone());
+    let (shared, ctx) = (Arc::clone(state), client.clone());
     let address = email.as_str().to_owned();
     let judged = state
         .db
@@ -207,16 +257,10 @@ async fn by_code(
             };
             match email_logins::try_code(conn, &row.token_hash, &code_hash, MAX_TRIES, at)? {
                 email_logins::CodeTry::Spent => {
-                    let signed = sign_in(
-                        conn,
-                        &settings,
-                        &audit,
-                        &ctx,
-                        &row,
-                        || ApiError::InvalidCode,
-                        at,
-                    )?;
-                    Ok(Verdict::Right(Box::new(signed)))
+                    let invalid = || ApiError::InvalidCode;
+                    let signed = sign_in(conn, &shared, &ctx, &row, invalid, at)?;
+                    let verified = buy(&shared, conn, signed, ctx, at)?;
+                    Ok(Verdict::Right(Box::new(verified)))
                 }
                 email_logins::CodeTry::Wrong | email_logins::CodeTry::Gone => {
                     Ok(Verdict::Wrong(row.user_id))
@@ -225,8 +269,8 @@ async fn by_code(
         })
         .await;
     match judged {
-        Ok(Verdict::Right(signed)) => {
-            if signed.factors.is_empty() {
+        Ok(Verdict::Right(verified)) => {
+            if matches!(verified.bought, Bought::Session(..)) {
                 // Committed already: a store failure only leaves the count
                 // to lapse by itself.
                 if let Err(e) = lockout.succeeded(email.as_str(), reservation).await {
@@ -235,7 +279,7 @@ async fn by_code(
             } else {
                 lockout.not_checked(email.as_str(), reservation).await;
             }
-            Ok(*signed)
+            Ok(*verified)
         }
         Ok(Verdict::Wrong(user_id)) => {
             let locked = lockout.failed(email.as_str(), reservation).await?;
@@ -249,10 +293,10 @@ async fn by_code(
                 }
             };
             let failed = subject(EventType::LoginFailed).with("reason", "invalid_code");
-            state.audit.record_alone(&state.db, client, failed).await?;
+            state.audit.record_alone(&state.db, &client, failed).await?;
             if locked {
                 let event = subject(EventType::LoginLocked);
-                state.audit.record_alone(&state.db, client, event).await?;
+                state.audit.record_alone(&state.db, &client, event).await?;
             }
             Err(ApiError::InvalidCode)
         }
@@ -287,8 +331,7 @@ fn ensure_under_cap(
 /// changed, or sign-up was turned off since).
 fn sign_in(
     conn: &mut AnyConnection,
-    settings: &crate::config::Settings,
-    audit: &crate::auth::audit::AuditLog,
+    state: &AppState,
     ctx: &ClientInfo,
     pair: &EmailLoginRow,
     invalid: impl Fn() -> ApiError,
@@ -300,7 +343,7 @@ fn sign_in(
             .ok_or_else(&invalid)?,
         None => match users::find_by_email(conn, &pair.email)? {
             Some(user) => user,
-            None if settings.email_login.signup => sign_up(conn, settings, audit, ctx, pair, at)?,
+            None if state.settings.email_login.signup => sign_up(conn, state, ctx, pair, at)?,
             None => return Err(invalid()),
         },
     };
@@ -316,7 +359,9 @@ fn sign_in(
         users::mark_verified(conn, &user.id, at)?;
         let event = Event::new(EventType::UserEmailVerified).by(&user.id);
         let event = event.with("password_cleared", !user.password_hash.is_empty());
-        audit.record(conn, ctx, event.with("method", "email"))?;
+        state
+            .audit
+            .record(conn, ctx, event.with("method", "email"))?;
         Some(ended)
     };
     let (row, roles) = crate::auth::users::load(conn, &user.id)?
@@ -334,8 +379,7 @@ fn sign_in(
 /// password.
 fn sign_up(
     conn: &mut AnyConnection,
-    settings: &crate::config::Settings,
-    audit: &crate::auth::audit::AuditLog,
+    state: &AppState,
     ctx: &ClientInfo,
     pair: &EmailLoginRow,
     at: NaiveDateTime,
@@ -354,12 +398,12 @@ fn sign_up(
             updated_at: at,
             password_changed_at: at,
         },
-        std::slice::from_ref(&settings.accounts.default_role),
+        std::slice::from_ref(&state.settings.accounts.default_role),
     )?;
     let event = Event::new(EventType::UserRegistered).by(&id);
     let event = event
         .with("email", mask(&pair.email))
         .with("method", "email");
-    audit.record(conn, ctx, event)?;
+    state.audit.record(conn, ctx, event)?;
     users::find_by_id(conn, &id)?.ok_or(ApiError::internal("the user just written is missing"))
 }

@@ -336,6 +336,63 @@ async fn a_user_with_a_second_factor_gets_the_challenge_and_an_email_amr() {
     assert!(has_event(&events, "login.succeeded", "email"), "{events:?}");
 }
 
+/// What a mail buys is written in the transaction that spends it. While
+/// session rows cannot be written (a trigger), a link, a code and a
+/// sign-up by link are refused (503 on PostgreSQL, 500 on SQLite) and
+/// nothing is spent or created: once sessions can be written again, the
+/// same link and code sign in, once.
+#[actix_web::test]
+async fn a_sign_in_whose_session_fails_spends_nothing() {
+    let app = spawn_app().await;
+    let user = app.verified_user().await;
+    let other = app.verified_user().await;
+    let newcomer = fresh_address();
+    let link = mailed(&app, &user.email).await;
+    let code = mailed(&app, &other.email).await;
+    let sign_up = mailed(&app, &newcomer).await;
+
+    let (status, problem) = app.fail_session_writes().await;
+    by_token(&app, &link.token)
+        .await
+        .assert_problem(status, problem);
+    by_code(&app, &other.email, &code.code)
+        .await
+        .assert_problem(status, problem);
+    by_token(&app, &sign_up.token)
+        .await
+        .assert_problem(status, problem);
+    app.mend_session_writes().await;
+
+    let signed = by_token(&app, &link.token).await;
+    assert_eq!(
+        signed.status,
+        200,
+        "the link a failed session refused: {}",
+        String::from_utf8_lossy(&signed.body)
+    );
+    assert_eq!(signed.json()["user"]["email"], user.email);
+    let signed = by_code(&app, &other.email, &code.code).await;
+    signed.assert_status(200);
+    assert_eq!(signed.json()["user"]["email"], other.email);
+    let joined = by_token(&app, &sign_up.token).await;
+    let tokens = Tokens::of(&joined);
+    assert_eq!(joined.json()["user"]["email"], newcomer);
+    // The failed attempt created no account: one sign-up, recorded once.
+    let events = security_events(&app, &tokens.access).await;
+    let registered = events
+        .iter()
+        .filter(|e| e["type"] == "user.registered")
+        .count();
+    assert_eq!(registered, 1, "{events:?}");
+    // Spent now.
+    by_token(&app, &link.token)
+        .await
+        .assert_problem(400, "invalid_token");
+    by_code(&app, &other.email, &code.code)
+        .await
+        .assert_problem(400, "invalid_code");
+}
+
 #[actix_web::test]
 async fn cookie_mode_sets_the_refresh_cookie() {
     let app = spawn_app_with(&[("AUTH_CORS_ORIGINS", SPA)]).await;

@@ -284,3 +284,269 @@ test("the SPA in a real browser: register, verify, login, two tabs, sessions, lo
   await page.waitForSelector("#profile-email");
   await context.close();
 });
+
+/** The `.eml` files in the outbox now. */
+async function outboxNames() {
+  return existsSync(outbox) ? (await readdir(outbox)).filter((n) => n.endsWith(".eml")) : [];
+}
+
+/** The sign-in mail to `email` that is not among `seen`: its link and its code. */
+async function emailLoginMail(email, seen) {
+  for (let i = 0; i < 100; i++) {
+    for (const name of (await outboxNames()).filter((n) => !seen.includes(n))) {
+      const raw = await readFile(join(outbox, name), "utf8");
+      const text = raw.replace(/=\r?\n/g, "").replace(/=3D/g, "=");
+      if (!text.toLowerCase().includes(email.toLowerCase())) continue;
+      const link = text.match(/https?:\/\/[^\s"<>]*\/email-login#token=[A-Za-z0-9_-]+/);
+      const code = text.split(/\r?\n/).map((l) => l.trim()).find((l) => /^\d{6}$/.test(l));
+      if (link && code) return { link: link[0], code };
+    }
+    await sleep(100);
+  }
+  throw new Error(`no sign-in mail to ${email} in ${outbox}`);
+}
+
+/**
+ * Console errors and uncaught exceptions of `page`. Chromium logs every
+ * answer >= 400 as a console error; `expected` lists the ones the test
+ * causes on purpose, as [status, path] (a signed-out page load refreshes:
+ * 401 from /v1/auth/refresh).
+ */
+function consoleErrors(page, expected) {
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(`uncaught: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() !== "error") return;
+    const url = m.location().url ?? "";
+    const status = m.text().match(/status of (\d{3})/)?.[1];
+    if (status && expected.some(([s, path]) => String(s) === status && url.startsWith(`${authdUrl}${path}`))) return;
+    errors.push(`${m.text()} (${url})`);
+  });
+  return errors;
+}
+
+const SIGNED_OUT_LOAD = [401, "/v1/auth/refresh"];
+
+/** Chromium's software authenticator (CDP) on `page`: a platform passkey with user verification. */
+async function virtualAuthenticator(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("WebAuthn.enable", { enableUI: false });
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return {
+    credentials: async () => (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials,
+    add: (credential) => cdp.send("WebAuthn.addCredential", { authenticatorId, credential }),
+  };
+}
+
+/** The signed-in user of `page` as authd sees it: /v1/me and /v1/me/mfa. */
+async function account(page) {
+  const access = await page.evaluate(() => window.authd.tokens?.access_token);
+  assert.ok(access, "no access token in the page");
+  const headers = { authorization: `Bearer ${access}` };
+  const me = await fetch(`${authdUrl}/v1/me`, { headers });
+  assert.equal(me.status, 200);
+  const mfa = await fetch(`${authdUrl}/v1/me/mfa`, { headers });
+  assert.equal(mfa.status, 200);
+  return { me: await me.json(), factors: (await mfa.json()).factors };
+}
+
+test("passwordless: email sign-up by link and by code, a passkey, passkey sign-in", { timeout: 120_000 }, async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const pageErrors = consoleErrors(page, [SIGNED_OUT_LOAD]);
+  const email = `passkey-${Date.now()}@example.com`;
+
+  // Sign up by email: the address, then "check your mail".
+  await page.goto(`${SPA}/email-login`);
+  await page.waitForSelector("body[data-ready=true]");
+  assert.equal(await page.getAttribute("#email-login input[name=email]", "autocomplete"), "username webauthn");
+  assert.ok(await page.isVisible("#passkey-signin"));
+  const seen = await outboxNames();
+  await page.fill("#email-login input[name=email]", email);
+  await page.click("#email-login button");
+  await page.waitForSelector("#email-login-sent");
+  assert.equal(await page.getAttribute("#email-code input[name=code]", "autocomplete"), "one-time-code");
+  await page.screenshot({ path: join(SCREENSHOTS, "email-login-sent.png") });
+  const mail = await emailLoginMail(email, seen);
+  assert.ok(mail.link.startsWith(`${SPA}/email-login#token=`), mail.link);
+
+  // A GET of the link (a mail scanner) spends nothing: the token is in the
+  // fragment, which no request carries.
+  const scanned = await fetch(mail.link);
+  assert.equal(scanned.status, 200);
+
+  // The link opens in a new tab; the SPA posts the fragment's token, then
+  // the token is gone from the address bar and the history.
+  const tab = await context.newPage();
+  const tabErrors = consoleErrors(tab, [SIGNED_OUT_LOAD]);
+  await tab.goto(mail.link);
+  await tab.waitForSelector("#profile-email");
+  assert.equal(await tab.textContent("#profile-email"), email);
+  assert.equal(tab.url(), `${SPA}/profile`);
+  assert.ok(!(await tab.evaluate(() => location.href)).includes("token"), "the token stayed in the address bar");
+  // Back from the profile is the empty tab: no history entry holds the token.
+  await tab.goBack();
+  assert.ok(!tab.url().includes("token"), `the token is in a history entry: ${tab.url()}`);
+  await tab.goForward();
+  await tab.waitForSelector("#profile-email");
+  assert.ok((await context.cookies(authdUrl)).some((c) => c.name === COOKIE), "no refresh cookie after the email sign-in");
+  const signedUp = await account(tab);
+  assert.equal(signedUp.me.email_verified, true);
+  assert.deepEqual(signedUp.factors, []);
+  // The account has no password: none logs in.
+  const withPassword = await fetch(`${authdUrl}/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password: PASSWORD }),
+  });
+  assert.equal(withPassword.status, 401);
+
+  // Add a passkey on the account page (Chromium's virtual authenticator).
+  const authenticator = await virtualAuthenticator(context, tab);
+  await tab.click("#add-passkey");
+  await tab.waitForSelector("#passkeys li.passkey");
+  assert.equal(await tab.locator("#passkeys li.passkey").count(), 1);
+  assert.equal(await tab.locator("#recovery-codes li").count(), 10);
+  await tab.screenshot({ path: join(SCREENSHOTS, "passkey-added.png") });
+  const [credential] = await authenticator.credentials();
+  assert.ok(credential?.isResidentCredential, "the passkey is not discoverable");
+  const withPasskey = await account(tab);
+  assert.deepEqual(withPasskey.factors.map((f) => f.type), ["passkey"]);
+
+  // Sign out.
+  await tab.goto(`${SPA}/logout`);
+  await tab.waitForSelector("#logged-out");
+  assert.equal((await context.cookies(authdUrl)).find((c) => c.name === COOKIE), undefined);
+  await tab.close();
+  await page.close();
+
+  // Sign in with the passkey by the button, in a browser without
+  // conditional mediation (so the autofill does not answer first).
+  const buttonPage = await context.newPage();
+  const buttonErrors = consoleErrors(buttonPage, [SIGNED_OUT_LOAD]);
+  await buttonPage.addInitScript(() => {
+    if (window.PublicKeyCredential) window.PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+  });
+  const buttonAuthenticator = await virtualAuthenticator(context, buttonPage);
+  await buttonAuthenticator.add(credential);
+  await buttonPage.goto(`${SPA}/login`);
+  await buttonPage.waitForSelector("body[data-ready=true]");
+  assert.equal(await buttonPage.getAttribute("#login input[name=email]", "autocomplete"), "username webauthn");
+  assert.equal(await buttonPage.getAttribute("#login input[name=password]", "autocomplete"), "current-password");
+  await buttonPage.click("#passkey-signin");
+  await buttonPage.waitForSelector("#profile-email");
+  assert.equal(await buttonPage.textContent("#profile-email"), email);
+  const byButton = await account(buttonPage);
+  assert.equal(byButton.me.email, email);
+  assert.deepEqual(byButton.factors.map((f) => f.type), ["passkey"]);
+  const claims = JSON.parse(Buffer.from((await buttonPage.evaluate(() => window.authd.tokens.access_token)).split(".")[1], "base64url"));
+  assert.equal(claims.aal, "aal2");
+
+  // The passkey is a second factor now: a sign-in by mail asks for it.
+  await buttonPage.goto(`${SPA}/logout`);
+  await buttonPage.waitForSelector("#logged-out");
+  await buttonPage.goto(`${SPA}/email-login`);
+  await buttonPage.waitForSelector("body[data-ready=true]");
+  const seenAgain = await outboxNames();
+  await buttonPage.fill("#email-login input[name=email]", email);
+  await buttonPage.click("#email-login button");
+  await buttonPage.waitForSelector("#email-code");
+  const again = await emailLoginMail(email, seenAgain);
+  await buttonPage.fill("#email-code input[name=code]", again.code);
+  await buttonPage.click("#email-code button");
+  await buttonPage.waitForSelector("#mfa-passkey");
+  await buttonPage.click("#mfa-passkey");
+  await buttonPage.waitForSelector("#profile-email");
+  const twoSteps = JSON.parse(Buffer.from((await buttonPage.evaluate(() => window.authd.tokens.access_token)).split(".")[1], "base64url"));
+  assert.deepEqual(twoSteps.amr.slice(0, 1), ["email"]);
+  assert.equal(twoSteps.aal, "aal2");
+  await buttonPage.goto(`${SPA}/logout`);
+  await buttonPage.waitForSelector("#logged-out");
+  // The passkey as it is now: its signature counter went up with each use,
+  // and authd refuses a counter that goes back (a cloned authenticator).
+  const [used] = await buttonAuthenticator.credentials();
+  await buttonPage.close();
+
+  // Conditional mediation: the passkey offered in the email field's autofill.
+  const autofillPage = await context.newPage();
+  const autofillErrors = consoleErrors(autofillPage, [SIGNED_OUT_LOAD]);
+  await (await virtualAuthenticator(context, autofillPage)).add(used);
+  await autofillPage.addInitScript(() => {
+    const get = navigator.credentials.get.bind(navigator.credentials);
+    window.__mediations = [];
+    navigator.credentials.get = (options) => {
+      window.__mediations.push(options?.mediation ?? "optional");
+      return get(options);
+    };
+  });
+  await autofillPage.goto(`${SPA}/email-login`);
+  await autofillPage.waitForSelector("body[data-ready=true]");
+  assert.equal(await autofillPage.evaluate(() => PublicKeyCredential.isConditionalMediationAvailable()), true);
+  // Headless, Chromium's virtual authenticator answers the conditional
+  // request by itself (no autofill menu to pick from): the page signs in
+  // without a click.
+  await autofillPage.waitForSelector("#profile-email", { timeout: 10_000 });
+  assert.equal(await autofillPage.textContent("#profile-email"), email);
+  assert.deepEqual(await autofillPage.evaluate(() => window.__mediations), ["conditional"]);
+  await autofillPage.goto(`${SPA}/logout`);
+  await autofillPage.waitForSelector("#logged-out");
+  await autofillPage.close();
+
+  assert.deepEqual([...pageErrors, ...tabErrors, ...buttonErrors, ...autofillErrors], []);
+  await context.close();
+});
+
+test("passwordless: sign-up by the mailed code on another device, wrong code shown", { timeout: 60_000 }, async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = consoleErrors(page, [SIGNED_OUT_LOAD, [400, "/v1/auth/email-login/verify"]]);
+  const email = `code-${Date.now()}@example.com`;
+  await page.goto(`${SPA}/email-login`);
+  await page.waitForSelector("body[data-ready=true]");
+  const seen = await outboxNames();
+  await page.fill("#email-login input[name=email]", email);
+  await page.click("#email-login button");
+  await page.waitForSelector("#email-code");
+  const { code, link } = await emailLoginMail(email, seen);
+
+  // A wrong code: the user is told, from the problem code.
+  const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, "0");
+  await page.fill("#email-code input[name=code]", wrong);
+  await page.click("#email-code button");
+  await page.waitForSelector("#email-code-status.error");
+  assert.equal(await page.getAttribute("#email-code-status", "data-code"), "invalid_code");
+  assert.match(await page.textContent("#email-code-status"), /not right/);
+
+  // The right one signs up and in.
+  await page.fill("#email-code input[name=code]", code);
+  await page.click("#email-code button");
+  await page.waitForSelector("#profile-email");
+  assert.equal(await page.textContent("#profile-email"), email);
+  const { me, factors } = await account(page);
+  assert.equal(me.email_verified, true);
+  assert.deepEqual(factors, []);
+
+  // The mail's link, spent with its code, opened on the other device: told so.
+  const other = await browser.newContext();
+  const otherPage = await other.newPage();
+  const otherErrors = consoleErrors(otherPage, [SIGNED_OUT_LOAD, [400, "/v1/auth/email-login/verify"]]);
+  await otherPage.goto(link);
+  await otherPage.waitForSelector("#email-link-status.error");
+  assert.equal(await otherPage.getAttribute("#email-link-status", "data-code"), "invalid_token");
+  assert.match(await otherPage.textContent("#email-link-status"), /used already|expired/);
+  assert.equal(otherPage.url(), `${SPA}/email-login`);
+  await other.close();
+  errors.push(...otherErrors);
+
+  assert.deepEqual(errors, []);
+  await context.close();
+});

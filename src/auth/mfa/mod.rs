@@ -94,6 +94,28 @@ pub async fn start_challenge_after(
     client: ClientInfo,
     first_amr: &str,
 ) -> Result<Challenge, ApiError> {
+    let (write, challenge) = prepare_challenge(state, user, factors, client, first_amr)?;
+    state.db.transaction(move |conn| write.apply(conn)).await?;
+    Ok(challenge)
+}
+
+/// A second step about to be offered: its token is drawn, its row not yet
+/// written. [`ChallengeWrite::apply`] writes it inside the caller's
+/// transaction, so a first step that spends a proof (a mailed link or
+/// code) spends it only together with the challenge it buys.
+pub(crate) struct ChallengeWrite {
+    row: MfaChallengeRow,
+}
+
+/// Draws the `mfa_token` of a second step for `user`, bound to the
+/// "valid after" time and password change time of `user` as given.
+pub(crate) fn prepare_challenge(
+    state: &AppState,
+    user: &UserRow,
+    factors: &[MfaFactorRow],
+    client: ClientInfo,
+    first_amr: &str,
+) -> Result<(ChallengeWrite, Challenge), ApiError> {
     let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     let at = now();
     let row = MfaChallengeRow {
@@ -109,14 +131,7 @@ pub async fn start_challenge_after(
         used_at: None,
         first_amr: first_amr.to_owned(),
     };
-    state
-        .db
-        .transaction(move |conn| {
-            rows::delete_dead_challenges(conn, &row.user_id, at)?;
-            Ok(rows::insert_challenge(conn, &row)?)
-        })
-        .await?;
-    Ok(Challenge {
+    let challenge = Challenge {
         token,
         factors: factors
             .iter()
@@ -125,7 +140,16 @@ pub async fn start_challenge_after(
                 kind: f.kind.clone(),
             })
             .collect(),
-    })
+    };
+    Ok((ChallengeWrite { row }, challenge))
+}
+
+impl ChallengeWrite {
+    /// Writes the challenge row (and drops the user's dead ones).
+    pub(crate) fn apply(self, conn: &mut AnyConnection) -> Result<(), ApiError> {
+        rows::delete_dead_challenges(conn, &self.row.user_id, self.row.created_at)?;
+        Ok(rows::insert_challenge(conn, &self.row)?)
+    }
 }
 
 /// The caller's confirmed factors and unspent recovery codes.

@@ -106,7 +106,8 @@ pub async fn verify_email_login(
         )
         .await?;
     let proof = proof(body.0)?;
-    let result = email_login::verify(&state, proof, client.clone()).await;
+    let shared = state.clone().into_inner();
+    let result = email_login::verify(&shared, proof, client.clone()).await;
     let outcome = match &result {
         Ok(LoginOutcome::Session(_)) => "success",
         Ok(LoginOutcome::MfaRequired(_)) => "mfa_required",
