@@ -24,84 +24,16 @@ use tokio::sync::Notify;
 use super::{AccessState, Attempt, Counter, Spend, Store, StoreError, keys, ttl_ms};
 use crate::config::RedisUrl;
 
-const SPEND_SCRIPT: &str = r"
-local first = redis.call('GET', KEYS[1])
-if first then return first end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return false
-";
-
-// Removes a spent mark only if it still holds the time this call wrote.
-const UNSPEND_SCRIPT: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-";
-
-const VALID_AFTER_SCRIPT: &str = r"
-local old = tonumber(redis.call('GET', KEYS[1]) or '0')
-local new = tonumber(ARGV[1])
-if new > old then old = new end
-redis.call('SET', KEYS[1], old, 'PX', ARGV[2])
-return old
-";
-
-// KEYS[1] failures, KEYS[2] in flight; ARGV[1] limit, ARGV[2] in-flight TTL
-// (ms). Returns {0} granted, {1, pttl} locked, {2} busy.
-const RESERVE_SCRIPT: &str = r"
-local limit = tonumber(ARGV[1])
-local failed = tonumber(redis.call('GET', KEYS[1]) or '0')
-if failed >= limit then return {1, redis.call('PTTL', KEYS[1])} end
-local pending = tonumber(redis.call('GET', KEYS[2]) or '0')
-if failed + pending >= limit then return {2, 0} end
-redis.call('INCR', KEYS[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
-return {0, 0}
-";
-
-// DECR keeps the key's expiry; a missing or zero counter stays as it is.
-const GIVE_BACK_SCRIPT: &str = r"
-local count = tonumber(redis.call('GET', KEYS[1]) or '0')
-if count > 0 then return redis.call('DECR', KEYS[1]) end
-return 0
-";
-
-// ARGV[2] = 1: extend the expiry on every hit; 0: only on the first.
-const HIT_SCRIPT: &str = r"
-local count = redis.call('INCR', KEYS[1])
-if count == 1 or ARGV[2] == '1' then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {count, ttl}
-";
-
-const COUNTER_SCRIPT: &str = r"
-local count = redis.call('GET', KEYS[1])
-if not count then return false end
-return {tonumber(count), redis.call('PTTL', KEYS[1])}
-";
-
-/// GET and DEL in one step (GETDEL needs Redis 6.2).
-const TAKE_SCRIPT: &str = r"
-local v = redis.call('GET', KEYS[1])
-if v then redis.call('DEL', KEYS[1]) end
-return v
-";
-
-// KEYS[1] a bucket's restore marker, KEYS[2] its generation key (one hash
-// slot). Seals the bucket only if the marker written before the restore is
-// still there (a flush during the restore removed it, and the restore must
-// run again).
-const SEAL_SCRIPT: &str = r"
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('SET', KEYS[2], ARGV[1])
-redis.call('DEL', KEYS[1])
-return 1
-";
+// The Lua scripts, one file each in `lua/`.
+const SPEND_SCRIPT: &str = include_str!("lua/spend.lua");
+const UNSPEND_SCRIPT: &str = include_str!("lua/unspend.lua");
+const VALID_AFTER_SCRIPT: &str = include_str!("lua/valid_after.lua");
+const RESERVE_SCRIPT: &str = include_str!("lua/reserve.lua");
+const GIVE_BACK_SCRIPT: &str = include_str!("lua/give_back.lua");
+const HIT_SCRIPT: &str = include_str!("lua/hit.lua");
+const COUNTER_SCRIPT: &str = include_str!("lua/counter.lua");
+const TAKE_SCRIPT: &str = include_str!("lua/take.lua");
+const SEAL_SCRIPT: &str = include_str!("lua/seal.lua");
 
 /// How long a restore may take before its marker lapses.
 const RESTORE_MARKER_TTL: Duration = Duration::from_secs(300);
