@@ -68,7 +68,8 @@ pub fn accept_language(header: &str) -> Vec<String> {
             (weight > 0).then_some((weight, tag))
         })
         .collect();
-    ranked.sort_by(|a, b| b.0.cmp(&a.0));
+    // Stable: equal weights keep the header's order.
+    ranked.sort_by_key(|(weight, _)| std::cmp::Reverse(*weight));
     ranked.into_iter().map(|(_, tag)| tag).collect()
 }
 

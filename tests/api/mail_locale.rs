@@ -299,6 +299,13 @@ async fn a_display_name_is_escaped_in_html_and_only_a_proved_account_shows_it() 
     let mail = app.mail_to(&email).await;
     assert!(!mail.raw.contains("evil.example"), "{}", mail.raw);
     assert!(mail.text.starts_with("Hello,"), "{}", mail.text);
+    // Nor in the mail a resend writes from the stored (unverified) account.
+    app.post("/v1/auth/verify-email/resend", json!({"email": email}))
+        .await
+        .assert_status(202);
+    let mail = app.mail_to(&email).await;
+    assert!(mail.link().contains("/verify-email?token="), "{}", mail.raw);
+    assert!(!mail.raw.contains("evil.example"), "{}", mail.raw);
 }
 
 fn write(dir: &Path, file: &str, text: &str) {
