@@ -21,6 +21,9 @@ pub struct User {
     pub email: String,
     pub email_verified: bool,
     pub display_name: Option<String>,
+    /// The language of the account's mail (BCP 47); `null`: the server's
+    /// default (`AUTH_DEFAULT_LOCALE`).
+    pub locale: Option<String>,
     pub roles: Vec<String>,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
@@ -35,6 +38,7 @@ impl User {
             email: row.email.clone(),
             email_verified: row.email_verified,
             display_name: row.display_name.clone(),
+            locale: row.locale.clone(),
             roles,
             disabled: row.disabled,
             created_at: utc(row.created_at),
@@ -145,6 +149,12 @@ pub struct RegisterRequest {
     pub password: Secret,
     #[schema(max_length = 100)]
     pub display_name: Option<String>,
+    /// The language of the account's mail, a BCP 47 tag; absent: the best
+    /// match of `Accept-Language` among the mail's languages, else the
+    /// server's default.
+    #[serde(default)]
+    #[schema(max_length = 35)]
+    pub locale: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -182,9 +192,10 @@ pub struct EmailRequest {
 pub struct EmailLoginStartRequest {
     #[schema(format = Email, min_length = 1, max_length = 254)]
     pub email: String,
-    /// The mail's language (accepted; the mail is in the default language
-    /// until localised mail, §17).
+    /// The mail's language when the address has no account (a BCP 47
+    /// tag); absent: `Accept-Language`. An account's mail is in its own.
     #[serde(default)]
+    #[schema(max_length = 35)]
     pub locale: Option<String>,
 }
 
@@ -227,12 +238,17 @@ pub struct ChangePasswordRequest {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(example = json!({"display_name": "Ada Lovelace"}))]
+#[schema(example = json!({"display_name": "Ada Lovelace", "locale": "de-AT"}))]
 pub struct UpdateMeRequest {
-    /// Up to 100 characters; `null` clears it. Required (send `null` to clear).
-    #[serde(deserialize_with = "nullable")]
-    #[schema(required = true, max_length = 100)]
-    pub display_name: Option<String>,
+    /// Up to 100 characters; `null` clears it. Absent: unchanged.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable, max_length = 100)]
+    pub display_name: Option<Option<String>>,
+    /// The language of the account's mail: a BCP 47 tag (`de`, `pt-BR`).
+    /// Absent: unchanged. At least one of the two fields must be given.
+    #[serde(default)]
+    #[schema(max_length = 35)]
+    pub locale: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -251,9 +267,11 @@ pub struct DeleteMeRequest {
     pub password: Secret,
 }
 
-/// A field that must be present but may be `null`.
-fn nullable<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-    Option::<String>::deserialize(deserializer)
+/// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 /// One audit event (API.md §12).

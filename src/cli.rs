@@ -1,5 +1,6 @@
 //! The command line: `serve`, `migrate`, `openapi`, `keygen`, `create-admin`,
-//! `docs`, `import`, `export` (those two live in `migrate_users`).
+//! `docs`, `import`, `export` (those two live in `migrate_users`), `mail
+//! preview`.
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -77,6 +78,11 @@ pub enum Command {
         /// The file to create (never overwritten).
         file: PathBuf,
     },
+    /// Mail templates (API.md §17).
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
     /// Write the generated reference pages of the book (configuration
     /// variables, error codes, this CLI, metrics) into DIR. Needs no
     /// configuration.
@@ -84,6 +90,28 @@ pub enum Command {
         /// Where to write them.
         #[arg(default_value = "docs/reference")]
         dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Print a mail rendered with sample values, as the configured
+    /// templates (AUTH_MAIL_TEMPLATES_DIR over the built-in ones) write it:
+    /// the subject, its language and the text part, or with --html the
+    /// HTML part.
+    Preview {
+        /// The kind of mail.
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(
+            crate::mail::templates::KINDS.map(|k| k.name)
+        ))]
+        kind: String,
+        /// The recipient's language, a BCP 47 tag (default:
+        /// AUTH_DEFAULT_LOCALE); falls back as a user's does (de-AT → de).
+        #[arg(long)]
+        locale: Option<String>,
+        /// Print the HTML part instead.
+        #[arg(long)]
+        html: bool,
     },
 }
 
@@ -149,8 +177,45 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), Failure> {
             let (db, _) = open_db(&settings).await?;
             migrate_users::export(&db, &file).map_err(Failure::from)
         }
+        Command::Mail {
+            command: MailCommand::Preview { kind, locale, html },
+        } => preview_mail(&settings, &kind, locale.as_deref(), html),
         Command::Docs { dir } => write_docs(&dir),
     }
+}
+
+/// `authd mail preview`: one mail with sample values, to stdout.
+fn preview_mail(
+    settings: &Settings,
+    kind: &str,
+    locale: Option<&str>,
+    html: bool,
+) -> Result<(), Failure> {
+    use crate::mail::{MailKind, Recipient};
+    let kind = MailKind::sample(kind)
+        .ok_or_else(|| Failure::config(format!("{kind}: no such kind of mail")))?;
+    if let Some(tag) = locale
+        && crate::mail::locale::normalize(tag).is_none()
+    {
+        return Err(Failure::config(format!(
+            "--locale {tag}: not a language tag (BCP 47)"
+        )));
+    }
+    let to = Recipient {
+        email: "ada@example.com",
+        locale,
+        display_name: "Ada",
+    };
+    let mail = crate::mail::render(settings, &to, &kind).map_err(Failure::config)?;
+    if html {
+        print!("{}", mail.html);
+    } else {
+        println!("Subject: {}", mail.subject);
+        println!("Content-Language: {}", mail.locale);
+        println!();
+        print!("{}", mail.text);
+    }
+    Ok(())
 }
 
 /// `authd docs DIR`: writes the generated reference pages and names them.
@@ -338,6 +403,7 @@ async fn create_admin(settings: Settings, raw_email: &str) -> Result<(), Failure
                         created_at: at,
                         updated_at: at,
                         password_changed_at: at,
+                        locale: None,
                     },
                     &["admin".to_owned()],
                 )

@@ -15,9 +15,12 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use ipnet::IpNet;
 use webauthn_rs::prelude::Url;
 
+use crate::mail::templates::Catalog;
 use crate::secret::Secret;
 
 pub use cleartext::CleartextChannel;
@@ -557,10 +560,19 @@ pub struct MailSettings {
     /// The SPA the links in mails open, without a trailing slash.
     pub frontend_url: String,
     pub product_name: String,
+    /// `AUTH_DEFAULT_LOCALE`: the language of mail when the recipient's is
+    /// unknown or has no templates.
+    pub default_locale: String,
+    /// `AUTH_MAIL_LINK_COLOR`: the HTML mail's button and link colour.
+    pub link_color: String,
+    /// Every mail template, built in and from `AUTH_MAIL_TEMPLATES_DIR`,
+    /// compiled and checked.
+    pub templates: Arc<Catalog>,
 }
 
 impl MailSettings {
     fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        let templates = templates(env)?;
         Ok(Self {
             smtp_url: env.get("AUTH_SMTP_URL").map(|s| Secret::new(s.to_owned())),
             from: env
@@ -576,7 +588,50 @@ impl MailSettings {
                 .trim_end_matches('/')
                 .to_owned(),
             product_name: product_name(env),
+            default_locale: default_locale(env, &templates)?,
+            link_color: link_color(env)?,
+            templates: Arc::new(templates),
         })
+    }
+}
+
+fn templates(env: &Vars<'_>) -> Result<Catalog, ConfigError> {
+    let dir = env.get("AUTH_MAIL_TEMPLATES_DIR").map(std::path::Path::new);
+    Catalog::load(dir).map_err(|e| ConfigError::new("AUTH_MAIL_TEMPLATES_DIR", e.to_string()))
+}
+
+/// A locale with every kind of mail: the last fallback.
+fn default_locale(env: &Vars<'_>, templates: &Catalog) -> Result<String, ConfigError> {
+    let raw = env.text("AUTH_DEFAULT_LOCALE", "en");
+    let tag = crate::mail::locale::normalize(&raw)
+        .ok_or_else(|| ConfigError::new("AUTH_DEFAULT_LOCALE", "not a language tag (BCP 47)"))?;
+    if templates.is_complete(&tag) {
+        return Ok(tag);
+    }
+    let complete: Vec<&str> = templates
+        .locales()
+        .filter(|l| templates.is_complete(l))
+        .collect();
+    Err(ConfigError::new(
+        "AUTH_DEFAULT_LOCALE",
+        format!(
+            "no mail templates for every kind in `{tag}`; these have them: {}",
+            complete.join(", ")
+        ),
+    ))
+}
+
+/// `#rgb` or `#rrggbb`: it goes into the mail's inline styles.
+fn link_color(env: &Vars<'_>) -> Result<String, ConfigError> {
+    let raw = env.text("AUTH_MAIL_LINK_COLOR", "#2563eb");
+    let hex = raw.strip_prefix('#').unwrap_or_default();
+    if matches!(hex.len(), 3 | 6) && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(raw)
+    } else {
+        Err(ConfigError::new(
+            "AUTH_MAIL_LINK_COLOR",
+            "must be a hex colour such as #2563eb",
+        ))
     }
 }
 

@@ -136,6 +136,14 @@ fn cli(mut command: clap::Command) -> String {
         let name = sub.get_name().to_owned();
         let help = trimmed(sub.clone().render_long_help());
         out.push_str(&format!("\n## `authd {name}`\n\n```text\n{help}```\n"));
+        // A command's own subcommands (`authd mail preview`).
+        for inner in sub.get_subcommands().filter(|s| s.get_name() != "help") {
+            let inner_name = inner.get_name();
+            let help = trimmed(inner.clone().render_long_help());
+            out.push_str(&format!(
+                "\n### `authd {name} {inner_name}`\n\n```text\n{help}```\n"
+            ));
+        }
     }
     out
 }

@@ -194,6 +194,28 @@ fn parse_forwarded_ip(raw: &str) -> Option<IpAddr> {
 
 /// The client IP (through the trusted proxies) and user agent, as use
 /// cases record them.
+/// The language a request asks for (API.md §17): `given` (a body's
+/// `locale`, canonicalised), else the best match of `Accept-Language`
+/// among the mail's languages, else `AUTH_DEFAULT_LOCALE`. Err when
+/// `given` is not a language tag.
+pub fn request_locale(
+    req: &HttpRequest,
+    state: &AppState,
+    given: Option<&str>,
+) -> Result<String, &'static str> {
+    let mail = &state.settings.mail;
+    if let Some(given) = given {
+        return crate::mail::locale::normalize(given)
+            .ok_or("must be a language tag (BCP 47) such as en, de or pt-BR");
+    }
+    let negotiated = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| mail.templates.negotiate(v));
+    Ok(negotiated.unwrap_or(&mail.default_locale).to_owned())
+}
+
 pub fn request_context(req: &HttpRequest, state: &AppState) -> crate::auth::audit::RequestContext {
     crate::auth::audit::RequestContext {
         ip: client_ip(req, state),

@@ -21,13 +21,52 @@ pub async fn view(db: &Db, user_id: &str, version: Option<i64>) -> Result<User, 
     Ok(User::from_row(row, roles.clone()))
 }
 
-/// Sets (or, with None or blank, clears) the display name.
-pub async fn rename(db: &Db, user_id: &str, raw: Option<&str>) -> Result<User, ApiError> {
-    let name =
-        text::parse_display_name(raw).map_err(|m| ApiError::validation("display_name", m))?;
+/// What `PATCH /v1/me` changes: each field present is set.
+pub struct Changes<'a> {
+    /// `Some(None)` or blank clears the display name.
+    pub display_name: Option<Option<&'a str>>,
+    /// A BCP 47 tag (API.md §17).
+    pub locale: Option<&'a str>,
+}
+
+/// Sets the display name (or, with None or blank, clears it) and the
+/// locale, whichever are given, in one transaction; 422 when neither is,
+/// or when one is invalid (nothing changes then).
+pub async fn update(db: &Db, user_id: &str, changes: Changes<'_>) -> Result<User, ApiError> {
+    let mut errors = crate::error::FieldErrors::new();
+    let name = match changes.display_name {
+        Some(raw) => text::parse_display_name(raw)
+            .map(Some)
+            .map_err(|m| errors.insert("display_name".into(), vec![m.into()]))
+            .ok(),
+        None => Some(None),
+    };
+    let locale = match changes.locale {
+        Some(raw) => crate::mail::locale::normalize(raw)
+            .map(Some)
+            .ok_or_else(|| {
+                let m = "must be a language tag (BCP 47) such as en, de or pt-BR";
+                errors.insert("locale".into(), vec![m.into()])
+            })
+            .ok(),
+        None => Some(None),
+    };
+    let (Some(name), Some(locale)) = (name, locale) else {
+        return Err(ApiError::Validation(errors));
+    };
+    if name.is_none() && locale.is_none() {
+        let m = "give display_name, locale or both";
+        return Err(ApiError::validation("body", m));
+    }
     let id = user_id.to_owned();
     db.transaction(move |conn| {
-        users::set_display_name(conn, &id, name.as_deref(), now())?;
+        let at = now();
+        if let Some(name) = name {
+            users::set_display_name(conn, &id, name.as_deref(), at)?;
+        }
+        if let Some(locale) = locale {
+            users::set_locale(conn, &id, &locale, at)?;
+        }
         crate::auth::users::view(conn, &id)
     })
     .await

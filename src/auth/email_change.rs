@@ -28,7 +28,7 @@ use crate::auth::{Email, recovery};
 use crate::db::models::UserRow;
 use crate::db::{AnyConnection, now, one_time_tokens, users};
 use crate::error::{ApiError, TokenKind};
-use crate::mail::{self, MailKind};
+use crate::mail::{self, MailKind, Recipient};
 use crate::state::AppState;
 
 const TAKEN: &str = "the address now belongs to another account";
@@ -57,10 +57,11 @@ pub async fn request(
             // A pending link is a way in: none is issued once the session
             // ended (a handover or securing during the password check).
             ways_in::hold_session(conn, &session_id, at)?;
-            if users::find_by_email(conn, new_email.as_str())?.is_some() {
+            if let Some(owner) = users::find_by_email(conn, new_email.as_str())? {
                 // Spend any earlier link too: the newest request decides.
                 one_time_tokens::spend_all(conn, &user.id, Purpose::ChangeEmail.as_str(), at)?;
-                return mail::enqueue(conn, &settings, new_email.as_str(), MailKind::AccountExists);
+                let to = Recipient::user(&owner);
+                return mail::enqueue(conn, &settings, &to, MailKind::AccountExists);
             }
             let token = one_time::issue_for_address(
                 conn,
@@ -73,7 +74,7 @@ pub async fn request(
             mail::enqueue(
                 conn,
                 &settings,
-                new_email.as_str(),
+                &Recipient::user_at(&user, new_email.as_str()),
                 MailKind::EmailChange { token },
             )
         })
@@ -118,7 +119,7 @@ pub async fn confirm(
             mail::enqueue(
                 conn,
                 &settings,
-                &old_email,
+                &Recipient::user(&user),
                 MailKind::EmailChanged { token: revert },
             )?;
             let event = Event::new(EventType::EmailChanged).by(&user.id);
@@ -155,9 +156,9 @@ pub async fn revert(
                 keep_revert_links_before: Some(issued_at),
                 keep_verify_links: false,
             };
-            let ended = recovery::hand_over_and_mail_reset(
-                conn, &settings, &user.id, &old_email, ending, at,
-            )?;
+            let to = Recipient::user_at(&user, &old_email);
+            let ended =
+                recovery::hand_over_and_mail_reset(conn, &settings, &user.id, &to, ending, at)?;
             let event = Event::new(EventType::EmailChanged).by(&user.id);
             let event = event
                 .with("from", mask(&changed_to))

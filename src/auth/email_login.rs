@@ -37,7 +37,7 @@ use crate::auth::{Email, mfa, one_time};
 use crate::db::models::{EmailLoginRow, MfaFactorRow, NewUser, UserRow};
 use crate::db::{AnyConnection, email_logins, now, users};
 use crate::error::{ApiError, TokenKind};
-use crate::mail::{self, MailKind};
+use crate::mail::{self, MailKind, Recipient};
 use crate::state::AppState;
 
 /// Wrong tries a code allows; the next kills it.
@@ -64,7 +64,14 @@ fn new_code() -> String {
 /// quota; with it spent, or for an address without an account while
 /// sign-up is off, the same rows are written but nothing is mailed and
 /// the older pair stays.
-pub async fn start(state: &AppState, email: Email, mail_allowed: bool) -> Result<(), ApiError> {
+/// `locale` is the request's language (API.md §17): the mail's when the
+/// address has no account, and a sign-up's.
+pub async fn start(
+    state: &AppState,
+    email: Email,
+    locale: String,
+    mail_allowed: bool,
+) -> Result<(), ApiError> {
     let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     let code = new_code();
     let token_hash = one_time::hash(&token);
@@ -85,22 +92,22 @@ pub async fn start(state: &AppState, email: Email, mail_allowed: bool) -> Result
                 &EmailLoginRow {
                     token_hash,
                     email: email.as_str().to_owned(),
-                    user_id: user.map(|u| u.id),
+                    user_id: user.as_ref().map(|u| u.id.clone()),
                     code_hash,
                     tries: 0,
                     created_at: at,
                     expires_at: at + ttl,
                     // A start that mails nothing leaves a dead row.
                     used_at: (!send).then_some(at),
+                    locale: Some(locale.clone()),
                 },
             )?;
             if send {
-                mail::enqueue(
-                    conn,
-                    &settings,
-                    email.as_str(),
-                    MailKind::EmailLogin { token, code },
-                )
+                let to = match &user {
+                    Some(user) => Recipient::user(user),
+                    None => Recipient::address(email.as_str(), Some(&locale)),
+                };
+                mail::enqueue(conn, &settings, &to, MailKind::EmailLogin { token, code })
             } else {
                 mail::enqueue_nothing(conn, email.as_str())
             }
@@ -397,6 +404,7 @@ fn sign_up(
             created_at: at,
             updated_at: at,
             password_changed_at: at,
+            locale: pair.locale.as_deref(),
         },
         std::slice::from_ref(&state.settings.accounts.default_role),
     )?;

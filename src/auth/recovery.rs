@@ -11,7 +11,7 @@ use crate::config::Settings;
 use crate::db::models::UserRow;
 use crate::db::{AnyConnection, now, users};
 use crate::error::{ApiError, TokenKind};
-use crate::mail::{self, MailKind};
+use crate::mail::{self, MailKind, Recipient};
 use crate::password::{Password, PasswordOwner};
 use crate::state::AppState;
 
@@ -24,7 +24,7 @@ pub fn hand_over_and_mail_reset(
     conn: &mut AnyConnection,
     settings: &Settings,
     user_id: &str,
-    email: &str,
+    to: &Recipient<'_>,
     ending: Ending<'_>,
     at: NaiveDateTime,
 ) -> Result<Ended, ApiError> {
@@ -36,7 +36,7 @@ pub fn hand_over_and_mail_reset(
         at,
         settings.accounts.reset_ttl,
     )?;
-    mail::enqueue(conn, settings, email, MailKind::PasswordReset { token })?;
+    mail::enqueue(conn, settings, to, MailKind::PasswordReset { token })?;
     Ok(ended)
 }
 
@@ -60,7 +60,7 @@ pub async fn request_reset(state: &AppState, email: Email) -> Result<bool, ApiEr
             mail::enqueue(
                 conn,
                 &settings,
-                email.as_str(),
+                &Recipient::user(&user),
                 MailKind::PasswordReset { token },
             )?;
             Ok(true)
@@ -131,7 +131,12 @@ pub async fn confirm_reset(
             let ended = ways_in::end(conn, &user_id, ending, at)?;
             users::change_password(conn, &user_id, &hash, at)?;
             users::mark_verified(conn, &user_id, at)?;
-            mail::enqueue(conn, &settings, &user.email, MailKind::PasswordChanged)?;
+            mail::enqueue(
+                conn,
+                &settings,
+                &Recipient::user(&user),
+                MailKind::PasswordChanged,
+            )?;
             let event = Event::new(EventType::PasswordReset).by(&user_id);
             let event = event
                 .with("sessions_revoked", ended.sessions.len())
@@ -184,7 +189,12 @@ pub async fn change_password(
                 keep_session: Some(&keep),
             };
             let ended = ways_in::end(conn, &user.id, ending, at)?;
-            mail::enqueue(conn, &settings, &user.email, MailKind::PasswordChanged)?;
+            mail::enqueue(
+                conn,
+                &settings,
+                &Recipient::user(&user),
+                MailKind::PasswordChanged,
+            )?;
             let event = Event::new(EventType::PasswordChanged)
                 .by(&user.id)
                 .session(&keep);

@@ -28,7 +28,7 @@ use crate::config::Settings;
 use crate::db::models::NewUser;
 use crate::db::{AnyConnection, now, users};
 use crate::error::ApiError;
-use crate::mail::{self, MailKind};
+use crate::mail::{self, MailKind, Recipient};
 use crate::state::AppState;
 
 /// A registration that passed validation and whose password is hashed.
@@ -36,6 +36,8 @@ pub struct NewRegistration {
     pub email: Email,
     pub password_hash: String,
     pub display_name: Option<String>,
+    /// The language of the account's mail (API.md §17), canonical.
+    pub locale: String,
 }
 
 /// Records a registration; true when a mail was queued. `mail_allowed` is
@@ -101,6 +103,7 @@ fn record(
                 created_at: at,
                 updated_at: at,
                 password_changed_at: at,
+                locale: Some(&registration.locale),
             },
             std::slice::from_ref(&settings.accounts.default_role),
         )?;
@@ -111,12 +114,14 @@ fn record(
             at,
             settings.accounts.verify_ttl,
         )?;
-        mail::enqueue(conn, settings, email, MailKind::Verification { token })?;
+        let to = Recipient::address(email, Some(&registration.locale));
+        mail::enqueue(conn, settings, &to, MailKind::Verification { token })?;
         return Ok((true, None, Some(id)));
     };
     if existing.email_verified {
         if mail_allowed {
-            mail::enqueue(conn, settings, email, MailKind::AccountExists)?;
+            let to = Recipient::user(&existing);
+            mail::enqueue(conn, settings, &to, MailKind::AccountExists)?;
         }
         return Ok((mail_allowed, None, None));
     }
@@ -131,6 +136,8 @@ fn record(
     };
     let ended = ways_in::end(conn, &existing.id, ending, at)?;
     users::replace_unverified_password(conn, &existing.id, &registration.password_hash, at)?;
+    // The account is the newest registrant's now, and so is its language.
+    users::set_locale(conn, &existing.id, &registration.locale, at)?;
     if mail_allowed {
         let token = one_time::issue(
             conn,
@@ -139,7 +146,8 @@ fn record(
             at,
             settings.accounts.verify_ttl,
         )?;
-        mail::enqueue(conn, settings, email, MailKind::Verification { token })?;
+        let to = Recipient::address(email, Some(&registration.locale));
+        mail::enqueue(conn, settings, &to, MailKind::Verification { token })?;
     }
     Ok((mail_allowed, Some((existing.id, ended)), None))
 }
@@ -170,7 +178,7 @@ pub async fn verify_email(
                     conn,
                     &settings,
                     &user.id,
-                    &user.email,
+                    &Recipient::user(&user),
                     Ending::HANDOVER,
                     at,
                 )?)
@@ -207,7 +215,7 @@ pub async fn resend_verification(state: &AppState, email: Email) -> Result<bool,
                     mail::enqueue(
                         conn,
                         &settings,
-                        email.as_str(),
+                        &Recipient::user(&user),
                         MailKind::Verification { token },
                     )?;
                     Ok(true)

@@ -471,6 +471,27 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "folder of the `.eml` files when `AUTH_SMTP_URL` is unset",
     },
     Variable {
+        name: "AUTH_DEFAULT_LOCALE",
+        kind: Kind::Text,
+        default: "`en`",
+        section: "Mail",
+        meaning: "language (BCP 47 tag) of mail for users and requests that name none authd has templates for; must have every kind (built in: `en`, `de`, `fr`, `es`). See [Mail templates](../guides/mail-templates.md)",
+    },
+    Variable {
+        name: "AUTH_MAIL_TEMPLATES_DIR",
+        kind: Kind::Path,
+        default: "unset (built-in templates only)",
+        section: "Mail",
+        meaning: "folder of `<locale>/<kind>.subject`, `.txt`, `.html` files (and `layout.html`) that replace the built-in mail templates file by file; a new locale folder adds a language. Checked at start: a syntax error or unknown variable stops with exit 2 naming the file and line",
+    },
+    Variable {
+        name: "AUTH_MAIL_LINK_COLOR",
+        kind: Kind::Text,
+        default: "`#2563eb`",
+        section: "Mail",
+        meaning: "colour of the button and links in HTML mail, `#rgb` or `#rrggbb` (an addition to the contract)",
+    },
+    Variable {
         name: "AUTH_HOUSEKEEPING_INTERVAL",
         kind: Kind::Duration,
         default: "`3600`",

@@ -26,6 +26,8 @@ pub struct UserRow {
     /// Registrations that set the password of this (then unverified)
     /// account; see `auth::registration`.
     pub registrations: i32,
+    /// The language of the user's mail (BCP 47); None: the default.
+    pub locale: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -40,6 +42,7 @@ pub struct NewUser<'a> {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub password_changed_at: NaiveDateTime,
+    pub locale: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -125,6 +128,8 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    /// The language it was rendered in; empty for a row that sends nothing.
+    pub locale: String,
 }
 
 #[derive(Debug, Insertable)]
@@ -136,6 +141,7 @@ pub struct NewOutboxMessage<'a> {
     pub subject: &'a str,
     pub body_text: &'a str,
     pub body_html: &'a str,
+    pub locale: &'a str,
     pub status: &'a str,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
@@ -260,4 +266,6 @@ pub struct EmailLoginRow {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
+    /// The language the start asked for: a sign-up's account gets it.
+    pub locale: Option<String>,
 }

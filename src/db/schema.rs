@@ -15,6 +15,7 @@ diesel::table! {
         password_changed_at -> Timestamp,
         tokens_valid_after -> Nullable<Timestamp>,
         registrations -> Integer,
+        locale -> Nullable<Text>,
     }
 }
 
@@ -84,6 +85,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+        locale -> Nullable<Text>,
     }
 }
 
@@ -115,6 +117,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        locale -> Text,
     }
 }
 

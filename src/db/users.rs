@@ -227,6 +227,20 @@ pub fn set_display_name(
         .map(drop)
 }
 
+/// The language of the user's mail (a canonical BCP 47 tag).
+pub fn set_locale(
+    conn: &mut AnyConnection,
+    id: &str,
+    locale: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    super::changes::user(id);
+    diesel::update(users::table.find(id))
+        .set((users::locale.eq(locale), users::updated_at.eq(at)))
+        .execute(conn)
+        .map(drop)
+}
+
 pub fn set_disabled(
     conn: &mut AnyConnection,
     id: &str,

@@ -1,7 +1,10 @@
-//! Mail: composed from compiled-in templates, written to the outbox table in
-//! the caller's transaction, delivered by the background worker to `.eml`
-//! files (default) or SMTP.
+//! Mail: rendered from templates (`templates`, API.md §17) in the
+//! recipient's language, written to the outbox table in the caller's
+//! transaction, delivered by the background worker to `.eml` files
+//! (default) or SMTP.
 
+mod kind;
+pub mod locale;
 pub mod templates;
 pub mod transport;
 pub mod worker;
@@ -14,7 +17,8 @@ use crate::db::{AnyConnection, now, outbox};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub use templates::MailKind;
+pub use kind::{MailKind, Recipient, render};
+pub use templates::Rendered;
 
 /// Messages waiting longer than this make `/readyz` report mail as degraded.
 const DEGRADED_AFTER_SECS: i64 = 300;
@@ -24,21 +28,22 @@ const DEGRADED_AFTER_SECS: i64 = 300;
 pub fn enqueue(
     conn: &mut AnyConnection,
     settings: &Settings,
-    recipient: &str,
+    to: &Recipient<'_>,
     kind: MailKind,
 ) -> Result<(), ApiError> {
-    let rendered = templates::render(settings, &kind);
+    let rendered = render(settings, to, &kind).map_err(ApiError::internal)?;
     let id = uuid::Uuid::now_v7().to_string();
     let at = now();
     outbox::enqueue(
         conn,
         &NewOutboxMessage {
             id: &id,
-            recipient,
+            recipient: to.email,
             kind: kind.name(),
             subject: &rendered.subject,
             body_text: &rendered.text,
             body_html: &rendered.html,
+            locale: &rendered.locale,
             status: outbox::PENDING,
             attempts: 0,
             next_attempt_at: at,
@@ -63,6 +68,7 @@ pub fn enqueue_nothing(conn: &mut AnyConnection, recipient: &str) -> Result<(), 
             subject: "",
             body_text: "",
             body_html: "",
+            locale: "",
             status: outbox::PENDING,
             attempts: 0,
             next_attempt_at: at,

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use lettre::message::header::ContentTransferEncoding;
+use lettre::message::header::{ContentTransferEncoding, Header, HeaderName, HeaderValue};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -78,11 +78,15 @@ fn build_message(from: &Mailbox, row: &OutboxRow) -> Result<Message, String> {
         .recipient
         .parse()
         .map_err(|e| format!("bad recipient address: {e}"))?;
-    Message::builder()
+    let mut builder = Message::builder()
         .from(from.clone())
         .to(to)
         .subject(row.subject.clone())
-        .message_id(Some(format!("<{}@authd>", row.id)))
+        .message_id(Some(format!("<{}@authd>", row.id)));
+    if !row.locale.is_empty() {
+        builder = builder.header(ContentLanguage(row.locale.clone()));
+    }
+    builder
         .multipart(
             MultiPart::alternative()
                 .singlepart(SinglePart::plain(plain_body(&row.body_text)))
@@ -91,16 +95,40 @@ fn build_message(from: &Mailbox, row: &OutboxRow) -> Result<Message, String> {
         .map_err(|e| format!("cannot build the message: {e}"))
 }
 
-/// The plain-text part in 7bit when it is ASCII with lines within RFC 5322's
-/// 998 characters, so the link stands in it verbatim. (lettre would pick
-/// quoted-printable for any line over 76 characters, which splits the link.)
+/// The plain-text part as it is (7bit when ASCII, 8bit for other
+/// languages) when its lines are within RFC 5322's 998 bytes, so the link
+/// stands in it verbatim. (lettre would pick quoted-printable for any line
+/// over 76 characters, which splits the link.)
 fn plain_body(text: &str) -> Body {
-    let fits = text.is_ascii() && !text.contains('\0') && text.lines().all(|l| l.len() <= 998);
+    let fits = !text.contains('\0') && text.lines().all(|l| l.len() <= 998);
     if fits {
         let crlf = text.lines().map(|l| format!("{l}\r\n")).collect::<String>();
-        Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::SevenBit)
+        let encoding = if text.is_ascii() {
+            ContentTransferEncoding::SevenBit
+        } else {
+            ContentTransferEncoding::EightBit
+        };
+        Body::dangerous_pre_encoded(crlf.into_bytes(), encoding)
     } else {
         Body::new(text.to_owned())
+    }
+}
+
+/// `Content-Language` (RFC 3282): the language the mail was written in.
+#[derive(Clone)]
+struct ContentLanguage(String);
+
+impl Header for ContentLanguage {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Content-Language")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.to_owned()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
     }
 }
 

@@ -41,6 +41,9 @@ pub fn line(user: &UserRow, roles: Vec<String>, identities: Vec<super::Identity>
     if let Some(name) = &user.display_name {
         line["display_name"] = name.clone().into();
     }
+    if let Some(locale) = &user.locale {
+        line["locale"] = locale.clone().into();
+    }
     line
 }
 

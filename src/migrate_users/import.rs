@@ -70,6 +70,7 @@ struct Checked {
     disabled: bool,
     created_at: NaiveDateTime,
     identities: Vec<super::Identity>,
+    locale: Option<String>,
 }
 
 /// Why a chunk's transaction ended early: a database error, or a dry run.
@@ -220,6 +221,14 @@ fn check(
     {
         return Err(format!("an identity without issuer or subject ({i:?})"));
     }
+    // Some systems write `pt_BR`; BCP 47 says `pt-BR`.
+    let locale = match record.locale.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(
+            crate::mail::locale::normalize(&raw.replace('_', "-"))
+                .ok_or_else(|| format!("the locale {raw:?} is not a language tag (BCP 47)"))?,
+        ),
+    };
     Ok(Checked {
         position: String::new(),
         source_id: record.source_id,
@@ -232,6 +241,7 @@ fn check(
         disabled: record.disabled,
         created_at: record.created_at.unwrap_or_else(now),
         identities: record.identities,
+        locale,
     })
 }
 
@@ -291,6 +301,7 @@ fn insert(
             created_at: user.created_at,
             updated_at: at,
             password_changed_at: at,
+            locale: user.locale.as_deref(),
         })
         .execute(conn)?;
     // A new user has no roles to replace (`users::set_roles` would delete

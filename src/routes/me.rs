@@ -42,7 +42,11 @@ pub async fn get_me(
     Ok(HttpResponse::Ok().json(user))
 }
 
-/// Change the caller's display name.
+/// Change the caller's display name, mail language, or both.
+///
+/// Any non-empty subset of `display_name` and `locale` (a BCP 47 tag; an
+/// invalid one is 422 and nothing changes). Mail to the account is written
+/// in its locale, falling back `de-AT` → `de` → the server's default.
 #[utoipa::path(
     tag = "me",
     security(("bearer" = [])),
@@ -58,8 +62,12 @@ pub async fn update_me(
     caller: Authenticated,
     body: JsonBody<UpdateMeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let user =
-        accounts::rename(&state.db, caller.user_id(), body.0.display_name.as_deref()).await?;
+    let body = body.0;
+    let changes = accounts::Changes {
+        display_name: body.display_name.as_ref().map(Option::as_deref),
+        locale: body.locale.as_deref(),
+    };
+    let user = accounts::update(&state.db, caller.user_id(), changes).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 

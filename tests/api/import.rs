@@ -340,6 +340,8 @@ async fn keycloak_realm_users_log_in_with_pbkdf2_and_argon2_passwords() {
     }
     let pair = app.login("k256@example.com", PW).await.json();
     assert_eq!(pair["user"]["roles"], json!(["editor"]));
+    // Keycloak's `attributes.locale` is the user's mail language.
+    assert_eq!(pair["user"]["locale"], "fr");
     let pair = app.login("kargon@example.com", PW).await.json();
     assert_eq!(pair["user"]["roles"], json!(["viewer"]));
     assert_eq!(pair["user"]["id"], "5b8f3c2e-1111-4a4a-9e9e-000000000001");
@@ -362,7 +364,8 @@ fn authd_lines() -> String {
                "roles": ["editor", "viewer"], "display_name": "Ar Gon"}),
         json!({"email": "argon2id@example.com", "email_verified": true, "password_hash": argon2id,
                "created_at": "2020-02-02T02:02:02.123456Z"}),
-        json!({"email": "php@example.com", "email_verified": true, "password_hash": php}),
+        json!({"email": "php@example.com", "email_verified": true, "password_hash": php,
+               "locale": "de_at"}),
     ];
     lines.iter().map(|l| format!("{l}\n")).collect()
 }
@@ -382,6 +385,11 @@ async fn authd_format_users_with_django_argon2_and_php_hashes_log_in() {
     ] {
         logs_in_and_is_rehashed(&app, email, PW).await;
     }
+    // The locale is kept, in BCP 47's form; none given is the default's.
+    let php = app.login("php@example.com", PW).await.json();
+    assert_eq!(php["user"]["locale"], "de-AT");
+    let django = app.login("django@example.com", PW).await.json();
+    assert_eq!(django["user"]["locale"], Value::Null);
 }
 
 #[actix_web::test]
@@ -426,27 +434,29 @@ async fn refused_lines_are_reported_dry_run_writes_nothing_and_reruns_create_nob
     let app = spawn_app_with(&no_limits()).await;
     let costly = format!("$2b$15${}", "a".repeat(53));
     let content = format!(
-        "{}\n\n{}\n{{not json\n{}\n{}\n{}\n{}\n",
+        "{}\n\n{}\n{{not json\n{}\n{}\n{}\n{}\n{}\n",
         json!({"email": "one@example.com", "email_verified": true, "password_hash": bcrypt::hash(PW, 4).unwrap()}),
         json!({"email": "not an email"}),
         json!({"email": "two@example.com", "roles": ["wizard"]}),
         json!({"email": "three@example.com", "password_hash": "md5$abc$def"}),
         json!({"email": "four@example.com", "password_hash": costly}),
         json!({"email": "One@Example.com"}),
+        json!({"email": "five@example.com", "locale": "not a tag"}),
     );
     let (_dir, path) = fixture("users.jsonl", &content);
     let expected_refusals = "line 3: the email is not a valid email address\n\
          line 4: malformed line: key must be a string at line 1 column 2\n\
          line 5: unknown role \"wizard\"\n\
          line 6: unsupported password hash\n\
-         line 7: password hash parameters above the limit (bcrypt cost 14)\n";
+         line 7: password hash parameters above the limit (bcrypt cost 14)\n\
+         line 9: the locale \"not a tag\" is not a language tag (BCP 47)\n";
 
     let (code, out, err) = import(&app, &path, "authd", &["--dry-run"]);
     assert_eq!(code, 3, "{err}");
     assert_eq!(
         out,
         format!(
-            "{expected_refusals}dry run: nothing was written\ncreated 1, skipped 1, refused 5\n"
+            "{expected_refusals}dry run: nothing was written\ncreated 1, skipped 1, refused 6\n"
         )
     );
     assert_eq!(user_count(&app).await, 0);
@@ -455,13 +465,13 @@ async fn refused_lines_are_reported_dry_run_writes_nothing_and_reruns_create_nob
     assert_eq!(code, 3);
     assert_eq!(
         out,
-        format!("{expected_refusals}created 1, skipped 1, refused 5\n")
+        format!("{expected_refusals}created 1, skipped 1, refused 6\n")
     );
     assert_eq!(user_count(&app).await, 1);
 
     let (code, out, _) = import(&app, &path, "authd", &[]);
     assert_eq!(code, 3);
-    assert!(out.ends_with("created 0, skipped 2, refused 5\n"), "{out}");
+    assert!(out.ends_with("created 0, skipped 2, refused 6\n"), "{out}");
     assert_eq!(user_count(&app).await, 1);
 
     // One audit event per imported user, and no mail.
@@ -490,7 +500,7 @@ async fn export_then_import_into_an_empty_database_round_trips_every_field() {
     let rich = json!({"id": "0190f3a0-1234-7000-8000-00000000abcd", "email": "rich@example.com",
         "email_verified": true, "password_hash": format!("{{authd-bcrypt}}{own}"),
         "roles": ["admin", "editor"], "display_name": "Rich Person", "disabled": true,
-        "created_at": "2019-05-06T07:08:09.654321Z",
+        "created_at": "2019-05-06T07:08:09.654321Z", "locale": "pt-BR",
         "identities": [{"issuer": "https://accounts.google.com", "subject": "42"},
                        {"issuer": "https://github.com", "subject": "7"}]});
     // A Firebase user who never logged in keeps the project's parameters.

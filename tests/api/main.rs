@@ -28,6 +28,7 @@ mod import;
 mod log_hygiene;
 mod login;
 mod logs;
+mod mail_locale;
 mod me;
 mod mfa;
 mod oidc;

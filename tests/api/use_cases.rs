@@ -33,6 +33,7 @@ async fn register_directly(app: &TestApp, raw_email: &str) -> Email {
             email: email.clone(),
             password_hash: hash,
             display_name: Some("Ada".into()),
+            locale: "en".into(),
         },
         true,
         &ClientInfo::default(),
@@ -163,14 +164,27 @@ async fn accounts_and_sessions_as_functions() {
         .unwrap();
     let user_id = first.user.id.clone();
 
-    let renamed = accounts::rename(&app.state.db, &user_id, Some("  Grace  "))
+    let name = |raw| accounts::Changes {
+        display_name: Some(Some(raw)),
+        locale: None,
+    };
+    let renamed = accounts::update(&app.state.db, &user_id, name("  Grace  "))
         .await
         .unwrap();
     assert_eq!(renamed.display_name.as_deref(), Some("Grace"));
     assert!(matches!(
-        accounts::rename(&app.state.db, &user_id, Some("a\u{202E}b")).await,
+        accounts::update(&app.state.db, &user_id, name("a\u{202E}b")).await,
         Err(ApiError::Validation(_))
     ));
+    let changes = accounts::Changes {
+        display_name: None,
+        locale: Some("es-mx"),
+    };
+    let relocated = accounts::update(&app.state.db, &user_id, changes)
+        .await
+        .unwrap();
+    assert_eq!(relocated.locale.as_deref(), Some("es-MX"));
+    assert_eq!(relocated.display_name.as_deref(), Some("Grace"));
 
     let live = session::list_active(&app.state.db, &user_id).await.unwrap();
     assert_eq!(live.len(), 2);

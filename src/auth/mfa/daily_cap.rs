@@ -6,9 +6,10 @@
 use chrono::NaiveDateTime;
 
 use crate::config::Settings;
+use crate::db::models::UserRow;
 use crate::db::{AnyConnection, mfa_failures};
 use crate::error::ApiError;
-use crate::mail::{self, MailKind};
+use crate::mail::{self, MailKind, Recipient};
 
 const WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 
@@ -41,14 +42,14 @@ pub fn note_failure(
     conn: &mut AnyConnection,
     settings: &Settings,
     cap: u32,
-    user_id: &str,
-    email: &str,
+    user: &UserRow,
     at: NaiveDateTime,
 ) -> Result<(), ApiError> {
+    let user_id = user.id.as_str();
     mfa_failures::record(conn, user_id, at)?;
     if cap > 0 && mfa_failures::count_since(conn, user_id, at - WINDOW)? == i64::from(cap) {
         tracing::warn!(user_id, "second-factor failures reached the daily cap");
-        mail::enqueue(conn, settings, email, MailKind::MfaLocked)?;
+        mail::enqueue(conn, settings, &Recipient::user(user), MailKind::MfaLocked)?;
     }
     Ok(())
 }

@@ -29,7 +29,7 @@ use crate::auth::{admin, one_time};
 use crate::db::models::{MfaChallengeRow, MfaFactorRow, NewMfaFactor, UserRow};
 use crate::db::{AnyConnection, Db, mfa as rows, now, users};
 use crate::error::{ApiError, TokenKind};
-use crate::mail::{self, MailKind};
+use crate::mail::{self, MailKind, Recipient};
 use crate::state::AppState;
 use crate::tokens::AccessClaims;
 
@@ -265,7 +265,12 @@ pub async fn confirm_totp(
             };
             let level = AuthLevel::password_and_otp(at);
             rows::raise_session(conn, &claims.sid, &level.amr_text(), at)?;
-            mail::enqueue(conn, &settings, &user.email, MailKind::MfaFactorAdded)?;
+            mail::enqueue(
+                conn,
+                &settings,
+                &Recipient::user(&user),
+                MailKind::MfaFactorAdded,
+            )?;
             let event = Event::new(EventType::MfaEnrolled).by(&claims.sub);
             let event = event
                 .session(&claims.sid)
@@ -325,7 +330,12 @@ pub async fn remove(
             if rows::confirmed_factors(conn, &claims.sub)?.is_empty() {
                 rows::delete_recovery_codes(conn, &claims.sub)?;
             }
-            mail::enqueue(conn, &settings, &user.email, MailKind::MfaFactorRemoved)?;
+            mail::enqueue(
+                conn,
+                &settings,
+                &Recipient::user(&user),
+                MailKind::MfaFactorRemoved,
+            )?;
             let event = Event::new(EventType::MfaRemoved).by(&claims.sub);
             let event = event
                 .session(&claims.sid)
@@ -447,7 +457,7 @@ pub async fn verify_login(
     let (audit, recorded) = (state.audit.clone(), client.clone());
     let key = state.mfa_key.clone();
     let settings = state.settings.clone();
-    let (user_id, email) = (row.id.clone(), row.email.clone());
+    let (user_id, owner) = (row.id.clone(), row.clone());
     let (kind, given) = match proof {
         Proof::Totp(code) => (TOTP, code.to_owned()),
         Proof::RecoveryCode(code) => ("recovery_code", code.to_owned()),
@@ -490,7 +500,7 @@ pub async fn verify_login(
                     mail::enqueue(
                         conn,
                         &settings,
-                        &email,
+                        &Recipient::user(&owner),
                         MailKind::RecoveryCodeUsed { remaining },
                     )?;
                     let event = Event::new(EventType::MfaRecoveryCodeUsed).by(&user_id);
@@ -499,7 +509,7 @@ pub async fn verify_login(
                 spent
             };
             if !right {
-                daily_cap::note_failure(conn, &settings, cap, &user_id, &email, at)?;
+                daily_cap::note_failure(conn, &settings, cap, &owner, at)?;
                 return Ok(Verdict::Wrong);
             }
             // Spent by the first success; a racing one rolls its code back.
@@ -596,7 +606,7 @@ pub async fn admin_reset(
             rows::delete_all_factors(conn, &target)?;
             rows::delete_recovery_codes(conn, &target)?;
             rows::delete_challenges(conn, &target)?;
-            mail::enqueue(conn, &settings, &user.email, MailKind::MfaReset)?;
+            mail::enqueue(conn, &settings, &Recipient::user(&user), MailKind::MfaReset)?;
             let event = Event::new(EventType::MfaRemoved).actor(&checked.sub);
             audit.record(
                 conn,

@@ -30,7 +30,7 @@ use crate::config::MfaSettings;
 use crate::db::models::{NewMfaFactor, UserRow};
 use crate::db::{AnyConnection, mfa as rows, now, users};
 use crate::error::{ApiError, TokenKind};
-use crate::mail::{self, MailKind};
+use crate::mail::{self, MailKind, Recipient};
 use crate::state::AppState;
 use crate::store::{Store, keys};
 use crate::tokens::AccessClaims;
@@ -303,7 +303,12 @@ pub async fn finish_registration(
             };
             let level = AuthLevel::password_and_passkey(at, is_synced);
             rows::raise_session(conn, &claims.sid, &level.amr_text(), at)?;
-            mail::enqueue(conn, &settings, &user.email, MailKind::MfaFactorAdded)?;
+            mail::enqueue(
+                conn,
+                &settings,
+                &Recipient::user(&user),
+                MailKind::MfaFactorAdded,
+            )?;
             let row = rows::find_factor(conn, &factor_id)?
                 .ok_or_else(|| ApiError::internal("a passkey vanished on insert"))?;
             let ended = super::end_others(conn, &claims, end_other_sessions, at)?;
@@ -501,11 +506,11 @@ async fn second_step_refused(state: &AppState, row: &UserRow) -> Result<(), ApiE
         state.settings.clone(),
         state.settings.mfa.max_failures_per_day,
     );
-    let (user_id, email) = (row.id.clone(), row.email.clone());
+    let owner = row.clone();
     state
         .db
         .transaction(move |conn| {
-            super::daily_cap::note_failure(conn, &settings, cap, &user_id, &email, now())
+            super::daily_cap::note_failure(conn, &settings, cap, &owner, now())
         })
         .await?;
     state.mail_wakeup.notify_one();

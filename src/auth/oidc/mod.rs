@@ -37,7 +37,7 @@ use crate::auth::{Email, mfa};
 use crate::db::models::{IdentityRow, MfaFactorRow, NewUser, UserRow};
 use crate::db::{AnyConnection, identities, now, users};
 use crate::error::ApiError;
-use crate::mail::{self, MailKind};
+use crate::mail::{self, MailKind, Recipient};
 use crate::state::AppState;
 use crate::tokens::AccessClaims;
 
@@ -294,7 +294,7 @@ fn resolve(
         mail::enqueue(
             conn,
             settings,
-            &existing.email,
+            &Recipient::user(&existing),
             MailKind::IdentityLinked {
                 provider: identity.provider.clone(),
             },
@@ -317,6 +317,7 @@ fn resolve(
                 created_at: at,
                 updated_at: at,
                 password_changed_at: at,
+                locale: None,
             },
             std::slice::from_ref(&settings.accounts.default_role),
         )?;
@@ -510,7 +511,7 @@ pub async fn link(
             mail::enqueue(
                 conn,
                 &settings,
-                &user.email,
+                &Recipient::user(&user),
                 MailKind::IdentityLinked {
                     provider: identity.provider.clone(),
                 },
@@ -562,7 +563,7 @@ pub async fn unlink(
             mail::enqueue(
                 conn,
                 &settings,
-                &user.email,
+                &Recipient::user(&user),
                 MailKind::IdentityUnlinked {
                     provider: found.provider.clone(),
                 },

@@ -9,7 +9,7 @@ use crate::auth::Email;
 use crate::auth::email_login::{self, Proof};
 use crate::auth::login::LoginOutcome;
 use crate::error::ApiError;
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, request_locale};
 use crate::openapi::responses::{EmailLoginStartErrors, EmailLoginVerifyErrors, JsonBodyErrors};
 use crate::routes::transport::{self, Transport};
 use crate::state::AppState;
@@ -59,11 +59,13 @@ pub async fn start_email_login(
         )
         .await?;
     let email = Email::parse(&body.0.email).map_err(|m| ApiError::validation("email", m))?;
+    let locale = request_locale(&req, &state, body.0.locale.as_deref())
+        .map_err(|m| ApiError::validation("locale", m))?;
     let allowed = state
         .limits()
         .mail_allowed("email_login", email.as_str())
         .await?;
-    email_login::start(&state, email, allowed).await?;
+    email_login::start(&state, email, locale, allowed).await?;
     Ok(HttpResponse::Accepted().json(Accepted {
         status: "email_sent",
     }))

@@ -4,7 +4,7 @@ use crate::api_types::{Accepted, RegisterRequest};
 use crate::auth::registration::{self, NewRegistration};
 use crate::auth::{Email, text};
 use crate::error::{ApiError, FieldErrors};
-use crate::extract::{JsonBody, client_ip, request_context};
+use crate::extract::{JsonBody, client_ip, request_context, request_locale};
 use crate::openapi::responses::LimitedJsonBodyErrors;
 use crate::password::{Password, PasswordOwner};
 use crate::state::AppState;
@@ -56,7 +56,12 @@ pub async fn register(
     )
     .map_err(|m| errors.insert("password".into(), m))
     .ok();
-    let (Some(email), Some(password), Some(display_name)) = (email, password, display_name) else {
+    let locale = request_locale(&req, &state, body.locale.as_deref())
+        .map_err(|m| errors.insert("locale".into(), vec![m.into()]))
+        .ok();
+    let (Some(email), Some(password), Some(display_name), Some(locale)) =
+        (email, password, display_name, locale)
+    else {
         return Err(ApiError::Validation(errors));
     };
     state.breached.check(&password, "password").await?;
@@ -74,6 +79,7 @@ pub async fn register(
         email,
         password_hash: hash,
         display_name,
+        locale,
     };
     if registration::register(
         &state,

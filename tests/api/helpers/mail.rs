@@ -1,7 +1,10 @@
-//! Mail read back from the outbox folder.
+//! Mail read back from the outbox folder, parsed by a MIME parser
+//! (`mail-parser`): headers decoded, parts by content type.
 
 use std::path::PathBuf;
 use std::time::Duration;
+
+use mail_parser::{MessageParser, MimeHeaders};
 
 use super::TestApp;
 
@@ -9,14 +12,21 @@ use super::TestApp;
 #[derive(Debug)]
 pub struct Mail {
     pub to: String,
+    /// Decoded (RFC 2047).
     pub subject: String,
     pub raw: String,
+    /// `multipart/alternative` for every mail authd sends.
+    pub content_type: String,
+    pub content_language: String,
+    /// The decoded `text/plain` and `text/html` parts ("" when absent).
+    pub text: String,
+    pub html: String,
 }
 
 impl Mail {
     /// The link with a token in the plain-text part.
     pub fn link(&self) -> String {
-        self.raw
+        self.text
             .split_whitespace()
             .find(|w| w.starts_with("http") && w.contains("token="))
             .unwrap_or_else(|| panic!("no link in mail: {}", self.raw))
@@ -103,21 +113,42 @@ impl TestApp {
 }
 
 fn parse_mail(raw: &str) -> Mail {
-    let header = |name: &str| {
-        raw.lines()
-            .take_while(|l| !l.is_empty())
-            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+    let message = MessageParser::default()
+        .parse(raw.as_bytes())
+        .unwrap_or_else(|| panic!("not a MIME message: {raw}"));
+    let to = message
+        .to()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .unwrap_or_default()
+        .to_owned();
+    let type_of = |headers: &dyn MimeHeaders| {
+        headers.content_type().map_or(String::new(), |t| {
+            format!("{}/{}", t.ctype(), t.subtype().unwrap_or_default())
+        })
+    };
+    // The part itself, not mail-parser's stand-in (it makes an HTML body
+    // from a text part and the other way round).
+    let part = |wanted: &str| {
+        message
+            .parts
+            .iter()
+            .filter(|p| type_of(*p) == wanted)
+            .find_map(|p| p.text_contents())
             .unwrap_or_default()
-            .trim()
             .to_owned()
     };
-    let to = header("To");
-    let to = to.rsplit_once('<').map_or(to.clone(), |(_, addr)| {
-        addr.trim_end_matches('>').to_owned()
-    });
     Mail {
         to,
-        subject: header("Subject"),
+        subject: message.subject().unwrap_or_default().to_owned(),
+        content_type: type_of(&message),
+        content_language: message
+            .header_raw("Content-Language")
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+        text: part("text/plain"),
+        html: part("text/html"),
         raw: raw.to_owned(),
     }
 }

@@ -27,6 +27,7 @@ pub mod fake_github;
 mod fixtures;
 mod http;
 mod mail;
+pub use mail::Mail;
 
 pub use authenticator::SoftAuthenticator;
 pub use backends::{
