@@ -91,7 +91,7 @@ where
         out.push_sql(
             " AND revoked_at IS NULL RETURNING id, user_id, refresh_jti, access_jti, \
              previous_refresh_jti, rotated_at, created_at, last_used_at, expires_at, \
-             revoked_at, ip, user_agent, aal, amr, auth_time",
+             revoked_at, revoked_reason, ip, user_agent, aal, amr, auth_time",
         );
         Ok(())
     }
@@ -99,14 +99,54 @@ where
 
 impl RunQueryDsl<AnyConnection> for Rotation<'_> {}
 
+/// Why a session was revoked, as the revocation feed names it (API.md §18).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokeReason {
+    Logout,
+    LogoutAll,
+    PasswordChanged,
+    PasswordReset,
+    Disabled,
+    Deleted,
+    Reuse,
+    Admin,
+    SessionLimit,
+    Takeover,
+}
+
+impl RevokeReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Logout => "logout",
+            Self::LogoutAll => "logout_all",
+            Self::PasswordChanged => "password_changed",
+            Self::PasswordReset => "password_reset",
+            Self::Disabled => "disabled",
+            Self::Deleted => "deleted",
+            Self::Reuse => "reuse",
+            Self::Admin => "admin",
+            Self::SessionLimit => "session_limit",
+            Self::Takeover => "takeover",
+        }
+    }
+}
+
 /// Revokes one session; false if it was already revoked or does not exist.
-pub fn revoke(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn revoke(
+    conn: &mut AnyConnection,
+    id: &str,
+    reason: RevokeReason,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     let updated = diesel::update(
         sessions::table
             .find(id)
             .filter(sessions::revoked_at.is_null()),
     )
-    .set(sessions::revoked_at.eq(now))
+    .set((
+        sessions::revoked_at.eq(now),
+        sessions::revoked_reason.eq(reason.as_str()),
+    ))
     .execute(conn)?;
     Ok(updated == 1)
 }
@@ -129,6 +169,7 @@ pub fn revoke_all_for_user(
     conn: &mut AnyConnection,
     user_id: &str,
     keep: Option<&str>,
+    reason: RevokeReason,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<String>> {
     let ids: Vec<String> = sessions::table
@@ -139,7 +180,10 @@ pub fn revoke_all_for_user(
         .load(conn)?;
     if !ids.is_empty() {
         diesel::update(sessions::table.filter(sessions::id.eq_any(&ids)))
-            .set(sessions::revoked_at.eq(now))
+            .set((
+                sessions::revoked_at.eq(now),
+                sessions::revoked_reason.eq(reason.as_str()),
+            ))
             .execute(conn)?;
     }
     Ok(ids)
@@ -181,7 +225,10 @@ pub fn revoke_oldest_beyond(
     }
     let mut evicted = ids.split_off(keep);
     diesel::update(sessions::table.filter(sessions::id.eq_any(&evicted)))
-        .set(sessions::revoked_at.eq(now))
+        .set((
+            sessions::revoked_at.eq(now),
+            sessions::revoked_reason.eq(RevokeReason::SessionLimit.as_str()),
+        ))
         .execute(conn)?;
     evicted.reverse();
     Ok(evicted)
