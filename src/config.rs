@@ -116,7 +116,8 @@ impl Settings {
             email_login: EmailLoginSettings::from_vars(env)?,
             mfa: MfaSettings::from_vars(env)?,
             oidc: OidcSettings::from_vars(env)?,
-            service_keys: ServiceKeys::parse(env.get("AUTH_SERVICE_KEYS"))?,
+            service_keys: ServiceKeys::parse(env.get("AUTH_SERVICE_KEYS"))
+                .map_err(|e| ConfigError::new("AUTH_SERVICE_KEYS", e))?,
             log_format: env.choice(
                 "AUTH_LOG_FORMAT",
                 "pretty",

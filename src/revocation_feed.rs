@@ -17,7 +17,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::AnyConnection;
-use crate::db::revocations::{self, DeadBefore, From, RevokedSession};
+use crate::db::sessions::{self, From, RevokedSession};
+use crate::db::users::{self, DeadBefore};
 
 /// Entries in one answer at most.
 pub const PAGE_LIMIT: usize = 1000;
@@ -184,8 +185,8 @@ fn assemble(
     limit: usize,
 ) -> diesel::QueryResult<Page> {
     let fetch = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
-    let sessions = revocations::sessions_from(conn, from, fetch)?;
-    let users = revocations::dead_before_from(conn, from, fetch)?;
+    let sessions = sessions::sessions_from(conn, from, fetch)?;
+    let users = users::dead_before_from(conn, from, fetch)?;
     let mut entries: Vec<Entry> = sessions
         .into_iter()
         .map(session_entry)

@@ -12,7 +12,6 @@ pub mod mfa_failures;
 pub mod models;
 pub mod one_time_tokens;
 pub mod outbox;
-pub mod revocations;
 pub mod schema;
 pub mod sessions;
 pub mod user_cache;

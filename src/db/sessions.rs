@@ -248,3 +248,52 @@ pub fn ids_for_user(conn: &mut AnyConnection, user_id: &str) -> QueryResult<Vec<
         .select(sessions::id)
         .load(conn)
 }
+
+// The revocation feed (API.md §18) reads these.
+
+/// Where a page starts: at `at` (entries at that time included), or just
+/// after it (a page that continues one cut off at `at`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum From {
+    At(NaiveDateTime),
+    After(NaiveDateTime),
+}
+
+pub struct RevokedSession {
+    pub sid: String,
+    pub sub: String,
+    pub at: NaiveDateTime,
+    pub reason: Option<String>,
+}
+
+/// Up to `limit` revoked sessions from `from`, oldest first.
+pub fn sessions_from(
+    conn: &mut AnyConnection,
+    from: From,
+    limit: i64,
+) -> QueryResult<Vec<RevokedSession>> {
+    let query = sessions::table
+        .select((
+            sessions::id,
+            sessions::user_id,
+            sessions::revoked_at.assume_not_null(),
+            sessions::revoked_reason,
+        ))
+        .order((sessions::revoked_at.asc(), sessions::id.asc()))
+        .limit(limit)
+        .into_boxed();
+    let query = match from {
+        From::At(t) => query.filter(sessions::revoked_at.ge(t)),
+        From::After(t) => query.filter(sessions::revoked_at.gt(t)),
+    };
+    Ok(query
+        .load::<(String, String, NaiveDateTime, Option<String>)>(conn)?
+        .into_iter()
+        .map(|(sid, sub, at, reason)| RevokedSession {
+            sid,
+            sub,
+            at,
+            reason,
+        })
+        .collect())
+}
