@@ -7,6 +7,7 @@
 mod cleartext;
 mod oidc;
 pub mod registry;
+mod service_keys;
 mod values;
 mod vars;
 
@@ -25,6 +26,7 @@ use crate::secret::Secret;
 
 pub use cleartext::CleartextChannel;
 pub use oidc::{OidcProvider, OidcSettings, ProviderKind};
+pub use service_keys::ServiceKeys;
 pub use values::{DatabaseUrl, Limit, RedisUrl};
 pub use vars::Vars;
 
@@ -65,6 +67,8 @@ pub struct Settings {
     pub email_login: EmailLoginSettings,
     pub mfa: MfaSettings,
     pub oidc: OidcSettings,
+    /// `AUTH_SERVICE_KEYS`: who may read the revocation feed (API.md §18).
+    pub service_keys: ServiceKeys,
     pub log_format: LogFormat,
     /// `AUTH_*` variables that are set but mean nothing (typos): warned
     /// about at start.
@@ -115,6 +119,8 @@ impl Settings {
             email_login: EmailLoginSettings::from_vars(env)?,
             mfa: MfaSettings::from_vars(env)?,
             oidc: OidcSettings::from_vars(env)?,
+            service_keys: ServiceKeys::parse(env.get("AUTH_SERVICE_KEYS"))
+                .map_err(|e| ConfigError::new("AUTH_SERVICE_KEYS", e))?,
             log_format: env.choice(
                 "AUTH_LOG_FORMAT",
                 "pretty",

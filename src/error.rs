@@ -278,7 +278,7 @@ impl ApiError {
                 "The path exists but not with this method (`HEAD` included, see deviation (j))."
             }
             Self::Unauthorized => {
-                "No bearer token, or one that is malformed, tampered with, for another audience or revoked. Clients refresh once, then send the user to login."
+                "No bearer token, or one that is malformed, tampered with, for another audience or revoked (clients refresh once, then send the user to login); on `/v1/revocations`, no service key or one not in `AUTH_SERVICE_KEYS`."
             }
             Self::InvalidCredentials => {
                 "Wrong email or password (an unknown email answers the same), or a login that lost a race with a password reset."

@@ -20,6 +20,7 @@ pub mod outbox_runner;
 pub mod password;
 pub mod private_fs;
 pub mod ratelimit;
+pub mod revocation_feed;
 pub mod route_table;
 pub mod routes;
 pub mod secret;

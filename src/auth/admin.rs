@@ -12,6 +12,7 @@ use crate::api_types::User;
 use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::auth::revocation;
 use crate::auth::roles::{Permission, RoleGrants, RolesAssign, UsersWrite};
+use crate::db::sessions::RevokeReason;
 use crate::db::users::UserFilter;
 use crate::db::{AnyConnection, Db, now, sessions, users};
 use crate::error::ApiError;
@@ -183,7 +184,11 @@ pub async fn disable(
             Ok(())
         })
         .await?;
-    state.revoker().revoke_everything(id, ctx, None).await?;
+    let reason = RevokeReason::Disabled;
+    state
+        .revoker()
+        .revoke_everything(id, reason, ctx, None)
+        .await?;
     get_user(&state.db, id).await
 }
 

@@ -6,6 +6,7 @@ use crate::auth::admin::ensure_caller_holds;
 use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::auth::roles::{Permission, UsersWrite};
 use crate::db::models::SessionRow;
+use crate::db::sessions::RevokeReason;
 use crate::db::{now, sessions, users};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -47,7 +48,8 @@ pub async fn revoke_all(
         .transaction(move |conn| {
             ensure_caller_holds(&app, conn, &checked, UsersWrite::NAME)?;
             users::find_by_id(conn, &target)?.ok_or(NO_USER)?;
-            let revoked = sessions::revoke_all_for_user(conn, &target, None, at)?;
+            let revoked =
+                sessions::revoke_all_for_user(conn, &target, None, RevokeReason::Admin, at)?;
             users::set_tokens_valid_after(conn, &target, at)?;
             let event = Event::new(EventType::SessionRevoked).actor(&checked.sub);
             let event = event.about(&target).with("reason", "admin_all");
@@ -86,7 +88,7 @@ pub async fn revoke_one(
             users::find_by_id(conn, &target)?.ok_or(NO_USER)?;
             let owned_and_live = sessions::find(conn, &sid)?
                 .is_some_and(|s| s.user_id == target && s.revoked_at.is_none());
-            if !owned_and_live || !sessions::revoke(conn, &sid, now())? {
+            if !owned_and_live || !sessions::revoke(conn, &sid, RevokeReason::Admin, now())? {
                 return Err(ApiError::NotFound("no such session"));
             }
             let event = Event::new(EventType::SessionRevoked).actor(&checked.sub);

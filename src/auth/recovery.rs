@@ -9,6 +9,7 @@ use crate::auth::one_time::{self, Purpose};
 use crate::auth::ways_in::{self, Ended, Ending};
 use crate::config::Settings;
 use crate::db::models::UserRow;
+use crate::db::sessions::RevokeReason;
 use crate::db::{AnyConnection, now, users};
 use crate::error::{ApiError, TokenKind};
 use crate::mail::{self, MailKind, Recipient};
@@ -124,7 +125,7 @@ pub async fn confirm_reset(
                 .ok_or(ApiError::InvalidToken(TokenKind::OneTime))?
                 .email_verified;
             let ending = if verified {
-                Ending::SECURE
+                Ending::secure(RevokeReason::PasswordReset)
             } else {
                 Ending::HANDOVER
             };
@@ -187,6 +188,7 @@ pub async fn change_password(
             ways_in::hold_session(conn, &keep, at)?;
             let ending = Ending::Secure {
                 keep_session: Some(&keep),
+                reason: RevokeReason::PasswordChanged,
             };
             let ended = ways_in::end(conn, &user.id, ending, at)?;
             mail::enqueue(

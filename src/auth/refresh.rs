@@ -33,6 +33,7 @@ use crate::api_types::{TokenPair, User};
 use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::auth::revocation;
 use crate::auth::session;
+use crate::db::sessions::RevokeReason;
 use crate::db::user_cache::LoadedUser;
 use crate::db::{AnyConnection, WriteTurn, now, sessions};
 use crate::error::{ApiError, TokenKind};
@@ -296,7 +297,12 @@ async fn reuse_detected(
     let event = Event::new(EventType::RefreshReuseDetected).about(&claims.sub);
     state
         .revoker()
-        .revoke_session(&claims.sid, ctx, event.with("session_revoked", true))
+        .revoke_session(
+            &claims.sid,
+            RevokeReason::Reuse,
+            ctx,
+            event.with("session_revoked", true),
+        )
         .await?;
     Err(ApiError::RefreshTokenReused)
 }

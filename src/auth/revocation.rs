@@ -8,6 +8,7 @@ use chrono::{NaiveDateTime, Utc};
 use crate::auth::audit::{AuditLog, Event, RequestContext};
 use crate::auth::ways_in::{self, Ended, Ending};
 use crate::config::Settings;
+use crate::db::sessions::RevokeReason;
 use crate::db::{Db, now, sessions, users};
 use crate::error::ApiError;
 use crate::store::{AccessState, Store};
@@ -54,6 +55,7 @@ impl Revoker<'_> {
     pub async fn revoke_session(
         &self,
         session_id: &str,
+        reason: RevokeReason,
         ctx: &RequestContext,
         event: Event,
     ) -> Result<bool, ApiError> {
@@ -62,7 +64,7 @@ impl Revoker<'_> {
         let revoked = self
             .db
             .transaction(move |conn| {
-                let revoked = sessions::revoke(conn, &id, now())?;
+                let revoked = sessions::revoke(conn, &id, reason, now())?;
                 if revoked {
                     audit.record(conn, &ctx, event.session(&id))?;
                 }
@@ -84,12 +86,13 @@ impl Revoker<'_> {
     /// Kills every token the user holds now: every session, and every token
     /// issued before this second, and with them the MFA tokens and the
     /// links that could move the account (logout-all, disable:
-    /// [`Ending::SECURE`]). `event`,
+    /// [`Ending::Secure`]). `event`,
     /// when given, is recorded in the same transaction with the number of
     /// sessions.
     pub async fn revoke_everything(
         &self,
         user_id: &str,
+        reason: RevokeReason,
         ctx: &RequestContext,
         event: Option<Event>,
     ) -> Result<(), ApiError> {
@@ -99,7 +102,7 @@ impl Revoker<'_> {
         let revoked = self
             .db
             .transaction(move |conn| {
-                let ended = ways_in::end(conn, &id, Ending::SECURE, at)?;
+                let ended = ways_in::end(conn, &id, Ending::secure(reason), at)?;
                 if let Some(event) = event {
                     audit.record(conn, &ctx, event.with("sessions", ended.sessions.len()))?;
                 }

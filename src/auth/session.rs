@@ -6,6 +6,7 @@ use crate::api_types::{TokenPair, User};
 use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::auth::revocation::Revoker;
 use crate::db::models::{NewSession, SessionRow, UserRow};
+use crate::db::sessions::RevokeReason;
 use crate::db::{AnyConnection, Db, now, sessions, users};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -420,7 +421,10 @@ pub async fn revoke_own(
         Some(s) if s.user_id == user_id && s.revoked_at.is_none() => {
             let event = Event::new(EventType::SessionRevoked).by(user_id);
             let event = event.with("reason", "revoked");
-            revoker.revoke_session(session_id, ctx, event).await?;
+            let reason = RevokeReason::Logout;
+            revoker
+                .revoke_session(session_id, reason, ctx, event)
+                .await?;
             Ok(())
         }
         Some(s) if s.user_id != user_id => Err(ApiError::NotYours("no such session")),

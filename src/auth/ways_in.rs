@@ -27,6 +27,7 @@
 use chrono::NaiveDateTime;
 
 use crate::auth::one_time::Purpose;
+use crate::db::sessions::RevokeReason;
 use crate::db::{AnyConnection, email_logins, identities, mfa, one_time_tokens, sessions, users};
 use crate::error::ApiError;
 
@@ -79,8 +80,12 @@ pub enum Ending<'a> {
         keep_verify_links: bool,
     },
     /// The owner secured the account: sessions (but `keep_session`), MFA
-    /// tokens and the links that could move the account end.
-    Secure { keep_session: Option<&'a str> },
+    /// tokens and the links that could move the account end; `reason` is
+    /// what the revocation feed says of the sessions.
+    Secure {
+        keep_session: Option<&'a str>,
+        reason: RevokeReason,
+    },
 }
 
 impl Ending<'_> {
@@ -90,7 +95,12 @@ impl Ending<'_> {
         keep_verify_links: false,
     };
     /// Sessions, MFA tokens and account-moving links end.
-    pub const SECURE: Ending<'static> = Ending::Secure { keep_session: None };
+    pub const fn secure(reason: RevokeReason) -> Ending<'static> {
+        Ending::Secure {
+            keep_session: None,
+            reason,
+        }
+    }
 }
 
 /// What an ending did: the sessions to publish as revoked after commit,
@@ -146,13 +156,16 @@ pub fn end(
             }
             Ok(ended)
         }
-        Ending::Secure { keep_session } => {
+        Ending::Secure {
+            keep_session,
+            reason,
+        } => {
             mfa::delete_challenges(conn, user_id)?;
             // A sign-in in progress, like an MFA token.
             email_logins::end_for_user(conn, user_id, at)?;
             let purposes = ACCOUNT_MOVING_LINKS.map(Purpose::as_str);
             one_time_tokens::spend_purposes(conn, user_id, &purposes, at)?;
-            let sessions = sessions::revoke_all_for_user(conn, user_id, keep_session, at)?;
+            let sessions = sessions::revoke_all_for_user(conn, user_id, keep_session, reason, at)?;
             let valid_after = if keep_session.is_none() {
                 users::set_tokens_valid_after(conn, user_id, at)?;
                 Some(at)
@@ -205,7 +218,8 @@ fn end_way(
             one_time_tokens::spend_every_but(conn, user_id, always, revert, at)?;
         }
         WayIn::Session => {
-            ended.sessions = sessions::revoke_all_for_user(conn, user_id, None, at)?;
+            let takeover = RevokeReason::Takeover;
+            ended.sessions = sessions::revoke_all_for_user(conn, user_id, None, takeover, at)?;
             users::set_tokens_valid_after(conn, user_id, at)?;
             ended.valid_after = Some(at);
         }

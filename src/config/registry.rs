@@ -673,4 +673,11 @@ pub const VARIABLES: &[Variable] = &[
         section: "Social login",
         meaning: "the only `redirect_uri`s `start` accepts (exact match)",
     },
+    Variable {
+        name: "AUTH_SERVICE_KEYS",
+        kind: Kind::List,
+        default: "empty (the feed answers 401)",
+        section: "Revocation feed",
+        meaning: "comma-separated `name:secret` (32+ bytes) or `name:sha256:<hex>` of the services that may read `/v1/revocations` (see [Verifying tokens](../guides/verifying-tokens.md#the-revocation-feed))",
+    },
 ];

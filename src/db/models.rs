@@ -61,6 +61,8 @@ pub struct SessionRow {
     pub last_used_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    /// Why it was revoked ([`RevokeReason`](crate::db::sessions::RevokeReason)).
+    pub revoked_reason: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     /// What the session proved (`aal1`/`aal2`), how (comma-separated RFC

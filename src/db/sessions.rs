@@ -91,7 +91,7 @@ where
         out.push_sql(
             " AND revoked_at IS NULL RETURNING id, user_id, refresh_jti, access_jti, \
              previous_refresh_jti, rotated_at, created_at, last_used_at, expires_at, \
-             revoked_at, ip, user_agent, aal, amr, auth_time",
+             revoked_at, revoked_reason, ip, user_agent, aal, amr, auth_time",
         );
         Ok(())
     }
@@ -99,14 +99,54 @@ where
 
 impl RunQueryDsl<AnyConnection> for Rotation<'_> {}
 
+/// Why a session was revoked, as the revocation feed names it (API.md §18).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokeReason {
+    Logout,
+    LogoutAll,
+    PasswordChanged,
+    PasswordReset,
+    Disabled,
+    Deleted,
+    Reuse,
+    Admin,
+    SessionLimit,
+    Takeover,
+}
+
+impl RevokeReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Logout => "logout",
+            Self::LogoutAll => "logout_all",
+            Self::PasswordChanged => "password_changed",
+            Self::PasswordReset => "password_reset",
+            Self::Disabled => "disabled",
+            Self::Deleted => "deleted",
+            Self::Reuse => "reuse",
+            Self::Admin => "admin",
+            Self::SessionLimit => "session_limit",
+            Self::Takeover => "takeover",
+        }
+    }
+}
+
 /// Revokes one session; false if it was already revoked or does not exist.
-pub fn revoke(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn revoke(
+    conn: &mut AnyConnection,
+    id: &str,
+    reason: RevokeReason,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     let updated = diesel::update(
         sessions::table
             .find(id)
             .filter(sessions::revoked_at.is_null()),
     )
-    .set(sessions::revoked_at.eq(now))
+    .set((
+        sessions::revoked_at.eq(now),
+        sessions::revoked_reason.eq(reason.as_str()),
+    ))
     .execute(conn)?;
     Ok(updated == 1)
 }
@@ -129,6 +169,7 @@ pub fn revoke_all_for_user(
     conn: &mut AnyConnection,
     user_id: &str,
     keep: Option<&str>,
+    reason: RevokeReason,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<String>> {
     let ids: Vec<String> = sessions::table
@@ -139,7 +180,10 @@ pub fn revoke_all_for_user(
         .load(conn)?;
     if !ids.is_empty() {
         diesel::update(sessions::table.filter(sessions::id.eq_any(&ids)))
-            .set(sessions::revoked_at.eq(now))
+            .set((
+                sessions::revoked_at.eq(now),
+                sessions::revoked_reason.eq(reason.as_str()),
+            ))
             .execute(conn)?;
     }
     Ok(ids)
@@ -181,7 +225,10 @@ pub fn revoke_oldest_beyond(
     }
     let mut evicted = ids.split_off(keep);
     diesel::update(sessions::table.filter(sessions::id.eq_any(&evicted)))
-        .set(sessions::revoked_at.eq(now))
+        .set((
+            sessions::revoked_at.eq(now),
+            sessions::revoked_reason.eq(RevokeReason::SessionLimit.as_str()),
+        ))
         .execute(conn)?;
     evicted.reverse();
     Ok(evicted)
@@ -200,4 +247,53 @@ pub fn ids_for_user(conn: &mut AnyConnection, user_id: &str) -> QueryResult<Vec<
         .filter(sessions::user_id.eq(user_id))
         .select(sessions::id)
         .load(conn)
+}
+
+// The revocation feed (API.md §18) reads these.
+
+/// Where a page starts: at `at` (entries at that time included), or just
+/// after it (a page that continues one cut off at `at`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum From {
+    At(NaiveDateTime),
+    After(NaiveDateTime),
+}
+
+pub struct RevokedSession {
+    pub sid: String,
+    pub sub: String,
+    pub at: NaiveDateTime,
+    pub reason: Option<String>,
+}
+
+/// Up to `limit` revoked sessions from `from`, oldest first.
+pub fn sessions_from(
+    conn: &mut AnyConnection,
+    from: From,
+    limit: i64,
+) -> QueryResult<Vec<RevokedSession>> {
+    let query = sessions::table
+        .select((
+            sessions::id,
+            sessions::user_id,
+            sessions::revoked_at.assume_not_null(),
+            sessions::revoked_reason,
+        ))
+        .order((sessions::revoked_at.asc(), sessions::id.asc()))
+        .limit(limit)
+        .into_boxed();
+    let query = match from {
+        From::At(t) => query.filter(sessions::revoked_at.ge(t)),
+        From::After(t) => query.filter(sessions::revoked_at.gt(t)),
+    };
+    Ok(query
+        .load::<(String, String, NaiveDateTime, Option<String>)>(conn)?
+        .into_iter()
+        .map(|(sid, sub, at, reason)| RevokedSession {
+            sid,
+            sub,
+            at,
+            reason,
+        })
+        .collect())
 }

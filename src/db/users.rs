@@ -367,3 +367,48 @@ fn escape_like(raw: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_")
 }
+
+/// A user whose tokens all died at `at` (the revocation feed).
+pub struct DeadBefore {
+    pub sub: String,
+    pub at: NaiveDateTime,
+}
+
+/// Up to `limit` users whose tokens all died at a time from `from` (their
+/// "valid after" time, or their deletion), oldest first.
+pub fn dead_before_from(
+    conn: &mut AnyConnection,
+    from: super::sessions::From,
+    limit: i64,
+) -> QueryResult<Vec<DeadBefore>> {
+    let moved = users::table
+        .select((users::id, users::tokens_valid_after.assume_not_null()))
+        .order((users::tokens_valid_after.asc(), users::id.asc()))
+        .limit(limit)
+        .into_boxed();
+    let moved = match from {
+        super::sessions::From::At(t) => moved.filter(users::tokens_valid_after.ge(t)),
+        super::sessions::From::After(t) => moved.filter(users::tokens_valid_after.gt(t)),
+    };
+    let deleted = deleted_users::table
+        .select((deleted_users::user_id, deleted_users::deleted_at))
+        .order((
+            deleted_users::deleted_at.asc(),
+            deleted_users::user_id.asc(),
+        ))
+        .limit(limit)
+        .into_boxed();
+    let deleted = match from {
+        super::sessions::From::At(t) => deleted.filter(deleted_users::deleted_at.ge(t)),
+        super::sessions::From::After(t) => deleted.filter(deleted_users::deleted_at.gt(t)),
+    };
+    let mut all: Vec<DeadBefore> = moved
+        .load::<(String, NaiveDateTime)>(conn)?
+        .into_iter()
+        .chain(deleted.load::<(String, NaiveDateTime)>(conn)?)
+        .map(|(sub, at)| DeadBefore { sub, at })
+        .collect();
+    all.sort_by(|a, b| (a.at, &a.sub).cmp(&(b.at, &b.sub)));
+    all.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(all)
+}

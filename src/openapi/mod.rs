@@ -35,6 +35,7 @@ Every error is RFC 9457 problem JSON (`application/problem+json`) with a stable 
         (name = "admin", description = "User and role administration"),
         (name = "meta", description = "Keys, the API description, and `/` (where things are)"),
         (name = "ops", description = "Probes for load balancers"),
+        (name = "revocations", description = "The revocation feed for the operator's own services (a service key, not an access token)"),
     )
 )]
 struct ApiDoc;
@@ -60,6 +61,13 @@ impl Modify for BearerAuth {
         scheme.bearer_format = Some("JWT".into());
         scheme.description = Some(BEARER_DESCRIPTION.into());
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        let mut service = Http::new(HttpAuthScheme::Bearer);
+        service.description = Some(
+            "A service key from `AUTH_SERVICE_KEYS` (the secret after `name:`), for the \
+             revocation feed only"
+                .into(),
+        );
+        components.add_security_scheme("service_key", SecurityScheme::Http(service));
     }
 }
 

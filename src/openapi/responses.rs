@@ -231,6 +231,19 @@ macro_rules! response_set {
 }
 
 response_set!(
+    /// The revocation feed: 401 without a service key, 503.
+    ServiceKeyErrors = [
+        problem(
+            401,
+            "`unauthorized`: no `Authorization: Bearer <service key>`, or not a key of \
+             `AUTH_SERVICE_KEYS` (an access token never is)",
+            &[ApiError::Unauthorized],
+        ),
+        service_unavailable(),
+    ]
+);
+
+response_set!(
     /// A route behind the bearer guard: 401 and 503.
     BearerErrors = [bearer_unauthorized(), mfa_required_by_role(), service_unavailable()]
 );

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod me;
 pub mod metrics;
 pub mod mfa;
+pub mod revocations;
 pub mod transport;
 
 use actix_cors::Cors;
@@ -35,6 +36,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(metrics::metrics)
         .service(keys::jwks)
         .service(docs::openapi_json)
+        .service(revocations::revocations)
+        .service(revocations::stream)
         .service(scope::scope("/v1/auth").configure(auth::configure))
         .service(scope::scope("/v1/me").configure(me::configure))
         .service(scope::scope("/v1/admin").configure(admin::configure));

@@ -274,3 +274,28 @@ fn ed25519_jwk(key: &VerifyingKey) -> Result<Jwk, KeyError> {
     }))
     .map_err(|e| KeyError::Other(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    fn hs256(secret: &str) -> Option<KeySet> {
+        let settings = JwtSettings::Hs256 {
+            secret: Secret::new(secret.to_owned()),
+        };
+        KeySet::load(&settings).ok()
+    }
+
+    /// The one-time-code key (API.md §15) is the signing key's: the same
+    /// after a restart, another for another key, never a constant (with a
+    /// constant, a stolen database alone would test codes offline).
+    #[test]
+    fn the_code_key_is_derived_from_the_signing_key() {
+        let (a, b) = ("a".repeat(32), "b".repeat(32));
+        let keys = [hs256(&a), hs256(&a), hs256(&b)].map(|k| k.map(|k| k.code_key));
+        assert!(keys.iter().all(Option::is_some));
+        assert_eq!(keys[0], keys[1]);
+        assert_ne!(keys[0], keys[2]);
+    }
+}

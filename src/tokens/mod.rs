@@ -22,7 +22,7 @@ use self::keys::{KeyError, KeySet};
 use crate::config::Settings;
 
 /// Leeway for `exp`, for clocks of verifying services that run a bit behind.
-const LEEWAY_SECS: u64 = 5;
+pub const LEEWAY_SECS: u64 = 5;
 
 /// The JOSE `typ` of access tokens (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";

@@ -40,6 +40,7 @@ mod ratelimit;
 mod redis_cluster;
 mod refresh;
 mod register;
+mod revocations;
 mod security_events;
 mod sessions;
 mod smtp;

@@ -629,7 +629,12 @@ async fn no_way_in_is_added_through_a_session_that_ended() {
         .unwrap();
     app.state
         .revoker()
-        .revoke_everything(&user.id, &ClientInfo::default(), None)
+        .revoke_everything(
+            &user.id,
+            authd::db::sessions::RevokeReason::LogoutAll,
+            &ClientInfo::default(),
+            None,
+        )
         .await
         .unwrap();
 

@@ -115,6 +115,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/revocations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Revocations since a cursor: the sessions revoked and the users whose
+         *     tokens all died, within the last `max_age` seconds.
+         * @description A token is revoked when its `sid` is listed, or when its session started
+         *     (the `sid`'s UUIDv7 time) at or before its user's `valid_after`. Each
+         *     answer repeats the last 5 s before the cursor (ignore repeats).
+         */
+        get: operations["revocations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/revocations/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The same entries as a Server-Sent Events stream: one `revocation` event
+         *     per entry (`data` is the entry as JSON, `id` a cursor that
+         *     `Last-Event-ID` resumes from), a comment line every 15 s. Without
+         *     `Last-Event-ID` it starts with the full current list.
+         */
+        get: operations["stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/register": {
         parameters: {
             query?: never;
@@ -679,7 +724,12 @@ export interface paths {
         delete: operations["delete_me"];
         options?: never;
         head?: never;
-        /** Change the caller's display name. */
+        /**
+         * Change the caller's display name, mail language, or both.
+         * @description Any non-empty subset of `display_name` and `locale` (a BCP 47 tag; an
+         *     invalid one is 422 and nothing changes). Mail to the account is written
+         *     in its locale, falling back `de-AT` → `de` → the server's default.
+         */
         patch: operations["update_me"];
         trace?: never;
     };
@@ -1274,8 +1324,8 @@ export interface components {
             /** Format: email */
             email: string;
             /**
-             * @description The mail's language (accepted; the mail is in the default language
-             *     until localised mail, §17).
+             * @description The mail's language when the address has no account (a BCP 47
+             *     tag); absent: `Accept-Language`. An account's mail is in its own.
              */
             locale?: string | null;
         };
@@ -1661,11 +1711,65 @@ export interface components {
             /** Format: password */
             password: string;
             display_name?: string | null;
+            /**
+             * @description The language of the account's mail, a BCP 47 tag; absent: the best
+             *     match of `Accept-Language` among the mail's languages, else the
+             *     server's default.
+             */
+            locale?: string | null;
         };
         ResetConfirmRequest: {
             token: string;
             /** Format: password */
             new_password: string;
+        };
+        /**
+         * @description One answer of `GET /v1/revocations`.
+         * @example {
+         *       "cursor": "c.1796644802000",
+         *       "has_more": false,
+         *       "max_age": 905,
+         *       "sessions": [
+         *         {
+         *           "reason": "logout",
+         *           "revoked_at": "2026-12-07T12:00:00.123Z",
+         *           "sid": "0193b3c4-6f1e-7d2a-9c1b-2f4e5a6b7c8d",
+         *           "sub": "0193b3c4-5e0d-7c19-8b0a-1e3d4c5b6a79"
+         *         }
+         *       ],
+         *       "users": [
+         *         {
+         *           "sub": "0193b3c4-5e0d-7c19-8b0a-1e3d4c5b6a79",
+         *           "valid_after": "2026-12-07T12:00:01.456Z"
+         *         }
+         *       ]
+         *     }
+         */
+        RevocationsPage: {
+            sessions: components["schemas"]["RevokedSessionEntry"][];
+            users: components["schemas"]["ValidAfterEntry"][];
+            /** @description Pass as `since` (or `Last-Event-ID`) to continue. */
+            cursor: string;
+            /**
+             * Format: int64
+             * @description Seconds an entry stays listed: the access-token lifetime plus the
+             *     verification leeway (older tokens are dead anyway).
+             */
+            max_age: number;
+            /** @description More entries wait: ask again with `cursor` at once. */
+            has_more: boolean;
+        };
+        /** @description A revoked session: its access tokens are refused. */
+        RevokedSessionEntry: {
+            sid: string;
+            sub: string;
+            /** Format: date-time */
+            revoked_at: string;
+            /**
+             * @description `logout`, `logout_all`, `password_changed`, `password_reset`,
+             *     `disabled`, `deleted`, `reuse`, `admin`, `session_limit`, `takeover`.
+             */
+            reason: string;
         };
         Role: {
             name: string;
@@ -1781,12 +1885,18 @@ export interface components {
         };
         /**
          * @example {
-         *       "display_name": "Ada Lovelace"
+         *       "display_name": "Ada Lovelace",
+         *       "locale": "de-AT"
          *     }
          */
         UpdateMeRequest: {
-            /** @description Up to 100 characters; `null` clears it. Required (send `null` to clear). */
-            display_name: string | null;
+            /** @description Up to 100 characters; `null` clears it. Absent: unchanged. */
+            display_name?: string | null;
+            /**
+             * @description The language of the account's mail: a BCP 47 tag (`de`, `pt-BR`).
+             *     Absent: unchanged. At least one of the two fields must be given.
+             */
+            locale?: string | null;
         };
         /**
          * @example {
@@ -1808,6 +1918,11 @@ export interface components {
             email: string;
             email_verified: boolean;
             display_name?: string | null;
+            /**
+             * @description The language of the account's mail (BCP 47); `null`: the server's
+             *     default (`AUTH_DEFAULT_LOCALE`).
+             */
+            locale?: string | null;
             roles: string[];
             disabled: boolean;
             /** Format: date-time */
@@ -1825,6 +1940,12 @@ export interface components {
             per_page: number;
             /** Format: int64 */
             total: number;
+        };
+        /** @description A user whose every session started at or before `valid_after` is dead. */
+        ValidAfterEntry: {
+            sub: string;
+            /** Format: date-time */
+            valid_after: string;
         };
     };
     responses: never;
@@ -1974,6 +2095,95 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+        };
+    };
+    revocations: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The `cursor` of the previous answer; absent (or unknown, or older
+                 *     than `max_age`) for the full current list.
+                 */
+                since?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Up to 1,000 entries; `has_more` asks for the next page at once */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevocationsPage"];
+                };
+            };
+            /** @description `unauthorized`: no `Authorization: Bearer <service key>`, or not a key of `AUTH_SERVICE_KEYS` (an access token never is) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    stream: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `id` of the last event received */
+                "Last-Event-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `text/event-stream` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description `unauthorized`: no `Authorization: Bearer <service key>`, or not a key of `AUTH_SERVICE_KEYS` (an access token never is) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -14,6 +14,7 @@ pub mod passkey;
 pub mod totp;
 
 use crate::auth::audit::{Event, EventType};
+use crate::db::sessions::RevokeReason;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -298,6 +299,7 @@ pub(crate) fn end_others(
     }
     let ending = Ending::Secure {
         keep_session: Some(&caller.sid),
+        reason: RevokeReason::LogoutAll,
     };
     ways_in::end(conn, &caller.sub, ending, at)
 }
@@ -617,5 +619,9 @@ pub async fn admin_reset(
         })
         .await?;
     state.mail_wakeup.notify_one();
-    state.revoker().revoke_everything(user_id, ctx, None).await
+    let reason = RevokeReason::Admin;
+    state
+        .revoker()
+        .revoke_everything(user_id, reason, ctx, None)
+        .await
 }

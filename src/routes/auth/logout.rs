@@ -2,6 +2,7 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::auth::Authenticated;
 use crate::auth::audit::{Event, EventType};
+use crate::db::sessions::RevokeReason;
 use crate::error::ApiError;
 use crate::extract::request_context;
 use crate::openapi::responses::BearerErrors;
@@ -31,7 +32,7 @@ pub async fn logout(
     let event = event.with("reason", "logout");
     state
         .revoker()
-        .revoke_session(caller.session_id(), &ctx, event)
+        .revoke_session(caller.session_id(), RevokeReason::Logout, &ctx, event)
         .await?;
     Ok(cleared())
 }
@@ -62,7 +63,7 @@ pub async fn logout_all(
     let ctx = request_context(&req, &state);
     state
         .revoker()
-        .revoke_everything(caller.user_id(), &ctx, Some(event))
+        .revoke_everything(caller.user_id(), RevokeReason::LogoutAll, &ctx, Some(event))
         .await?;
     Ok(cleared())
 }

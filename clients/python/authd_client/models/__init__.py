@@ -47,6 +47,8 @@ from .recovery_codes import RecoveryCodes
 from .refresh_request import RefreshRequest
 from .register_request import RegisterRequest
 from .reset_confirm_request import ResetConfirmRequest
+from .revocations_page import RevocationsPage
+from .revoked_session_entry import RevokedSessionEntry
 from .role import Role
 from .role_list import RoleList
 from .security_events import SecurityEvents
@@ -59,6 +61,7 @@ from .totp_enrolment import TotpEnrolment
 from .update_me_request import UpdateMeRequest
 from .user import User
 from .user_page import UserPage
+from .valid_after_entry import ValidAfterEntry
 
 __all__ = (
     "Accepted",
@@ -108,6 +111,8 @@ __all__ = (
     "RefreshRequest",
     "RegisterRequest",
     "ResetConfirmRequest",
+    "RevocationsPage",
+    "RevokedSessionEntry",
     "Role",
     "RoleList",
     "SecurityEvents",
@@ -120,4 +125,5 @@ __all__ = (
     "UpdateMeRequest",
     "User",
     "UserPage",
+    "ValidAfterEntry",
 )

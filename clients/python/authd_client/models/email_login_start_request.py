@@ -20,8 +20,8 @@ class EmailLoginStartRequest:
 
     Attributes:
         email (str):
-        locale (None | str | Unset): The mail's language (accepted; the mail is in the default language
-            until localised mail, §17).
+        locale (None | str | Unset): The mail's language when the address has no account (a BCP 47
+            tag); absent: `Accept-Language`. An account's mail is in its own.
     """
 
     email: str

@@ -21,11 +21,15 @@ class RegisterRequest:
         email (str):
         password (str):
         display_name (None | str | Unset):
+        locale (None | str | Unset): The language of the account's mail, a BCP 47 tag; absent: the best
+            match of `Accept-Language` among the mail's languages, else the
+            server's default.
     """
 
     email: str
     password: str
     display_name: None | str | Unset = UNSET
+    locale: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -39,6 +43,12 @@ class RegisterRequest:
         else:
             display_name = self.display_name
 
+        locale: None | str | Unset
+        if isinstance(self.locale, Unset):
+            locale = UNSET
+        else:
+            locale = self.locale
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -49,6 +59,8 @@ class RegisterRequest:
         )
         if display_name is not UNSET:
             field_dict["display_name"] = display_name
+        if locale is not UNSET:
+            field_dict["locale"] = locale
 
         return field_dict
 
@@ -68,10 +80,20 @@ class RegisterRequest:
 
         display_name = _parse_display_name(d.pop("display_name", UNSET))
 
+        def _parse_locale(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        locale = _parse_locale(d.pop("locale", UNSET))
+
         register_request = cls(
             email=email,
             password=password,
             display_name=display_name,
+            locale=locale,
         )
 
         register_request.additional_properties = d

@@ -6,6 +6,8 @@ from typing import Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="UpdateMeRequest")
 
 
@@ -13,26 +15,38 @@ T = TypeVar("T", bound="UpdateMeRequest")
 class UpdateMeRequest:
     """
     Example:
-        {'display_name': 'Ada Lovelace'}
+        {'display_name': 'Ada Lovelace', 'locale': 'de-AT'}
 
     Attributes:
-        display_name (None | str): Up to 100 characters; `null` clears it. Required (send `null` to clear).
+        display_name (None | str | Unset): Up to 100 characters; `null` clears it. Absent: unchanged.
+        locale (None | str | Unset): The language of the account's mail: a BCP 47 tag (`de`, `pt-BR`).
+            Absent: unchanged. At least one of the two fields must be given.
     """
 
-    display_name: None | str
+    display_name: None | str | Unset = UNSET
+    locale: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        display_name: None | str
-        display_name = self.display_name
+        display_name: None | str | Unset
+        if isinstance(self.display_name, Unset):
+            display_name = UNSET
+        else:
+            display_name = self.display_name
+
+        locale: None | str | Unset
+        if isinstance(self.locale, Unset):
+            locale = UNSET
+        else:
+            locale = self.locale
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "display_name": display_name,
-            }
-        )
+        field_dict.update({})
+        if display_name is not UNSET:
+            field_dict["display_name"] = display_name
+        if locale is not UNSET:
+            field_dict["locale"] = locale
 
         return field_dict
 
@@ -40,15 +54,27 @@ class UpdateMeRequest:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
 
-        def _parse_display_name(data: object) -> None | str:
+        def _parse_display_name(data: object) -> None | str | Unset:
             if data is None:
                 return data
-            return cast(None | str, data)
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        display_name = _parse_display_name(d.pop("display_name"))
+        display_name = _parse_display_name(d.pop("display_name", UNSET))
+
+        def _parse_locale(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        locale = _parse_locale(d.pop("locale", UNSET))
 
         update_me_request = cls(
             display_name=display_name,
+            locale=locale,
         )
 
         update_me_request.additional_properties = d

@@ -29,6 +29,8 @@ class User:
         created_at (datetime.datetime):
         updated_at (datetime.datetime):
         display_name (None | str | Unset):
+        locale (None | str | Unset): The language of the account's mail (BCP 47); `null`: the server's
+            default (`AUTH_DEFAULT_LOCALE`).
         last_login_at (datetime.datetime | None | Unset):
     """
 
@@ -40,6 +42,7 @@ class User:
     created_at: datetime.datetime
     updated_at: datetime.datetime
     display_name: None | str | Unset = UNSET
+    locale: None | str | Unset = UNSET
     last_login_at: datetime.datetime | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -64,6 +67,12 @@ class User:
         else:
             display_name = self.display_name
 
+        locale: None | str | Unset
+        if isinstance(self.locale, Unset):
+            locale = UNSET
+        else:
+            locale = self.locale
+
         last_login_at: None | str | Unset
         if isinstance(self.last_login_at, Unset):
             last_login_at = UNSET
@@ -87,6 +96,8 @@ class User:
         )
         if display_name is not UNSET:
             field_dict["display_name"] = display_name
+        if locale is not UNSET:
+            field_dict["locale"] = locale
         if last_login_at is not UNSET:
             field_dict["last_login_at"] = last_login_at
 
@@ -118,6 +129,15 @@ class User:
 
         display_name = _parse_display_name(d.pop("display_name", UNSET))
 
+        def _parse_locale(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        locale = _parse_locale(d.pop("locale", UNSET))
+
         def _parse_last_login_at(data: object) -> datetime.datetime | None | Unset:
             if data is None:
                 return data
@@ -144,6 +164,7 @@ class User:
             created_at=created_at,
             updated_at=updated_at,
             display_name=display_name,
+            locale=locale,
             last_login_at=last_login_at,
         )
 

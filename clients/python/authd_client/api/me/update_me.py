@@ -95,10 +95,14 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: UpdateMeRequest,
 ) -> Response[Problem | User]:
-    """Change the caller's display name.
+    """Change the caller's display name, mail language, or both.
+
+     Any non-empty subset of `display_name` and `locale` (a BCP 47 tag; an
+    invalid one is 422 and nothing changes). Mail to the account is written
+    in its locale, falling back `de-AT` → `de` → the server's default.
 
     Args:
-        body (UpdateMeRequest):  Example: {'display_name': 'Ada Lovelace'}.
+        body (UpdateMeRequest):  Example: {'display_name': 'Ada Lovelace', 'locale': 'de-AT'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -124,10 +128,14 @@ def sync(
     client: AuthenticatedClient,
     body: UpdateMeRequest,
 ) -> Problem | User | None:
-    """Change the caller's display name.
+    """Change the caller's display name, mail language, or both.
+
+     Any non-empty subset of `display_name` and `locale` (a BCP 47 tag; an
+    invalid one is 422 and nothing changes). Mail to the account is written
+    in its locale, falling back `de-AT` → `de` → the server's default.
 
     Args:
-        body (UpdateMeRequest):  Example: {'display_name': 'Ada Lovelace'}.
+        body (UpdateMeRequest):  Example: {'display_name': 'Ada Lovelace', 'locale': 'de-AT'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -148,10 +156,14 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: UpdateMeRequest,
 ) -> Response[Problem | User]:
-    """Change the caller's display name.
+    """Change the caller's display name, mail language, or both.
+
+     Any non-empty subset of `display_name` and `locale` (a BCP 47 tag; an
+    invalid one is 422 and nothing changes). Mail to the account is written
+    in its locale, falling back `de-AT` → `de` → the server's default.
 
     Args:
-        body (UpdateMeRequest):  Example: {'display_name': 'Ada Lovelace'}.
+        body (UpdateMeRequest):  Example: {'display_name': 'Ada Lovelace', 'locale': 'de-AT'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -175,10 +187,14 @@ async def asyncio(
     client: AuthenticatedClient,
     body: UpdateMeRequest,
 ) -> Problem | User | None:
-    """Change the caller's display name.
+    """Change the caller's display name, mail language, or both.
+
+     Any non-empty subset of `display_name` and `locale` (a BCP 47 tag; an
+    invalid one is 422 and nothing changes). Mail to the account is written
+    in its locale, falling back `de-AT` → `de` → the server's default.
 
     Args:
-        body (UpdateMeRequest):  Example: {'display_name': 'Ada Lovelace'}.
+        body (UpdateMeRequest):  Example: {'display_name': 'Ada Lovelace', 'locale': 'de-AT'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
