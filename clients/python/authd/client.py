@@ -61,6 +61,15 @@ def _email_login_body(token: str | None, email: str | None, code: str | None) ->
     raise ValueError("give either token, or email and code")
 
 
+def _changes(display_name: str | None, locale: str | None) -> dict[str, str]:
+    body = {}
+    if display_name is not None:
+        body["display_name"] = display_name
+    if locale is not None:
+        body["locale"] = locale
+    return body
+
+
 def _start_body(email: str, locale: str | None) -> dict[str, str]:
     body = {"email": email}
     if locale is not None:
@@ -150,11 +159,14 @@ class AuthdClient(_Tokens):
             response = self._http.request(method, path, json=body, headers=self._bearer())
         return _checked(response)
 
-    def register(self, email: str, password: str, display_name: str | None = None) -> Accepted:
-        """`POST /v1/auth/register` → 202 `verification_sent` (also for a taken email)."""
-        body: dict[str, Any] = {"email": email, "password": password}
-        if display_name is not None:
-            body["display_name"] = display_name
+    def register(
+        self, email: str, password: str, display_name: str | None = None, locale: str | None = None
+    ) -> Accepted:
+        """`POST /v1/auth/register` → 202 `verification_sent` (also for a taken email).
+
+        `locale` (BCP 47) is the language of the user's mail; without it authd
+        takes the request's `Accept-Language`, then its default."""
+        body = {"email": email, "password": password, **_changes(display_name, locale)}
         return Accepted.from_dict(self._post("/v1/auth/register", body))
 
     def verify_email(self, token: str) -> User:
@@ -205,6 +217,10 @@ class AuthdClient(_Tokens):
     def me(self) -> User:
         """`GET /v1/me` → the caller."""
         return User.from_dict(self._authed("GET", "/v1/me"))
+
+    def update_me(self, *, display_name: str | None = None, locale: str | None = None) -> User:
+        """`PATCH /v1/me` with the fields given (at least one) → the caller."""
+        return User.from_dict(self._authed("PATCH", "/v1/me", _changes(display_name, locale)))
 
     def logout(self) -> None:
         """`POST /v1/auth/logout`: ends this session and forgets the pair."""
@@ -259,10 +275,10 @@ class AsyncAuthdClient(_Tokens):
             response = await self._http.request(method, path, json=body, headers=self._bearer())
         return _checked(response)
 
-    async def register(self, email: str, password: str, display_name: str | None = None) -> Accepted:
-        body: dict[str, Any] = {"email": email, "password": password}
-        if display_name is not None:
-            body["display_name"] = display_name
+    async def register(
+        self, email: str, password: str, display_name: str | None = None, locale: str | None = None
+    ) -> Accepted:
+        body = {"email": email, "password": password, **_changes(display_name, locale)}
         return Accepted.from_dict(await self._post("/v1/auth/register", body))
 
     async def verify_email(self, token: str) -> User:
@@ -304,6 +320,9 @@ class AsyncAuthdClient(_Tokens):
 
     async def me(self) -> User:
         return User.from_dict(await self._authed("GET", "/v1/me"))
+
+    async def update_me(self, *, display_name: str | None = None, locale: str | None = None) -> User:
+        return User.from_dict(await self._authed("PATCH", "/v1/me", _changes(display_name, locale)))
 
     async def logout(self) -> None:
         await self._authed("POST", "/v1/auth/logout")

@@ -51,9 +51,10 @@ def test_sync_register_verify_login_me_refresh_logout(base_url: str, outbox_dir:
     address = unique_email("wrap")
     seen: list[TokenPair | None] = []
     with AuthdClient(base_url, on_tokens=seen.append) as authd:
-        assert authd.register(address, PASSWORD, "Ada").status == "verification_sent"
+        assert authd.register(address, PASSWORD, "Ada", locale="de").status == "verification_sent"
         user = authd.verify_email(wait_for_verification_token(outbox_dir, address))
         assert user.email == address and user.email_verified
+        assert user.locale == "de"
 
         with pytest.raises(InvalidCredentials) as wrong:
             authd.login(address, PASSWORD + "x")
@@ -62,6 +63,11 @@ def test_sync_register_verify_login_me_refresh_logout(base_url: str, outbox_dir:
         pair = authd.login(address, PASSWORD)
         assert authd.tokens is pair and seen[-1] is pair
         assert authd.me().email == address
+        changed = authd.update_me(locale="fr-CA")
+        assert changed.locale == "fr-CA" and changed.display_name == "Ada"
+        with pytest.raises(AuthdError) as invalid:
+            authd.update_me(locale="not a tag")
+        assert invalid.value.status == 422
 
         # A refused access token: one refresh, one retry, a new pair kept.
         authd.set_tokens(spoiled(pair))

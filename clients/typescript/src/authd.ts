@@ -225,10 +225,20 @@ export class AuthdClient {
     else if (message?.type === "signed_out") this.#set(null, "signed_out");
   }
 
-  /** `POST /v1/auth/register` → 202 `{status: "verification_sent"}`. */
-  async register(email: string, password: string, displayName?: string | null): Promise<Accepted> {
+  /**
+   * `POST /v1/auth/register` → 202 `{status: "verification_sent"}`. `locale`
+   * (BCP 47) is the language of the user's mail; without it authd takes the
+   * request's `Accept-Language`, then its default.
+   */
+  async register(
+    email: string,
+    password: string,
+    displayName?: string | null,
+    locale?: string,
+  ): Promise<Accepted> {
     const body: Schemas["RegisterRequest"] = { email, password };
     if (displayName !== undefined) body.display_name = displayName;
+    if (locale !== undefined) body.locale = locale;
     return unwrap(await this.api.POST("/v1/auth/register", { body }));
   }
 
@@ -352,6 +362,13 @@ export class AuthdClient {
   async me(): Promise<User> {
     return unwrap(
       await this.#authed((headers) => this.api.GET("/v1/me", { headers })),
+    );
+  }
+
+  /** `PATCH /v1/me` with any of `{display_name, locale}` → the caller. */
+  async updateMe(changes: Schemas["UpdateMeRequest"]): Promise<User> {
+    return unwrap(
+      await this.#authed((headers) => this.api.PATCH("/v1/me", { headers, body: changes })),
     );
   }
 

@@ -64,6 +64,17 @@ describe("authd e2e: register → verify → login → me → refresh → logout
     assert.equal(typeof me.created_at, "string");
   });
 
+  it("updateMe changes the locale and refuses an invalid tag", async () => {
+    const changed = await client.updateMe({ locale: "de-AT" });
+    assert.equal(changed.locale, "de-AT");
+    assert.equal((await client.me()).locale, "de-AT");
+    await assert.rejects(client.updateMe({ locale: "not a tag" }), (err) => {
+      assert.ok(err instanceof AuthdError);
+      assert.equal(err.status, 422);
+      return true;
+    });
+  });
+
   it("refresh rotates the pair", async () => {
     const pair = await client.refresh();
     assert.notEqual(pair.refresh_token, firstPair.refresh_token);
