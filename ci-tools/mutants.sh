@@ -24,7 +24,7 @@ declare -A FILTER=(
   [src/auth/guard.rs]="admin:: me:: tokens:: expired:: security_events:: mfa::required_roles"
   [src/auth/session.rs]="login:: sessions:: admin_sessions:: mfa:: passkeys::"
   [src/tokens/mod.rs]="tokens:: refresh:: expired::"
-  [src/tokens/keys.rs]="tokens:: cli::keygen"
+  [src/tokens/keys.rs]="tokens:: cli::keygen cli::an_unreadable_key_file refresh::refresh_tokens_survive_key_rotation"
 )
 FILES=("$@")
 [ ${#FILES[@]} -gt 0 ] || FILES=("${!FILTER[@]}")

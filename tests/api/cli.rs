@@ -69,6 +69,40 @@ async fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
     assert!(stderr.contains("AUTH_JWT_SECRET"), "{stderr}");
 }
 
+/// A key file that cannot be read names its own variable: the signing key,
+/// or the list of verification keys.
+#[actix_web::test]
+async fn an_unreadable_key_file_exits_2_naming_its_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "not a key").unwrap();
+    let garbage = garbage.display().to_string();
+    let database = format!("sqlite://{}/authd.db", dir.path().display());
+    let signing = dir.path().join("signing.pem").display().to_string();
+    for (vars, named, not_named) in [
+        (
+            vec![("AUTH_JWT_KEY_FILE", garbage.as_str())],
+            "AUTH_JWT_KEY_FILE",
+            "AUTH_JWT_VERIFY_KEY_FILES",
+        ),
+        (
+            vec![
+                ("AUTH_JWT_KEY_FILE", signing.as_str()),
+                ("AUTH_JWT_VERIFY_KEY_FILES", garbage.as_str()),
+            ],
+            "AUTH_JWT_VERIFY_KEY_FILES",
+            "AUTH_JWT_KEY_FILE:",
+        ),
+    ] {
+        let mut vars = vars;
+        vars.push(("DATABASE_URL", &database));
+        let (code, _, stderr) = authd(&vars, &["serve"], None);
+        assert_eq!(code, 2, "{named}: {stderr}");
+        assert!(stderr.contains(named), "{stderr}");
+        assert!(!stderr.contains(not_named), "{stderr}");
+    }
+}
+
 #[actix_web::test]
 async fn an_unreachable_database_at_start_exits_2_naming_it() {
     let (code, _, stderr) = authd(
