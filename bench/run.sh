@@ -7,7 +7,8 @@
 # verified-email requirement (the bench cannot read the server's mail):
 #   AUTH_RATE_LIMITS=false AUTH_REQUIRE_VERIFIED_EMAIL=false
 # Env: DURATION (10s), CONNECTIONS (32), SERVER_PID (else found by port),
-#      LABEL (row label), PASSWORD, SETTLE (seconds between scenarios, 5).
+#      LABEL (row label), PASSWORD, SETTLE (seconds between scenarios, 5),
+#      SCENARIOS (which to run, in order; "me login refresh register").
 # Prints one table: requests/s, p50, p99, errors (non-2xx + socket errors)
 # per scenario, and the server's peak RSS (VmHWM, summed over its processes).
 set -euo pipefail
@@ -98,14 +99,19 @@ threads=2
 # 2 cores), which would otherwise answer the next scenario's first requests
 # with 503 (a full bcrypt queue).
 settle() { sleep "${SETTLE:-5}"; }
-run me /v1/me "$threads"
-settle
-run login /v1/auth/login "$threads"
-settle
-# One connection per thread, so each connection follows its own chain.
-run refresh /v1/auth/refresh "$CONNECTIONS"
-settle
-run register /v1/auth/register "$threads"
+first=1
+for scenario in ${SCENARIOS:-me login refresh register}; do
+  [[ -n "$first" ]] || settle
+  first=""
+  case "$scenario" in
+    me) run me /v1/me "$threads" ;;
+    login) run login /v1/auth/login "$threads" ;;
+    # One connection per thread, so each connection follows its own chain.
+    refresh) run refresh /v1/auth/refresh "$CONNECTIONS" ;;
+    register) run register /v1/auth/register "$threads" ;;
+    *) echo "unknown scenario: $scenario" >&2; exit 2 ;;
+  esac
+done
 
 rss_kb=0
 for p in $(all_pids); do

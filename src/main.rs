@@ -24,8 +24,10 @@ fn main() {
             std::process::exit(2);
         }
     };
-    authd::telemetry::init(settings.log_format);
+    let logs = authd::telemetry::init(settings.log_format);
     let result = actix_web::rt::System::new().block_on(cli::run(cli, settings));
+    // Writes out the log lines still buffered (`process::exit` would lose them).
+    drop(logs);
     if let Err(failure) = result {
         eprintln!("authd: {}", one_line(&failure.message));
         std::process::exit(failure.code);

@@ -1,8 +1,9 @@
 //! Prometheus metrics. Label values are bounded: route templates (never raw
 //! paths), status codes, outcomes from a closed set; never emails or ids.
 
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
@@ -10,14 +11,14 @@ use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
+    method: &'static str,
     route: String,
     status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    method: String,
+    method: &'static str,
     route: String,
 }
 
@@ -77,7 +78,42 @@ pub const LABELS: &[(&str, &str)] = &[
     ("webhooks_pending", ""),
     ("webhooks_dead", ""),
     ("webhooks_delivered", ""),
+    ("log_lines_dropped", ""),
 ];
+
+static LOG_WRITER: std::sync::OnceLock<tracing_appender::non_blocking::ErrorCounter> =
+    std::sync::OnceLock::new();
+
+/// Exports the process's log writer's count of dropped lines (set once, by
+/// `telemetry::init`).
+pub fn count_dropped_log_lines(counter: tracing_appender::non_blocking::ErrorCounter) {
+    drop(LOG_WRITER.set(counter));
+}
+
+/// Log lines the writer dropped because its buffer was full, since start.
+pub fn dropped_log_lines() -> u64 {
+    LOG_WRITER
+        .get()
+        .map_or(0, |counter| counter.dropped_lines() as u64)
+}
+
+/// The log writer's count of dropped lines, read at each scrape: the
+/// writer is the process's, not one app's.
+#[derive(Debug)]
+struct LogLinesDropped;
+
+impl Collector for LogLinesDropped {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let counter = ConstCounter::new(dropped_log_lines());
+        let metric = encoder.encode_descriptor(
+            "log_lines_dropped",
+            "Log lines dropped because stdout did not keep up (the log writer's buffer was full)",
+            None,
+            counter.metric_type(),
+        )?;
+        counter.encode(metric)
+    }
+}
 
 /// One metric as the exposition names it: (name, type, help, labels).
 pub struct Described {
@@ -189,6 +225,7 @@ impl Metrics {
             "Database pool connections by state",
             pool.clone(),
         );
+        registry.register_collector(Box::new(LogLinesDropped));
         Self {
             registry,
             requests,
@@ -207,19 +244,20 @@ impl Metrics {
         }
     }
 
-    pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    /// Takes the route by value: the families copy it only for a new label
+    /// set, so a request allocates nothing here.
+    pub fn observe_request(&self, method: &str, route: String, status: u16, seconds: f64) {
         let method = method_label(method);
-        self.requests
-            .get_or_create(&RequestLabels {
-                method: method.to_owned(),
-                route: route.to_owned(),
-                status,
-            })
-            .inc();
+        let labels = RequestLabels {
+            method,
+            route,
+            status,
+        };
+        self.requests.get_or_create(&labels).inc();
         self.latency
             .get_or_create(&RouteLabels {
-                method: method.to_owned(),
-                route: route.to_owned(),
+                method,
+                route: labels.route,
             })
             .observe(seconds);
     }
@@ -271,7 +309,7 @@ impl Metrics {
     pub fn describe() -> Vec<Described> {
         let metrics = Self::new();
         // A family without a sample is not in the exposition: give each one.
-        metrics.observe_request("GET", "/", 200, 0.0);
+        metrics.observe_request("GET", "/".to_owned(), 200, 0.0);
         metrics.login("success");
         metrics.mfa_verify("success");
         metrics.token_pair_issued();

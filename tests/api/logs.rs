@@ -11,6 +11,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -24,6 +25,8 @@ pub(crate) struct Server {
     /// Always `Some`; taken by `restart`.
     dir: Option<tempfile::TempDir>,
     lines: Arc<Mutex<Vec<String>>>,
+    /// While set, nobody reads the process's stdout (a stalled collector).
+    stdout_paused: Arc<AtomicBool>,
 }
 
 /// The port of the "authd listening" line, in either log format (the
@@ -107,6 +110,7 @@ impl Server {
         }
         let mut child = cmd.spawn().expect("start authd serve");
         let lines = Arc::new(Mutex::new(Vec::new()));
+        let stdout_paused = Arc::new(AtomicBool::new(false));
         let out = child.stdout.take().unwrap();
         let err = child.stderr.take().unwrap();
         for stream in [
@@ -114,9 +118,13 @@ impl Server {
             Box::new(err) as Box<dyn std::io::Read + Send>,
         ] {
             let lines = lines.clone();
+            let paused = stdout_paused.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
                     lines.lock().unwrap().push(line);
+                    while paused.load(Ordering::Relaxed) {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
                 }
             });
         }
@@ -138,6 +146,7 @@ impl Server {
             base: format!("http://127.0.0.1:{port}"),
             dir: Some(dir),
             lines,
+            stdout_paused,
         }
     }
 
@@ -727,4 +736,102 @@ async fn a_refused_cors_preflight_is_logged_with_the_origin_and_the_variable() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(line["message"].as_str().unwrap().contains("preflight"));
+}
+
+impl Server {
+    /// The text of `GET /metrics`.
+    async fn metrics(&self) -> String {
+        let client = awc::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .finish();
+        let mut response = client
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status().as_u16(), 200);
+        String::from_utf8(response.body().await.unwrap().to_vec()).unwrap()
+    }
+}
+
+fn dropped_lines(metrics: &str) -> u64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("authd_log_lines_dropped_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no authd_log_lines_dropped_total in {metrics}"))
+}
+
+#[actix_web::test]
+async fn a_stdout_that_does_not_keep_up_costs_log_lines_not_requests() {
+    // Every crate at trace: a request writes many lines, so the pipe and the
+    // writer's buffer fill within a few hundred requests.
+    let server = Server::start(&[("RUST_LOG", "trace")]).await;
+    assert_eq!(dropped_lines(&server.metrics().await), 0);
+    server.stdout_paused.store(true, Ordering::Relaxed);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        for _ in 0..50 {
+            let started = Instant::now();
+            let answer = server.call("GET", "/healthz", None, None).await;
+            assert_eq!(answer.status, 200);
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "a request waited for stdout"
+            );
+        }
+        if dropped_lines(&server.metrics().await) > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no log line was dropped");
+    }
+    // Once stdout drains, lines are written again (a request while the
+    // buffer is still full may lose its line: try until one is logged).
+    server.stdout_paused.store(false, Ordering::Relaxed);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let after = server.call("GET", "/healthz", None, None).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if server.log_text().contains(&after.request_id) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no request is logged after the stall"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn the_last_lines_before_a_graceful_stop_reach_stdout() {
+    let mut server = Server::start(&[]).await;
+    // Stdout is not read while the requests run and for a moment after
+    // SIGTERM: at the stop, hundreds of lines are still in the writer's
+    // buffer (more than the pipe holds).
+    server.stdout_paused.store(true, Ordering::Relaxed);
+    let mut ids = Vec::new();
+    for _ in 0..1000 {
+        let answer = server.call("GET", "/healthz", None, None).await;
+        assert_eq!(answer.status, 200);
+        ids.push(answer.request_id);
+    }
+    server.sigterm();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.stdout_paused.store(false, Ordering::Relaxed);
+    assert_eq!(server.exit_code().await, Some(0));
+    server.wait_for_message("authd stopped").await;
+    let log = server.log();
+    let missing: Vec<&String> = ids
+        .iter()
+        .filter(|id| {
+            !log.iter()
+                .any(|l| l["message"] == "request" && request_id_of(l) == Some(id.as_str()))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} request lines are missing",
+        missing.len(),
+        ids.len()
+    );
 }

@@ -102,7 +102,8 @@ pub async fn spawn_sibling(other: &TestApp, extra: &[(&str, &str)]) -> TestApp {
 
 async fn start(vars: HashMap<String, String>, owned: Option<Arc<Owned>>) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
-        authd::telemetry::init(authd::config::LogFormat::Pretty);
+        static LOGS: std::sync::OnceLock<authd::telemetry::LogGuard> = std::sync::OnceLock::new();
+        LOGS.get_or_init(|| authd::telemetry::init(authd::config::LogFormat::Pretty));
     }
     let settings = Settings::from_vars(&vars).expect("test settings");
     let app = Application::build(settings).await.expect("build app");
