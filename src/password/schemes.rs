@@ -290,9 +290,7 @@ impl Scheme {
                     argon2::Algorithm::Argon2i
                 };
                 let mut out = vec![0u8; hash.len()];
-                argon2::Argon2::new(algorithm, version, params)
-                    .hash_password_into(password.as_bytes(), salt, &mut out)
-                    .is_ok()
+                argon2_into(algorithm, version, params, password, salt, &mut out)
                     && bool::from(out.ct_eq(hash))
             }
             Self::Pbkdf2 {
@@ -328,6 +326,47 @@ fn bcrypt_cost(hash: &str) -> Option<u32> {
     (empty.is_empty() && known && rest.len() == 53 && parts.next().is_none())
         .then(|| cost.parse().ok())
         .flatten()
+}
+
+thread_local! {
+    /// This password worker's Argon2 memory, kept from one hash to the
+    /// next. Allocating it per login (19 MiB) let the allocator keep
+    /// gigabytes resident under a login load (issue #35's bench); the
+    /// workers are one per core, so this holds cores × 19 MiB at most.
+    static ARGON2_MEMORY: std::cell::RefCell<Vec<argon2::Block>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Argon2 of `password` into `out`, in the worker's kept memory when the
+/// parameters fit authd's own (an imported hash that asks for more borrows
+/// its memory for this one call).
+fn argon2_into(
+    algorithm: argon2::Algorithm,
+    version: argon2::Version,
+    params: argon2::Params,
+    password: &str,
+    salt: &[u8],
+    out: &mut [u8],
+) -> bool {
+    let blocks = params.block_count();
+    let argon = argon2::Argon2::new(algorithm, version, params);
+    let mut hash = |memory: &mut [argon2::Block]| {
+        argon
+            .hash_password_into_with_memory(password.as_bytes(), salt, out, memory)
+            .is_ok()
+    };
+    if blocks > ARGON2_KIB as usize {
+        return hash(&mut vec![argon2::Block::default(); blocks]);
+    }
+    ARGON2_MEMORY.with(|kept| match kept.try_borrow_mut() {
+        Ok(mut memory) => {
+            if memory.len() < blocks {
+                memory.resize(blocks, argon2::Block::default());
+            }
+            hash(&mut memory[..blocks])
+        }
+        Err(_) => hash(&mut vec![argon2::Block::default(); blocks]),
+    })
 }
 
 fn argon2_params(kib: u32, passes: u32, lanes: u32, len: usize) -> Option<argon2::Params> {
@@ -420,9 +459,10 @@ pub fn argon2id_hash(password: &str) -> Option<String> {
     let salt: [u8; 16] = rand::random();
     let params = argon2_params(ARGON2_KIB, ARGON2_PASSES, ARGON2_LANES, 32)?;
     let mut hash = vec![0u8; 32];
-    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
-        .hash_password_into(password.as_bytes(), &salt, &mut hash)
-        .ok()?;
+    let (id, v13) = (argon2::Algorithm::Argon2id, argon2::Version::V0x13);
+    if !argon2_into(id, v13, params, password, &salt, &mut hash) {
+        return None;
+    }
     Scheme::Argon2 {
         id: true,
         version: ARGON2_VERSION,
