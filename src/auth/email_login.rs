@@ -138,7 +138,7 @@ struct SignedIn {
 /// database failure (503) leaves the pair as it was.
 enum Bought {
     /// The session's first pair, and the sessions its start evicted.
-    Session(TokenPair, Vec<String>),
+    Session(Box<TokenPair>, Vec<String>),
     /// The user has a second factor: the §9 step.
     SecondStep(mfa::Challenge),
 }
@@ -175,7 +175,7 @@ pub async fn verify(
     state.mail_wakeup.notify_one();
     match verified.bought {
         Bought::SecondStep(challenge) => Ok(LoginOutcome::MfaRequired(challenge)),
-        Bought::Session(pair, evicted) => session::opened(state, pair, evicted)
+        Bought::Session(pair, evicted) => session::opened(state, *pair, evicted)
             .await
             .map(LoginOutcome::Session),
     }
@@ -206,7 +206,7 @@ fn buy(
         };
         let level = AuthLevel::email(at);
         let (write, pair) = session::prepare(state, row, roles, client, proven, level)?;
-        Bought::Session(pair, write.apply(conn)?)
+        Bought::Session(Box::new(pair), write.apply(conn)?)
     } else {
         let (write, challenge) = mfa::prepare_challenge(state, &row, &factors, client, "email")?;
         write.apply(conn)?;
