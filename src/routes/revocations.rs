@@ -14,7 +14,7 @@ use utoipa::IntoParams;
 use crate::db::now;
 use crate::error::ApiError;
 use crate::openapi::responses::ServiceKeyErrors;
-use crate::revocation_feed::{self, Cursor, Entry, PAGE_LIMIT, REPEAT, RevocationsPage};
+use crate::revocation_feed::{self, Cursor, Entry, PAGE_LIMIT, Page, REPEAT, RevocationsPage};
 use crate::state::AppState;
 
 /// How often a stream looks for new entries: every instance sees a
@@ -54,22 +54,10 @@ pub async fn revocations(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state)?;
     let cursor = query.since.as_deref().and_then(Cursor::parse);
-    let max_age = max_age(&state);
-    let page = state
-        .db
-        .run(move |conn| {
-            Ok(revocation_feed::read(
-                conn,
-                cursor,
-                now(),
-                max_age,
-                PAGE_LIMIT,
-            )?)
-        })
-        .await?;
+    let page = read_page(&state, cursor).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(page.into_wire(max_age)))
+        .json(page.into_wire(max_age(&state))))
 }
 
 /// The same entries as a Server-Sent Events stream: one `revocation` event
@@ -129,6 +117,23 @@ fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     }
 }
 
+/// The page after `cursor`, as of now.
+async fn read_page(state: &AppState, cursor: Option<Cursor>) -> Result<Page, ApiError> {
+    let max_age = max_age(state);
+    state
+        .db
+        .run(move |conn| {
+            Ok(revocation_feed::read(
+                conn,
+                cursor,
+                now(),
+                max_age,
+                PAGE_LIMIT,
+            )?)
+        })
+        .await
+}
+
 fn max_age(state: &AppState) -> Duration {
     state.settings.tokens.access_ttl + Duration::from_secs(crate::tokens::LEEWAY_SECS)
 }
@@ -157,20 +162,7 @@ async fn next_chunk(mut tail: Tail) -> Option<(Result<Bytes, actix_web::Error>, 
             tail.queue.push_back(Bytes::from_static(b": keepalive\n\n"));
             continue;
         }
-        let (cursor, max_age) = (tail.cursor, max_age(&tail.state));
-        let read = tail
-            .state
-            .db
-            .run(move |conn| {
-                Ok(revocation_feed::read(
-                    conn,
-                    cursor,
-                    now(),
-                    max_age,
-                    PAGE_LIMIT,
-                )?)
-            })
-            .await;
+        let read = read_page(&tail.state, tail.cursor).await;
         // The database is away: end the stream; the service reconnects
         // with `Last-Event-ID` and misses nothing.
         let page = read.ok()?;
