@@ -61,7 +61,7 @@ pub struct SessionRow {
     pub last_used_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
-    /// Why it was revoked ([`RevokeReason`](crate::db::sessions::RevokeReason)).
+    /// Why it was revoked, as the revocation feed names it (`logout`, …).
     pub revoked_reason: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
