@@ -92,6 +92,7 @@ export interface Field {
   value?: string;
   hint?: string;
   required?: boolean;
+  readOnly?: boolean;
   inputMode?: string;
   pattern?: string;
   maxLength?: number;
@@ -115,6 +116,7 @@ export function field(f: Field, formId: string): HTMLElement {
     if (f.pattern) input.pattern = f.pattern;
     if (f.maxLength) input.maxLength = f.maxLength;
     if (f.minLength) input.minLength = f.minLength;
+    if (f.readOnly) input.readOnly = true;
     if (f.type === "text" || f.type === "email") input.spellcheck = false;
     control = input;
   }

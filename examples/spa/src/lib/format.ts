@@ -84,12 +84,20 @@ export function eventName(type: string): string {
   return EVENTS[type] ?? type;
 }
 
+const DETAILS: Record<string, string> = {
+  owner: "by you",
+  logout: "signed out",
+  totp: "authenticator app",
+  invalid_password: "wrong password",
+  invalid_code: "wrong code",
+};
+
 /** The one detail worth a line: how, which factor, why. */
 export function eventDetail(data: Record<string, unknown>): string {
   const parts: string[] = [];
   for (const key of ["method", "type", "factor", "provider", "reason"]) {
     const value = data[key];
-    if (typeof value === "string" && value) parts.push(value.replace(/_/g, " "));
+    if (typeof value === "string" && value) parts.push(DETAILS[value] ?? value.replace(/_/g, " "));
   }
   return parts.join(" · ");
 }

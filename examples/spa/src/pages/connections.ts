@@ -54,7 +54,8 @@ export async function connectionsPage(): Promise<Node[]> {
   });
 
   const linkStatus = statusLine("link-status");
-  const linkButtons = available.map((p) =>
+  const linked = new Set(identities.map((i) => i.provider));
+  const linkButtons = available.filter((p) => !linked.has(p.name)).map((p) =>
     actionButton(`Link ${p.display_name}`, { className: "secondary link-provider", name: p.name }, linkStatus, async () => {
       const started = await authed((headers) =>
         client.api.POST("/v1/me/identities/{provider}/start", { headers, params: { path: { provider: p.name } }, body: { redirect_uri: OAUTH_REDIRECT } }),

@@ -133,6 +133,8 @@ function tokenPage(title: string, done: (user: User) => string, path: "/v1/auth/
       const user = unwrap(await client.api.POST(path, { body: { token } }));
       status.className = "status ok";
       status.textContent = done(user);
+      // A revert ends every session, this one too.
+      if (path === "/v1/auth/email-change/revert") client.setTokens(null);
     } catch (err) {
       status.className = "status error";
       status.textContent = explain(err);

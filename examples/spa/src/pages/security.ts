@@ -54,7 +54,7 @@ function passwordCard(email: string): HTMLElement {
     form(
       "password-change",
       [
-        { name: "username", type: "email", label: "Account", autocomplete: "username", value: email, required: false },
+        { name: "username", type: "email", label: "Account", autocomplete: "username", value: email, required: false, readOnly: true },
         { name: "current_password", type: "password", label: "Current password", autocomplete: "current-password", required: false, hint: "Leave empty if your account has no password yet." },
         { name: "new_password", type: "password", label: "New password", autocomplete: "new-password", minLength: 8, hint: "At least 8 characters." },
       ],
