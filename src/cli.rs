@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use diesel::Connection;
 
 use crate::auth::Email;
+use crate::auth::audit::{AuditLog, RequestContext};
 use crate::auth::ways_in::{self, Ending};
 use crate::config::{JwtSettings, Settings};
 use crate::db::models::NewUser;
@@ -370,11 +371,14 @@ async fn create_admin(settings: Settings, raw_email: &str) -> Result<(), Failure
             if !roles.iter().any(|r| r == "admin") {
                 roles.push("admin".into());
             }
+            let audit = AuditLog::new(&settings.audit, &settings.tokens.issuer);
+            let operator = RequestContext::default();
             let ended = conn
                 .transaction(|conn| {
                     // Whoever held the account may have made any way in
                     // (API.md §14): all end before the operator's start.
-                    let ended = ways_in::end(conn, &user.id, Ending::HANDOVER, at)?;
+                    let ending = Ending::handover(&audit, &operator);
+                    let ended = ways_in::end(conn, &user.id, ending, at)?;
                     users::change_password(conn, &user.id, &hash, at)?;
                     users::mark_verified(conn, &user.id, at)?;
                     users::set_disabled(conn, &user.id, false, at)?;

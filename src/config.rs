@@ -101,6 +101,19 @@ impl Settings {
 
     /// Every section, read from `env` (which remembers the names asked for).
     fn read(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        let settings = Self::read_sections(env)?;
+        let symmetric = matches!(settings.tokens.signing, JwtSettings::Hs256 { .. });
+        if symmetric && !settings.audit.ssf_receivers.is_empty() {
+            return Err(ConfigError::new(
+                "AUTH_SSF_RECEIVERS",
+                "needs AUTH_JWT_ALG=EdDSA: receivers verify each Security Event Token with the \
+                 JWKS, which has no key under HS256",
+            ));
+        }
+        Ok(settings)
+    }
+
+    fn read_sections(env: &Vars<'_>) -> Result<Self, ConfigError> {
         Ok(Self {
             http: HttpSettings::from_vars(env)?,
             storage: StorageSettings::from_vars(env)?,
@@ -779,6 +792,9 @@ pub struct AuditSettings {
     pub webhook_events: Vec<String>,
     /// `AUTH_WEBHOOK_MAX_ATTEMPTS` (10): attempts before a delivery is dead.
     pub webhook_max_attempts: u32,
+    /// `AUTH_SSF_RECEIVERS`: where each revocation is pushed as a Security
+    /// Event Token (API.md §18); empty pushes nothing.
+    pub ssf_receivers: Vec<String>,
 }
 
 /// A webhook receiver and the key its deliveries are signed with.
@@ -834,11 +850,21 @@ impl AuditSettings {
                 "must be at least 1",
             ));
         }
+        let ssf_receivers = env.list("AUTH_SSF_RECEIVERS");
+        for url in &ssf_receivers {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::new(
+                    "AUTH_SSF_RECEIVERS",
+                    format!("{url:?} is not an http:// or https:// URL"),
+                ));
+            }
+        }
         Ok(Self {
             retention: Duration::from_secs(days.saturating_mul(86_400)),
             webhook,
             webhook_events: env.list("AUTH_WEBHOOK_EVENTS"),
             webhook_max_attempts,
+            ssf_receivers,
         })
     }
 }
@@ -978,6 +1004,29 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn ssf_receivers_are_urls_and_need_a_published_key() {
+        let url = (
+            "AUTH_SSF_RECEIVERS",
+            "https://rp.example/ssf, http://127.0.0.1:9/x",
+        );
+        let settings = Settings::from_vars(&vars(&[url])).unwrap();
+        assert_eq!(
+            settings.audit.ssf_receivers,
+            ["https://rp.example/ssf", "http://127.0.0.1:9/x"]
+        );
+        let err = Settings::from_vars(&vars(&[("AUTH_SSF_RECEIVERS", "rp.example")])).unwrap_err();
+        assert_eq!(err.var, "AUTH_SSF_RECEIVERS");
+        let hs256 = [
+            url,
+            ("AUTH_JWT_ALG", "HS256"),
+            ("AUTH_JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ];
+        let err = Settings::from_vars(&vars(&hs256)).unwrap_err();
+        assert_eq!(err.var, "AUTH_SSF_RECEIVERS");
+        assert!(err.message.contains("EdDSA"), "{}", err.message);
     }
 
     #[test]

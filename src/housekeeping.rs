@@ -38,6 +38,8 @@ pub struct Purged {
     pub audit_events: usize,
     /// Delivered and dead webhook rows, kept as long as dead mail.
     pub webhooks: usize,
+    /// Delivered and dead Shared Signals pushes, kept as long as dead mail.
+    pub ssf_pushes: usize,
     /// Second-factor failures older than the daily cap's 24 hours.
     pub mfa_failures: usize,
     /// Email sign-in pairs older than the daily cap's 24 hours.
@@ -149,6 +151,13 @@ pub async fn run_once(state: &AppState, holder: &str) -> Result<Option<Purged>, 
         webhooks: purge(
             db,
             crate::db::webhook_outbox::delete_finished,
+            ago(at, settings.dead_mail),
+            stop_at,
+        )
+        .await?,
+        ssf_pushes: purge(
+            db,
+            crate::db::ssf_outbox::delete_finished,
             ago(at, settings.dead_mail),
             stop_at,
         )

@@ -24,6 +24,7 @@ pub mod revocation_feed;
 pub mod route_table;
 pub mod routes;
 pub mod secret;
+pub mod shared_signals;
 pub mod startup;
 pub mod state;
 pub mod store;

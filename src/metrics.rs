@@ -78,6 +78,9 @@ pub const LABELS: &[(&str, &str)] = &[
     ("webhooks_pending", ""),
     ("webhooks_dead", ""),
     ("webhooks_delivered", ""),
+    ("ssf_pushes_pending", ""),
+    ("ssf_pushes_dead", ""),
+    ("ssf_pushes_delivered", ""),
     ("log_lines_dropped", ""),
 ];
 
@@ -138,6 +141,9 @@ pub struct Metrics {
     webhooks_pending: Gauge,
     webhooks_dead: Gauge,
     webhooks_delivered: Counter,
+    ssf_pending: Gauge,
+    ssf_dead: Gauge,
+    ssf_delivered: Counter,
 }
 
 impl Default for Metrics {
@@ -164,6 +170,9 @@ impl Metrics {
         let webhooks_pending = Gauge::default();
         let webhooks_dead = Gauge::default();
         let webhooks_delivered = Counter::default();
+        let ssf_pending = Gauge::default();
+        let ssf_dead = Gauge::default();
+        let ssf_delivered = Counter::default();
         registry.register(
             "webhooks_pending",
             "Webhook deliveries waiting (first attempt or a retry)",
@@ -178,6 +187,21 @@ impl Metrics {
             "webhooks_delivered",
             "Webhook deliveries the receiver accepted (this instance)",
             webhooks_delivered.clone(),
+        );
+        registry.register(
+            "ssf_pushes_pending",
+            "Shared Signals pushes waiting (first attempt or a retry)",
+            ssf_pending.clone(),
+        );
+        registry.register(
+            "ssf_pushes_dead",
+            "Shared Signals pushes refused for good or out of attempts",
+            ssf_dead.clone(),
+        );
+        registry.register(
+            "ssf_pushes_delivered",
+            "Shared Signals pushes a receiver accepted (this instance)",
+            ssf_delivered.clone(),
         );
         registry.register(
             "http_requests",
@@ -241,6 +265,9 @@ impl Metrics {
             webhooks_pending,
             webhooks_dead,
             webhooks_delivered,
+            ssf_pending,
+            ssf_dead,
+            ssf_delivered,
         }
     }
 
@@ -302,6 +329,16 @@ impl Metrics {
     pub fn set_webhook_queue(&self, pending: i64, dead: i64) {
         self.webhooks_pending.set(pending);
         self.webhooks_dead.set(dead);
+    }
+
+    pub fn ssf_push_delivered(&self) {
+        self.ssf_delivered.inc();
+    }
+
+    /// Sets the Shared Signals queue gauges (read at a scrape).
+    pub fn set_ssf_queue(&self, pending: i64, dead: i64) {
+        self.ssf_pending.set(pending);
+        self.ssf_dead.set(dead);
     }
 
     /// Every registered metric, in registration order, read back from the

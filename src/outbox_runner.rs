@@ -1,4 +1,4 @@
-//! The machinery every outbox shares (mail, webhooks): a row is written in
+//! The machinery every outbox shares (mail, webhooks, Shared Signals): a row is written in
 //! the transaction of the change that causes it, then a background task per
 //! instance claims one due row at a time with a short lease, delivers it,
 //! and records the outcome, retrying with exponential backoff (2 s doubling,
@@ -34,6 +34,35 @@ const IDLE_POLL: Duration = Duration::from_secs(1);
 const FIRST_RETRY_SECS: i64 = 2;
 const MAX_RETRY_SECS: i64 = 3600;
 
+/// Why a delivery attempt failed: `message` goes to `last_error` (never a
+/// secret); the `last` failure makes the row dead at once (the receiver
+/// refused it for good, so retrying cannot help).
+#[derive(Debug)]
+pub struct Failed {
+    pub message: String,
+    pub last: bool,
+}
+
+impl Failed {
+    /// A failure the receiver says will not change: no retry.
+    pub fn for_good(message: String) -> Self {
+        Self {
+            message,
+            last: true,
+        }
+    }
+}
+
+/// Any other failure is retried.
+impl From<String> for Failed {
+    fn from(message: String) -> Self {
+        Self {
+            message,
+            last: false,
+        }
+    }
+}
+
 /// One kind of outbox: its table, how a claimed row is read, delivered and
 /// marked done.
 pub trait OutboxJobs: 'static {
@@ -46,9 +75,8 @@ pub trait OutboxJobs: 'static {
     const NAME: &'static str;
 
     fn load(conn: &mut AnyConnection, id: &str) -> diesel::QueryResult<Option<Self::Job>>;
-    /// One delivery attempt; Err carries a message for `last_error` (never
-    /// a secret).
-    fn deliver(&self, job: &Self::Job) -> impl Future<Output = Result<(), String>>;
+    /// One delivery attempt.
+    fn deliver(&self, job: &Self::Job) -> impl Future<Output = Result<(), Failed>>;
     /// Records a delivery.
     fn mark_done(
         conn: &mut AnyConnection,
@@ -110,19 +138,20 @@ async fn attempt_one<J: OutboxJobs>(db: &Db, jobs: &J) -> Result<usize, ApiError
     };
     let outcome = match tokio::time::timeout(DELIVERY_DEADLINE, jobs.deliver(&job)).await {
         Ok(outcome) => outcome,
-        Err(_) => Err(format!(
+        Err(_) => Err(Failed::from(format!(
             "delivery took longer than {} s and was abandoned",
             DELIVERY_DEADLINE.as_secs()
-        )),
+        ))),
     };
     let attempts = claim.attempts + 1;
-    let dead = attempts >= jobs.max_attempts() as i32;
+    let dead =
+        attempts >= jobs.max_attempts() as i32 || outcome.as_ref().is_err_and(|failed| failed.last);
     let succeeded = outcome.is_ok();
     let id = claim.id;
     db.transaction(move |conn| {
         match outcome {
             Ok(()) => J::mark_done(conn, &id, now())?,
-            Err(error) => {
+            Err(Failed { message: error, .. }) => {
                 let delay = backoff_secs(attempts);
                 if dead {
                     tracing::error!(queue = J::NAME, id = %id, attempts, %error, "outbox row is dead after its last attempt");

@@ -199,7 +199,7 @@ impl Application {
         };
         let breached = password::BreachCheck::new(&settings.breached)
             .map_err(|e| StartupError::new("AUTH_BREACHED_PASSWORDS", e))?;
-        let audit = crate::auth::audit::AuditLog::new(&settings.audit);
+        let audit = crate::auth::audit::AuditLog::new(&settings.audit, &settings.tokens.issuer);
         let oidc = crate::auth::oidc::provider::Providers::new(&settings.oidc)
             .map_err(|e| StartupError::new("AUTH_OIDC_PROVIDERS", e))?;
         let passwords = password::Hasher::new(policy, bcrypt_bounds, &dummy_hash)
@@ -223,6 +223,7 @@ impl Application {
 
         mail::worker::spawn(state.clone().into_inner());
         crate::webhooks::spawn(state.clone().into_inner());
+        crate::shared_signals::spawn(state.clone().into_inner());
         crate::housekeeping::spawn(state.clone().into_inner());
 
         let server_state = state.clone();

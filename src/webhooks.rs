@@ -17,7 +17,7 @@ use sha2::Sha256;
 
 use crate::db::models::WebhookRow;
 use crate::db::{AnyConnection, webhook_outbox};
-use crate::outbox_runner::{self, OutboxJobs};
+use crate::outbox_runner::{self, Failed, OutboxJobs};
 use crate::state::AppState;
 
 /// One attempt, connect to last byte.
@@ -32,6 +32,19 @@ pub fn sign(key: &[u8], id: &str, timestamp: i64, body: &str) -> String {
     mac.update(format!("{id}.{timestamp}.").as_bytes());
     mac.update(body.as_bytes());
     format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
+}
+
+/// A client for one delivery: cut off after [`TIMEOUT`], never following a
+/// redirect (webhooks and Shared Signals pushes alike).
+pub fn client(tls: &Arc<rustls::ClientConfig>) -> awc::Client {
+    let connector = awc::Connector::new()
+        .rustls_0_23(tls.clone())
+        .timeout(TIMEOUT);
+    awc::Client::builder()
+        .connector(connector)
+        .timeout(TIMEOUT)
+        .disable_redirects()
+        .finish()
 }
 
 struct WebhookJobs {
@@ -51,18 +64,10 @@ impl OutboxJobs for WebhookJobs {
         webhook_outbox::find(conn, id)
     }
 
-    async fn deliver(&self, job: &WebhookRow) -> Result<(), String> {
+    async fn deliver(&self, job: &WebhookRow) -> Result<(), Failed> {
         let timestamp = chrono::Utc::now().timestamp();
         let signature = sign(&self.key, &job.id, timestamp, &job.payload);
-        let connector = awc::Connector::new()
-            .rustls_0_23(self.tls.clone())
-            .timeout(TIMEOUT);
-        let client = awc::Client::builder()
-            .connector(connector)
-            .timeout(TIMEOUT)
-            .disable_redirects()
-            .finish();
-        let response = client
+        let response = client(&self.tls)
             .post(&self.url)
             .insert_header(("content-type", "application/json"))
             .insert_header(("webhook-id", job.id.as_str()))
@@ -75,11 +80,9 @@ impl OutboxJobs for WebhookJobs {
         if status.is_success() {
             Ok(())
         } else if status.is_redirection() {
-            Err(format!(
-                "the webhook answered {status}; redirects are not followed"
-            ))
+            Err(format!("the webhook answered {status}; redirects are not followed").into())
         } else {
-            Err(format!("the webhook answered {status}"))
+            Err(format!("the webhook answered {status}").into())
         }
     }
 

@@ -21,6 +21,7 @@ use crate::config::AuditSettings;
 use crate::db::models::{AuditEventRow, NewWebhook};
 use crate::db::{AnyConnection, Db, audit_events, now, outbox, webhook_outbox};
 use crate::error::ApiError;
+use crate::shared_signals::{self, Change, Initiator, SecurityEvent};
 
 /// Where a request came from: the client IP as resolved through the trusted
 /// proxies (`extract::client_ip`) and the user agent. Recorded with every
@@ -166,21 +167,26 @@ impl Event {
 pub use crate::auth::email::mask;
 
 /// Records events, and queues them for the webhook when one is configured
-/// and the type matches `AUTH_WEBHOOK_EVENTS`. Cheap to clone into a
+/// and the type matches `AUTH_WEBHOOK_EVENTS`, and for the Shared Signals
+/// receivers when the event is one they are told of. Cheap to clone into a
 /// transaction's closure.
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct AuditLog {
     /// The type prefixes to send (empty: all); None without a webhook.
     webhook_prefixes: Option<Arc<[String]>>,
+    /// The issuer and `AUTH_SSF_RECEIVERS`; None without receivers.
+    ssf: Option<Arc<(String, Vec<String>)>>,
 }
 
 impl AuditLog {
-    pub fn new(settings: &AuditSettings) -> Self {
+    pub fn new(settings: &AuditSettings, issuer: &str) -> Self {
         Self {
             webhook_prefixes: settings
                 .webhook
                 .as_ref()
                 .map(|_| settings.webhook_events.clone().into()),
+            ssf: (!settings.ssf_receivers.is_empty())
+                .then(|| Arc::new((issuer.to_owned(), settings.ssf_receivers.clone()))),
         }
     }
 
@@ -201,6 +207,10 @@ impl AuditLog {
         ctx: &RequestContext,
         event: Event,
     ) -> Result<(), ApiError> {
+        let pushes = match self.ssf {
+            Some(_) => security_events(event.kind, event.session_id.as_deref(), &event.data),
+            None => Vec::new(),
+        };
         let row = AuditEventRow {
             id: uuid::Uuid::now_v7().to_string(),
             kind: event.kind.as_str().to_owned(),
@@ -213,6 +223,12 @@ impl AuditLog {
             data: Value::Object(event.data).to_string(),
         };
         audit_events::insert(conn, &row)?;
+        if let (Some(ssf), Some(user_id)) = (&self.ssf, &row.user_id) {
+            let (issuer, receivers) = ssf.as_ref();
+            for pushed in &pushes {
+                shared_signals::enqueue(conn, issuer, receivers, row.at, user_id, pushed)?;
+            }
+        }
         if self.sends(event.kind) {
             let at = row.at;
             let (id, kind) = (row.id.clone(), row.kind.clone());
@@ -248,5 +264,162 @@ impl AuditLog {
         let (log, ctx) = (self.clone(), ctx.clone());
         db.transaction(move |conn| log.record(conn, &ctx, event))
             .await
+    }
+}
+
+/// What Shared Signals receivers are told of an audit event (API.md §18):
+/// revoked sessions (CAEP `session-revoked`, of one session or, without
+/// one, of them all), changed credentials (CAEP `credential-change`) and
+/// the account's state (RISC).
+pub fn security_events(
+    kind: EventType,
+    session: Option<&str>,
+    data: &Map<String, Value>,
+) -> Vec<SecurityEvent> {
+    let text = |key: &str| data.get(key).and_then(Value::as_str).unwrap_or_default();
+    let revoked = |session: Option<&str>, initiator, reason: &str| SecurityEvent::SessionRevoked {
+        session: session.map(str::to_owned),
+        initiator,
+        reason: reason.to_owned(),
+    };
+    let credential = |factor: &str| match factor {
+        "passkey" => "fido2-platform",
+        _ => "app",
+    };
+    let by_owner = Initiator::User;
+    match kind {
+        EventType::SessionRevoked => {
+            let reason = text("reason");
+            vec![match reason {
+                "logout_all" => revoked(None, by_owner, reason),
+                "takeover" => revoked(None, Initiator::Policy, reason),
+                "admin_all" => revoked(None, Initiator::Admin, reason),
+                "admin" => revoked(session, Initiator::Admin, reason),
+                "logout" | "revoked" => revoked(session, by_owner, reason),
+                _ => revoked(session, Initiator::Policy, reason),
+            }]
+        }
+        EventType::RefreshReuseDetected => vec![revoked(session, Initiator::Policy, "reuse")],
+        EventType::PasswordChanged => vec![SecurityEvent::CredentialChange {
+            credential: "password",
+            change: Change::Update,
+            initiator: by_owner,
+        }],
+        EventType::PasswordReset => vec![
+            SecurityEvent::CredentialChange {
+                credential: "password",
+                change: Change::Update,
+                initiator: by_owner,
+            },
+            revoked(None, by_owner, "password_reset"),
+        ],
+        EventType::MfaEnrolled => vec![SecurityEvent::CredentialChange {
+            credential: credential(text("type")),
+            change: Change::Create,
+            initiator: by_owner,
+        }],
+        EventType::MfaRemoved if text("reason") == "admin_reset" => {
+            vec![revoked(None, Initiator::Admin, "mfa_reset")]
+        }
+        EventType::MfaRemoved => vec![SecurityEvent::CredentialChange {
+            credential: credential(text("type")),
+            change: Change::Delete,
+            initiator: by_owner,
+        }],
+        EventType::UserDisabled => vec![SecurityEvent::AccountDisabled],
+        EventType::UserEnabled => vec![SecurityEvent::AccountEnabled],
+        EventType::UserDeleted => vec![SecurityEvent::AccountPurged],
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(pairs: &[(&str, &str)]) -> Map<String, Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
+            .collect()
+    }
+
+    #[test]
+    fn one_session_or_all_of_them_by_the_recorded_reason() {
+        let one = security_events(
+            EventType::SessionRevoked,
+            Some("s"),
+            &data(&[("reason", "logout")]),
+        );
+        assert_eq!(
+            one,
+            [SecurityEvent::SessionRevoked {
+                session: Some("s".into()),
+                initiator: Initiator::User,
+                reason: "logout".into(),
+            }]
+        );
+        // logout-all records the caller's session, but ends them all.
+        let all = security_events(
+            EventType::SessionRevoked,
+            Some("s"),
+            &data(&[("reason", "logout_all")]),
+        );
+        assert!(matches!(
+            &all[..],
+            [SecurityEvent::SessionRevoked { session: None, .. }]
+        ));
+        let limit = security_events(
+            EventType::SessionRevoked,
+            Some("s"),
+            &data(&[("reason", "session_limit")]),
+        );
+        assert!(matches!(
+            &limit[..],
+            [SecurityEvent::SessionRevoked {
+                initiator: Initiator::Policy,
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn a_reset_changes_the_password_and_ends_every_session() {
+        let reset = security_events(EventType::PasswordReset, None, &Map::new());
+        assert_eq!(reset.len(), 2);
+        assert!(matches!(
+            reset[0],
+            SecurityEvent::CredentialChange {
+                credential: "password",
+                ..
+            }
+        ));
+        assert!(matches!(
+            reset[1],
+            SecurityEvent::SessionRevoked { session: None, .. }
+        ));
+        let passkey = security_events(EventType::MfaEnrolled, None, &data(&[("type", "passkey")]));
+        assert!(matches!(
+            passkey[..],
+            [SecurityEvent::CredentialChange {
+                credential: "fido2-platform",
+                change: Change::Create,
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn events_that_end_nothing_are_not_pushed() {
+        for kind in [
+            EventType::LoginSucceeded,
+            EventType::LoginFailed,
+            EventType::UserRegistered,
+        ] {
+            assert!(
+                security_events(kind, None, &Map::new()).is_empty(),
+                "{kind:?}"
+            );
+        }
     }
 }

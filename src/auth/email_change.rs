@@ -155,6 +155,8 @@ pub async fn revert(
             let ending = Ending::Handover {
                 keep_revert_links_before: Some(issued_at),
                 keep_verify_links: false,
+                audit: &audit,
+                ctx: &ctx,
             };
             let to = Recipient::user_at(&user, &old_email);
             let ended =

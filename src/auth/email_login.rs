@@ -362,7 +362,8 @@ fn sign_in(
     } else {
         // The mailbox's owner proved the address: whoever registered it
         // before loses every way in (API.md §14).
-        let ended = ways_in::end(conn, &user.id, Ending::HANDOVER, at)?;
+        let ending = Ending::handover(&state.audit, ctx);
+        let ended = ways_in::end(conn, &user.id, ending, at)?;
         users::mark_verified(conn, &user.id, at)?;
         let event = Event::new(EventType::UserEmailVerified).by(&user.id);
         let event = event.with("password_cleared", !user.password_hash.is_empty());

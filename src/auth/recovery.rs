@@ -127,7 +127,7 @@ pub async fn confirm_reset(
             let ending = if verified {
                 Ending::secure(RevokeReason::PasswordReset)
             } else {
-                Ending::HANDOVER
+                Ending::handover(&audit, &ctx)
             };
             let ended = ways_in::end(conn, &user_id, ending, at)?;
             users::change_password(conn, &user_id, &hash, at)?;

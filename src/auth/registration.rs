@@ -21,7 +21,7 @@ use chrono::NaiveDateTime;
 
 use crate::api_types::User;
 use crate::auth::Email;
-use crate::auth::audit::{Event, EventType, RequestContext, mask};
+use crate::auth::audit::{AuditLog, Event, EventType, RequestContext, mask};
 use crate::auth::one_time::{self, Purpose};
 use crate::auth::ways_in::{self, Ended, Ending};
 use crate::config::Settings;
@@ -53,8 +53,13 @@ pub async fn register(
     let result = state
         .db
         .transaction(move |conn| {
-            let (queued, revoked, created) =
-                record(conn, &app_state, &registration, mail_allowed, now())?;
+            let (queued, revoked, created) = record(
+                conn,
+                (&app_state, &audit, &ctx),
+                &registration,
+                mail_allowed,
+                now(),
+            )?;
             if let Some(id) = created {
                 let email = mask(registration.email.as_str());
                 let event = Event::new(EventType::UserRegistered).by(&id);
@@ -83,7 +88,7 @@ type Created = Option<String>;
 
 fn record(
     conn: &mut AnyConnection,
-    settings: &Settings,
+    (settings, audit, ctx): (&Settings, &AuditLog, &RequestContext),
     registration: &NewRegistration,
     mail_allowed: bool,
     at: NaiveDateTime,
@@ -133,6 +138,8 @@ fn record(
     let ending = Ending::Handover {
         keep_revert_links_before: None,
         keep_verify_links: true,
+        audit,
+        ctx,
     };
     let ended = ways_in::end(conn, &existing.id, ending, at)?;
     users::replace_unverified_password(conn, &existing.id, &registration.password_hash, at)?;
@@ -179,7 +186,7 @@ pub async fn verify_email(
                     &settings,
                     &user.id,
                     &Recipient::user(&user),
-                    Ending::HANDOVER,
+                    Ending::handover(&audit, &ctx),
                     at,
                 )?)
             } else {

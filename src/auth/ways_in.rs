@@ -26,6 +26,7 @@
 
 use chrono::NaiveDateTime;
 
+use crate::auth::audit::{AuditLog, Event, EventType, RequestContext};
 use crate::auth::one_time::Purpose;
 use crate::db::sessions::RevokeReason;
 use crate::db::{AnyConnection, email_logins, identities, mfa, one_time_tokens, sessions, users};
@@ -75,9 +76,14 @@ pub enum Ending<'a> {
     /// `keep_verify_links`, the verification links, which went to the
     /// address's mailbox (another registration of an unverified address
     /// keeps them, so its owner may click any of its mails).
+    /// The change of hands is recorded through `audit` in the same
+    /// transaction: a `session.revoked` event with reason `takeover`, which
+    /// Shared Signals receivers are told of (every session ended).
     Handover {
         keep_revert_links_before: Option<NaiveDateTime>,
         keep_verify_links: bool,
+        audit: &'a AuditLog,
+        ctx: &'a RequestContext,
     },
     /// The owner secured the account: sessions (but `keep_session`), MFA
     /// tokens and the links that could move the account end; `reason` is
@@ -88,12 +94,16 @@ pub enum Ending<'a> {
     },
 }
 
-impl Ending<'_> {
+impl<'a> Ending<'a> {
     /// Every way in ends.
-    pub const HANDOVER: Ending<'static> = Ending::Handover {
-        keep_revert_links_before: None,
-        keep_verify_links: false,
-    };
+    pub const fn handover(audit: &'a AuditLog, ctx: &'a RequestContext) -> Self {
+        Ending::Handover {
+            keep_revert_links_before: None,
+            keep_verify_links: false,
+            audit,
+            ctx,
+        }
+    }
     /// Sessions, MFA tokens and account-moving links end.
     pub const fn secure(reason: RevokeReason) -> Ending<'static> {
         Ending::Secure {
@@ -145,6 +155,8 @@ pub fn end(
         Ending::Handover {
             keep_revert_links_before,
             keep_verify_links,
+            audit,
+            ctx,
         } => {
             let kept = KeptLinks {
                 revert_before: keep_revert_links_before,
@@ -154,6 +166,9 @@ pub fn end(
             for (_, way) in HOLDERS {
                 end_way(conn, user_id, *way, kept, at, &mut ended)?;
             }
+            let event = Event::new(EventType::SessionRevoked).about(user_id);
+            let event = event.with("reason", RevokeReason::Takeover.as_str());
+            audit.record(conn, ctx, event.with("sessions", ended.sessions.len()))?;
             Ok(ended)
         }
         Ending::Secure {

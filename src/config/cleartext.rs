@@ -38,6 +38,13 @@ impl Settings {
                 "an https:// URL",
             );
         }
+        for receiver in &self.audit.ssf_receivers {
+            flag(
+                "AUTH_SSF_RECEIVERS".into(),
+                http_url(receiver),
+                "https:// receivers",
+            );
+        }
         if let Some(smtp) = &self.mail.smtp_url {
             flag(
                 "AUTH_SMTP_URL".into(),

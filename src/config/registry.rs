@@ -153,7 +153,7 @@ pub const VARIABLES: &[Variable] = &[
         kind: Kind::Bool,
         default: "`false`",
         section: "Storage",
-        meaning: "`serve` warns at start, one line naming the variable, of every channel that is cleartext to a host other than loopback: an `http://` OIDC issuer (`AUTH_OIDC_<NAME>_ISSUER`) or `AUTH_WEBHOOK_URL`, `AUTH_SMTP_URL` with `tls=none` or `tls=opportunistic`, a PostgreSQL `DATABASE_URL` without `sslmode` (or with `disable`, `allow`, `prefer`), a `redis://` `REDIS_URL`. `true` makes each of them a configuration error (exit 2) instead (ASVS 12.3.1; see [TLS to PostgreSQL and Redis](../guides/backends.md#tls-to-postgresql-and-redis))",
+        meaning: "`serve` warns at start, one line naming the variable, of every channel that is cleartext to a host other than loopback: an `http://` OIDC issuer (`AUTH_OIDC_<NAME>_ISSUER`) or `AUTH_WEBHOOK_URL`, an `http://` receiver in `AUTH_SSF_RECEIVERS`, `AUTH_SMTP_URL` with `tls=none` or `tls=opportunistic`, a PostgreSQL `DATABASE_URL` without `sslmode` (or with `disable`, `allow`, `prefer`), a `redis://` `REDIS_URL`. `true` makes each of them a configuration error (exit 2) instead (ASVS 12.3.1; see [TLS to PostgreSQL and Redis](../guides/backends.md#tls-to-postgresql-and-redis))",
     },
     Variable {
         name: "AUTH_ISSUER",
@@ -560,6 +560,13 @@ pub const VARIABLES: &[Variable] = &[
         default: "`10`",
         section: "Webhooks",
         meaning: "delivery attempts before a webhook is dead",
+    },
+    Variable {
+        name: "AUTH_SSF_RECEIVERS",
+        kind: Kind::List,
+        default: "empty (no push)",
+        section: "Revocation feed",
+        meaning: "comma-separated URLs of OpenID Shared Signals receivers: each revocation, credential change, disable, enable and deletion is pushed to each as a signed Security Event Token (RFC 8417, RFC 8935 push), retried like webhooks; needs `AUTH_JWT_ALG=EdDSA` (see [Verifying tokens](../guides/verifying-tokens.md#shared-signals-push))",
     },
     Variable {
         name: "AUTH_MFA_KEY_FILE",

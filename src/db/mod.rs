@@ -14,6 +14,7 @@ pub mod one_time_tokens;
 pub mod outbox;
 pub mod schema;
 pub mod sessions;
+pub mod ssf_outbox;
 pub mod user_cache;
 pub mod users;
 pub mod webhook_outbox;

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{
-    audit_events, mail_outbox, mfa_challenges, mfa_factors, one_time_tokens, sessions,
+    audit_events, mail_outbox, mfa_challenges, mfa_factors, one_time_tokens, sessions, ssf_outbox,
     user_identities, users, webhook_outbox,
 };
 
@@ -185,6 +185,36 @@ pub struct WebhookRow {
 #[diesel(table_name = webhook_outbox)]
 pub struct NewWebhook<'a> {
     pub id: &'a str,
+    pub event_type: &'a str,
+    pub payload: &'a str,
+    pub status: &'a str,
+    pub next_attempt_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+/// One Security Event Token to push to one receiver; `payload` holds its
+/// claims (the SET is signed at each attempt, deterministically).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = ssf_outbox)]
+pub struct SsfRow {
+    pub id: String,
+    pub receiver: String,
+    pub event_type: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub delivered_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = ssf_outbox)]
+pub struct NewSsfPush<'a> {
+    pub id: &'a str,
+    pub receiver: &'a str,
     pub event_type: &'a str,
     pub payload: &'a str,
     pub status: &'a str,

@@ -226,6 +226,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Shared Signals pushes (Security Event Tokens), claimed and retried
+    /// like `webhook_outbox`.
+    ssf_outbox (id) {
+        id -> Text,
+        receiver -> Text,
+        event_type -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     /// Webhook deliveries, claimed and retried like `mail_outbox`.
     webhook_outbox (id) {
         id -> Text,

@@ -11,7 +11,7 @@ use lettre::message::Mailbox;
 use super::transport::Transport;
 use crate::db::models::OutboxRow;
 use crate::db::{AnyConnection, outbox};
-use crate::outbox_runner::{self, OutboxJobs};
+use crate::outbox_runner::{self, Failed, OutboxJobs};
 use crate::state::AppState;
 
 pub use crate::outbox_runner::{DELIVERY_DEADLINE, LEASE};
@@ -31,12 +31,12 @@ impl OutboxJobs for MailJobs {
         outbox::find(conn, id)
     }
 
-    async fn deliver(&self, job: &OutboxRow) -> Result<(), String> {
+    async fn deliver(&self, job: &OutboxRow) -> Result<(), Failed> {
         // Written only so that a request did the same work either way.
         if job.kind == outbox::NOTHING {
             return Ok(());
         }
-        self.transport.deliver(&self.from, job).await
+        Ok(self.transport.deliver(&self.from, job).await?)
     }
 
     fn mark_done(

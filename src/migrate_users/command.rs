@@ -108,7 +108,7 @@ pub fn import(settings: &Settings, db: &Db, args: ImportArgs) -> Result<(), Fail
     {
         return Err(runtime(format!("{}: already exists", map.display())));
     }
-    let audit = crate::auth::audit::AuditLog::new(&settings.audit);
+    let audit = crate::auth::audit::AuditLog::new(&settings.audit, &settings.tokens.issuer);
     let options = Options {
         format: args.format,
         dry_run: args.dry_run,

@@ -703,6 +703,15 @@ mod tests {
 }
 
 response_set!(
+    /// `/.well-known/ssf-configuration` without `AUTH_SSF_RECEIVERS`.
+    SsfOff = [problem(
+        404,
+        "`not_found`: no Shared Signals receiver is configured (`AUTH_SSF_RECEIVERS`)",
+        &[ApiError::NotFound("no Shared Signals receiver is configured")],
+    )]
+);
+
+response_set!(
     /// Social login's start: an unknown provider (404), a provider that
     /// is down (503).
     OAuthStartErrors = [

@@ -7,8 +7,8 @@ use crate::state::AppState;
 
 /// Prometheus metrics: requests and latency by route template and status,
 /// logins by outcome, tokens issued, refresh reuse detected, rate-limit hits,
-/// mail outbox depth and dead mails, webhook deliveries (pending, delivered,
-/// dead), database pool usage.
+/// mail outbox depth and dead mails, webhook deliveries and Shared Signals pushes
+/// (pending, delivered, dead), database pool usage.
 #[utoipa::path(
     tag = "ops",
     responses((status = 200, description = "OpenMetrics / Prometheus text exposition",
@@ -32,6 +32,12 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     state
         .metrics
         .set_webhook_queue(webhooks_pending, webhooks_dead);
+    let (ssf_pending, ssf_dead) = state
+        .db
+        .run(|conn| Ok(crate::db::ssf_outbox::counts(conn)?))
+        .await
+        .unwrap_or((-1, -1));
+    state.metrics.set_ssf_queue(ssf_pending, ssf_dead);
     let body = state.metrics.render(pending, dead, state.db.state());
     HttpResponse::Ok()
         .insert_header((

@@ -35,6 +35,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(health::readyz)
         .service(metrics::metrics)
         .service(keys::jwks)
+        .service(keys::ssf_configuration)
         .service(docs::openapi_json)
         .service(revocations::revocations)
         .service(revocations::stream)

@@ -90,7 +90,7 @@ pub async fn stream(
         seen: HashMap::new(),
         queue: VecDeque::new(),
         last_write: Instant::now(),
-        first: true,
+        read_now: true,
     };
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/event-stream"))
@@ -139,14 +139,16 @@ fn max_age(state: &AppState) -> Duration {
 }
 
 /// One stream's state: where it is, what it sent within the repeat window,
-/// and the events not yet written.
+/// and the events not yet written. Its memory is bounded by one page and
+/// the entries of the repeat window, however long the list.
 struct Tail {
     state: web::Data<AppState>,
     cursor: Option<Cursor>,
     seen: HashMap<String, NaiveDateTime>,
     queue: VecDeque<Bytes>,
     last_write: Instant,
-    first: bool,
+    /// The first read, or the last page was cut off: read on at once.
+    read_now: bool,
 }
 
 async fn next_chunk(mut tail: Tail) -> Option<(Result<Bytes, actix_web::Error>, Tail)> {
@@ -155,7 +157,7 @@ async fn next_chunk(mut tail: Tail) -> Option<(Result<Bytes, actix_web::Error>, 
             tail.last_write = Instant::now();
             return Some((Ok(chunk), tail));
         }
-        if !std::mem::take(&mut tail.first) {
+        if !std::mem::take(&mut tail.read_now) {
             tokio::time::sleep(POLL).await;
         }
         if tail.last_write.elapsed() >= HEARTBEAT {
@@ -172,10 +174,12 @@ async fn next_chunk(mut tail: Tail) -> Option<(Result<Bytes, actix_web::Error>, 
             }
         }
         tail.cursor = Some(page.cursor);
-        if let Cursor::CaughtUp(at) = page.cursor {
-            let keep_from = at - TimeDelta::from_std(REPEAT * 2).unwrap_or_default();
-            tail.seen.retain(|_, t| *t >= keep_from);
-        }
+        tail.read_now = page.has_more;
+        // No later page starts earlier than the repeat window before its
+        // cursor: what is older cannot come again.
+        let (Cursor::CaughtUp(at) | Cursor::Continue(at)) = page.cursor;
+        let keep_from = at - TimeDelta::from_std(REPEAT * 2).unwrap_or_default();
+        tail.seen.retain(|_, t| *t >= keep_from);
     }
 }
 

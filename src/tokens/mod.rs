@@ -26,6 +26,8 @@ pub const LEEWAY_SECS: u64 = 5;
 
 /// The JOSE `typ` of access tokens (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
+/// The JOSE `typ` of Security Event Tokens (RFC 8417).
+pub const SECURITY_EVENT_TYP: &str = "secevent+jwt";
 
 /// The audience of refresh tokens for a given `AUTH_AUDIENCE`.
 pub fn refresh_audience(audience: &str) -> String {
@@ -309,6 +311,12 @@ impl Tokens {
                 TokenError::Signing
             })?;
         Ok((token, claims))
+    }
+
+    /// Signs a Security Event Token (RFC 8417: JOSE `typ: secevent+jwt`)
+    /// with the access-token key, so receivers verify it with the JWKS.
+    pub fn sign_security_event(&self, claims: &serde_json::Value) -> Result<String, TokenError> {
+        self.sign(claims, SECURITY_EVENT_TYP)
     }
 
     fn sign<T: Serialize>(&self, claims: &T, typ: &str) -> Result<String, TokenError> {

@@ -43,6 +43,7 @@ mod register;
 mod revocations;
 mod security_events;
 mod sessions;
+mod shared_signals;
 mod smtp;
 mod store;
 mod store_outage;

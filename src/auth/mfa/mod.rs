@@ -341,7 +341,8 @@ pub async fn remove(
             let event = Event::new(EventType::MfaRemoved).by(&claims.sub);
             let event = event
                 .session(&claims.sid)
-                .with("factor_id", factor.id.as_str());
+                .with("factor_id", factor.id.as_str())
+                .with("type", factor.kind.as_str());
             audit.record(conn, &recorded, event.with("reason", "owner"))?;
             let ended = end_others(conn, &claims, end_other_sessions, now())?;
             Ok((true, ended))
