@@ -1,0 +1,272 @@
+// createVerifier against a running authd: signatures, claims, and the
+// revocation feed (API.md §2, §18). Needs the server's service key:
+//   AUTHD_URL=… AUTHD_OUTBOX_DIR=… AUTHD_SERVICE_KEY=<secret in AUTH_SERVICE_KEYS> npm run test:e2e
+// AUTHD_ISSUER is the server's AUTH_ISSUER (default: the iss of its tokens).
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+
+import { AuthdClient, FeedHttpError, VerificationError, createVerifier } from "@authd/client";
+import { PASSWORD, baseUrl, newVerifiedUser } from "./support.mjs";
+import {
+  accessClaims,
+  closedPort,
+  decodeClaims,
+  localIssuer,
+  outcome,
+  timeToRefusal,
+  until,
+  uuidV7,
+} from "./verifier-support.mjs";
+
+const serviceKey = process.env.AUTHD_SERVICE_KEY;
+const skip = serviceKey
+  ? false
+  : "AUTHD_SERVICE_KEY is not set: start authd with AUTH_SERVICE_KEYS=name:<key> and export AUTHD_SERVICE_KEY=<key>";
+
+/** A verifier of the server under test, closed after the test file. */
+const opened = [];
+function verifierFor(overrides = {}) {
+  const base = baseUrl().replace(/\/+$/, "");
+  const verifier = createVerifier({
+    issuer: ctx.issuer,
+    audience: ctx.audience,
+    jwksUrl: `${base}/.well-known/jwks.json`,
+    revocationsUrl: `${base}/v1/revocations`,
+    serviceKey,
+    ...overrides,
+  });
+  opened.push(verifier);
+  return verifier;
+}
+
+/** A new session of `email`: its client and its pair. */
+async function session(email) {
+  const client = new AuthdClient({ baseUrl: baseUrl() });
+  const pair = await client.login(email, PASSWORD);
+  return { client, pair };
+}
+
+const ctx = {};
+
+describe("createVerifier against authd", { skip }, () => {
+  let verifier;
+  let local;
+
+  before(async () => {
+    const client = new AuthdClient({ baseUrl: baseUrl() });
+    ctx.email = await newVerifiedUser(client, "verifier");
+    ctx.first = await session(ctx.email);
+    const claims = decodeClaims(ctx.first.pair.access_token);
+    ctx.issuer = process.env.AUTHD_ISSUER ?? claims.iss;
+    ctx.audience = process.env.AUTHD_AUDIENCE ?? "authd";
+    verifier = verifierFor();
+    await verifier.ready();
+    local = await localIssuer();
+    local.state.served.add(local.addKey("local-1"));
+    ctx.localVerifier = verifierFor({ jwksUrl: local.jwksUrl, jwksCooldownMs: 300 });
+    await ctx.localVerifier.ready();
+  });
+
+  after(async () => {
+    for (const v of opened) v.close();
+    await local?.close();
+  });
+
+  it("accepts a fresh access token and returns its claims", async () => {
+    const claims = await verifier.verify(ctx.first.pair.access_token);
+    assert.equal(claims.sub, ctx.first.pair.user.id);
+    assert.equal(claims.typ, "access");
+    assert.equal(typeof claims.sid, "string");
+    assert.equal(claims.email, ctx.email);
+    const status = verifier.status();
+    assert.equal(status.state, "live");
+    assert.equal(status.ready, true);
+    assert.ok(status.lastNewsAt, "the first page is news");
+  });
+
+  it("follows the stream once the first page is in", async () => {
+    await until(() => verifier.status().mode === "stream", "the stream to open");
+  });
+
+  it("refuses a tampered signature and a tampered payload as bad_signature", async () => {
+    const [h, p, s] = ctx.first.pair.access_token.split(".");
+    const flipped = s.slice(0, 10) + (s[10] === "A" ? "B" : "A") + s.slice(11);
+    assert.equal(await outcome(verifier, `${h}.${p}.${flipped}`), "bad_signature");
+    const claims = decodeClaims(ctx.first.pair.access_token);
+    const forged = Buffer.from(JSON.stringify({ ...claims, roles: ["admin"] })).toString("base64url");
+    assert.equal(await outcome(verifier, `${h}.${forged}.${s}`), "bad_signature");
+  });
+
+  it("refuses a token for another audience as wrong_audience", async () => {
+    const other = verifierFor({ audience: "billing" });
+    assert.equal(await outcome(other, ctx.first.pair.access_token), "wrong_audience");
+    const claims = accessClaims({ issuer: ctx.issuer, audience: ["billing", "reports"] });
+    assert.equal(await outcome(ctx.localVerifier, local.token(claims, { kid: "local-1" })), "wrong_audience");
+  });
+
+  it("accepts our audience inside an aud array", async () => {
+    const claims = accessClaims({ issuer: ctx.issuer, audience: ["billing", ctx.audience] });
+    assert.equal(await outcome(ctx.localVerifier, local.token(claims, { kid: "local-1" })), "accepted");
+  });
+
+  it("refuses another issuer as wrong_issuer", async () => {
+    const claims = accessClaims({ issuer: "https://impostor.example", audience: ctx.audience });
+    assert.equal(await outcome(ctx.localVerifier, local.token(claims, { kid: "local-1" })), "wrong_issuer");
+  });
+
+  it("refuses a token past exp plus the 5 s leeway as expired, accepts one within it", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const old = accessClaims({ issuer: ctx.issuer, audience: ctx.audience, iat: now - 960, exp: now - 60 });
+    assert.equal(await outcome(ctx.localVerifier, local.token(old, { kid: "local-1" })), "expired");
+    const justPast = accessClaims({ issuer: ctx.issuer, audience: ctx.audience, iat: now - 902, exp: now - 2 });
+    assert.equal(await outcome(ctx.localVerifier, local.token(justPast, { kid: "local-1" })), "accepted");
+  });
+
+  it("refuses authd's refresh token as wrong_type", async () => {
+    assert.equal(await outcome(verifier, ctx.first.pair.refresh_token), "wrong_type");
+  });
+
+  it("refuses a signed token whose typ claim is refresh, or whose header typ is JWT, as wrong_type", async () => {
+    const refresh = accessClaims({ issuer: ctx.issuer, audience: ctx.audience, typ: "refresh" });
+    assert.equal(await outcome(ctx.localVerifier, local.token(refresh, { kid: "local-1" })), "wrong_type");
+    const access = accessClaims({ issuer: ctx.issuer, audience: ctx.audience });
+    assert.equal(await outcome(ctx.localVerifier, local.token(access, { kid: "local-1", typ: "JWT" })), "wrong_type");
+  });
+
+  it("refuses alg none and HS256 as wrong_alg", async () => {
+    const claims = accessClaims({ issuer: ctx.issuer, audience: ctx.audience });
+    assert.equal(await outcome(ctx.localVerifier, local.token(claims, { alg: "none", kid: "local-1" })), "wrong_alg");
+    assert.equal(await outcome(ctx.localVerifier, local.token(claims, { alg: "HS256", kid: "local-1" })), "wrong_alg");
+    // authd's own token, re-labelled: the same payload under alg none.
+    const [, p] = ctx.first.pair.access_token.split(".");
+    const none = Buffer.from(JSON.stringify({ alg: "none", typ: "at+jwt" })).toString("base64url");
+    assert.equal(await outcome(verifier, `${none}.${p}.`), "wrong_alg");
+  });
+
+  it("refuses garbage as malformed", async () => {
+    for (const token of ["", "abc", "a.b", "a.b.c", "!!!.???.***", `${"e30"}.${"e30"}`]) {
+      assert.equal(await outcome(verifier, token), "malformed", JSON.stringify(token));
+    }
+    await assert.rejects(verifier.verify("a.b.c"), (err) => err instanceof VerificationError && err.reason === "malformed");
+  });
+
+  it("fetches the JWKS again for an unknown kid, at most once per cooldown, and so learns a rotated key", async () => {
+    const claims = accessClaims({ issuer: ctx.issuer, audience: ctx.audience });
+    const rotated = local.addKey("local-2");
+    const before = local.state.requests;
+    await new Promise((r) => setTimeout(r, 350)); // past the 300 ms cooldown of this verifier
+    assert.equal(await outcome(ctx.localVerifier, local.token(claims, { kid: rotated })), "unknown_kid");
+    assert.equal(await outcome(ctx.localVerifier, local.token(claims, { kid: rotated })), "unknown_kid");
+    assert.equal(local.state.requests - before, 1, "two unknown kids within the cooldown: one fetch");
+    local.state.served.add(rotated);
+    assert.equal(await outcome(ctx.localVerifier, local.token(claims, { kid: rotated })), "unknown_kid", "still cooling down");
+    await new Promise((r) => setTimeout(r, 350));
+    assert.equal(await outcome(ctx.localVerifier, local.token(claims, { kid: rotated })), "accepted");
+    assert.equal(local.state.requests - before, 2);
+  });
+
+  it("refuses the token of a logged-out session within 1 s of the logout answer", async () => {
+    const { client, pair } = await session(ctx.email);
+    assert.equal(await outcome(verifier, pair.access_token), "accepted");
+    await client.logout();
+    const elapsed = await timeToRefusal(verifier, pair.access_token, performance.now());
+    console.log(`# logout → refused by the verifier in ${elapsed.toFixed(1)} ms`);
+    assert.ok(elapsed < 1000, `refused after ${elapsed} ms`);
+    // Another session of the same user is untouched.
+    assert.equal(await outcome(verifier, ctx.first.pair.access_token), "accepted");
+  });
+
+  it("refuses every session of the user within 1 s of log out everywhere", async () => {
+    const email = await newVerifiedUser(new AuthdClient({ baseUrl: baseUrl() }), "verifier-all");
+    const one = await session(email);
+    const two = await session(email);
+    for (const s of [one, two]) assert.equal(await outcome(verifier, s.pair.access_token), "accepted");
+    await one.client.logoutAll();
+    const since = performance.now();
+    for (const s of [one, two]) {
+      const elapsed = await timeToRefusal(verifier, s.pair.access_token, since);
+      console.log(`# logout-all → refused by the verifier in ${elapsed.toFixed(1)} ms`);
+      assert.ok(elapsed < 1000, `refused after ${elapsed} ms`);
+    }
+    const later = await session(email);
+    assert.equal(await outcome(verifier, later.pair.access_token), "accepted", "a session started after it lives");
+  });
+
+  it("refuses the other sessions within 1 s of a password change, and keeps the changer's", async () => {
+    const email = await newVerifiedUser(new AuthdClient({ baseUrl: baseUrl() }), "verifier-pw");
+    const changer = await session(email);
+    const other = await session(email);
+    const { response } = await changer.client.api.POST("/v1/auth/password/change", {
+      headers: { Authorization: `Bearer ${changer.pair.access_token}` },
+      body: { current_password: PASSWORD, new_password: `${PASSWORD}-changed` },
+    });
+    assert.equal(response.status, 204);
+    const elapsed = await timeToRefusal(verifier, other.pair.access_token, performance.now());
+    console.log(`# password change → refused by the verifier in ${elapsed.toFixed(1)} ms`);
+    assert.ok(elapsed < 1000, `refused after ${elapsed} ms`);
+    assert.equal(await outcome(verifier, changer.pair.access_token), "accepted");
+  });
+
+  it("falls back to polling when the stream cannot be opened, and still refuses a logout within 2 s", async () => {
+    const polling = verifierFor({ streamUrl: `http://127.0.0.1:${await closedPort()}/v1/revocations/stream` });
+    await polling.ready();
+    const { client, pair } = await session(ctx.email);
+    assert.equal(await outcome(polling, pair.access_token), "accepted");
+    await until(() => polling.status().mode === "polling", "polling mode");
+    await client.logout();
+    const elapsed = await timeToRefusal(polling, pair.access_token, performance.now());
+    console.log(`# logout → refused by a polling verifier in ${elapsed.toFixed(1)} ms`);
+    assert.ok(elapsed < 2000, `refused after ${elapsed} ms`);
+    assert.equal(polling.status().state, "live");
+  });
+
+  it("refuses every token as feed_stale when the feed is unreachable, and accepts them with failOpen", async () => {
+    const port = await closedPort();
+    const revocationsUrl = `http://127.0.0.1:${port}/v1/revocations`;
+    const closed = verifierFor({ revocationsUrl, staleAfterMs: 300 });
+    const started = Date.now();
+    assert.equal(await outcome(closed, ctx.first.pair.access_token), "feed_stale");
+    assert.ok(Date.now() - started >= 250, "the first verify waits for the feed up to staleAfterMs");
+    const status = closed.status();
+    assert.equal(status.state, "stale");
+    assert.equal(status.ready, false);
+    assert.match(status.lastError ?? "", /fetch failed|ECONNREFUSED/);
+
+    const open = verifierFor({ revocationsUrl, staleAfterMs: 300, failOpen: true });
+    const claims = await open.verify(ctx.first.pair.access_token);
+    assert.equal(claims.sub, ctx.first.pair.user.id);
+    assert.equal(open.status().state, "stale");
+    // failOpen never lets a bad token through.
+    assert.equal(await outcome(open, ctx.first.pair.refresh_token), "wrong_type");
+  });
+
+  it("refuses every token as feed_stale once closed", async () => {
+    const quiet = verifierFor();
+    await quiet.ready();
+    assert.equal(await outcome(quiet, ctx.first.pair.access_token), "accepted");
+    quiet.close();
+    assert.equal(quiet.status().state, "closed");
+    assert.equal(await outcome(quiet, ctx.first.pair.access_token), "feed_stale");
+  });
+
+  it("rejects ready() for a service key authd does not know", async () => {
+    const wrong = verifierFor({ serviceKey: "not-a-key-of-this-server-0123456789abcdef" });
+    await assert.rejects(wrong.ready(), (err) => err instanceof FeedHttpError && err.status === 401);
+  });
+
+  it("holds a revoked session in status() counts and refuses a session started before valid_after", async () => {
+    const status = verifier.status();
+    assert.ok(status.revokedSessions >= 1, JSON.stringify(status));
+    assert.ok(status.users >= 1, "log out everywhere listed the user");
+    // The UUIDv7 rule, on a token of our own key for a user we mark.
+    const sub = uuidV7();
+    const startedAt = Date.now() - 1000;
+    const claims = accessClaims({ issuer: ctx.issuer, audience: ctx.audience, sub, sid: uuidV7(startedAt) });
+    const token = local.token(claims, { kid: "local-1" });
+    assert.equal(await outcome(ctx.localVerifier, token), "accepted");
+    ctx.localVerifier.revocations.apply({ sub, valid_after: new Date(startedAt).toISOString() });
+    assert.equal(await outcome(ctx.localVerifier, token), "revoked", "started at valid_after: dead");
+    const newer = local.token({ ...claims, sid: uuidV7(startedAt + 1) }, { kid: "local-1" });
+    assert.equal(await outcome(ctx.localVerifier, newer), "accepted", "started 1 ms after: alive");
+  });
+});
