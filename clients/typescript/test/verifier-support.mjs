@@ -118,3 +118,42 @@ export async function until(predicate, what, limitMs = 5000) {
     await sleep(20);
   }
 }
+
+/**
+ * A TCP proxy to `target` (http://host:port) that can be cut (every open
+ * connection dropped, new ones refused) and restored: a network failure
+ * between a verifier and authd.
+ */
+export async function cuttableProxy(target) {
+  const { createServer: createTcpServer, connect } = await import("node:net");
+  const { hostname, port } = new URL(target);
+  const sockets = new Set();
+  let cut = false;
+  const server = createTcpServer((client) => {
+    if (cut) return client.destroy();
+    const upstream = connect(Number(port), hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s));
+      s.on("error", () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    cut() {
+      cut = true;
+      for (const s of sockets) s.destroy();
+    },
+    restore() {
+      cut = false;
+    },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}

@@ -10,6 +10,7 @@ import { PASSWORD, baseUrl, newVerifiedUser } from "./support.mjs";
 import {
   accessClaims,
   closedPort,
+  cuttableProxy,
   decodeClaims,
   localIssuer,
   outcome,
@@ -238,6 +239,55 @@ describe("createVerifier against authd", { skip }, () => {
     assert.equal(open.status().state, "stale");
     // failOpen never lets a bad token through.
     assert.equal(await outcome(open, ctx.first.pair.refresh_token), "wrong_type");
+  });
+
+  it("after a cut in the network, resumes the feed and refuses what was revoked during the cut", async () => {
+    const proxy = await cuttableProxy(baseUrl());
+    try {
+      const cutOff = verifierFor({ revocationsUrl: `${proxy.url}/v1/revocations` });
+      await cutOff.ready();
+      await until(() => cutOff.status().mode === "stream", "the stream through the proxy");
+      const { client, pair } = await session(ctx.email);
+      assert.equal(await outcome(cutOff, pair.access_token), "accepted");
+      proxy.cut();
+      await until(() => cutOff.status().mode !== "stream", "the verifier to notice the cut");
+      await client.logout();
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(await outcome(cutOff, pair.access_token), "accepted", "nothing can tell it during the cut");
+      proxy.restore();
+      const elapsed = await timeToRefusal(cutOff, pair.access_token, performance.now());
+      console.log(`# refused ${elapsed.toFixed(0)} ms after the network came back`);
+      assert.ok(elapsed < 3000, `refused ${elapsed} ms after the network came back`);
+      await until(() => cutOff.status().mode === "stream", "the stream to be opened again", 35_000);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("goes stale (fail closed) while the feed is cut off for staleAfterMs, and live again once it answers", async () => {
+    const proxy = await cuttableProxy(baseUrl());
+    try {
+      // Polling every 200 ms gives news that often, so a short staleAfterMs
+      // is fair (the stream's keepalive comes every 15 s).
+      const polling = verifierFor({
+        revocationsUrl: `${proxy.url}/v1/revocations`,
+        useStream: false,
+        pollIntervalMs: 200,
+        staleAfterMs: 1000,
+      });
+      await polling.ready();
+      assert.equal(await outcome(polling, ctx.first.pair.access_token), "accepted");
+      proxy.cut();
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(await outcome(polling, ctx.first.pair.access_token), "accepted", "not stale yet");
+      await until(() => polling.status().state === "stale", "stale", 3000);
+      assert.equal(await outcome(polling, ctx.first.pair.access_token), "feed_stale");
+      proxy.restore();
+      await until(() => polling.status().state === "live", "live again", 3000);
+      assert.equal(await outcome(polling, ctx.first.pair.access_token), "accepted");
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("refuses every token as feed_stale once closed", async () => {
