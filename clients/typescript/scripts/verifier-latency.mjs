@@ -39,8 +39,9 @@ for (let i = 0; i < n; i++) {
   const client = new AuthdClient({ baseUrl: base });
   const pair = await client.login(email, PASSWORD);
   await verifier.verify(pair.access_token); // accepted, or this throws
-  // Logouts land at random points of the server's 200 ms read cycle.
-  await sleep(Math.random() * 250);
+  // Logouts land at random points of the server's 200 ms read cycle and of
+  // the verifier's 1 s polling cycle (or a phase would be measured).
+  await sleep(Math.random() * 1000);
   await client.logout();
   const since = performance.now();
   for (;;) {

@@ -46,6 +46,21 @@ export class JwksCache {
     return this.#lastError;
   }
 
+  /**
+   * The key named `kid` as held now, without waiting for a fetch (a set
+   * older than its max-age is fetched again in the background).
+   */
+  peek(kid: string): CryptoKey | undefined {
+    this.#refreshIfOld(Date.now());
+    return this.#keys.get(kid);
+  }
+
+  #refreshIfOld(now: number): void {
+    if (this.#loadedAt !== 0 && now - this.#loadedAt > this.#maxAgeMs && now - this.#lastAttempt >= this.#options.cooldownMs) {
+      this.refresh().catch(() => undefined);
+    }
+  }
+
   /** The verification key named `kid`, or undefined when authd has none. */
   async key(kid: string): Promise<CryptoKey | undefined> {
     const now = Date.now();
@@ -56,8 +71,8 @@ export class JwksCache {
       if (this.#loadedAt === 0) {
         throw new JwksUnavailableError(`cannot load ${this.#options.url}: ${this.#lastError ?? "not loaded"}`);
       }
-    } else if (now - this.#loadedAt > this.#maxAgeMs && now - this.#lastAttempt >= this.#options.cooldownMs) {
-      this.refresh().catch(() => undefined);
+    } else {
+      this.#refreshIfOld(now);
     }
     const known = this.#keys.get(kid);
     if (known) return known;

@@ -154,6 +154,13 @@ export interface Verifier {
 }
 
 const PRUNE_EVERY_MS = 10_000;
+/**
+ * Tokens whose signature was verified, with the key that verified it: a
+ * token seen again skips the signature (tens to hundreds of µs in
+ * WebCrypto) as long as the JWKS still holds that very key. Claims, expiry
+ * and revocation are checked on every call.
+ */
+const SIGNATURE_CACHE_SIZE = 10_000;
 
 export function createVerifier(options: VerifierOptions): Verifier {
   for (const name of ["issuer", "audience", "jwksUrl", "revocationsUrl", "serviceKey"] as const) {
@@ -188,6 +195,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   });
   feed.start();
   jwks.refresh().catch(() => undefined);
+  const verified = new Map<string, CryptoKey>();
   const pruner = setInterval(() => revocations.prune(), PRUNE_EVERY_MS);
   unref(pruner);
 
@@ -218,16 +226,21 @@ export function createVerifier(options: VerifierOptions): Verifier {
       throw new VerificationError("wrong_alg", `alg ${JSON.stringify(header.alg)} is not EdDSA`);
     }
     if (typeof header.kid !== "string") throw new VerificationError("malformed", "no kid in the header");
-    let key: CryptoKey | undefined;
-    try {
-      key = await jwks.key(header.kid);
-    } catch (err) {
-      if (err instanceof JwksUnavailableError) throw new VerificationError("jwks_unavailable", err.message);
-      throw err;
-    }
-    if (!key) throw new VerificationError("unknown_kid", `no key ${header.kid} in ${options.jwksUrl}`);
-    if (signature.length !== 64 || !(await crypto.subtle.verify({ name: "Ed25519" }, key, signature, signed))) {
-      throw new VerificationError("bad_signature");
+    const cached = verified.get(token);
+    if (cached === undefined || jwks.peek(header.kid) !== cached) {
+      let key: CryptoKey | undefined;
+      try {
+        key = await jwks.key(header.kid);
+      } catch (err) {
+        if (err instanceof JwksUnavailableError) throw new VerificationError("jwks_unavailable", err.message);
+        throw err;
+      }
+      if (!key) throw new VerificationError("unknown_kid", `no key ${header.kid} in ${options.jwksUrl}`);
+      if (signature.length !== 64 || !(await crypto.subtle.verify({ name: "Ed25519" }, key, signature, signed))) {
+        throw new VerificationError("bad_signature");
+      }
+      if (verified.size >= SIGNATURE_CACHE_SIZE) verified.delete(verified.keys().next().value as string);
+      verified.set(token, key);
     }
 
     if (claims.typ !== "access") {
