@@ -240,7 +240,7 @@ export class RevocationFeed {
         },
         this.#cursor ?? "",
       );
-      this.#lastError = "the stream ended";
+      if (!this.closed) this.#lastError = "the stream ended";
     } catch (err) {
       if (!this.closed) this.#failed(err);
     } finally {
@@ -251,6 +251,7 @@ export class RevocationFeed {
 
   #news(): void {
     this.#lastNewsAt = Date.now();
+    this.#lastError = null;
   }
 
   #failed(err: unknown): void {
