@@ -51,6 +51,8 @@ export class FeedHttpError extends Error {
 
 const STREAM_BACKOFF_MIN_MS = 1000;
 const STREAM_BACKOFF_MAX_MS = 30_000;
+/** Until the first list is in, every token waits or is refused: retry often. */
+const FIRST_LOAD_BACKOFF_MAX_MS = 5000;
 /** A stream that stayed up this long resets the backoff. */
 const STREAM_HEALTHY_MS = 10_000;
 const PAGES_PER_POLL = 1000;
@@ -131,7 +133,7 @@ export class RevocationFeed {
           this.#rejectReady(err);
         }
         await this.#sleep(backoff);
-        backoff = Math.min(backoff * 2, STREAM_BACKOFF_MAX_MS);
+        backoff = Math.min(backoff * 2, FIRST_LOAD_BACKOFF_MAX_MS);
       }
     }
 

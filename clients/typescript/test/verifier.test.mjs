@@ -302,6 +302,29 @@ describe("createVerifier against authd", { skip: Boolean(skip) }, () => {
     }
   });
 
+  it("starts while authd is unreachable: feed_stale meanwhile, ready() and live once it answers", async () => {
+    const proxy = await cuttableProxy(baseUrl());
+    try {
+      proxy.cut();
+      const late = verifierFor({ revocationsUrl: `${proxy.url}/v1/revocations`, staleAfterMs: 500 });
+      let isReady = false;
+      const ready = late.ready().then(() => {
+        isReady = true;
+      });
+      ready.catch(() => undefined); // awaited below; closed early if the test fails
+      assert.equal(await outcome(late, ctx.first.pair.access_token), "feed_stale");
+      assert.equal(isReady, false);
+      proxy.restore();
+      const since = Date.now();
+      await ready;
+      console.log(`# ready ${Date.now() - since} ms after authd became reachable`);
+      assert.ok(Date.now() - since < 6000, "the first list is retried at least every 5 s");
+      assert.equal(await outcome(late, ctx.first.pair.access_token), "accepted");
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("refuses every token as feed_stale once closed", async () => {
     const quiet = verifierFor();
     await quiet.ready();
