@@ -7,7 +7,10 @@
 # The server must run with AUTH_RATE_LIMITS=false (the tests register more
 # users than the default 10 per hour and IP) and the default
 # AUTH_REQUIRE_VERIFIED_EMAIL=true, and write its mail as .eml files to
-# OUTBOX_DIR (AUTH_OUTBOX_DIR, no AUTH_SMTP_URL).
+# OUTBOX_DIR (AUTH_OUTBOX_DIR, no AUTH_SMTP_URL). The verifier tests need
+# the secret of one of its AUTH_SERVICE_KEYS in the environment as
+# AUTHD_SERVICE_KEY (without it they are skipped, which fails this script);
+# AUTHD_ISSUER (its AUTH_ISSUER) is read from its tokens when unset.
 #
 # Versions: package.json and pyproject.toml must carry info.version of
 # openapi/openapi.json.
@@ -116,6 +119,9 @@ npm run --silent build
 
 step "typescript: e2e tests (node --test) in the fresh project"
 cp test/*.mjs "$TS_PROJECT/test/"
+# test/verifier-service.test.mjs runs the example service beside its tests.
+mkdir -p "$TS_PROJECT/examples"
+cp examples/verifier-service.mjs "$TS_PROJECT/examples/"
 cd "$TS_PROJECT"
 node_rc=0
 node --test --test-reporter=spec test/*.test.mjs 2>&1 | tee "$WORK/node.log" || node_rc=$?

@@ -31,6 +31,8 @@ import createClient, { type Client } from "openapi-fetch";
 import type { components, paths } from "./schema.js";
 
 export type { components, paths } from "./schema.js";
+// Offline verification of access tokens with the revocation feed (API.md §18).
+export * from "./verifier.js";
 
 export type Schemas = components["schemas"];
 export type User = Schemas["User"];
