@@ -230,7 +230,7 @@ class _Revocations:
         # time order (the feed sends entries sorted), so pruning stops at the
         # first entry still needed.
         self.sessions: dict[int, int] = {}
-        # sub -> valid_after (unix ms); the same order.
+        # sub -> the newest valid_after (unix ms).
         self.users: dict[str, int] = {}
         self.max_age = DEFAULT_MAX_AGE
         self._seconds: dict[int, int] = {}  # one int object per expiry second
@@ -254,7 +254,6 @@ class _Revocations:
                 after = math.floor(_unix(entry["valid_after"]) * 1000)
                 known = self.users.get(entry["sub"])
                 if known is None or after > known:
-                    self.users.pop(entry["sub"], None)  # to the end: time order
                     self.users[entry["sub"]] = after
         except (ValueError, TypeError, OverflowError):
             return
@@ -278,14 +277,12 @@ class _Revocations:
             gone.append(key)
         for key in gone:
             del self.sessions[key]
+        # Few users (one per log-out-everywhere, password change, disable in
+        # max_age): a new dict, swapped in whole, so `verify` never sees one
+        # half-pruned.
         oldest_ms = (now - self.max_age) * 1000
-        gone_users = []
-        for sub, after in self.users.items():
-            if after > oldest_ms:
-                break
-            gone_users.append(sub)
-        for sub in gone_users:
-            del self.users[sub]
+        if any(after <= oldest_ms for after in self.users.values()):
+            self.users = {sub: after for sub, after in self.users.items() if after > oldest_ms}
         for second in [s for s in self._seconds if s <= now]:
             del self._seconds[second]
 

@@ -29,8 +29,9 @@ from typing import Any
 
 import httpx
 import pytest
-from authd import AsyncAuthdClient, AuthdClient
 from conftest import PASSWORD, unique_email, wait_for_verification_token
+
+from authd import AsyncAuthdClient, AuthdClient
 
 SERVICE_KEY = os.environ.get("AUTHD_SERVICE_KEY", "")
 if not SERVICE_KEY:
@@ -40,9 +41,10 @@ if not SERVICE_KEY:
         allow_module_level=True,
     )
 
-import authd_client  # noqa: E402
-from authd_client.verifier import AsyncVerifier, VerificationError, Verifier  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+import authd_client
+from authd_client.verifier import AsyncVerifier, VerificationError, Verifier
 
 AUDIENCE = os.environ.get("AUTHD_AUDIENCE") or "authd"
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "verifier_service.py"
@@ -59,7 +61,7 @@ def b64url(data: bytes) -> str:
 
 def parts(token: str) -> tuple[dict[str, Any], dict[str, Any], str]:
     head, body, signature = token.split(".")
-    pad = lambda s: s + "=" * (-len(s) % 4)  # noqa: E731
+    pad = lambda s: s + "=" * (-len(s) % 4)
     return (
         json.loads(base64.urlsafe_b64decode(pad(head))),
         json.loads(base64.urlsafe_b64decode(pad(body))),
@@ -99,7 +101,7 @@ class JwksServer:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 owner.fetches += 1
                 data = json.dumps({"keys": owner.keys}).encode()
                 self.send_response(200)
@@ -120,6 +122,43 @@ class JwksServer:
         self.server.server_close()
 
 
+class FeedRelay:
+    """Relays `GET /v1/revocations` (the page) to authd, byte for byte, and
+    answers the stream with 503, so the verifier must poll; `all_down`
+    answers everything with 503 (the feed falls silent)."""
+
+    def __init__(self, upstream: str) -> None:
+        self.all_down = False
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if owner.all_down or self.path.startswith("/v1/revocations/stream"):
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                answer = httpx.get(
+                    upstream + self.path, headers={"Authorization": self.headers.get("Authorization", "")}
+                )
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", answer.headers.get("content-type", "application/json"))
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1/revocations"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def closed_port() -> int:
     """A port nothing listens on (bound, then released)."""
     import socket
@@ -129,17 +168,17 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def refusal(verify: Callable[[], Any]) -> VerificationError:
+def refusal(verify: Callable[[str], Any], token: str) -> VerificationError:
     with pytest.raises(VerificationError) as refused:
-        verify()
+        verify(token)
     return refused.value
 
 
-def seconds_until_refused(verify: Callable[[], Any], since: float, reason: str = "revoked") -> float:
-    """Calls `verify` every 5 ms until it refuses; the seconds from `since`."""
+def seconds_until_refused(verify: Callable[[str], Any], token: str, since: float, reason: str = "revoked") -> float:
+    """Calls `verify(token)` every 5 ms until it refuses; the seconds from `since`."""
     while True:
         try:
-            verify()
+            verify(token)
         except VerificationError as refused:
             assert refused.reason == reason, refused
             return time.monotonic() - since
@@ -244,19 +283,17 @@ def test_the_async_verifier_verifies_a_fresh_access_token(
 # ---- what is refused, and why -------------------------------------------------
 
 
-def test_a_tampered_signature_or_payload_is_bad_signature(
-    verifier: Verifier, login: Callable[[], AuthdClient]
-) -> None:
+def test_a_tampered_signature_or_payload_is_bad_signature(verifier: Verifier, login: Callable[[], AuthdClient]) -> None:
     token = login().tokens.access_token
     head, body, signature = token.split(".")
     raw = bytearray(base64.urlsafe_b64decode(signature + "=="))
     raw[10] ^= 0x01
-    assert refusal(lambda: verifier.verify(f"{head}.{body}.{b64url(bytes(raw))}")).reason == "bad_signature"
+    assert refusal(verifier.verify, f"{head}.{body}.{b64url(bytes(raw))}").reason == "bad_signature"
 
     claims = parts(token)[1]
     claims["roles"] = ["admin"]
     forged = f"{head}.{b64url(json.dumps(claims).encode())}.{signature}"
-    assert refusal(lambda: verifier.verify(forged)).reason == "bad_signature"
+    assert refusal(verifier.verify, forged).reason == "bad_signature"
 
 
 def test_a_verifier_of_another_audience_or_issuer_refuses(
@@ -265,15 +302,15 @@ def test_a_verifier_of_another_audience_or_issuer_refuses(
     token = login().tokens.access_token
     with Verifier(**options(base_url, issuer, audience="orders")) as other:
         assert other.wait_ready(10), other.status()
-        assert refusal(lambda: other.verify(token)).reason == "wrong_audience"
+        assert refusal(other.verify, token).reason == "wrong_audience"
     with Verifier(**options(base_url, "https://not-authd.example.com")) as other:
         assert other.wait_ready(10), other.status()
-        assert refusal(lambda: other.verify(token)).reason == "wrong_issuer"
+        assert refusal(other.verify, token).reason == "wrong_issuer"
 
 
 def test_a_refresh_token_is_never_an_access_token(verifier: Verifier, login: Callable[[], AuthdClient]) -> None:
     refresh = login().tokens.refresh_token
-    assert refusal(lambda: verifier.verify(refresh)).reason == "wrong_type"
+    assert refusal(verifier.verify, refresh).reason == "wrong_type"
 
 
 def test_alg_none_and_hs256_are_wrong_alg(verifier: Verifier, login: Callable[[], AuthdClient]) -> None:
@@ -284,13 +321,15 @@ def test_alg_none_and_hs256_are_wrong_alg(verifier: Verifier, login: Callable[[]
         head = b64url(json.dumps({**header, "alg": alg}).encode())
         # HS256 "signed" with the public key as the secret: the classic confusion.
         secret = json.dumps(httpx.get(verifier._core.jwks_url).json()).encode()
-        signature = "" if alg.lower() == "none" else b64url(hmac.digest(secret, f"{head}.{body}".encode(), hashlib.sha256))
-        assert refusal(lambda: verifier.verify(f"{head}.{body}.{signature}")).reason == "wrong_alg", alg
+        signature = (
+            "" if alg.lower() == "none" else b64url(hmac.digest(secret, f"{head}.{body}".encode(), hashlib.sha256))
+        )
+        assert refusal(verifier.verify, f"{head}.{body}.{signature}").reason == "wrong_alg", alg
 
 
 def test_garbage_is_malformed(verifier: Verifier) -> None:
     for token in ("", "abc", "a.b", "a.b.c", "e30.bm90IGpzb24.", "!!!.###.$$$"):
-        assert refusal(lambda: verifier.verify(token)).reason == "malformed", token
+        assert refusal(verifier.verify, token).reason == "malformed", token
 
 
 def test_expiry_has_the_leeway_and_no_more(base_url: str, issuer: str, jwks: JwksServer) -> None:
@@ -302,17 +341,22 @@ def test_expiry_has_the_leeway_and_no_more(base_url: str, issuer: str, jwks: Jwk
         assert v.wait_ready(10), v.status()
         assert v.verify(key.sign({**claims, "iat": now - 900, "exp": now - 2}))["sid"] == claims["sid"]
         expired = key.sign({**claims, "iat": now - 960, "exp": now - 60})
-        assert refusal(lambda: v.verify(expired)).reason == "expired"
-        assert refusal(lambda: v.verify(key.sign({**claims, "iat": now}))).reason == "malformed"  # no exp
+        assert refusal(v.verify, expired).reason == "expired"
+        assert refusal(v.verify, key.sign({**claims, "iat": now})).reason == "malformed"  # no exp
 
 
-def test_an_unknown_kid_refetches_the_jwks_once_per_ten_seconds(
-    base_url: str, issuer: str, jwks: JwksServer
-) -> None:
+def test_an_unknown_kid_refetches_the_jwks_once_per_ten_seconds(base_url: str, issuer: str, jwks: JwksServer) -> None:
     old, new, stranger = LocalKey(), LocalKey(), LocalKey()
     jwks.keys = [old.jwk()]
     now = int(time.time())
-    claims = {"iss": issuer, "aud": AUDIENCE, "sub": str(uuid.uuid4()), "sid": uuid7(), "typ": "access", "exp": now + 60}
+    claims = {
+        "iss": issuer,
+        "aud": AUDIENCE,
+        "sub": str(uuid.uuid4()),
+        "sid": uuid7(),
+        "typ": "access",
+        "exp": now + 60,
+    }
     with Verifier(**options(base_url, issuer, jwks_url=jwks.url)) as v:
         assert v.wait_ready(10), v.status()
         assert v.verify(old.sign(claims))
@@ -321,10 +365,10 @@ def test_an_unknown_kid_refetches_the_jwks_once_per_ten_seconds(
         assert v.verify(new.sign(claims))["sid"] == claims["sid"]
         assert jwks.fetches == fetched + 1
         for _ in range(3):
-            assert refusal(lambda: v.verify(stranger.sign(claims))).reason == "unknown_kid"
+            assert refusal(v.verify, stranger.sign(claims)).reason == "unknown_kid"
         assert jwks.fetches == fetched + 1, "an unknown kid refetched the JWKS again within 10 s"
         # A known key does not make a token of another type an access token.
-        assert refusal(lambda: v.verify(new.sign(claims, {"typ": "JWT"}))).reason == "wrong_type"
+        assert refusal(v.verify, new.sign(claims, {"typ": "JWT"})).reason == "wrong_type"
 
 
 # ---- revocations --------------------------------------------------------------
@@ -336,7 +380,7 @@ def test_logout_is_refused_within_a_second(verifier: Verifier, login: Callable[[
     other = login().tokens.access_token  # another session of the same user
     assert verifier.verify(token)
     authd.logout()
-    elapsed = seconds_until_refused(lambda: verifier.verify(token), time.monotonic())
+    elapsed = seconds_until_refused(verifier.verify, token, time.monotonic())
     assert elapsed < WITHIN, f"refused after {elapsed:.3f} s"
     assert verifier.verify(other)["sub"], "a logout ended another session"
 
@@ -349,7 +393,7 @@ def test_logout_everywhere_is_refused_within_a_second(verifier: Verifier, login:
     first.logout_all()
     answered = time.monotonic()
     for token in tokens:
-        elapsed = seconds_until_refused(lambda: verifier.verify(token), answered)  # noqa: B023
+        elapsed = seconds_until_refused(verifier.verify, token, answered)
         assert elapsed < WITHIN, f"refused after {elapsed:.3f} s"
     assert verifier.verify(login().tokens.access_token), "a session after the logout-all is refused"
 
@@ -366,14 +410,12 @@ def test_a_password_change_refuses_the_other_sessions_within_a_second(
         headers={"Authorization": f"Bearer {changing.tokens.access_token}"},
     )
     assert answer.status_code == 204, answer.text
-    elapsed = seconds_until_refused(lambda: verifier.verify(stale), time.monotonic())
+    elapsed = seconds_until_refused(verifier.verify, stale, time.monotonic())
     assert elapsed < WITHIN, f"refused after {elapsed:.3f} s"
     assert verifier.verify(changing.tokens.access_token), "the session that changed the password was ended"
 
 
-def test_the_async_verifier_refuses_a_logout_within_a_second(
-    base_url: str, issuer: str, account: str
-) -> None:
+def test_the_async_verifier_refuses_a_logout_within_a_second(base_url: str, issuer: str, account: str) -> None:
     async def run() -> float:
         async with AsyncVerifier(**options(base_url, issuer)) as v, AsyncAuthdClient(base_url) as authd:
             assert await v.wait_ready(10), v.status()
@@ -404,7 +446,7 @@ def test_a_new_verifier_learns_earlier_revocations_from_the_full_list(
     time.sleep(0.3)  # past the feed's 250 ms
     with Verifier(**options(base_url, issuer)) as v:
         assert v.wait_ready(10), v.status()
-        assert refusal(lambda: v.verify(token)).reason == "revoked"
+        assert refusal(v.verify, token).reason == "revoked"
 
 
 # ---- a silent feed ------------------------------------------------------------
@@ -417,7 +459,7 @@ def test_an_unreachable_feed_is_feed_stale_unless_fail_open(
     nowhere = f"http://127.0.0.1:{closed_port()}/v1/revocations"
     with Verifier(**options(base_url, issuer, revocations_url=nowhere, stale_after=1)) as closed:
         assert not closed.wait_ready(1.5)
-        assert refusal(lambda: closed.verify(token)).reason == "feed_stale"
+        assert refusal(closed.verify, token).reason == "feed_stale"
         status = closed.status()
         assert status["state"] == "stale" and status["refusing"] and status["last_error"], status
     with Verifier(**options(base_url, issuer, revocations_url=nowhere, stale_after=1, fail_open=True)) as open_:
@@ -425,15 +467,51 @@ def test_an_unreachable_feed_is_feed_stale_unless_fail_open(
         assert open_.verify(token)["sid"]
         assert open_.status()["state"] == "stale" and not open_.status()["refusing"]
         # fail_open never lets a bad token through.
-        assert refusal(lambda: open_.verify(token[:-6] + "AAAAAA")).reason == "bad_signature"
+        assert refusal(open_.verify, token[:-6] + "AAAAAA").reason == "bad_signature"
 
 
 def test_a_wrong_service_key_is_feed_stale(base_url: str, issuer: str, login: Callable[[], AuthdClient]) -> None:
     token = login().tokens.access_token
     with Verifier(**options(base_url, issuer, service_key="x" * 40, stale_after=1)) as v:
         assert not v.wait_ready(1.5)
-        assert refusal(lambda: v.verify(token)).reason == "feed_stale"
+        assert refusal(v.verify, token).reason == "feed_stale"
         assert "401" in (v.status()["last_error"] or ""), v.status()
+
+
+def test_without_the_stream_the_verifier_polls_and_still_refuses_a_logout(
+    base_url: str, issuer: str, login: Callable[[], AuthdClient]
+) -> None:
+    relay = FeedRelay(base_url)
+    try:
+        with Verifier(**options(base_url, issuer, revocations_url=relay.url, stale_after=3)) as v:
+            assert v.wait_ready(10), v.status()
+            authd = login()
+            token = authd.tokens.access_token
+            assert v.verify(token)
+            time.sleep(0.5)
+            assert v.status()["mode"] == "polling", v.status()
+            authd.logout()
+            elapsed = seconds_until_refused(v.verify, token, time.monotonic())
+            # A poll a second, and the feed's own 250 ms.
+            assert elapsed < 1.5, f"refused after {elapsed:.3f} s while polling"
+
+            # The feed falls silent: after stale_after, every token is refused;
+            # when it answers again, they are accepted again.
+            other = login().tokens.access_token
+            assert v.verify(other)
+            relay.all_down = True
+            silent = time.monotonic()
+            # The last poll came up to a second (and a poll's time) before.
+            assert 3 - 1.5 <= seconds_until_refused(v.verify, other, silent, "feed_stale") <= 3 + 0.5
+            assert v.status()["refusing"]
+            relay.all_down = False
+            deadline = time.monotonic() + 5
+            while v.status()["state"] != "fresh":
+                assert time.monotonic() < deadline, v.status()
+                time.sleep(0.05)
+            assert v.verify(other)["sid"]
+    finally:
+        relay.close()
 
 
 # ---- the example service ------------------------------------------------------
