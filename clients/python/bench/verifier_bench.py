@@ -10,7 +10,10 @@ Python heap (tracemalloc) and the process RSS before and after, and the cost
 of one `verify` against it. `latency` logs N sessions out at a real authd
 and reports the time from each logout's answer to the verifier's first
 `revoked` (verify polled every 1 ms), p50/p99/max, and the cost of one
-`verify` of a live token (signature, claims, revocation lookup).
+`verify` of a live token (signature, claims, revocation lookup). With
+`AUTHD_LOGOUT_URL` (another authd instance on the same database), the
+sessions are logged in and out there while the verifier reads the feed of
+AUTHD_URL.
 """
 
 from __future__ import annotations
@@ -136,7 +139,7 @@ def latency(count: int) -> None:
             revocations_url=f"{base}/v1/revocations",
             service_key=os.environ["AUTHD_SERVICE_KEY"],
         ) as verifier,
-        AuthdClient(base) as authd,
+        AuthdClient(os.environ.get("AUTHD_LOGOUT_URL") or base) as authd,
     ):
         assert verifier.wait_ready(10), verifier.status()
         live = authd.login(address, PASSWORD).access_token

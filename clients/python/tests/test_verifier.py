@@ -17,6 +17,7 @@ import hmac
 import json
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import threading
@@ -159,10 +160,60 @@ class FeedRelay:
         self.server.server_close()
 
 
+class TcpRelay:
+    """Forwards TCP connections to authd byte for byte; `cut()` drops every
+    open connection (as a restart or a proxy would), and `requests` keeps
+    the head of each request, to see what the verifier sent."""
+
+    def __init__(self, upstream: str) -> None:
+        host, port = httpx.URL(upstream).host, httpx.URL(upstream).port
+        self.upstream = (host, port)
+        self.requests: list[str] = []
+        self.open: list[socket.socket] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.upstream)
+            self.open += [client, server]
+            threading.Thread(target=self._pipe, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, False), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, target: socket.socket, request: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                if request:
+                    self.requests.append(data.decode("latin-1"))
+                target.sendall(data)
+        except OSError:
+            pass
+        for end in (source, target):
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self) -> None:
+        for end in self.open:
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.open = []
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+
 def closed_port() -> int:
     """A port nothing listens on (bound, then released)."""
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -447,6 +498,44 @@ def test_a_new_verifier_learns_earlier_revocations_from_the_full_list(
     with Verifier(**options(base_url, issuer)) as v:
         assert v.wait_ready(10), v.status()
         assert refusal(v.verify, token).reason == "revoked"
+
+
+def test_a_dropped_stream_resumes_with_last_event_id_and_misses_nothing(
+    base_url: str, issuer: str, login: Callable[[], AuthdClient]
+) -> None:
+    relay = TcpRelay(base_url)
+    try:
+        with Verifier(**options(base_url, issuer, revocations_url=f"{relay.url}/v1/revocations")) as v:
+            assert v.wait_ready(10), v.status()
+            first = login()
+            token = first.tokens.access_token
+            first.logout()  # an event on the stream: its id is the cursor to resume from
+            seconds_until_refused(v.verify, token, time.monotonic())
+
+            second = login()
+            token = second.tokens.access_token
+            cursor = v.status()["cursor"]
+            assert v.status()["mode"] == "stream" and cursor, v.status()
+            relay.cut()
+            second.logout()  # while the stream is down
+            elapsed = seconds_until_refused(v.verify, token, time.monotonic())
+            assert elapsed < WITHIN, f"refused after {elapsed:.3f} s across a reconnect"
+            assert v.status()["reconnects"] >= 1, v.status()
+            # The reconnect resumes from the last event's id, or from a newer
+            # cursor a poll during the backoff gave (the cursor is opaque to
+            # the verifier; this test knows authd's `c.<ms>`).
+            deadline = time.monotonic() + 5  # the refusal may have come from a poll before it
+            while not (resumed := [r for r in relay.requests if r.startswith("GET /v1/revocations/stream")][1:]):
+                assert time.monotonic() < deadline, "the stream was not reopened"
+                time.sleep(0.05)
+            sent = [
+                line.split(":", 1)[1].strip()
+                for line in resumed[0].splitlines()
+                if line.lower().startswith("last-event-id:")
+            ]
+            assert sent and sent[0].startswith("c.") and int(sent[0][2:]) >= int(cursor[2:]), (cursor, resumed[0])
+    finally:
+        relay.close()
 
 
 # ---- a silent feed ------------------------------------------------------------

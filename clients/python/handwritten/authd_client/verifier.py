@@ -598,6 +598,8 @@ class Verifier:
 
     def _fetch_keys(self) -> None:
         self._core.took_keys(self._http.get(self._core.jwks_url))
+        if self._core.ready():
+            self._ready.set()
 
     # -- the feed
 
@@ -611,8 +613,12 @@ class Verifier:
         while not self._closed.is_set():
             try:
                 if not core.keys:
-                    with self._keys_lock:
-                        self._fetch_keys()
+                    # The keys' failure must not keep the feed from being read.
+                    try:
+                        with self._keys_lock:
+                            self._fetch_keys()
+                    except (httpx.HTTPError, _FeedError, ValueError) as error:
+                        core.failed(error)
                 while not core.loaded:
                     self._poll_once()
                 if core.ready():
@@ -769,6 +775,8 @@ class AsyncVerifier:
     async def _fetch_keys(self) -> None:
         assert self._http is not None
         self._core.took_keys(await self._http.get(self._core.jwks_url))
+        if self._core.ready() and self._ready is not None:
+            self._ready.set()
 
     # -- the feed
 
@@ -779,8 +787,11 @@ class AsyncVerifier:
         while True:
             try:
                 if not core.keys:
-                    async with self._keys_lock:
-                        await self._fetch_keys()
+                    try:
+                        async with self._keys_lock:
+                            await self._fetch_keys()
+                    except (httpx.HTTPError, _FeedError, ValueError) as error:
+                        core.failed(error)
                 while not core.loaded:
                     await self._poll_once()
                 if core.ready():
