@@ -26,6 +26,11 @@
 # examples run from a folder outside the repository against the installed
 # package.
 #
+# The verifier tests (authd_client.verifier) read the revocation feed: the
+# server must have a service key (AUTH_SERVICE_KEYS=name:SECRET) and
+# AUTHD_SERVICE_KEY=SECRET must be set here; without it they are skipped,
+# which fails the run.
+#
 # Last line when everything passed: `clients: N passed, 0 failed`.
 # Exit status non-zero on any failure.
 set -euo pipefail
@@ -166,9 +171,10 @@ mkdir -p "$PY_PROJECT"
 python3 -m venv "$PY_PROJECT/.venv"
 test_pins=$(grep -E '^(pytest|jsonschema)==' requirements-dev.txt)
 # shellcheck disable=SC2086 # one pin per word
-"$PY_PROJECT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check "$CLIENTS/python" $test_pins \
+"$PY_PROJECT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check "$CLIENTS/python[verifier]" $test_pins \
   || die "pip install of clients/python into a fresh venv failed"
 cp -r tests "$PY_PROJECT/tests"
+cp -r "$CLIENTS/python/examples" "$PY_PROJECT/examples" # test_verifier.py runs verifier_service.py
 printf '[pytest]\ntestpaths = tests\naddopts = -p no:cacheprovider\n' >"$PY_PROJECT/pytest.ini"
 cd "$PY_PROJECT"
 .venv/bin/python - <<'PY' || die "authd_client is not imported from the installed package"
@@ -193,7 +199,6 @@ py_pass=$(( py_tests - py_fail - py_skip ))
 
 # The copy-paste examples of the hand-written client, as a user runs them.
 step "python: the examples (clients/python/examples) against the installed package"
-cp -r "$CLIENTS/python/examples" "$PY_PROJECT/examples"
 for example in quickstart.py quickstart_async.py; do
   (cd "$PY_PROJECT/examples" && ../.venv/bin/python "$example" </dev/null) \
     || die "clients/python/examples/$example failed"

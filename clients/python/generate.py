@@ -17,6 +17,12 @@ that copy:
   * a Response Object without its required `description`
     (utoipa leaves it out when a route declares none, e.g. GET /healthz 200):
     an empty description is added.
+
+Hand-written modules of the package live in handwritten/authd_client/ and
+are copied over the generated package, byte for byte, after generation
+(today: verifier.py, the offline token verifier). So authd_client/ stays
+exactly what this script writes, and clients/check.sh's comparison covers
+them too: edit them in handwritten/, never in authd_client/.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ HERE = Path(__file__).resolve().parent
 SPEC = HERE.parent.parent / "openapi" / "openapi.json"
 CONFIG = HERE / "openapi-python-client.yaml"
 PACKAGE = HERE / "authd_client"
+HANDWRITTEN = HERE / "handwritten" / "authd_client"
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
@@ -94,6 +101,12 @@ def generate(output: Path) -> None:
         sys.stderr.write(result.stdout + result.stderr if result.returncode else "")
         if result.returncode != 0:
             sys.exit(f"generate.py: openapi-python-client failed (exit {result.returncode})")
+        for source in sorted(HANDWRITTEN.rglob("*.py")):
+            target = staged / source.relative_to(HANDWRITTEN)
+            if target.exists():
+                sys.exit(f"generate.py: {source} would replace the generated {target.name}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
         if output.exists():
             shutil.rmtree(output)
         output.parent.mkdir(parents=True, exist_ok=True)
