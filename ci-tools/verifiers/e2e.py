@@ -253,7 +253,7 @@ def main():
         if args.instances == 2:
             second, second_url = start_authd(args, env, free_port(), log)
             processes.append(second)
-        subprocess.run([args.bin, "create-admin", "admin@verifiers.test"], env=env,
+        subprocess.run([args.bin, "create-admin", "--email", "admin@verifiers.test"], env=env,
                        input=PASSWORD + "\n", text=True, check=True,
                        stdout=subprocess.DEVNULL, stderr=log)
         admin = login(first_url, "admin@verifiers.test")

@@ -64,10 +64,11 @@ impl AuthLevel {
     /// How the audit log names the first step (`login.succeeded`'s
     /// `method`).
     pub fn method(&self) -> &'static str {
-        if self.amr.first().is_some_and(|m| m == "email") {
-            "email"
-        } else {
-            "password"
+        match self.amr.first().map(String::as_str) {
+            Some("email") => "email",
+            Some("fed") => "provider",
+            Some("hwk" | "swk") => "passkey",
+            _ => "password",
         }
     }
 
@@ -447,5 +448,17 @@ mod tests {
         let past = chrono::Utc::now() - chrono::Duration::seconds(60);
         let id = session_id_after(Some(past.naive_utc()));
         assert!(started_ms(&id).unwrap() >= chrono::Utc::now().timestamp_millis() - 1000);
+    }
+
+    #[test]
+    fn the_audit_log_names_the_first_step_of_each_sign_in() {
+        let at = chrono::Utc::now().naive_utc();
+        assert_eq!(AuthLevel::password(at).method(), "password");
+        assert_eq!(AuthLevel::password_and_otp(at).method(), "password");
+        assert_eq!(AuthLevel::password_and_passkey(at, true).method(), "password");
+        assert_eq!(AuthLevel::federated(at).method(), "provider");
+        assert_eq!(AuthLevel::email(at).method(), "email");
+        assert_eq!(AuthLevel::passkey(at, false).method(), "passkey");
+        assert_eq!(AuthLevel::passkey(at, true).method(), "passkey");
     }
 }
