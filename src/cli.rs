@@ -505,16 +505,13 @@ async fn publish_revocations(
         return Ok(());
     };
     use crate::store::Store;
+    let remember = crate::auth::revocation::remembered_for(settings);
     store
-        .revoke_sessions(sessions, settings.tokens.refresh_ttl)
+        .revoke_sessions(sessions, remember)
         .await
         .map_err(Failure::runtime)?;
     store
-        .set_valid_after(
-            user_id,
-            at.and_utc().timestamp_millis(),
-            settings.tokens.refresh_ttl,
-        )
+        .set_valid_after(user_id, at.and_utc().timestamp_millis(), remember)
         .await
         .map_err(Failure::runtime)?;
     store

@@ -67,7 +67,7 @@ impl AppState {
             db: &self.db,
             store: self.store.as_ref(),
             audit: &self.audit,
-            remember: self.settings.tokens.refresh_ttl,
+            remember: crate::auth::revocation::remembered_for(&self.settings),
         }
     }
 }

@@ -43,8 +43,7 @@ pub struct Revoker<'a> {
     pub store: &'a dyn Store,
     /// Records what a revocation changed, in its transaction.
     pub audit: &'a AuditLog,
-    /// How long the store must remember a revocation: the refresh lifetime,
-    /// after which every token it covers has expired anyway.
+    /// How long the store must remember a revocation ([`remembered_for`]).
     pub remember: Duration,
 }
 
@@ -136,11 +135,23 @@ impl Revoker<'_> {
     }
 }
 
+/// How long the store remembers a revocation: the access-token lifetime,
+/// the verification leeway and a minute. The store answers the access
+/// checks of every request; after this every access token a revocation
+/// covers has expired. Refresh tokens live longer, but a refresh always
+/// reads the session row, which keeps the revocation (a refresh of a
+/// session the store forgot is refused there, with the same answer). So
+/// the store holds the revocations of the last quarter of an hour, not of
+/// the last 30 days.
+pub fn remembered_for(settings: &Settings) -> Duration {
+    settings.tokens.access_ttl + Duration::from_secs(crate::tokens::LEEWAY_SECS + 60)
+}
+
 /// Loads what the database remembers into a fresh in-process store after a
 /// restart: sessions revoked, "valid after" times and deleted accounts
-/// within the last refresh lifetime (older tokens have expired anyway).
+/// within [`remembered_for`] (older access tokens have expired anyway).
 pub async fn restore_into(db: &Db, store: &dyn Store, settings: &Settings) -> Result<(), String> {
-    let ttl = settings.tokens.refresh_ttl;
+    let ttl = remembered_for(settings);
     let since =
         (Utc::now() - chrono::Duration::from_std(ttl).map_err(|e| e.to_string())?).naive_utc();
     let (revoked, valid_after) = db

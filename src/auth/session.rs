@@ -455,7 +455,10 @@ mod tests {
         let at = chrono::Utc::now().naive_utc();
         assert_eq!(AuthLevel::password(at).method(), "password");
         assert_eq!(AuthLevel::password_and_otp(at).method(), "password");
-        assert_eq!(AuthLevel::password_and_passkey(at, true).method(), "password");
+        assert_eq!(
+            AuthLevel::password_and_passkey(at, true).method(),
+            "password"
+        );
         assert_eq!(AuthLevel::federated(at).method(), "provider");
         assert_eq!(AuthLevel::email(at).method(), "email");
         assert_eq!(AuthLevel::passkey(at, false).method(), "passkey");

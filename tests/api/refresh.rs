@@ -159,6 +159,48 @@ async fn refresh_of_a_disabled_account_is_refused() {
         .assert_problem(401, "session_revoked");
 }
 
+/// The store remembers a revocation only as long as an access token lives
+/// (`revocation::remembered_for`); a refresh token lives on, and the
+/// session row refuses it after that: a restart reloads nothing older, and
+/// the logged-out session stays logged out.
+#[actix_web::test]
+async fn a_revocation_the_store_no_longer_holds_still_refuses_its_refresh_token() {
+    let app = spawn_app().await;
+    let user = app.verified_user().await;
+    let session = app.login_user(&user).await;
+    app.post_auth("/v1/auth/logout", &session.access, None)
+        .await
+        .assert_status(204);
+    let sid = crate::helpers::session_of(&session.access);
+    let long_ago = (chrono::Utc::now() - chrono::Duration::minutes(30)).naive_utc();
+    app.state
+        .db
+        .run(move |conn| {
+            use authd::db::schema::sessions;
+            use diesel::prelude::*;
+            diesel::update(sessions::table.find(sid))
+                .set(sessions::revoked_at.eq(Some(long_ago)))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    app.stop().await;
+    let mut extra = Vec::new();
+    if app.is_redis() {
+        extra.push((
+            "AUTH_REDIS_PREFIX",
+            format!("{}later:", app.vars["AUTH_REDIS_PREFIX"]),
+        ));
+    }
+    let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let restarted = spawn_sibling(&app, &extra).await;
+    restarted
+        .refresh(&session.refresh)
+        .await
+        .assert_problem(401, "session_revoked");
+}
+
 #[actix_web::test]
 async fn revocations_survive_a_restart() {
     let app = spawn_app().await;
