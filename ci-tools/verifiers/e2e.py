@@ -24,6 +24,7 @@ when everything held: `verifiers: … 0 failed`. Exit status 1 otherwise.
 """
 
 import argparse
+import base64
 import http.server
 import json
 import os
@@ -49,6 +50,8 @@ DEADLINE = 1.0
 POLL = 0.005
 
 failures = []
+# When each session was logged out (the SETs' delivery time is measured from it).
+logged_out_at = {}
 
 
 def fail(message):
@@ -89,7 +92,7 @@ class Receiver(http.server.BaseHTTPRequestHandler):
     def do_POST(self):  # noqa: N802 (http.server's name)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode()
-        Receiver.got.put((self.headers.get("Content-Type"), body))
+        Receiver.got.put((self.headers.get("Content-Type"), body, time.monotonic()))
         self.send_response(202)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -186,9 +189,15 @@ def accepted_by_all(services, token, what):
     return True
 
 
+def session_of(token):
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sid"]
+
+
 def measure(services, token, act, what, samples):
     status = act()
     started = time.monotonic()
+    logged_out_at[session_of(token)] = started
     if status not in (200, 204):
         fail(f"{what}: authd answered {status}")
         return
@@ -330,12 +339,12 @@ def main():
 def verify_sets(authd_url, receiver_url):
     """Every pushed SET verifies with PyJWT against the JWKS."""
     deadline = time.monotonic() + 20
-    got = []
+    got, delays = [], []
     wanted = {"session-revoked", "account-disabled", "account-enabled", "credential-change"}
     seen = set()
     while time.monotonic() < deadline and not wanted <= seen:
         try:
-            content_type, body = Receiver.got.get(timeout=0.5)
+            content_type, body, arrived = Receiver.got.get(timeout=0.5)
         except queue.Empty:
             continue
         got.append(body)
@@ -351,10 +360,17 @@ def verify_sets(authd_url, receiver_url):
             fail("a SET carries exp")
         for uri in claims["events"]:
             seen.add(uri.rsplit("/", 1)[1])
+        session = claims["sub_id"].get("session", {}).get("id")
+        if session in logged_out_at:
+            delays.append((arrived - logged_out_at[session]) * 1000)
     if not wanted <= seen:
         fail(f"SETs expected for {sorted(wanted)}, got {sorted(seen)}")
     print(f"shared signals: {len(got)} SETs verified with PyJWT {jwt.__version__} "
           f"({', '.join(sorted(seen))})", flush=True)
+    if delays:
+        print(f"shared signals: logout answer -> SET received, {len(delays)} logouts: "
+              f"p50 {statistics.median(delays):.0f} ms, p99 {percentile(delays, 99):.0f} ms",
+              flush=True)
 
 
 if __name__ == "__main__":
