@@ -21,7 +21,7 @@ use crate::config::AuditSettings;
 use crate::db::models::{AuditEventRow, NewWebhook};
 use crate::db::{AnyConnection, Db, audit_events, now, outbox, webhook_outbox};
 use crate::error::ApiError;
-use crate::shared_signals::{self, Change, Initiator, SecurityEvent};
+use crate::shared_signals::events::{self as shared_signals, Change, Initiator, SecurityEvent};
 
 /// Where a request came from: the client IP as resolved through the trusted
 /// proxies (`extract::client_ip`) and the user agent. Recorded with every

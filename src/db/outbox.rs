@@ -15,6 +15,8 @@ use super::schema::mail_outbox;
 pub const PENDING: &str = "pending";
 pub const SENT: &str = "sent";
 pub const DEAD: &str = "dead";
+/// A webhook or Shared Signals push the receiver accepted.
+pub const DELIVERED: &str = "delivered";
 /// The kind of a row the worker drops unsent (`mail::enqueue_nothing`).
 pub const NOTHING: &str = "nothing";
 

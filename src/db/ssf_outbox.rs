@@ -7,9 +7,8 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::models::{NewSsfPush, SsfRow};
-use super::outbox::{DEAD, PENDING};
+use super::outbox::{DEAD, DELIVERED, PENDING};
 use super::schema::ssf_outbox;
-use super::webhook_outbox::DELIVERED;
 
 pub const TABLE: &str = "ssf_outbox";
 

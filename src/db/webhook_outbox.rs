@@ -7,11 +7,11 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::models::{NewWebhook, WebhookRow};
+pub use super::outbox::DELIVERED;
 use super::outbox::{DEAD, PENDING};
 use super::schema::webhook_outbox;
 
 pub const TABLE: &str = "webhook_outbox";
-pub const DELIVERED: &str = "delivered";
 
 pub fn enqueue(conn: &mut AnyConnection, webhook: &NewWebhook<'_>) -> QueryResult<()> {
     diesel::insert_into(webhook_outbox::table)
