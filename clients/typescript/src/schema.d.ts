@@ -69,8 +69,8 @@ export interface paths {
         /**
          * Prometheus metrics: requests and latency by route template and status,
          *     logins by outcome, tokens issued, refresh reuse detected, rate-limit hits,
-         *     mail outbox depth and dead mails, webhook deliveries (pending, delivered,
-         *     dead), database pool usage.
+         *     mail outbox depth and dead mails, webhook deliveries and Shared Signals pushes
+         *     (pending, delivered, dead), database pool usage.
          */
         get: operations["metrics"];
         put?: never;
@@ -90,6 +90,29 @@ export interface paths {
         };
         /** JSON Web Key Set of the token-verification keys (empty with HS256). */
         get: operations["jwks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/ssf-configuration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The Shared Signals transmitter's metadata (SSF 1.0 §7.1): where the
+         *     keys that sign its Security Event Tokens are, and which events and
+         *     delivery method it offers. Receivers are configured by the operator
+         *     (`AUTH_SSF_RECEIVERS`); there is no stream-management endpoint. 404
+         *     when no receiver is configured.
+         */
+        get: operations["ssf_configuration"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2075,6 +2098,52 @@ export interface operations {
                      *     }
                      */
                     "application/json": Record<string, never>;
+                };
+            };
+        };
+    };
+    ssf_configuration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Transmitter configuration (OpenID Shared Signals Framework 1.0) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "critical_subject_members": [
+                     *         "user"
+                     *       ],
+                     *       "default_subjects": "ALL",
+                     *       "delivery_methods_supported": [
+                     *         "urn:ietf:rfc:8935"
+                     *       ],
+                     *       "events_supported": [
+                     *         "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
+                     *       ],
+                     *       "issuer": "https://id.example.com",
+                     *       "jwks_uri": "https://id.example.com/.well-known/jwks.json",
+                     *       "spec_version": "1_0"
+                     *     }
+                     */
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description `not_found`: no Shared Signals receiver is configured (`AUTH_SSF_RECEIVERS`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -55,6 +55,7 @@ from .security_events import SecurityEvents
 from .session import Session
 from .session_list import SessionList
 from .set_roles_request import SetRolesRequest
+from .ssf_configuration_response_200 import SsfConfigurationResponse200
 from .token_pair import TokenPair
 from .token_request import TokenRequest
 from .totp_enrolment import TotpEnrolment
@@ -119,6 +120,7 @@ __all__ = (
     "Session",
     "SessionList",
     "SetRolesRequest",
+    "SsfConfigurationResponse200",
     "TokenPair",
     "TokenRequest",
     "TotpEnrolment",
