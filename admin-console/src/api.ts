@@ -1,0 +1,108 @@
+// The console's one client (`@authd/client` in cookie mode: the refresh token
+// in authd's HttpOnly cookie, the access token only in memory) and the
+// caller's permissions, read from the roles API.
+import { AuthdClient, AuthdError, type Schemas } from "@authd/client";
+
+export type User = Schemas["User"];
+export type Role = Schemas["Role"];
+export type Session = Schemas["Session"];
+export type AuditEvent = Schemas["AuditEvent"];
+
+export const client = new AuthdClient({
+  baseUrl: location.origin,
+  transport: "cookie",
+  channelName: "authd-admin",
+});
+
+/** The signed-in operator and what their roles allow. */
+export const caller: { user: User | null; permissions: Set<string>; roles: Role[] } = {
+  user: null,
+  permissions: new Set(),
+  roles: [],
+};
+
+export function can(permission: "users:read" | "users:write" | "roles:assign"): boolean {
+  return caller.permissions.has(permission);
+}
+
+/** What openapi-fetch resolves to. */
+interface Outcome<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+function problemOf(error: unknown): AuthdError["problem"] {
+  const p = error as AuthdError["problem"];
+  return p && typeof p.code === "string" && typeof p.status === "number" ? p : undefined;
+}
+
+function bearer(): Record<string, string> {
+  const token = client.tokens?.access_token;
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+/**
+ * One admin call with the access token; after a 401 about the token
+ * (`token_expired`, `unauthorized`) the pair is refreshed once from the
+ * cookie and the call made once more. Any other answer >= 400 throws
+ * `AuthdError` with the problem.
+ */
+export async function call<T>(run: (headers: Record<string, string>) => Promise<Outcome<T>>): Promise<T> {
+  let outcome = await run(bearer());
+  const code = problemOf(outcome.error)?.code;
+  if (outcome.response.status === 401 && (code === undefined || code === "token_expired" || code === "unauthorized")) {
+    await client.refresh();
+    outcome = await run(bearer());
+  }
+  if (!outcome.response.ok) {
+    const problem = problemOf(outcome.error);
+    throw new AuthdError(outcome.response.status, problem, `authd answered ${outcome.response.status}`);
+  }
+  return outcome.data as T;
+}
+
+/** Reads the caller and their permissions (`GET /v1/me`, `GET /v1/admin/roles`). */
+export async function loadCaller(): Promise<void> {
+  caller.user = await client.me();
+  caller.permissions = new Set();
+  caller.roles = [];
+  try {
+    const { roles } = await call((headers) => client.api.GET("/v1/admin/roles", { headers }));
+    caller.roles = roles;
+    for (const role of roles) {
+      if (caller.user.roles.includes(role.name)) for (const p of role.permissions) caller.permissions.add(p);
+    }
+  } catch (err) {
+    // 403: no users:read, so no console; anything else is worth showing.
+    if (!(err instanceof AuthdError && err.status === 403)) throw err;
+  }
+}
+
+/** What an operator is told, by the problem's code. */
+const EXPLAINED: Record<string, string> = {
+  invalid_credentials: "Wrong email or password.",
+  invalid_mfa_code: "That code is not right.",
+  account_locked: "Too many wrong tries: sign-in for this address is locked for a while.",
+  account_disabled: "This account is disabled.",
+  email_not_verified: "This account's email address is not verified yet.",
+  rate_limited: "Too many attempts. Wait a moment and try again.",
+  invalid_token: "The sign-in step expired. Start again.",
+  mfa_required: "This needs a session signed in with a second factor (sign out, then in with your code).",
+  conflict: "Refused: no change may leave the service without an enabled admin.",
+  forbidden: "Your roles do not allow this.",
+  not_found: "Not found (it may have been removed meanwhile).",
+};
+
+export function explain(error: unknown): string {
+  if (error instanceof AuthdError) {
+    const fields = error.problem?.errors ? Object.values(error.problem.errors).flat().join("; ") : "";
+    const text = (error.code && EXPLAINED[error.code]) || error.problem?.detail || error.message;
+    return fields ? `${text} (${fields})` : text;
+  }
+  return String(error instanceof Error ? error.message : error);
+}
+
+export function codeOf(error: unknown): string | undefined {
+  return error instanceof AuthdError ? error.code : undefined;
+}
