@@ -106,3 +106,26 @@ export function explain(error: unknown): string {
 export function codeOf(error: unknown): string | undefined {
   return error instanceof AuthdError ? error.code : undefined;
 }
+
+/** Emails of user ids already looked up (ids of deleted users map to null). */
+const emails = new Map<string, string | null>();
+
+/**
+ * The email of each id (at most 50 new lookups at once), for showing
+ * people instead of UUIDs. An id whose user is gone stays unnamed.
+ */
+export async function emailsOf(ids: Iterable<string | null | undefined>): Promise<Map<string, string | null>> {
+  const wanted = [...new Set([...ids].filter((id): id is string => !!id))];
+  const missing = wanted.filter((id) => !emails.has(id)).slice(0, 50);
+  await Promise.all(
+    missing.map(async (id) => {
+      try {
+        const user = await call((headers) => client.api.GET("/v1/admin/users/{id}", { headers, params: { path: { id } } }));
+        emails.set(id, user.email);
+      } catch {
+        emails.set(id, null);
+      }
+    }),
+  );
+  return emails;
+}

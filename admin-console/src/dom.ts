@@ -28,7 +28,7 @@ export function field(label: string, input: HTMLInputElement | HTMLSelectElement
   return h("label", { className: "field" }, h("span", {}, label), input);
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 
 /** A `<time>` with the local date and time; the exact instant in its title. */
@@ -95,28 +95,46 @@ export function device(userAgent: string | null | undefined): string {
 
 const SVG = "http://www.w3.org/2000/svg";
 
-/** A bar chart as SVG (attributes only: nothing a strict CSP refuses). */
-export function bars(values: number[], labels: string[], title: string): SVGSVGElement {
-  const width = 24 * values.length;
+/**
+ * A bar chart as SVG (attributes only: nothing a strict CSP refuses): one
+ * bar per slot, `series` stacked from the bottom, each with its class.
+ */
+export function bars(series: { values: number[]; className: string; name: string }[], labels: string[], title: string): SVGSVGElement {
+  const slots = labels.length;
+  const width = 24 * slots;
   const height = 120;
-  const max = Math.max(1, ...values);
+  const totals = labels.map((_, i) => series.reduce((sum, s) => sum + s.values[i], 0));
+  const max = Math.max(1, ...totals);
   const svg = document.createElementNS(SVG, "svg");
   svg.setAttribute("viewBox", `0 0 ${width} ${height + 16}`);
   svg.setAttribute("class", "chart");
   svg.setAttribute("role", "img");
   svg.setAttribute("aria-label", title);
-  values.forEach((value, i) => {
-    const barHeight = Math.round((value / max) * height);
-    const rect = document.createElementNS(SVG, "rect");
-    rect.setAttribute("x", String(i * 24 + 3));
-    rect.setAttribute("y", String(height - barHeight));
-    rect.setAttribute("width", "18");
-    rect.setAttribute("height", String(Math.max(barHeight, value > 0 ? 1 : 0)));
-    rect.setAttribute("class", "bar");
-    const tip = document.createElementNS(SVG, "title");
-    tip.textContent = `${labels[i]}: ${value}`;
-    rect.append(tip);
-    svg.append(rect);
+  for (let i = 0; i < slots; i++) {
+    let top = height;
+    for (const s of series) {
+      const value = s.values[i];
+      if (value <= 0) continue;
+      const barHeight = Math.max(1, Math.round((value / max) * height));
+      top -= barHeight;
+      const rect = document.createElementNS(SVG, "rect");
+      rect.setAttribute("x", String(i * 24 + 3));
+      rect.setAttribute("y", String(top));
+      rect.setAttribute("width", "18");
+      rect.setAttribute("height", String(barHeight));
+      rect.setAttribute("class", `bar ${s.className}`);
+      const tip = document.createElementNS(SVG, "title");
+      tip.textContent = `${labels[i]}: ${value} ${s.name}`;
+      rect.append(tip);
+      svg.append(rect);
+    }
+    const base = document.createElementNS(SVG, "rect");
+    base.setAttribute("x", String(i * 24 + 3));
+    base.setAttribute("y", String(height));
+    base.setAttribute("width", "18");
+    base.setAttribute("height", "1");
+    base.setAttribute("class", "slot");
+    svg.append(base);
     if (i % 3 === 0) {
       const text = document.createElementNS(SVG, "text");
       text.setAttribute("x", String(i * 24 + 12));
@@ -126,6 +144,6 @@ export function bars(values: number[], labels: string[], title: string): SVGSVGE
       text.textContent = labels[i];
       svg.append(text);
     }
-  });
+  }
   return svg;
 }

@@ -50,6 +50,8 @@ function renderNav(current: string): void {
 }
 
 let rendering = 0;
+/** The outcome of the last write action, shown in the next page's status line. */
+let flash: string | null = null;
 
 /** Draws the page of the current hash (the newest call wins). */
 export async function render(): Promise<void> {
@@ -74,6 +76,10 @@ export async function render(): Promise<void> {
     }
   }
   if (mine !== rendering) return;
+  const said = flash;
+  flash = null;
+  const line = page instanceof HTMLElement ? page.querySelector<HTMLElement>("#action-status") : null;
+  if (line && said) setStatus(line, "ok", said);
   renderNav(caller.user ? (parts[0] ?? "") : "");
   app.replaceChildren(page);
   document.title = `${(app.querySelector("h1")?.textContent ?? "authd").trim()} · authd admin`;
@@ -91,11 +97,8 @@ window.addEventListener("hashchange", () => void render());
 // After a write action the page is drawn again from the API, with the
 // action's outcome kept in its status line.
 window.addEventListener("admin:changed", (e) => {
-  const said = (e as CustomEvent<string | undefined>).detail;
-  void render().then(() => {
-    const line = document.querySelector<HTMLElement>("#action-status");
-    if (line && said) setStatus(line, "ok", said);
-  });
+  flash = (e as CustomEvent<string | undefined>).detail ?? null;
+  void render();
 });
 
 client.onAuthStateChange((event) => {

@@ -312,7 +312,7 @@ test("an admin signs in with TOTP, finds a user, changes roles, revokes a sessio
   // Users to find: the target with two sessions (two devices), and others
   // whose addresses do not start with "target-".
   const targetId = await registerVerified(TARGET);
-  for (const name of ["alice", "bob", "carol"]) await registerVerified(`${name}-${STAMP}@example.com`);
+  for (const name of ["alice", "bob", "carol", "dave", "erin", "frank"]) await registerVerified(`${name}-${STAMP}@example.com`);
   const phone = await login(TARGET, { userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Version/18.0 Mobile/15E148 Safari/604.1" });
   const laptop = await login(TARGET, { userAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0" });
   assert.equal(phone.status, 200);
@@ -355,7 +355,9 @@ test("an admin signs in with TOTP, finds a user, changes roles, revokes a sessio
   assert.ok(Number(await page.textContent("#failed-24h .value")) >= 1);
   assert.match(await page.textContent("#mail-queued .value"), /^\d+$/);
   assert.match(await page.textContent("#webhooks-dead .value"), /^\d+$/);
-  assert.equal(await page.locator("svg.chart rect.bar").count(), 24);
+  assert.equal(await page.locator("svg.chart rect.slot").count(), 24);
+  assert.ok((await page.locator("svg.chart rect.bar.ok").count()) >= 1);
+  assert.ok((await page.locator("svg.chart rect.bar.bad").count()) >= 1);
   // No token is readable by a script: the refresh token is in the HttpOnly cookie.
   assert.equal(await page.evaluate(() => document.cookie), "");
   const cookie = (await context.cookies(base)).find((c) => c.name === "__Host-authd_refresh");
@@ -422,11 +424,20 @@ test("an admin signs in with TOTP, finds a user, changes roles, revokes a sessio
   }
   const adminId = (await api("GET", "/v1/me", { token: adminToken })).body.id;
   const actions = await page.locator("#audit-events tr.event").evaluateAll((rows) =>
-    rows.map((r) => ({ type: r.dataset.type, actor: r.querySelectorAll("td")[2].textContent })),
+    rows.map((r) => ({
+      type: r.dataset.type,
+      actor: r.querySelector("td.actor a")?.dataset.id,
+      actorName: r.querySelector("td.actor")?.textContent,
+      subject: r.querySelector("td.subject a")?.dataset.id,
+    })),
   );
-  for (const type of ["user.roles_changed", "user.disabled", "user.enabled"]) {
-    assert.equal(actions.find((a) => a.type === type).actor, adminId.slice(0, 8), `${type} not by the admin`);
+  for (const type of ["user.roles_changed", "session.revoked", "user.disabled", "user.enabled"]) {
+    const event = actions.find((a) => a.type === type);
+    assert.equal(event.actor, adminId, `${type} not by the admin`);
+    assert.equal(event.actorName, ADMIN, `${type}: the actor is not named by email`);
+    assert.equal(event.subject, targetId, `${type} not about the target`);
   }
+  assert.ok(actions.every((a) => a.subject === targetId), "an event of another user in the filtered log");
   // The type filter (§12): only user.disabled.
   await page.selectOption("#audit-type", "user.disabled");
   await page.click("#audit-filter button[type=submit]");

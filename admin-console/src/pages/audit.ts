@@ -1,6 +1,6 @@
 // The audit log with the filters of API.md §12 (user, type, since, until,
 // page size) and cursor paging (older pages by `next_cursor`).
-import { type AuditEvent, call, client } from "../api.ts";
+import { type AuditEvent, call, client, emailsOf } from "../api.ts";
 import { device, field, h, link, time } from "../dom.ts";
 
 /** The event types of §12 (an unknown type is a 422). */
@@ -17,19 +17,27 @@ function summary(data: Record<string, unknown>): string {
     .join(" · ");
 }
 
-function who(id: string | null | undefined): Node | string {
-  return id ? link(`#/users/${encodeURIComponent(id)}`, id.slice(0, 8), "id-link") : h("span", { className: "muted" }, "—");
+/** A person: their email (or, when the user is gone, the end of the id), linked. */
+function who(id: string | null | undefined, names: Map<string, string | null>): Node | string {
+  if (!id) return h("span", { className: "muted" }, "—");
+  const name = names.get(id);
+  const a = link(`#/users/${encodeURIComponent(id)}`, name ?? `…${id.slice(-8)}`, "who");
+  a.title = id;
+  a.dataset.id = id;
+  return a;
 }
 
-export function eventRows(events: AuditEvent[]): HTMLTableRowElement[] {
+/** The table rows of `events`, people named by `emailsOf`. */
+export async function eventRows(events: AuditEvent[]): Promise<HTMLTableRowElement[]> {
+  const names = await emailsOf(events.flatMap((e) => [e.actor_id, e.user_id]));
   return events.map((e) =>
     h(
       "tr",
       { className: "event", dataset: { type: e.type, id: e.id } },
       h("td", {}, time(e.at)),
       h("td", {}, h("code", { className: "type" }, e.type)),
-      h("td", {}, who(e.actor_id)),
-      h("td", {}, who(e.user_id)),
+      h("td", { className: "actor" }, who(e.actor_id, names)),
+      h("td", { className: "subject" }, who(e.user_id, names)),
       h("td", { className: "data" }, summary((e.data ?? {}) as Record<string, unknown>)),
       h("td", { className: "muted small", title: e.user_agent ?? "" }, e.ip ?? "", e.user_agent ? h("div", {}, device(e.user_agent)) : null),
     ),
@@ -114,7 +122,7 @@ export async function auditPage(query: URLSearchParams): Promise<HTMLElement> {
     { id: "audit" },
     h("h1", {}, "Audit log"),
     form,
-    eventTable(eventRows(page.events), "audit-events"),
+    eventTable(await eventRows(page.events), "audit-events"),
     h(
       "nav",
       { className: "pager", attrs: { "aria-label": "Pages" } },

@@ -95,7 +95,19 @@ export async function dashboardPage(): Promise<HTMLElement> {
       tile("failed-24h", "Failed sign-ins, 24 h", `${failed.events.length}${more(failed)}`, link("#/audit?type=login.failed", "Audit")),
     ),
     h("h2", {}, "Sign-ins per hour"),
-    h("div", { className: "card chart-card" }, bars(perHour(succeeded.events), labels, "Successful sign-ins per hour, last 24 hours"), h("p", { className: "muted" }, `Failed: ${perHour(failed.events).join(" · ")}`)),
+    h(
+      "div",
+      { className: "card chart-card" },
+      bars(
+        [
+          { values: perHour(succeeded.events), className: "ok", name: "sign-ins" },
+          { values: perHour(failed.events), className: "bad", name: "failed" },
+        ],
+        labels,
+        "Sign-ins per hour over the last 24 hours, successful and failed",
+      ),
+      h("p", { className: "legend" }, h("span", { className: "key ok" }), " successful ", h("span", { className: "key bad" }), " failed · local time"),
+    ),
     h("h2", {}, "Outboxes"),
     outbox,
   );

@@ -148,7 +148,7 @@ export async function userPage(id: string): Promise<HTMLElement> {
       "div",
       { className: "card" },
       h("h2", {}, "Security events"),
-      eventTable(eventRows(events.events), "user-events"),
+      eventTable(await eventRows(events.events), "user-events"),
       h("p", {}, link(`#/audit?user_id=${encodeURIComponent(user.id)}`, "All events of this user in the audit log")),
     ),
   );

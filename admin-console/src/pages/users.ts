@@ -60,7 +60,7 @@ export async function usersPage(query: URLSearchParams): Promise<HTMLElement> {
       h(
         "table",
         { id: "users-table" },
-        h("thead", {}, h("tr", {}, ...["Email", "Email", "State", "Roles", "Last sign-in", "Created"].map((t, i) => h("th", { scope: "col" }, i === 1 ? "Verified" : t)))),
+        h("thead", {}, h("tr", {}, ...["Email", "Verified", "State", "Roles", "Last sign-in", "Created"].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, ...rows),
       ),
     ),
