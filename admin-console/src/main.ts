@@ -56,6 +56,7 @@ let flash: string | null = null;
 /** Draws the page of the current hash (the newest call wins). */
 export async function render(): Promise<void> {
   const mine = ++rendering;
+  const drawn = location.hash;
   const { parts, query } = route();
   let page: Node;
   if (!caller.user) {
@@ -84,6 +85,8 @@ export async function render(): Promise<void> {
   app.replaceChildren(page);
   document.title = `${(app.querySelector("h1")?.textContent ?? "authd").trim()} · authd admin`;
   document.body.dataset.page = caller.user ? (parts[0] === "users" && parts[1] ? "user" : (parts[0] ?? "dashboard")) : "sign-in";
+  // The hash this page was drawn for (the browser test waits for it).
+  document.body.dataset.route = drawn;
   document.body.dataset.ready = "true";
 }
 

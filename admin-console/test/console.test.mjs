@@ -446,8 +446,7 @@ test("an admin signs in with TOTP, finds a user, changes roles, revokes a sessio
   assert.equal(await page.locator("#audit-events tr.event").count(), 1);
   // Everyone's events, the newest page, then an older page by the cursor.
   await page.goto(`${base}/admin/#/audit?limit=20`);
-  await ready(page, "audit");
-  await page.waitForSelector("#audit-events tr.event");
+  await page.waitForSelector(`body[data-route="#/audit?limit=20"] #audit-events tr.event`);
   assert.equal(await page.locator("#audit-events tr.event").count(), 20);
   await shot(page, "audit");
   const newest = await page.getAttribute("#audit-events tr.event", "data-id");
