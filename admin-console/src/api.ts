@@ -7,6 +7,8 @@ export type User = Schemas["User"];
 export type Role = Schemas["Role"];
 export type Session = Schemas["Session"];
 export type AuditEvent = Schemas["AuditEvent"];
+export type MfaFactorList = Schemas["MfaFactorList"];
+export type Identity = Schemas["Identity"];
 
 export const client = new AuthdClient({
   baseUrl: location.origin,

@@ -378,6 +378,7 @@ test("an admin signs in with TOTP, finds a user, changes roles, revokes a sessio
   await page.waitForSelector(`#user[data-id="${targetId}"]`);
   assert.equal(await page.textContent("#user-email"), TARGET);
   assert.equal(await page.locator("#sessions tr.session").count(), 2);
+  assert.match(await page.textContent("#ways-in"), /No second factor/);
   await shot(page, "user");
 
   // Roles: add editor.
@@ -455,9 +456,16 @@ test("an admin signs in with TOTP, finds a user, changes roles, revokes a sessio
   const older = await page.locator("#audit-events tr.event").evaluateAll((rows) => rows.map((r) => r.dataset.id));
   assert.ok(older.every((id) => id < newest), "the older page repeats newer events");
 
+  // The admin's own page lists the TOTP factor and the recovery codes left.
+  await page.goto(`${base}/admin/#/users/${adminId}`);
+  await page.waitForSelector(`body[data-route="#/users/${adminId}"] #ways-in tr.factor[data-type=totp]`);
+  assert.equal(await page.locator("#ways-in tr.factor").count(), 1);
+  assert.match(await page.textContent("#recovery-left"), /^10 recovery codes left/);
+  await shot(page, "user-factors");
+
   // A reload keeps the operator signed in (the cookie), then sign out.
   await page.reload();
-  await ready(page, "audit");
+  await page.waitForSelector(`body[data-auth=signed-in][data-route="#/users/${adminId}"] #ways-in`);
   await page.click("#sign-out");
   await page.waitForSelector("body[data-auth=signed-out] #sign-in");
 

@@ -143,3 +143,61 @@ async fn admin_console_false_answers_404_like_any_unknown_path() {
     // The API is unchanged.
     app.get("/healthz", None).await.assert_status(200);
 }
+
+/// The read-only views the console's user page needs (`users:read`): a
+/// user's confirmed factors and linked identities, metadata only.
+#[actix_web::test]
+async fn an_operator_reads_a_users_factors_and_identities_but_no_secret() {
+    let app = spawn_app().await;
+    let (_, admin) = app.admin().await;
+    let user = app.verified_user().await;
+    let session = app.login_user(&user).await;
+    let id = app.get("/v1/me", Some(&session.access)).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let none = app
+        .get(&format!("/v1/admin/users/{id}/mfa"), Some(&admin.access))
+        .await;
+    none.assert_status(200);
+    assert_eq!(none.json()["factors"], serde_json::json!([]));
+
+    let (factor_id, secret) = crate::mfa::enrol_and_confirm(&app, &session).await;
+    let factors = app
+        .get(&format!("/v1/admin/users/{id}/mfa"), Some(&admin.access))
+        .await;
+    factors.assert_status(200);
+    let body = factors.json();
+    assert_eq!(body["factors"][0]["id"], factor_id.as_str());
+    assert_eq!(body["factors"][0]["type"], "totp");
+    assert_eq!(body["recovery_codes_remaining"], 10);
+    let text = String::from_utf8_lossy(&factors.body).to_string();
+    let encoded = authd::auth::mfa::totp::base32(&secret);
+    assert!(
+        !text.contains(&encoded) && !text.contains("secret"),
+        "the TOTP secret is in {text}"
+    );
+
+    let identities = app
+        .get(
+            &format!("/v1/admin/users/{id}/identities"),
+            Some(&admin.access),
+        )
+        .await;
+    identities.assert_status(200);
+    assert_eq!(identities.json(), serde_json::json!({"identities": []}));
+
+    // Another user's own token has no users:read; an unknown id is a 404.
+    for path in [
+        format!("/v1/admin/users/{id}/mfa"),
+        format!("/v1/admin/users/{id}/identities"),
+    ] {
+        app.get(&path, Some(&session.access))
+            .await
+            .assert_problem(403, "forbidden");
+        app.get(&path.replace(&id, "no-such-user"), Some(&admin.access))
+            .await
+            .assert_problem(404, "not_found");
+    }
+}

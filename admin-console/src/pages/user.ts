@@ -2,7 +2,7 @@
 // and sessions with revoke (users:write), and the user's security events.
 // Buttons for what the caller's permissions do not allow are not drawn; the
 // API refuses them anyway.
-import { type Session, type User, call, caller, can, client, codeOf, explain } from "../api.ts";
+import { type Identity, type MfaFactorList, type Session, type User, call, caller, can, client, codeOf, explain } from "../api.ts";
 import { ago, badge, device, h, link, setStatus, status, time } from "../dom.ts";
 import { eventRows, eventTable } from "./audit.ts";
 
@@ -101,13 +101,51 @@ function sessionsTable(user: User, sessions: Session[], line: HTMLElement): HTML
   );
 }
 
+/** The user's confirmed factors, recovery codes left, and provider identities. */
+function waysIn(factors: MfaFactorList, identities: Identity[]): HTMLElement {
+  const rows = [
+    ...factors.factors.map((f) =>
+      h(
+        "tr",
+        { className: "factor", dataset: { type: f.type } },
+        h("td", {}, f.type === "totp" ? "Authenticator app (TOTP)" : f.type === "passkey" ? "Passkey" : f.type),
+        h("td", {}, f.name ?? h("span", { className: "muted" }, "unnamed")),
+        h("td", {}, time(f.created_at)),
+        h("td", {}, f.last_used_at ? ago(f.last_used_at) : h("span", { className: "muted" }, "never")),
+      ),
+    ),
+    ...identities.map((i) =>
+      h(
+        "tr",
+        { className: "identity", dataset: { provider: i.provider } },
+        h("td", {}, `Sign-in with ${i.provider}`),
+        h("td", {}, i.email ?? h("span", { className: "muted" }, "no email")),
+        h("td", {}, time(i.created_at)),
+        h("td", {}, h("span", { className: "muted" }, "—")),
+      ),
+    ),
+  ];
+  return h(
+    "div",
+    { id: "ways-in" },
+    rows.length
+      ? h("div", { className: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ...["Kind", "Name", "Added", "Last used"].map((t) => h("th", { scope: "col" }, t)))), h("tbody", {}, ...rows)))
+      : h("p", { className: "muted" }, "No second factor and no linked identity."),
+    factors.factors.length
+      ? h("p", { className: "muted", id: "recovery-left" }, `${factors.recovery_codes_remaining} recovery code${factors.recovery_codes_remaining === 1 ? "" : "s"} left.`)
+      : null,
+  );
+}
+
 export async function userPage(id: string): Promise<HTMLElement> {
   const user = await call((headers) => client.api.GET("/v1/admin/users/{id}", { headers, params: { path: { id } } }));
-  const [sessions, events] = await Promise.all([
+  const [sessions, events, factors, identities] = await Promise.all([
     can("users:write")
       ? call((headers) => client.api.GET("/v1/admin/users/{id}/sessions", { headers, params: { path: { id } } })).then((r) => r.sessions)
       : Promise.resolve(null),
     call((headers) => client.api.GET("/v1/admin/audit", { headers, params: { query: { user_id: id, limit: 20 } } })),
+    call((headers) => client.api.GET("/v1/admin/users/{id}/mfa", { headers, params: { path: { id } } })),
+    call((headers) => client.api.GET("/v1/admin/users/{id}/identities", { headers, params: { path: { id } } })).then((r) => r.identities),
   ]);
   const line = status("action-status");
 
@@ -143,6 +181,7 @@ export async function userPage(id: string): Promise<HTMLElement> {
     line,
     actions,
     h("div", { className: "columns" }, h("div", { className: "card" }, h("h2", {}, "Account"), details(user)), h("div", { className: "card" }, h("h2", {}, "Roles"), rolesEditor(user, line, changed))),
+    h("div", { className: "card" }, h("h2", {}, "Second factors and linked identities"), waysIn(factors, identities)),
     sessions === null ? null : h("div", { className: "card" }, h("h2", {}, "Sessions"), sessionsTable(user, sessions, line)),
     h(
       "div",
