@@ -162,6 +162,8 @@ pub struct HttpSettings {
     /// `/openapi.json` are served only on this address; the public port
     /// answers 404 for them.
     pub ops_bind: Option<String>,
+    /// `AUTH_ADMIN_CONSOLE`: serve the admin console at `/admin/`.
+    pub admin_console: bool,
 }
 
 /// The one header a trusted proxy's client address is read from. Never
@@ -196,6 +198,7 @@ impl HttpSettings {
             )?,
             cors_origins: env.list("AUTH_CORS_ORIGINS"),
             ops_bind: env.get("AUTH_OPS_BIND").map(str::to_owned),
+            admin_console: env.parse("AUTH_ADMIN_CONSOLE", true)?,
         })
     }
 
@@ -1071,6 +1074,16 @@ mod tests {
                 window: Duration::from_secs(60)
             }
         );
+    }
+
+    #[test]
+    fn the_admin_console_is_on_by_default_and_off_only_by_a_boolean() {
+        let s = Settings::from_vars(&HashMap::new()).unwrap();
+        assert!(s.http.admin_console);
+        let s = Settings::from_vars(&vars(&[("AUTH_ADMIN_CONSOLE", "false")])).unwrap();
+        assert!(!s.http.admin_console);
+        let err = Settings::from_vars(&vars(&[("AUTH_ADMIN_CONSOLE", "off")])).unwrap_err();
+        assert_eq!(err.var, "AUTH_ADMIN_CONSOLE");
     }
 
     #[test]

@@ -230,13 +230,14 @@ impl Application {
         let ops_port = ops.as_ref().map(|(_, addr)| addr.port());
         let server = HttpServer::new(move || {
             let state = server_state.clone();
+            let admin_console = state.settings.http.admin_console;
             App::new()
                 .app_data(state.clone())
                 .app_data(ops_listener.clone())
                 .into_utoipa_app()
                 .configure(routes::configure)
                 .into_app()
-                .configure(routes::configure_unlisted)
+                .configure(|cfg| routes::configure_unlisted(cfg, admin_console))
                 .default_service(web::to(routes::fallback::not_found_or_not_allowed))
                 .wrap(from_fn(routes::split_ops_listener))
                 .wrap(from_fn(routes::security_headers))

@@ -107,6 +107,13 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "a second listener (e.g. `127.0.0.1:9090`) that alone serves `/metrics`, `/docs` and `/openapi.json`; the public port then answers 404 for them. The probes answer on both (see [Operations](../guides/operations.md#operations))",
     },
     Variable {
+        name: "AUTH_ADMIN_CONSOLE",
+        kind: Kind::Bool,
+        default: "`true`",
+        section: "Listener and clients",
+        meaning: "bool; `false` stops serving the admin console at `/admin/` (404), see [Admin console](../guides/admin-console.md#admin-console)",
+    },
+    Variable {
         name: "AUTH_LOG_FORMAT",
         kind: Kind::Choice,
         default: "`pretty`",

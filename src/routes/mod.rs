@@ -1,8 +1,10 @@
 //! HTTP routes, one file per action. `configure` registers every documented
 //! route (utoipa collects them into the OpenAPI document); the few routes
-//! that are not part of the API (docs UI) come from `configure_unlisted`.
+//! that are not part of the API (docs UI, admin console) come from
+//! `configure_unlisted`.
 
 pub mod admin;
+pub mod admin_console;
 pub mod auth;
 pub mod docs;
 pub mod fallback;
@@ -44,8 +46,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(scope::scope("/v1/admin").configure(admin::configure));
 }
 
-pub fn configure_unlisted(cfg: &mut actix_web::web::ServiceConfig) {
+pub fn configure_unlisted(cfg: &mut actix_web::web::ServiceConfig, admin_console: bool) {
     docs::configure_ui(cfg);
+    admin_console::configure(cfg, admin_console);
 }
 
 /// Where the operational listener (`AUTH_OPS_BIND`) is bound, if any.
@@ -125,6 +128,7 @@ pub async fn security_headers(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let token_presented = bearer_presented(&req);
     let docs = req.path().starts_with("/docs");
+    let console = admin_console::is_console_path(req.path());
     let api = req.path().starts_with("/v1/");
     // ASVS 3.4.1: an https issuer means browsers reach authd over TLS only.
     let hsts = req
@@ -155,7 +159,13 @@ pub async fn security_headers(
         HeaderValue::from_static("no-referrer"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    let csp = if docs { DOCS_CSP } else { API_CSP };
+    let csp = if docs {
+        DOCS_CSP
+    } else if console {
+        admin_console::CSP
+    } else {
+        API_CSP
+    };
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(csp),

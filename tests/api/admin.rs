@@ -20,6 +20,8 @@ const ADMIN_PERMISSIONS: &[(&str, &str, &str)] = &[
         "users:write",
     ),
     ("DELETE", "/v1/admin/users/{id}/mfa", "users:write"),
+    ("GET", "/v1/admin/users/{id}/mfa", "users:read"),
+    ("GET", "/v1/admin/users/{id}/identities", "users:read"),
     ("GET", "/v1/admin/roles", "users:read"),
     ("GET", "/v1/admin/audit", "users:read"),
 ];

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin;
+mod admin_console;
 mod admin_sessions;
 mod audit;
 mod audit_log;

@@ -5,6 +5,7 @@ mod audit;
 mod roles;
 mod sessions;
 mod users;
+mod ways_in;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -19,6 +20,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(sessions::revoke_user_sessions)
         .service(sessions::revoke_user_session)
         .service(users::reset_mfa)
+        .service(ways_in::list_user_factors)
+        .service(ways_in::list_user_identities)
         .service(roles::list_roles)
         .service(audit::list_audit_events);
 }
