@@ -150,6 +150,17 @@ pub enum LogFormat {
     Json,
 }
 
+const DEFAULT_ISSUER: &str = "http://localhost:8080";
+
+/// `scheme://host[:port]` of an `http(s)://` URL, as a browser's `Origin`
+/// names it.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let known = scheme == "http" || scheme == "https";
+    (known && !authority.is_empty()).then(|| format!("{scheme}://{authority}"))
+}
+
 /// The public listener and what it believes about its clients.
 #[derive(Clone, Debug)]
 pub struct HttpSettings {
@@ -164,6 +175,10 @@ pub struct HttpSettings {
     pub ops_bind: Option<String>,
     /// `AUTH_ADMIN_CONSOLE`: serve the admin console at `/admin/`.
     pub admin_console: bool,
+    /// The origin of `AUTH_ISSUER` while the console is on: the console is
+    /// served from there, so cookie mode accepts it as if it were listed in
+    /// `AUTH_CORS_ORIGINS` (a same-origin request is no cross-site one).
+    pub console_origin: Option<String>,
 }
 
 /// The one header a trusted proxy's client address is read from. Never
@@ -184,6 +199,7 @@ impl HttpSettings {
             .map(|raw| values::parse_cidr(raw))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|m| ConfigError::new("AUTH_TRUSTED_PROXIES", m))?;
+        let admin_console = env.parse("AUTH_ADMIN_CONSOLE", true)?;
         Ok(Self {
             bind: env.text("AUTH_BIND", "127.0.0.1:8080"),
             body_limit: env.parse("AUTH_BODY_LIMIT", 64 * 1024)?,
@@ -198,7 +214,10 @@ impl HttpSettings {
             )?,
             cors_origins: env.list("AUTH_CORS_ORIGINS"),
             ops_bind: env.get("AUTH_OPS_BIND").map(str::to_owned),
-            admin_console: env.parse("AUTH_ADMIN_CONSOLE", true)?,
+            admin_console,
+            console_origin: admin_console
+                .then(|| origin_of(&env.text("AUTH_ISSUER", DEFAULT_ISSUER)))
+                .flatten(),
         })
     }
 
@@ -340,7 +359,7 @@ impl TokenSettings {
             }
         };
         Ok(Self {
-            issuer: env.text("AUTH_ISSUER", "http://localhost:8080"),
+            issuer: env.text("AUTH_ISSUER", DEFAULT_ISSUER),
             audience: env.text("AUTH_AUDIENCE", "authd"),
             signing,
             access_ttl: env.seconds("AUTH_ACCESS_TTL", 900)?,
@@ -1084,6 +1103,25 @@ mod tests {
         assert!(!s.http.admin_console);
         let err = Settings::from_vars(&vars(&[("AUTH_ADMIN_CONSOLE", "off")])).unwrap_err();
         assert_eq!(err.var, "AUTH_ADMIN_CONSOLE");
+    }
+
+    #[test]
+    fn the_console_is_served_from_the_issuers_origin() {
+        let s = Settings::from_vars(&HashMap::new()).unwrap();
+        assert_eq!(
+            s.http.console_origin.as_deref(),
+            Some("http://localhost:8080")
+        );
+        let issuer = ("AUTH_ISSUER", "https://id.example.com:8443/tenant?x#y");
+        let s = Settings::from_vars(&vars(&[issuer])).unwrap();
+        assert_eq!(
+            s.http.console_origin.as_deref(),
+            Some("https://id.example.com:8443")
+        );
+        let off = Settings::from_vars(&vars(&[issuer, ("AUTH_ADMIN_CONSOLE", "false")])).unwrap();
+        assert_eq!(off.http.console_origin, None);
+        assert_eq!(origin_of("urn:authd"), None);
+        assert_eq!(origin_of("https://"), None);
     }
 
     #[test]

@@ -70,7 +70,8 @@ fn check_origin(req: &HttpRequest, http: &HttpSettings) -> Result<(), ApiError> 
     let origin = origin.to_str().map_err(|_| ApiError::ForeignOrigin)?;
     let listed = origin != "null"
         && origin != "*"
-        && http.cors_origins.iter().any(|allowed| allowed == origin);
+        && (http.cors_origins.iter().any(|allowed| allowed == origin)
+            || http.console_origin.as_deref() == Some(origin));
     if listed {
         Ok(())
     } else {

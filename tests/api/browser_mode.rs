@@ -263,6 +263,42 @@ async fn a_simple_form_post_with_the_cookie_is_refused() {
     cookie_refresh(&app, &value, &[]).await.assert_status(200);
 }
 
+/// The admin console is served from authd's own origin (the issuer's):
+/// cookie mode accepts that origin while the console is on, unlisted.
+#[actix_web::test]
+async fn cookie_mode_from_the_consoles_own_origin_needs_no_listing_while_it_is_served() {
+    let issuer = "https://id.example.test";
+    for (console, expected) in [("true", 200), ("false", 403)] {
+        let app = spawn_app_with(&[
+            ("AUTH_ISSUER", issuer),
+            ("AUTH_CORS_ORIGINS", SPA),
+            ("AUTH_ADMIN_CONSOLE", console),
+        ])
+        .await;
+        let user = app.verified_user().await;
+        let login = app
+            .request(
+                "POST",
+                "/v1/auth/login",
+                None,
+                Some(&json!({"email": user.email, "password": user.password})),
+                &[MODE, ("Origin", issuer)],
+            )
+            .await;
+        assert_eq!(
+            login.status,
+            expected,
+            "console {console}: {}",
+            login.detail()
+        );
+        // Another port of the same host is another origin.
+        let (_, value) = cookie_login(&app, &user).await;
+        cookie_refresh(&app, &value, &[("Origin", "https://id.example.test:444")])
+            .await
+            .assert_problem(403, "forbidden");
+    }
+}
+
 #[actix_web::test]
 async fn cookie_mode_from_a_foreign_or_null_origin_is_refused() {
     let app = app().await;

@@ -12,9 +12,10 @@ function input(name: string, type: string, autocomplete: string, extra: Partial<
 }
 
 function originHint(err: unknown): string {
-  // Cookie mode refuses an Origin that AUTH_CORS_ORIGINS does not list.
+  // Cookie mode accepts the issuer's origin (where the console is meant to
+  // be opened) and the origins AUTH_CORS_ORIGINS lists.
   return codeOf(err) === "forbidden"
-    ? `authd refused this origin for a browser sign-in: add ${location.origin} to AUTH_CORS_ORIGINS.`
+    ? `authd refused this origin for a browser sign-in: open the console at the address of AUTH_ISSUER, or add ${location.origin} to AUTH_CORS_ORIGINS.`
     : explain(err);
 }
 
