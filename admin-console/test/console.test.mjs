@@ -222,8 +222,8 @@ before(async () => {
     AUTH_MFA_KEY_FILE: join(work, "mfa.key"),
     AUTH_BCRYPT_COST: "4",
     AUTH_RATE_LIMITS: "false",
-    // The console's browser sign-in (cookie mode) comes from authd's own origin.
-    AUTH_CORS_ORIGINS: base,
+    // No AUTH_CORS_ORIGINS: the console's browser sign-in (cookie mode)
+    // comes from the issuer's origin, which needs no listing.
     AUTH_FRONTEND_URL: base,
   };
   // The first admin, as an operator makes one (migrates the database too).
