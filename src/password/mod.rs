@@ -338,16 +338,19 @@ mod tests {
         };
         timed(own.clone()).await; // the workers start
         let (mut own_time, mut cheap_time) = (std::time::Duration::MAX, std::time::Duration::MAX);
-        for _ in 0..3 {
+        for _ in 0..5 {
             let (own_ok, t) = timed(own.clone()).await;
             own_time = own_time.min(t);
             let (cheap_ok, t) = timed(cheap.clone()).await;
             cheap_time = cheap_time.min(t);
             assert!(own_ok && cheap_ok);
         }
+        // Without the padding the cheap check takes microseconds, a
+        // hundredth of a bcrypt at cost 8: a quarter keeps the test failing
+        // then, and passing on a machine busy enough to stretch one run.
         assert!(
-            cheap_time * 10 >= own_time * 8,
-            "{cheap_time:?} < {own_time:?}"
+            cheap_time * 4 >= own_time,
+            "{cheap_time:?} is not even a quarter of {own_time:?}"
         );
     }
 
