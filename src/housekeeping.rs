@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, TimeDelta};
 
-use crate::db::{AnyConnection, Db, housekeeping as queries, now};
+use crate::db::{AnyConnection, Db, housekeeping as queries, now, ssf_outbox, webhook_outbox};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -150,14 +150,18 @@ pub async fn run_once(state: &AppState, holder: &str) -> Result<Option<Purged>, 
         .await?,
         webhooks: purge(
             db,
-            crate::db::webhook_outbox::delete_finished,
+            |conn, cutoff, batch| {
+                crate::db::outbox::delete_finished(conn, webhook_outbox::TABLE, cutoff, batch)
+            },
             ago(at, settings.dead_mail),
             stop_at,
         )
         .await?,
         ssf_pushes: purge(
             db,
-            crate::db::ssf_outbox::delete_finished,
+            |conn, cutoff, batch| {
+                crate::db::outbox::delete_finished(conn, ssf_outbox::TABLE, cutoff, batch)
+            },
             ago(at, settings.dead_mail),
             stop_at,
         )

@@ -91,7 +91,7 @@ impl OutboxJobs for WebhookJobs {
         id: &str,
         at: chrono::NaiveDateTime,
     ) -> diesel::QueryResult<()> {
-        webhook_outbox::mark_delivered(conn, id, at)
+        crate::db::outbox::mark_delivered(conn, webhook_outbox::TABLE, id, at)
     }
 
     fn max_attempts(&self) -> u32 {

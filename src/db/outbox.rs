@@ -85,6 +85,58 @@ pub fn record_failure(
     .map(drop)
 }
 
+/// Records a delivery on a row of a delivery outbox `table` (webhooks,
+/// Shared Signals pushes).
+pub fn mark_delivered(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::sql_query(format!(
+        "UPDATE {table} SET status = $1, delivered_at = $2, attempts = attempts + 1, \
+         locked_until = NULL, last_error = NULL WHERE id = $3"
+    ))
+    .bind::<Text, _>(DELIVERED)
+    .bind::<Timestamp, _>(at)
+    .bind::<Text, _>(id)
+    .execute(conn)
+    .map(drop)
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// How many rows of outbox `table` have `status`.
+pub fn count(conn: &mut AnyConnection, table: &'static str, status: &str) -> QueryResult<i64> {
+    diesel::sql_query(format!(
+        "SELECT COUNT(*) AS n FROM {table} WHERE status = $1"
+    ))
+    .bind::<Text, _>(status)
+    .get_result::<Count>(conn)
+    .map(|c| c.n)
+}
+
+/// Deletes at most `batch` delivered or dead rows of a delivery outbox
+/// `table` created before `cutoff`.
+pub fn delete_finished(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    cutoff: NaiveDateTime,
+    batch: i64,
+) -> QueryResult<usize> {
+    diesel::sql_query(format!(
+        "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} \
+         WHERE status <> 'pending' AND created_at < $1 LIMIT $2)"
+    ))
+    .bind::<Timestamp, _>(cutoff)
+    .bind::<diesel::sql_types::BigInt, _>(batch)
+    .execute(conn)
+}
+
 /// Records a delivery and clears the message's subject and bodies: they
 /// hold live one-time tokens, and the row is kept only as a record.
 pub fn mark_sent(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {

@@ -71,7 +71,7 @@ impl OutboxJobs for Pushes {
     }
 
     fn mark_done(conn: &mut AnyConnection, id: &str, at: NaiveDateTime) -> diesel::QueryResult<()> {
-        ssf_outbox::mark_delivered(conn, id, at)
+        crate::db::outbox::mark_delivered(conn, ssf_outbox::TABLE, id, at)
     }
 
     fn max_attempts(&self) -> u32 {
