@@ -342,6 +342,7 @@ def verify_sets(authd_url, receiver_url):
     got, delays = [], []
     wanted = {"session-revoked", "account-disabled", "account-enabled", "credential-change"}
     seen = set()
+    keys = jwt.PyJWKClient(f"{authd_url}/.well-known/jwks.json")
     while time.monotonic() < deadline and not wanted <= seen:
         try:
             content_type, body, arrived = Receiver.got.get(timeout=0.5)
@@ -350,7 +351,6 @@ def verify_sets(authd_url, receiver_url):
         got.append(body)
         if content_type != "application/secevent+jwt":
             fail(f"a SET came as {content_type!r}")
-        keys = jwt.PyJWKClient(f"{authd_url}/.well-known/jwks.json")
         header = jwt.get_unverified_header(body)
         if header.get("typ") != "secevent+jwt":
             fail(f"a SET's typ is {header.get('typ')!r}")

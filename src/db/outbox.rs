@@ -104,20 +104,26 @@ pub fn mark_delivered(
     .map(drop)
 }
 
-#[derive(QueryableByName)]
-struct Count {
+/// A delivery outbox's rows by status.
+#[derive(Debug, QueryableByName)]
+pub struct Counts {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
+    pub pending: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub delivered: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub dead: i64,
 }
 
-/// How many rows of outbox `table` have `status`.
-pub fn count(conn: &mut AnyConnection, table: &'static str, status: &str) -> QueryResult<i64> {
+/// How many rows of delivery outbox `table` are pending, delivered and
+/// dead, in one query.
+pub fn counts(conn: &mut AnyConnection, table: &'static str) -> QueryResult<Counts> {
     diesel::sql_query(format!(
-        "SELECT COUNT(*) AS n FROM {table} WHERE status = $1"
+        "SELECT COUNT(CASE WHEN status = 'pending' THEN 1 END) AS pending, \
+         COUNT(CASE WHEN status = 'delivered' THEN 1 END) AS delivered, \
+         COUNT(CASE WHEN status = 'dead' THEN 1 END) AS dead FROM {table}"
     ))
-    .bind::<Text, _>(status)
-    .get_result::<Count>(conn)
-    .map(|c| c.n)
+    .get_result(conn)
 }
 
 /// Deletes at most `batch` delivered or dead rows of a delivery outbox

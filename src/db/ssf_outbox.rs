@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::models::{NewSsfPush, SsfRow};
-use super::outbox::{self, DEAD, PENDING};
+use super::outbox;
 use super::schema::ssf_outbox;
 
 pub const TABLE: &str = "ssf_outbox";
@@ -24,8 +24,6 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<SsfRow>> {
 
 /// Pending and dead pushes, by count.
 pub fn counts(conn: &mut AnyConnection) -> QueryResult<(i64, i64)> {
-    Ok((
-        outbox::count(conn, TABLE, PENDING)?,
-        outbox::count(conn, TABLE, DEAD)?,
-    ))
+    let counts = outbox::counts(conn, TABLE)?;
+    Ok((counts.pending, counts.dead))
 }

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::models::{NewWebhook, WebhookRow};
-use super::outbox::{self, DEAD, DELIVERED, PENDING};
+use super::outbox;
 use super::schema::webhook_outbox;
 
 pub const TABLE: &str = "webhook_outbox";
@@ -24,9 +24,6 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<WebhookRow
 
 /// Pending, delivered and dead deliveries, by count.
 pub fn counts(conn: &mut AnyConnection) -> QueryResult<(i64, i64, i64)> {
-    Ok((
-        outbox::count(conn, TABLE, PENDING)?,
-        outbox::count(conn, TABLE, DELIVERED)?,
-        outbox::count(conn, TABLE, DEAD)?,
-    ))
+    let counts = outbox::counts(conn, TABLE)?;
+    Ok((counts.pending, counts.delivered, counts.dead))
 }
