@@ -25,6 +25,7 @@ pub mod route_table;
 pub mod routes;
 pub mod secret;
 pub mod shared_signals;
+pub mod ssf_delivery;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -223,7 +223,7 @@ impl Application {
 
         mail::worker::spawn(state.clone().into_inner());
         crate::webhooks::spawn(state.clone().into_inner());
-        crate::shared_signals::delivery::spawn(state.clone().into_inner());
+        crate::ssf_delivery::spawn(state.clone().into_inner());
         crate::housekeeping::spawn(state.clone().into_inner());
 
         let server_state = state.clone();

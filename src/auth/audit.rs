@@ -18,10 +18,10 @@ use serde_json::{Map, Value};
 
 use crate::api_types::AuditEvent;
 use crate::config::AuditSettings;
-use crate::db::models::{AuditEventRow, NewWebhook};
-use crate::db::{AnyConnection, Db, audit_events, now, outbox, webhook_outbox};
+use crate::db::models::{AuditEventRow, NewSsfPush, NewWebhook};
+use crate::db::{AnyConnection, Db, audit_events, now, outbox, ssf_outbox, webhook_outbox};
 use crate::error::ApiError;
-use crate::shared_signals::events::{self as shared_signals, Change, Initiator, SecurityEvent};
+use crate::shared_signals::{self, Change, Initiator, SecurityEvent};
 
 /// Where a request came from: the client IP as resolved through the trusted
 /// proxies (`extract::client_ip`) and the user agent. Recorded with every
@@ -225,8 +225,24 @@ impl AuditLog {
         audit_events::insert(conn, &row)?;
         if let (Some(ssf), Some(user_id)) = (&self.ssf, &row.user_id) {
             let (issuer, receivers) = ssf.as_ref();
-            for pushed in &pushes {
-                shared_signals::enqueue(conn, issuer, receivers, row.at, user_id, pushed)?;
+            for (event, receiver) in pushes
+                .iter()
+                .flat_map(|e| receivers.iter().map(move |r| (e, r)))
+            {
+                let jti = uuid::Uuid::now_v7().to_string();
+                let claims = shared_signals::claims(issuer, receiver, &jti, row.at, user_id, event);
+                ssf_outbox::enqueue(
+                    conn,
+                    &NewSsfPush {
+                        id: &jti,
+                        receiver,
+                        event_type: event.name(),
+                        payload: &claims.to_string(),
+                        status: outbox::PENDING,
+                        next_attempt_at: row.at,
+                        created_at: row.at,
+                    },
+                )?;
             }
         }
         if self.sends(event.kind) {

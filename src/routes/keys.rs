@@ -45,7 +45,7 @@ pub async fn ssf_configuration(state: web::Data<AppState>) -> Result<HttpRespons
     }
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=300"))
-        .json(crate::shared_signals::events::configuration(
+        .json(crate::shared_signals::configuration(
             &state.settings.tokens.issuer,
         )))
 }

@@ -1,13 +1,22 @@
-//! What receivers are told: the events, the claims of a Security Event
-//! Token, the rows queued for them and the transmitter's metadata. Imports
-//! nothing of the server's state, so the audit log can use it.
+//! The OpenID Shared Signals transmitter (SSF 1.0, API.md §18): each
+//! revocation, credential change, disable, enable and deletion is pushed to
+//! every `AUTH_SSF_RECEIVERS` URL as a Security Event Token (RFC 8417) of
+//! CAEP or RISC, by RFC 8935 push.
+//!
+//! The audit log decides what is pushed (`auth::audit` maps its event types
+//! to [`SecurityEvent`]s) and queues one row per receiver in the event's
+//! transaction, so a push exists if and only if the change committed. The
+//! shared outbox runner delivers and retries the rows like webhooks. A row
+//! keeps the SET's claims, signed at each attempt: EdDSA is deterministic,
+//! so a retry sends the same bytes (and the same `jti`).
+//!
+//! This module is what receivers are told (the events, the claims, the
+//! transmitter's metadata) and imports nothing of the server, so the audit
+//! log can use it; `AuditLog::record` queues the rows and `ssf_delivery`
+//! pushes them.
 
 use chrono::NaiveDateTime;
 use serde_json::{Value, json};
-
-use crate::db::models::NewSsfPush;
-use crate::db::{AnyConnection, outbox, ssf_outbox};
-use crate::error::ApiError;
 
 const CAEP: &str = "https://schemas.openid.net/secevent/caep/event-type/";
 const RISC: &str = "https://schemas.openid.net/secevent/risc/event-type/";
@@ -156,35 +165,6 @@ pub fn claims(
         "sub_id": subject,
         "events": events,
     })
-}
-
-/// Queues `event` about `user_id` for every receiver, in the caller's
-/// transaction.
-pub fn enqueue(
-    conn: &mut AnyConnection,
-    issuer: &str,
-    receivers: &[String],
-    at: NaiveDateTime,
-    user_id: &str,
-    event: &SecurityEvent,
-) -> Result<(), ApiError> {
-    for receiver in receivers {
-        let jti = uuid::Uuid::now_v7().to_string();
-        let payload = claims(issuer, receiver, &jti, at, user_id, event).to_string();
-        ssf_outbox::enqueue(
-            conn,
-            &NewSsfPush {
-                id: &jti,
-                receiver,
-                event_type: event.name(),
-                payload: &payload,
-                status: outbox::PENDING,
-                next_attempt_at: at,
-                created_at: at,
-            },
-        )?;
-    }
-    Ok(())
 }
 
 /// `/.well-known/ssf-configuration`: the transmitter's metadata (SSF 1.0
