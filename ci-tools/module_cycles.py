@@ -121,7 +121,9 @@ def graph():
         paths = []
         for tree in re.findall(r"\buse\s+([^;]+);", code):
             paths += expand(tree)
-        paths += re.findall(r"\b((?:crate|super|self)(?:::\w+)+)", code)
+        # Inline paths, whole: `crate::a::{b, c}` names the children
+        # (expanded above), not `crate::a` itself.
+        paths += re.findall(r"\b((?:crate|super|self)(?:::\w+)+)(?!\w|::)", code)
         for p in paths:
             target = resolve(p, module, is_dir, modules)
             if target and target != module:

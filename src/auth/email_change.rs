@@ -24,7 +24,7 @@ use crate::api_types::{EmailStatus, PendingEmail, User, utc};
 use crate::auth::audit::{Event, EventType, RequestContext, mask};
 use crate::auth::one_time::{self, Purpose};
 use crate::auth::ways_in::{self, Ending};
-use crate::auth::{Email, recovery};
+use crate::auth::{email::Email, recovery};
 use crate::db::models::UserRow;
 use crate::db::{AnyConnection, Db, now, one_time_tokens, users};
 use crate::error::{ApiError, TokenKind};

@@ -33,7 +33,7 @@ use crate::auth::audit::{Event, EventType, mask};
 use crate::auth::login::LoginOutcome;
 use crate::auth::session::{self, AuthLevel, ClientInfo, ProvenLogin};
 use crate::auth::ways_in::{self, Ended, Ending};
-use crate::auth::{Email, mfa, one_time};
+use crate::auth::{email::Email, mfa, one_time};
 use crate::db::models::{EmailLoginRow, MfaFactorRow, NewUser, UserRow};
 use crate::db::{AnyConnection, email_logins, now, users};
 use crate::error::{ApiError, TokenKind};

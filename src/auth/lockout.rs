@@ -50,7 +50,7 @@ pub struct Lockout<'a> {
 
 impl Lockout<'_> {
     /// Admits one password check for `email` (as parsed by
-    /// [`crate::auth::Email`], or as stored): 429 `account_locked` while the
+    /// [`crate::auth::email::Email`], or as stored): 429 `account_locked` while the
     /// account is locked, 503 while the threshold's worth of checks is in
     /// flight.
     pub async fn reserve(&self, email: &str) -> Result<Reservation, ApiError> {

@@ -18,7 +18,7 @@
 use crate::api_types::TokenPair;
 use crate::auth::audit::{Event, EventType, mask};
 use crate::auth::session::{self, ClientInfo, ProvenLogin};
-use crate::auth::{Email, mfa};
+use crate::auth::{email::Email, mfa};
 use crate::db::models::{MfaFactorRow, UserRow};
 use crate::db::users;
 use crate::error::ApiError;

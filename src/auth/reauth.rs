@@ -6,7 +6,7 @@
 
 use actix_web::HttpRequest;
 
-use crate::auth::Authenticated;
+use crate::auth::guard::Authenticated;
 use crate::auth::audit::{Event, EventType};
 use crate::db::models::UserRow;
 use crate::error::ApiError;

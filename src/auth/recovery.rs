@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 
-use crate::auth::Email;
+use crate::auth::email::Email;
 use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::auth::one_time::{self, Purpose};
 use crate::auth::ways_in::{self, Ended, Ending};

@@ -20,7 +20,7 @@
 use chrono::NaiveDateTime;
 
 use crate::api_types::User;
-use crate::auth::Email;
+use crate::auth::email::Email;
 use crate::auth::audit::{AuditLog, Event, EventType, RequestContext, mask};
 use crate::auth::one_time::{self, Purpose};
 use crate::auth::ways_in::{self, Ended, Ending};

@@ -3,7 +3,8 @@
 //! whether it is cleartext to a host other than loopback; `serve` warns
 //! about each at start, and `AUTH_REQUIRE_TLS_BACKENDS=true` refuses them.
 
-use super::{DatabaseUrl, RedisUrl, Settings, is_loopback_host};
+use super::settings::{Settings, TokenSettings};
+use super::values::{DatabaseUrl, RedisUrl, is_loopback_host};
 
 /// One channel that would carry secrets in cleartext off this host.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -156,6 +157,14 @@ pub fn redis_url(url: &RedisUrl) -> bool {
                     .is_some_and(|rest| any_remote(&hosts(rest)))
             })
         }
+    }
+}
+
+impl TokenSettings {
+    /// Whether the issuer is plain `http://` on a host other than loopback:
+    /// tokens and passwords would cross the network unencrypted.
+    pub fn issuer_is_cleartext_remote(&self) -> bool {
+        http_url(&self.issuer)
     }
 }
 

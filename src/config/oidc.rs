@@ -3,7 +3,8 @@
 
 use webauthn_rs::prelude::Url;
 
-use super::{ConfigError, Vars, is_loopback_host};
+use super::values::{ConfigError, is_loopback_host};
+use super::vars::Vars;
 use crate::secret::Secret;
 
 const LIST: &str = "AUTH_OIDC_PROVIDERS";

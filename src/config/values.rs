@@ -6,6 +6,34 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
+/// A configuration variable that could not be used: printed as one line,
+/// exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(var: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            var,
+            message: message.into(),
+        }
+    }
+}
+
+/// `localhost` or a loopback address (an IPv6 one with or without its
+/// brackets): where plain `http://` crosses no network.
+pub(super) fn is_loopback_host(host: &str) -> bool {
+    let ip = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    host.eq_ignore_ascii_case("localhost") || ip.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DatabaseUrl {
     /// A SQLite file path, or a shared in-memory database name.

@@ -8,7 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use super::ConfigError;
+use super::values::ConfigError;
 use super::values::parse_duration;
 
 /// Lookup helpers: empty values count as unset.

@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
-use super::AnyConnection;
+use super::connection::AnyConnection;
 use super::models::AuditEventRow;
 use super::schema::audit_events;
 

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
 
-use super::AnyConnection;
+use super::connection::AnyConnection;
 use super::models::EmailLoginRow;
 use super::schema::email_logins;
 

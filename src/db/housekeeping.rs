@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamp};
 
-use super::AnyConnection;
+use super::connection::AnyConnection;
 use super::schema::job_leases;
 
 /// Takes or renews the lease on `job` until `until`; false when another

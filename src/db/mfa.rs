@@ -5,7 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::AnyConnection;
+use super::connection::AnyConnection;
 use super::models::{MfaChallengeRow, MfaFactorRow, NewMfaFactor};
 use super::schema::{mfa_challenges, mfa_factors, mfa_recovery_codes, sessions};
 

@@ -5,7 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::AnyConnection;
+use super::connection::AnyConnection;
 use super::schema::mfa_failures;
 
 pub fn record(conn: &mut AnyConnection, user_id: &str, at: NaiveDateTime) -> QueryResult<()> {

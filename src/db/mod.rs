@@ -4,6 +4,7 @@
 
 pub mod audit_events;
 mod changes;
+mod connection;
 pub mod email_logins;
 pub mod housekeeping;
 pub mod identities;
@@ -25,7 +26,7 @@ use std::time::Duration;
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -36,14 +37,7 @@ use crate::error::ApiError;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-#[derive(diesel::MultiConnection)]
-pub enum AnyConnection {
-    Postgresql(PgConnection),
-    Sqlite(SqliteConnection),
-}
-
-pub type DbPool = Pool<ConnectionManager<AnyConnection>>;
-pub type PooledConn = PooledConnection<ConnectionManager<AnyConnection>>;
+pub use connection::{AnyConnection, DbPool, PooledConn};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbSetupError {

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::AnyConnection;
+use super::connection::AnyConnection;
 use super::models::{NewOneTimeToken, OneTimeTokenRow};
 use super::schema::one_time_tokens;
 

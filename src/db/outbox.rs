@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text, Timestamp};
 
-use super::AnyConnection;
+use super::connection::AnyConnection;
 use super::models::{NewOutboxMessage, OutboxRow};
 use super::schema::mail_outbox;
 

@@ -8,7 +8,7 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
 use diesel::sql_types::{HasSqlType, Text, Timestamp};
 
-use super::AnyConnection;
+use super::connection::AnyConnection;
 use super::models::{NewSession, SessionRow};
 use super::schema::sessions;
 use crate::tokens::PairIds;

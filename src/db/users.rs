@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::AnyConnection;
+use super::connection::AnyConnection;
 use super::models::{NewUser, UserRow};
 use super::schema::{deleted_users, role_permissions, roles, user_roles, users};
 

@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 
-use super::AnyConnection;
+use super::connection::AnyConnection;
 use super::models::{NewWebhook, WebhookRow};
 use super::outbox;
 use super::schema::webhook_outbox;

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Entry, Identity, Record, issuer_of, json_lines, parse_time};
+use super::record::{Entry, Identity, Record, issuer_of, json_lines, parse_time};
 
 #[derive(Deserialize)]
 struct Line {

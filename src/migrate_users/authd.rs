@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{Entry, Identity, Record, json_lines, parse_time};
+use super::record::{Entry, Identity, Record, json_lines, parse_time};
 
 #[derive(Deserialize)]
 struct Line {

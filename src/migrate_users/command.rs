@@ -4,7 +4,8 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use super::import::{self, Options, Report};
-use super::{FirebaseParams, Format};
+use super::firebase::FirebaseParams;
+use super::record::Format;
 use crate::config::Settings;
 use crate::db::Db;
 
@@ -101,7 +102,7 @@ pub fn import(settings: &Settings, db: &Db, args: ImportArgs) -> Result<(), Fail
     let firebase = args.firebase()?;
     let content = std::fs::read_to_string(&args.file)
         .map_err(|e| runtime(format!("{}: {e}", args.file.display())))?;
-    let entries = super::read(args.format, &content, firebase.as_ref()).map_err(runtime)?;
+    let entries = super::reader::read(args.format, &content, firebase.as_ref()).map_err(runtime)?;
     drop(content);
     if let Some(map) = &args.id_map
         && map.exists()

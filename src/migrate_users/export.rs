@@ -25,7 +25,7 @@ pub enum ExportError {
 }
 
 /// One user as the `authd` format writes it.
-pub fn line(user: &UserRow, roles: Vec<String>, identities: Vec<super::Identity>) -> Value {
+pub fn line(user: &UserRow, roles: Vec<String>, identities: Vec<super::record::Identity>) -> Value {
     let mut line = json!({
         "id": user.id,
         "email": user.email,
@@ -77,7 +77,7 @@ pub fn run(db: &Db, path: &Path) -> Result<usize, ExportError> {
             let identities = identities::list_for_user(&mut conn, &user.id)
                 .map_err(db_error)?
                 .into_iter()
-                .map(|i| super::Identity {
+                .map(|i| super::record::Identity {
                     issuer: i.issuer,
                     subject: i.subject,
                 })

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Entry, FileError, Identity, Record, issuer_of, millis, parse_time};
+use super::record::{Entry, FileError, Identity, Record, issuer_of, millis, parse_time};
 use crate::password::schemes::{Firebase, Scheme};
 
 /// The project's "password hash parameters" (Firebase console).

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDateTime;
 use diesel::Connection;
 
-use super::{Entry, Format, Record};
+use super::record::{Entry, Format, Record};
 use crate::auth::Email;
 use crate::auth::audit::{AuditLog, Event, EventType, RequestContext};
 use crate::db::models::{IdentityRow, NewUser};
@@ -69,7 +69,7 @@ struct Checked {
     email_verified: bool,
     disabled: bool,
     created_at: NaiveDateTime,
-    identities: Vec<super::Identity>,
+    identities: Vec<super::record::Identity>,
     locale: Option<String>,
 }
 
@@ -270,7 +270,7 @@ fn taken(
 
 fn taken_identity(
     conn: &mut AnyConnection,
-    wanted: &[super::Identity],
+    wanted: &[super::record::Identity],
 ) -> Result<Option<String>, Stop> {
     for identity in wanted {
         if identities::find_by_subject(conn, &identity.issuer, &identity.subject)?.is_some() {

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Entry, FileError, Identity, Record, issuer_of, millis};
+use super::record::{Entry, FileError, Identity, Record, issuer_of, millis};
 use crate::password::schemes::{Prf, Scheme};
 
 #[derive(Deserialize)]

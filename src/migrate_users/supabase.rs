@@ -3,7 +3,7 @@
 //! `encrypted_password` (bcrypt), `email_confirmed_at`, `created_at`;
 //! other columns are ignored.
 
-use super::{Entry, FileError, Record, parse_time};
+use super::record::{Entry, FileError, Record, parse_time};
 
 pub fn read(content: &str) -> Result<Vec<Entry>, FileError> {
     let mut reader = csv::ReaderBuilder::new()

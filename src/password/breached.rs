@@ -17,7 +17,7 @@ use sha1::{Digest, Sha1};
 
 use crate::config::{BreachedMode, BreachedSettings};
 use crate::error::ApiError;
-use crate::password::Password;
+use super::policy::Password;
 
 /// The field error a breached password gets.
 pub const BREACHED: &str =

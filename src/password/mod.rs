@@ -26,7 +26,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::blocking::WorkerPool;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 
@@ -34,9 +33,7 @@ use crate::error::ApiError;
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
 
-fn prehash(password: &str) -> String {
-    STANDARD.encode(Sha256::digest(password.as_bytes()))
-}
+use schemes::prehash;
 
 /// bcrypt-hashes on the calling thread: for start-up and the CLI only.
 pub fn hash_blocking(password: &str, cost: u32) -> Result<String, HashError> {

@@ -262,7 +262,7 @@ impl Scheme {
     pub fn verify(&self, password: &str, stored: &str) -> bool {
         match self {
             Self::AuthdBcrypt { .. } => {
-                bcrypt::verify(super::prehash(password), stored).unwrap_or(false)
+                bcrypt::verify(prehash(password), stored).unwrap_or(false)
             }
             Self::RawBcrypt { .. } => stored
                 .strip_prefix(RAW_BCRYPT_TAG)
@@ -521,6 +521,14 @@ pub fn export(stored: &str) -> String {
     } else {
         stored.to_owned()
     }
+}
+
+/// authd's own bcrypt hashes are of the password's SHA-256, base64: bcrypt
+/// reads only 72 bytes, and this keeps every character of a long password.
+pub(crate) fn prehash(password: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(password.as_bytes()))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 pub async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))
-        .body(crate::openapi::CHECKED_IN)
+        .body(crate::route_table::CHECKED_IN_OPENAPI)
 }
 
 pub fn configure_ui(cfg: &mut web::ServiceConfig) {

@@ -5,7 +5,6 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::OpsListener;
 
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"name": "authd", "docs": "/docs", "health": "/healthz",
@@ -45,4 +44,10 @@ pub async fn index(req: HttpRequest) -> HttpResponse {
         ready: "/readyz",
         openapi: docs_here.then_some("/openapi.json"),
     })
+}
+
+/// Where the operational listener (`AUTH_OPS_BIND`) is bound, if any.
+#[derive(Debug, Clone, Copy)]
+pub struct OpsListener {
+    pub addr: Option<std::net::SocketAddr>,
 }

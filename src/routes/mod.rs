@@ -51,11 +51,7 @@ pub fn configure_unlisted(cfg: &mut actix_web::web::ServiceConfig, admin_console
     admin_console::configure(cfg, admin_console);
 }
 
-/// Where the operational listener (`AUTH_OPS_BIND`) is bound, if any.
-#[derive(Debug, Clone, Copy)]
-pub struct OpsListener {
-    pub addr: Option<std::net::SocketAddr>,
-}
+pub use index::OpsListener;
 
 /// Paths served only on the operational listener when there is one.
 fn is_ops_path(path: &str) -> bool {

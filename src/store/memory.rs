@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use super::{AccessState, Attempt, Counter, Spend, Store, StoreError, keys};
+use super::contract::{AccessState, Attempt, Counter, Spend, Store, StoreError, keys};
 
 /// Writes between two sweeps of expired entries.
 const SWEEP_EVERY: u32 = 1024;
@@ -152,7 +152,7 @@ impl Store for MemoryStore {
         for id in user_ids {
             map.set(
                 keys::user_version(id),
-                Value::Int(super::new_version()),
+                Value::Int(super::contract::new_version()),
                 expires_at,
             );
         }

@@ -21,7 +21,7 @@ use redis::cluster_async::ClusterConnection;
 use redis::{AsyncCommands, Cmd, Pipeline, RedisFuture, Script, Value};
 use tokio::sync::Notify;
 
-use super::{AccessState, Attempt, Counter, Spend, Store, StoreError, keys, ttl_ms};
+use super::contract::{AccessState, Attempt, Counter, Spend, Store, StoreError, keys, ttl_ms};
 use crate::config::RedisUrl;
 
 // The Lua scripts, one file each in `lua/`.
@@ -585,7 +585,7 @@ impl Store for RedisStore {
             return Ok(());
         }
         let keys = user_ids.iter().map(|id| keys::user_version(id));
-        let bumped = self.set_each(keys, super::new_version, ttl).await;
+        let bumped = self.set_each(keys, super::contract::new_version, ttl).await;
         if bumped.is_err() {
             self.miss_users(user_ids);
         }

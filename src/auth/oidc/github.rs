@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::http::Outbound;
-use super::provider::{Authorization, ProvenIdentity, unavailable};
+use super::proven::{Authorization, ProvenIdentity, unavailable};
 use crate::config::OidcProvider;
 use crate::error::ApiError;
 use crate::secret::Secret;

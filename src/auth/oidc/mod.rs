@@ -19,6 +19,7 @@
 mod github;
 pub mod http;
 pub mod provider;
+mod proven;
 
 use std::time::Duration;
 
@@ -33,7 +34,7 @@ use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::auth::login::LoginOutcome;
 
 use crate::auth::session::{self, AuthLevel, ClientInfo, ProvenLogin};
-use crate::auth::{Email, mfa};
+use crate::auth::{email::Email, mfa};
 use crate::db::models::{IdentityRow, MfaFactorRow, NewUser, UserRow};
 use crate::db::{AnyConnection, identities, now, users};
 use crate::error::ApiError;

@@ -20,6 +20,8 @@ use openidconnect::{
 };
 
 use super::github;
+pub use super::proven::{Authorization, ProvenIdentity};
+use super::proven::unavailable;
 use super::http::Outbound;
 use crate::config::{OidcProvider, OidcSettings, ProviderKind};
 use crate::error::{ApiError, TokenKind};
@@ -33,25 +35,6 @@ const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
 /// provider and instance), so forged tokens cannot make authd hammer the
 /// provider.
 pub const JWKS_REFETCH_MIN: Duration = Duration::from_secs(5);
-
-/// What an ID token proved: who the user is at the provider.
-#[derive(Debug, Clone)]
-pub struct ProvenIdentity {
-    pub provider: String,
-    pub issuer: String,
-    pub subject: String,
-    pub email: Option<String>,
-    pub email_verified: bool,
-    pub name: Option<String>,
-}
-
-/// An authorization request in flight: what the callback needs back.
-pub struct Authorization {
-    pub url: String,
-    pub state: String,
-    pub nonce: String,
-    pub pkce_verifier: String,
-}
 
 struct Discovered {
     metadata: CoreProviderMetadata,
@@ -70,10 +53,6 @@ pub struct Providers {
     entries: Vec<Entry>,
 }
 
-pub(super) fn unavailable(provider: &str, what: &str, cause: impl std::fmt::Display) -> ApiError {
-    tracing::warn!(provider, error = %cause, "identity provider unavailable: {what}");
-    ApiError::ServiceUnavailable("identity provider")
-}
 
 fn bad_id_token(provider: &str, cause: impl std::fmt::Display) -> ApiError {
     tracing::warn!(provider, error = %cause, "ID token rejected");

@@ -48,7 +48,7 @@ pub async fn start_email_login(
     body: JsonBody<EmailLoginStartRequest>,
 ) -> Result<HttpResponse, ApiError> {
     enabled(&state)?;
-    let client = super::client_info(&req, &state);
+    let client = super::front::client_info(&req, &state);
     state
         .limits()
         .check_ip(
@@ -97,7 +97,7 @@ pub async fn verify_email_login(
 ) -> Result<HttpResponse, ApiError> {
     enabled(&state)?;
     let transport = Transport::of(&req, &state.settings.http)?;
-    let client = super::client_info(&req, &state);
+    let client = super::front::client_info(&req, &state);
     state
         .limits()
         .check_ip(

@@ -37,7 +37,7 @@ pub async fn login(
     body: JsonBody<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let email = crate::auth::email::mask(body.0.email.trim());
-    let ip = super::client_info(&req, &state).ip;
+    let ip = super::front::client_info(&req, &state).ip;
     let transport = Transport::of(&req, &state.settings.http)?;
     let (result, account) = attempt(&req, &state, body.0).await;
     let outcome = match &result {
@@ -96,7 +96,7 @@ async fn attempt(
     state: &AppState,
     body: LoginRequest,
 ) -> (Result<LoginOutcome, ApiError>, Option<String>) {
-    let client = match super::login_limit(req, state).await {
+    let client = match super::front::login_limit(req, state).await {
         Ok(client) => client,
         Err(e) => return (Err(e), None),
     };

@@ -97,7 +97,7 @@ pub async fn oauth_callback(
     body: JsonBody<OAuthCallbackRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let transport = Transport::of(&req, &state.settings.http)?;
-    let client = super::login_limit(&req, &state).await?;
+    let client = super::front::login_limit(&req, &state).await?;
     let body = body.0;
     let binding = transport::oauth_binding(&req);
     let browser = match transport {
@@ -143,7 +143,7 @@ pub async fn oauth_id_token(
     body: JsonBody<OAuthIdTokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let transport = Transport::of(&req, &state.settings.http)?;
-    let client = super::login_limit(&req, &state).await?;
+    let client = super::front::login_limit(&req, &state).await?;
     let body = body.0;
     let result = oidc::with_id_token(
         &state,

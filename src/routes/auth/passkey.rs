@@ -94,7 +94,7 @@ pub async fn start_passwordless(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    super::login_limit(&req, &state).await?;
+    super::front::login_limit(&req, &state).await?;
     Ok(HttpResponse::Ok().json(passkey::start_passwordless(&state).await?))
 }
 
@@ -117,7 +117,7 @@ pub async fn finish_passwordless(
     body: JsonBody<PasskeyFinishRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let transport = Transport::of(&req, &state.settings.http)?;
-    let client = super::login_limit(&req, &state).await?;
+    let client = super::front::login_limit(&req, &state).await?;
     let body = body.0;
     let result =
         passkey::finish_passwordless(&state, &body.challenge_id, &body.credential, client).await;

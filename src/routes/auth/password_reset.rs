@@ -23,7 +23,7 @@ pub async fn request_reset(
     state: web::Data<AppState>,
     body: JsonBody<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(email) = super::mail_request(&req, &state, &body.0.email, "reset").await?
+    if let Some(email) = super::front::mail_request(&req, &state, &body.0.email, "reset").await?
         && recovery::request_reset(&state, email).await?
     {
         state.mail_wakeup.notify_one();

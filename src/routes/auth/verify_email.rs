@@ -56,7 +56,7 @@ pub async fn resend_verification(
     state: web::Data<AppState>,
     body: JsonBody<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(email) = super::mail_request(&req, &state, &body.0.email, "verify").await?
+    if let Some(email) = super::front::mail_request(&req, &state, &body.0.email, "verify").await?
         && registration::resend_verification(&state, email).await?
     {
         state.mail_wakeup.notify_one();
