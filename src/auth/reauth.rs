@@ -6,8 +6,8 @@
 
 use actix_web::HttpRequest;
 
-use crate::auth::guard::Authenticated;
 use crate::auth::audit::{Event, EventType};
+use crate::auth::guard::Authenticated;
 use crate::db::models::UserRow;
 use crate::error::ApiError;
 use crate::extract::client_ip;

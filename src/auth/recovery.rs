@@ -3,8 +3,8 @@
 
 use chrono::NaiveDateTime;
 
-use crate::auth::email::Email;
 use crate::auth::audit::{Event, EventType, RequestContext};
+use crate::auth::email::Email;
 use crate::auth::one_time::{self, Purpose};
 use crate::auth::ways_in::{self, Ended, Ending};
 use crate::config::Settings;

@@ -20,8 +20,8 @@
 use chrono::NaiveDateTime;
 
 use crate::api_types::User;
-use crate::auth::email::Email;
 use crate::auth::audit::{AuditLog, Event, EventType, RequestContext, mask};
+use crate::auth::email::Email;
 use crate::auth::one_time::{self, Purpose};
 use crate::auth::ways_in::{self, Ended, Ending};
 use crate::config::Settings;

@@ -15,10 +15,9 @@ use webauthn_rs::prelude::Url;
 use crate::mail::templates::Catalog;
 use crate::secret::Secret;
 
-use super::oidc::{OidcProvider, OidcSettings, ProviderKind};
-use super::registry;
+use super::oidc::OidcSettings;
 use super::service_keys::ServiceKeys;
-use super::values::{self, ConfigError, DatabaseUrl, Limit, RedisUrl, is_loopback_host};
+use super::values::{self, ConfigError, DatabaseUrl, Limit, RedisUrl};
 use super::vars::Vars;
 
 #[derive(Clone, Debug)]
@@ -341,9 +340,7 @@ impl TokenSettings {
             session_max_age: env.seconds("AUTH_SESSION_MAX_AGE", 90 * 86_400)?,
         })
     }
-
 }
-
 
 /// How accounts come to be and prove their email, and how long the mailed
 /// links live.
@@ -909,6 +906,7 @@ impl EmailLoginSettings {
 
 #[cfg(test)]
 mod tests {
+    use super::super::registry;
     use super::*;
 
     /// Configurations that, together, make the readers ask for every

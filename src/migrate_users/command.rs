@@ -3,8 +3,8 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use super::import::{self, Options, Report};
 use super::firebase::FirebaseParams;
+use super::import::{self, Options, Report};
 use super::record::Format;
 use crate::config::Settings;
 use crate::db::Db;

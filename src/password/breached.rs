@@ -15,9 +15,9 @@ use std::time::Duration;
 
 use sha1::{Digest, Sha1};
 
+use super::policy::Password;
 use crate::config::{BreachedMode, BreachedSettings};
 use crate::error::ApiError;
-use super::policy::Password;
 
 /// The field error a breached password gets.
 pub const BREACHED: &str =

@@ -261,9 +261,7 @@ impl Scheme {
     /// scheme's own work: call it off the async workers.
     pub fn verify(&self, password: &str, stored: &str) -> bool {
         match self {
-            Self::AuthdBcrypt { .. } => {
-                bcrypt::verify(prehash(password), stored).unwrap_or(false)
-            }
+            Self::AuthdBcrypt { .. } => bcrypt::verify(prehash(password), stored).unwrap_or(false),
             Self::RawBcrypt { .. } => stored
                 .strip_prefix(RAW_BCRYPT_TAG)
                 .is_some_and(|raw| bcrypt::verify(password, raw).unwrap_or(false)),

@@ -5,7 +5,6 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"name": "authd", "docs": "/docs", "health": "/healthz",
     "ready": "/readyz", "openapi": "/openapi.json"}))]

@@ -22,7 +22,9 @@ use webauthn_rs::prelude::{
     Uuid, Webauthn, WebauthnBuilder,
 };
 
-use super::{codes, live_challenge, may_enrol, prepare_session, recently_authenticated, succeeded};
+use super::codes;
+use super::enrolment::{end_others, may_enrol, recently_authenticated};
+use super::step::{live_challenge, prepare_session, succeeded};
 use crate::api_types::{MfaFactor, PasskeyCeremony, PasskeyRegistered, TokenPair};
 use crate::auth::one_time;
 use crate::auth::session::{self, AuthLevel, ClientInfo, ProvenLogin};
@@ -307,7 +309,7 @@ pub async fn finish_registration(
             )?;
             let row = rows::find_factor(conn, &factor_id)?
                 .ok_or_else(|| ApiError::internal("a passkey vanished on insert"))?;
-            let ended = super::end_others(conn, &claims, end_other_sessions, at)?;
+            let ended = end_others(conn, &claims, end_other_sessions, at)?;
             let registered = PasskeyRegistered {
                 factor: MfaFactor::from_row(&row),
                 recovery_codes: recovery,

@@ -18,8 +18,8 @@
 
 mod github;
 pub mod http;
-pub mod provider;
 mod proven;
+pub mod provider;
 
 use std::time::Duration;
 

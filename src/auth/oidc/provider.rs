@@ -20,9 +20,9 @@ use openidconnect::{
 };
 
 use super::github;
-pub use super::proven::{Authorization, ProvenIdentity};
-use super::proven::unavailable;
 use super::http::Outbound;
+use super::proven::unavailable;
+pub use super::proven::{Authorization, ProvenIdentity};
 use crate::config::{OidcProvider, OidcSettings, ProviderKind};
 use crate::error::{ApiError, TokenKind};
 
@@ -52,7 +52,6 @@ pub struct Providers {
     http: Outbound,
     entries: Vec<Entry>,
 }
-
 
 fn bad_id_token(provider: &str, cause: impl std::fmt::Display) -> ApiError {
     tracing::warn!(provider, error = %cause, "ID token rejected");

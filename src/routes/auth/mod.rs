@@ -1,8 +1,8 @@
 //! `/v1/auth`: registration, verification, login, tokens, sessions, passwords.
 
 mod email_change;
-mod front;
 mod email_login;
+mod front;
 mod login;
 mod logout;
 mod mfa_verify;

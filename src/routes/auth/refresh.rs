@@ -34,7 +34,9 @@ pub async fn refresh(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = super::front::client_info(&req, &state).ip.map(|ip| ip.to_string());
+    let ip = super::front::client_info(&req, &state)
+        .ip
+        .map(|ip| ip.to_string());
     let presented = match Transport::of(&req, &state.settings.http) {
         Ok(transport) => presented_token(&req, transport, payload)
             .await
