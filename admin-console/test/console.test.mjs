@@ -4,9 +4,8 @@
 // dashboard, finds a user by email prefix, changes their roles, revokes one
 // of their sessions, disables and re-enables them, and sees each action in
 // the audit log; a read-only operator (users:read only) sees no write
-// button; an account without admin permissions sees nothing. The CSP and
-// the other headers are checked on every file, and no page may log a
-// console error or a CSP violation.
+// button; an account without admin permissions sees nothing. The CSP and the other headers are checked on
+// every file, and no page may log a console error or a CSP violation.
 //
 //   node --test admin-console/test/console.test.mjs
 //
@@ -290,6 +289,14 @@ test("the console's files carry a strict CSP, their types and the other headers"
     assert.equal(response.headers.get("x-frame-options"), "DENY", path);
     assert.ok(response.headers.get("cache-control"), `${path}: no Cache-Control`);
   }
+  // One look: the console's stylesheet is the portal's (every custom
+  // property of examples/spa/src/style.css) plus the console's own rules.
+  const portal = await readFile(join(REPO, "examples/spa/src/style.css"), "utf8");
+  const served = await (await fetch(`${base}/admin/app.css`)).text();
+  const properties = [...new Set(portal.match(/--[a-z-]+(?=:)/g))];
+  assert.ok(properties.length >= 15, `only ${properties.length} custom properties in the portal's stylesheet`);
+  for (const p of properties) assert.ok(served.includes(`${p}:`), `the console's app.css lacks the portal's ${p}`);
+  assert.ok(served.includes(".tiles{"), "the console's own rules are missing from app.css");
   const html = await (await fetch(`${base}/admin/`)).text();
   assert.ok(!/<script(?![^>]*\bsrc=)[^>]*>/i.test(html), "an inline script in index.html");
   assert.ok(!/\sstyle=/i.test(html) && !/<style/i.test(html), "an inline style in index.html");
@@ -445,6 +452,7 @@ test("an admin signs in with TOTP, finds a user, changes roles, revokes a sessio
   await page.waitForFunction(() => location.hash.includes("type=user.disabled"));
   await page.waitForFunction(() => [...document.querySelectorAll("#audit-events tr.event")].every((r) => r.dataset.type === "user.disabled"));
   assert.equal(await page.locator("#audit-events tr.event").count(), 1);
+
   // Everyone's events, the newest page, then an older page by the cursor.
   await page.goto(`${base}/admin/#/audit?limit=20`);
   await page.waitForSelector(`body[data-route="#/audit?limit=20"] #audit-events tr.event`);
