@@ -3,8 +3,9 @@
 // a real authd: an admin signs in with password and TOTP, reads the
 // dashboard, finds a user by email prefix, changes their roles, revokes one
 // of their sessions, disables and re-enables them, and sees each action in
-// the audit log; a read-only operator (users:read only) sees no write
-// button; an account without admin permissions sees nothing. The CSP and the other headers are checked on
+// the audit log, then a new one arrive by the live tail; a read-only
+// operator (users:read only) sees no write button; an account without admin
+// permissions sees nothing. The CSP and the other headers are checked on
 // every file, and no page may log a console error or a CSP violation.
 //
 //   node --test admin-console/test/console.test.mjs
@@ -452,6 +453,42 @@ test("an admin signs in with TOTP, finds a user, changes roles, revokes a sessio
   await page.waitForFunction(() => location.hash.includes("type=user.disabled"));
   await page.waitForFunction(() => [...document.querySelectorAll("#audit-events tr.event")].every((r) => r.dataset.type === "user.disabled"));
   assert.equal(await page.locator("#audit-events tr.event").count(), 1);
+
+  // The live tail: on, it shows a new event of the page's filter (the
+  // target's failed sign-in, made now through the API) on top within a few
+  // seconds, highlighted, once; another user's event stays out; off, nothing
+  // more arrives.
+  await page.goto(`${base}/admin/#/audit?user_id=${targetId}`);
+  await page.waitForSelector(`body[data-route="#/audit?user_id=${targetId}"] #audit-events tr.event`);
+  const shown = await page.locator("#audit-events tr.event").count();
+  assert.equal(await page.getAttribute("#audit-live", "aria-pressed"), "false");
+  await page.click("#audit-live");
+  assert.equal(await page.getAttribute("#audit-live", "aria-pressed"), "true");
+  await sleep(2500); // a first poll with nothing new
+  assert.equal(await page.locator("#audit-events tr.event").count(), shown);
+  assert.equal((await api("POST", "/v1/auth/login", { body: { email: `alice-${STAMP}@example.com`, password: "wrong-Password-1" } })).status, 401);
+  assert.equal((await api("POST", "/v1/auth/login", { body: { email: TARGET, password: "wrong-Password-1" } })).status, 401);
+  const arrived = Date.now();
+  await page.waitForSelector("#audit-events tr.event.new", { timeout: 6000 });
+  const seconds = (Date.now() - arrived) / 1000;
+  assert.ok(seconds < 5, `the new event took ${seconds} s`);
+  const top = await page.locator("#audit-events tr.event").first().evaluate((r) => ({
+    type: r.dataset.type,
+    isNew: r.classList.contains("new"),
+    subject: r.querySelector("td.subject a")?.dataset.id,
+  }));
+  assert.deepEqual(top, { type: "login.failed", isNew: true, subject: targetId });
+  await shot(page, "audit-live");
+  await sleep(4500); // two more polls: nothing repeats, nothing of alice's
+  const tail = await page.locator("#audit-events tr.event").evaluateAll((rows) => rows.map((r) => r.dataset.id));
+  assert.equal(tail.length, shown + 1, "the live tail repeated an event or showed another user's");
+  assert.equal(new Set(tail).size, tail.length, "an event twice in the table");
+  assert.equal(await page.locator("#audit-events tr.event.new").count(), 1);
+  await page.click("#audit-live");
+  assert.equal(await page.getAttribute("#audit-live", "aria-pressed"), "false");
+  assert.equal((await api("POST", "/v1/auth/login", { body: { email: TARGET, password: "wrong-Password-1" } })).status, 401);
+  await sleep(4500);
+  assert.equal(await page.locator("#audit-events tr.event").count(), shown + 1, "an event arrived with the live tail off");
 
   // Everyone's events, the newest page, then an older page by the cursor.
   await page.goto(`${base}/admin/#/audit?limit=20`);
