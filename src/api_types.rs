@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use crate::db::models::{AuditEventRow, SessionRow, UserRow};
 use crate::secret::Secret;
 
-fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+pub(crate) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
@@ -261,6 +261,26 @@ pub struct ChangeEmailRequest {
     pub password: Secret,
 }
 
+/// The caller's address, and a change of it waiting for confirmation.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"email": "a@example.com", "email_verified": true,
+    "pending": {"email": "new@example.com", "expires_at": "2026-11-29T12:00:00Z"}}))]
+pub struct EmailStatus {
+    pub email: String,
+    pub email_verified: bool,
+    /// The address of the newest change not yet confirmed (`POST
+    /// /v1/me/email`); null when none is pending.
+    pub pending: Option<PendingEmail>,
+}
+
+/// A change of address waiting for its confirmation link.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PendingEmail {
+    pub email: String,
+    /// When the confirmation link dies.
+    pub expires_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DeleteMeRequest {
     #[schema(value_type = String, format = Password)]
@@ -385,6 +405,14 @@ pub struct MfaCodeRequest {
     /// End every other session of the user (ASVS 7.4.3); this one stays.
     #[serde(default)]
     pub end_other_sessions: bool,
+}
+
+/// A new label for a factor.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"name": "Work laptop"}))]
+pub struct RenameFactorRequest {
+    /// 1–64 characters, trimmed; nothing invisible.
+    pub name: String,
 }
 
 /// Query of a factor removal.

@@ -73,12 +73,15 @@ pub const LABELS: &[(&str, &str)] = &[
         "`kind`: the limit (`login`, `register`, `mail`, `refresh`, `lockout`, …)",
     ),
     ("mail_outbox_pending", ""),
+    ("mail_outbox_retrying", ""),
     ("mail_outbox_dead", ""),
     ("db_pool_connections", "`state`: `idle`, `in_use`"),
     ("webhooks_pending", ""),
+    ("webhooks_retrying", ""),
     ("webhooks_dead", ""),
     ("webhooks_delivered", ""),
     ("ssf_pushes_pending", ""),
+    ("ssf_pushes_retrying", ""),
     ("ssf_pushes_dead", ""),
     ("ssf_pushes_delivered", ""),
     ("log_lines_dropped", ""),
@@ -135,15 +138,61 @@ pub struct Metrics {
     tokens_issued: Family<KindLabels, Counter>,
     refresh_reuse: Counter,
     rate_limited: Family<KindLabels, Counter>,
-    outbox_pending: Gauge,
-    outbox_dead: Gauge,
+    mail_queue: QueueGauges,
     pool: Family<StateLabels, Gauge>,
-    webhooks_pending: Gauge,
-    webhooks_dead: Gauge,
+    webhook_queue: QueueGauges,
     webhooks_delivered: Counter,
-    ssf_pending: Gauge,
-    ssf_dead: Gauge,
+    ssf_queue: QueueGauges,
     ssf_delivered: Counter,
+}
+
+/// The counts of the three delivery outboxes at a scrape; None where the
+/// database could not be read (a scrape must not fail with it).
+pub struct Queues {
+    pub mail: Option<crate::db::outbox::Counts>,
+    pub webhooks: Option<crate::db::outbox::Counts>,
+    pub ssf: Option<crate::db::outbox::Counts>,
+}
+
+/// The gauges of one delivery outbox, read from the database at a scrape.
+#[derive(Default)]
+struct QueueGauges {
+    pending: Gauge,
+    retrying: Gauge,
+    dead: Gauge,
+}
+
+impl QueueGauges {
+    /// Registers `{prefix}_pending`, `{prefix}_retrying` and `{prefix}_dead`;
+    /// `what` names the rows ("Mails", "Webhook deliveries", …).
+    fn register(registry: &mut Registry, prefix: &str, what: &str, dead_means: &str) -> Self {
+        let gauges = Self::default();
+        registry.register(
+            format!("{prefix}_pending"),
+            format!("{what} waiting (first attempt or a retry)"),
+            gauges.pending.clone(),
+        );
+        registry.register(
+            format!("{prefix}_retrying"),
+            format!("{what} waiting after at least one failed attempt (part of pending)"),
+            gauges.retrying.clone(),
+        );
+        registry.register(
+            format!("{prefix}_dead"),
+            format!("{what} {dead_means}"),
+            gauges.dead.clone(),
+        );
+        gauges
+    }
+
+    /// -1 in every gauge when the database could not be read.
+    fn set(&self, counts: Option<&crate::db::outbox::Counts>) {
+        let (pending, retrying, dead) =
+            counts.map_or((-1, -1, -1), |c| (c.pending, c.retrying, c.dead));
+        self.pending.set(pending);
+        self.retrying.set(retrying);
+        self.dead.set(dead);
+    }
 }
 
 impl Default for Metrics {
@@ -164,39 +213,25 @@ impl Metrics {
         let tokens_issued = Family::<KindLabels, Counter>::default();
         let refresh_reuse = Counter::default();
         let rate_limited = Family::<KindLabels, Counter>::default();
-        let outbox_pending = Gauge::default();
-        let outbox_dead = Gauge::default();
         let pool = Family::<StateLabels, Gauge>::default();
-        let webhooks_pending = Gauge::default();
-        let webhooks_dead = Gauge::default();
+        let webhook_queue = QueueGauges::register(
+            &mut registry,
+            "webhooks",
+            "Webhook deliveries",
+            "that used all their attempts",
+        );
         let webhooks_delivered = Counter::default();
-        let ssf_pending = Gauge::default();
-        let ssf_dead = Gauge::default();
+        let ssf_queue = QueueGauges::register(
+            &mut registry,
+            "ssf_pushes",
+            "Shared Signals pushes",
+            "refused for good or out of attempts",
+        );
         let ssf_delivered = Counter::default();
-        registry.register(
-            "webhooks_pending",
-            "Webhook deliveries waiting (first attempt or a retry)",
-            webhooks_pending.clone(),
-        );
-        registry.register(
-            "webhooks_dead",
-            "Webhook deliveries that used all their attempts",
-            webhooks_dead.clone(),
-        );
         registry.register(
             "webhooks_delivered",
             "Webhook deliveries the receiver accepted (this instance)",
             webhooks_delivered.clone(),
-        );
-        registry.register(
-            "ssf_pushes_pending",
-            "Shared Signals pushes waiting (first attempt or a retry)",
-            ssf_pending.clone(),
-        );
-        registry.register(
-            "ssf_pushes_dead",
-            "Shared Signals pushes refused for good or out of attempts",
-            ssf_dead.clone(),
         );
         registry.register(
             "ssf_pushes_delivered",
@@ -234,15 +269,11 @@ impl Metrics {
             "Requests refused by a rate limit, by bucket",
             rate_limited.clone(),
         );
-        registry.register(
-            "mail_outbox_pending",
-            "Mails waiting for delivery",
-            outbox_pending.clone(),
-        );
-        registry.register(
-            "mail_outbox_dead",
-            "Mails that used all their delivery attempts",
-            outbox_dead.clone(),
+        let mail_queue = QueueGauges::register(
+            &mut registry,
+            "mail_outbox",
+            "Mails",
+            "that used all their delivery attempts",
         );
         registry.register(
             "db_pool_connections",
@@ -259,14 +290,11 @@ impl Metrics {
             tokens_issued,
             refresh_reuse,
             rate_limited,
-            outbox_pending,
-            outbox_dead,
+            mail_queue,
             pool,
-            webhooks_pending,
-            webhooks_dead,
+            webhook_queue,
             webhooks_delivered,
-            ssf_pending,
-            ssf_dead,
+            ssf_queue,
             ssf_delivered,
         }
     }
@@ -325,20 +353,15 @@ impl Metrics {
         self.webhooks_delivered.inc();
     }
 
-    /// Sets the webhook queue gauges (read from the database at a scrape).
-    pub fn set_webhook_queue(&self, pending: i64, dead: i64) {
-        self.webhooks_pending.set(pending);
-        self.webhooks_dead.set(dead);
-    }
-
     pub fn ssf_push_delivered(&self) {
         self.ssf_delivered.inc();
     }
 
-    /// Sets the Shared Signals queue gauges (read at a scrape).
-    pub fn set_ssf_queue(&self, pending: i64, dead: i64) {
-        self.ssf_pending.set(pending);
-        self.ssf_dead.set(dead);
+    /// Sets the gauges of the three outboxes (None: unreadable, -1).
+    pub fn set_queues(&self, queues: &Queues) {
+        self.mail_queue.set(queues.mail.as_ref());
+        self.webhook_queue.set(queues.webhooks.as_ref());
+        self.ssf_queue.set(queues.ssf.as_ref());
     }
 
     /// Every registered metric, in registration order, read back from the
@@ -387,9 +410,7 @@ impl Metrics {
     }
 
     /// Renders the text exposition, with the point-in-time gauges set first.
-    pub fn render(&self, outbox_pending: i64, outbox_dead: i64, pool: r2d2::State) -> String {
-        self.outbox_pending.set(outbox_pending);
-        self.outbox_dead.set(outbox_dead);
+    pub fn render(&self, pool: r2d2::State) -> String {
         let idle = i64::from(pool.idle_connections);
         self.pool
             .get_or_create(&StateLabels { state: "idle" })

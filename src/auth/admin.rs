@@ -88,14 +88,89 @@ pub fn ensure_caller_holds(
 }
 
 /// One page of users (newest first) and the total that match.
-pub async fn list_users(db: &Db, filter: UserFilter) -> Result<(Vec<User>, i64), ApiError> {
+/// One page of the user list.
+pub struct UserListing {
+    pub users: Vec<User>,
+    /// How many users match the filters, on every page.
+    pub total: i64,
+    /// Where the next page starts; None on the last page.
+    pub next_cursor: Option<UserCursor>,
+}
+
+/// Where a page of the user list starts: just after this user in the
+/// newest-first order (`created_at`, then id). Keyset paging stays exact
+/// while users are added and costs the same on page 1 and page 10,000.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserCursor {
+    created_at: chrono::NaiveDateTime,
+    id: String,
+}
+
+impl UserCursor {
+    const NOT_OURS: &'static str = "is not a cursor this service issued";
+
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(raw.trim())
+            .map_err(|_| Self::NOT_OURS)?;
+        let text = String::from_utf8(bytes).map_err(|_| Self::NOT_OURS)?;
+        let (nanos, id) = text.split_once('|').ok_or(Self::NOT_OURS)?;
+        let nanos: i64 = nanos.parse().map_err(|_| Self::NOT_OURS)?;
+        if id.is_empty() || id.len() > 128 {
+            return Err(Self::NOT_OURS);
+        }
+        Ok(Self {
+            created_at: chrono::DateTime::from_timestamp_nanos(nanos).naive_utc(),
+            id: id.to_owned(),
+        })
+    }
+
+    fn after(row: &crate::db::models::UserRow) -> Self {
+        Self {
+            created_at: row.created_at,
+            id: row.id.clone(),
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        use base64::Engine;
+        let nanos = self.created_at.and_utc().timestamp_nanos_opt().unwrap_or(0);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(format!("{nanos}|{}", self.id).as_bytes())
+    }
+}
+
+/// One page of users, newest first: from `cursor` when given, else at
+/// `filter.offset` (the page number's).
+pub async fn list_users(
+    db: &Db,
+    mut filter: UserFilter,
+    cursor: Option<UserCursor>,
+) -> Result<UserListing, ApiError> {
+    filter.after = cursor.map(|c| (c.created_at, c.id));
+    let limit = filter.limit;
+    // One more row than asked tells whether a next page exists.
+    filter.limit = limit + 1;
     db.run(move |conn| {
-        let (rows, total) = users::list(conn, &filter)?;
+        let (mut rows, total) = users::list(conn, &filter)?;
+        let next_cursor = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(UserCursor::after)
+        } else {
+            None
+        };
+        let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
+        let mut roles = users::roles_of_each(conn, &ids)?;
         let users = rows
             .iter()
-            .map(|row| Ok(User::from_row(row, users::roles_of(conn, &row.id)?)))
-            .collect::<Result<Vec<_>, ApiError>>()?;
-        Ok((users, total))
+            .map(|row| User::from_row(row, roles.remove(&row.id).unwrap_or_default()))
+            .collect();
+        Ok(UserListing {
+            users,
+            total,
+            next_cursor,
+        })
     })
     .await
 }

@@ -20,13 +20,13 @@
 
 use chrono::NaiveDateTime;
 
-use crate::api_types::User;
+use crate::api_types::{EmailStatus, PendingEmail, User, utc};
 use crate::auth::audit::{Event, EventType, RequestContext, mask};
 use crate::auth::one_time::{self, Purpose};
 use crate::auth::ways_in::{self, Ending};
 use crate::auth::{Email, recovery};
 use crate::db::models::UserRow;
-use crate::db::{AnyConnection, now, one_time_tokens, users};
+use crate::db::{AnyConnection, Db, now, one_time_tokens, users};
 use crate::error::{ApiError, TokenKind};
 use crate::mail::{self, MailKind, Recipient};
 use crate::state::AppState;
@@ -57,12 +57,10 @@ pub async fn request(
             // A pending link is a way in: none is issued once the session
             // ended (a handover or securing during the password check).
             ways_in::hold_session(conn, &session_id, at)?;
-            if let Some(owner) = users::find_by_email(conn, new_email.as_str())? {
-                // Spend any earlier link too: the newest request decides.
-                one_time_tokens::spend_all(conn, &user.id, Purpose::ChangeEmail.as_str(), at)?;
-                let to = Recipient::user(&owner);
-                return mail::enqueue(conn, &settings, &to, MailKind::AccountExists);
-            }
+            // The pending change is recorded either way, so that what
+            // `GET /v1/me/email` answers does not tell whether the address
+            // is taken; for a taken one the token is never sent, so it can
+            // never be spent.
             let token = one_time::issue_for_address(
                 conn,
                 &user.id,
@@ -71,6 +69,10 @@ pub async fn request(
                 at,
                 settings.accounts.verify_ttl,
             )?;
+            if let Some(owner) = users::find_by_email(conn, new_email.as_str())? {
+                let to = Recipient::user(&owner);
+                return mail::enqueue(conn, &settings, &to, MailKind::AccountExists);
+            }
             mail::enqueue(
                 conn,
                 &settings,
@@ -81,6 +83,29 @@ pub async fn request(
         .await?;
     state.mail_wakeup.notify_one();
     Ok(())
+}
+
+/// The caller's address and the change waiting for confirmation, if any
+/// (the newest live confirmation link).
+pub async fn status(db: &Db, user_id: &str) -> Result<EmailStatus, ApiError> {
+    let user_id = user_id.to_owned();
+    db.run(move |conn| {
+        let user = users::find_by_id(conn, &user_id)?.ok_or(ApiError::Unauthorized)?;
+        let pending =
+            one_time_tokens::newest_live(conn, &user_id, Purpose::ChangeEmail.as_str(), now())?
+                .and_then(|row| {
+                    Some(PendingEmail {
+                        email: row.email?,
+                        expires_at: utc(row.expires_at),
+                    })
+                });
+        Ok(EmailStatus {
+            email: user.email,
+            email_verified: user.email_verified,
+            pending,
+        })
+    })
+    .await
 }
 
 /// Spends a confirmation token and sets its address, verified; mails the

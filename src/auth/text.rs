@@ -41,6 +41,25 @@ pub fn parse_display_name(raw: Option<&str>) -> Result<Option<String>, &'static 
     Ok(Some(name.to_owned()))
 }
 
+pub const FACTOR_NAME_MAX: usize = 64;
+
+/// Validates the label of a second factor ("Work laptop"): trimmed, 1–64
+/// characters, nothing invisible. Blank is `Ok(None)`: the caller decides
+/// whether a factor may go unnamed.
+pub fn parse_factor_name(raw: &str) -> Result<Option<String>, &'static str> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    if name.chars().count() > FACTOR_NAME_MAX {
+        return Err("must be at most 64 characters long");
+    }
+    if has_invisible(name) {
+        return Err("must not contain control, format or other invisible characters");
+    }
+    Ok(Some(name.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::has_invisible;

@@ -89,6 +89,28 @@ pub fn use_step(
     Ok(updated == 1)
 }
 
+/// Sets the label of the user's confirmed factor `id`; None when there is
+/// no such factor of theirs.
+pub fn rename_factor(
+    conn: &mut AnyConnection,
+    id: &str,
+    user_id: &str,
+    name: &str,
+) -> QueryResult<Option<MfaFactorRow>> {
+    let updated = diesel::update(
+        mfa_factors::table
+            .find(id)
+            .filter(mfa_factors::user_id.eq(user_id))
+            .filter(mfa_factors::confirmed_at.is_not_null()),
+    )
+    .set(mfa_factors::name.eq(name))
+    .execute(conn)?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    find_factor(conn, id)
+}
+
 pub fn delete_factor(conn: &mut AnyConnection, id: &str) -> QueryResult<bool> {
     Ok(diesel::delete(mfa_factors::table.find(id)).execute(conn)? == 1)
 }

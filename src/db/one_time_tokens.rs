@@ -22,6 +22,23 @@ pub fn find(conn: &mut AnyConnection, token_hash: &str) -> QueryResult<Option<On
         .optional()
 }
 
+/// The user's newest live token of `purpose` (unspent, unexpired).
+pub fn newest_live(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    purpose: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<OneTimeTokenRow>> {
+    one_time_tokens::table
+        .filter(one_time_tokens::user_id.eq(user_id))
+        .filter(one_time_tokens::purpose.eq(purpose))
+        .filter(one_time_tokens::used_at.is_null())
+        .filter(one_time_tokens::expires_at.gt(now))
+        .order(one_time_tokens::created_at.desc())
+        .first(conn)
+        .optional()
+}
+
 /// Spends the token; false if it was spent already (a concurrent use lost).
 pub fn mark_used(
     conn: &mut AnyConnection,

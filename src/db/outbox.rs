@@ -107,20 +107,26 @@ pub fn mark_delivered(
 /// A delivery outbox's rows by status.
 #[derive(Debug, QueryableByName)]
 pub struct Counts {
+    /// Waiting: the first attempt or a retry.
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub pending: i64,
+    /// The part of `pending` that failed at least once.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub retrying: i64,
+    /// Delivered (`sent`, for mail).
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub delivered: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub dead: i64,
 }
 
-/// How many rows of delivery outbox `table` are pending, delivered and
-/// dead, in one query.
+/// How many rows of outbox `table` (mail, webhooks, pushes) are pending,
+/// retrying, delivered and dead, in one query.
 pub fn counts(conn: &mut AnyConnection, table: &'static str) -> QueryResult<Counts> {
     diesel::sql_query(format!(
         "SELECT COUNT(CASE WHEN status = 'pending' THEN 1 END) AS pending, \
-         COUNT(CASE WHEN status = 'delivered' THEN 1 END) AS delivered, \
+         COUNT(CASE WHEN status = 'pending' AND attempts > 0 THEN 1 END) AS retrying, \
+         COUNT(CASE WHEN status IN ('delivered', 'sent') THEN 1 END) AS delivered, \
          COUNT(CASE WHEN status = 'dead' THEN 1 END) AS dead FROM {table}"
     ))
     .get_result(conn)

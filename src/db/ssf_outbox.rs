@@ -22,8 +22,7 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<SsfRow>> {
     ssf_outbox::table.find(id).first(conn).optional()
 }
 
-/// Pending and dead pushes, by count.
-pub fn counts(conn: &mut AnyConnection) -> QueryResult<(i64, i64)> {
-    let counts = outbox::counts(conn, TABLE)?;
-    Ok((counts.pending, counts.dead))
+/// The pushes by status.
+pub fn counts(conn: &mut AnyConnection) -> QueryResult<outbox::Counts> {
+    outbox::counts(conn, TABLE)
 }

@@ -329,6 +329,9 @@ pub struct UserFilter {
     pub role: Option<String>,
     pub offset: i64,
     pub limit: i64,
+    /// Keyset paging: only users listed after this one (its `created_at`
+    /// and id) in the newest-first order; `offset` is then ignored.
+    pub after: Option<(NaiveDateTime, String)>,
 }
 
 /// One page of users, newest first, and the total that match.
@@ -354,12 +357,34 @@ pub fn list(conn: &mut AnyConnection, filter: &UserFilter) -> QueryResult<(Vec<U
         query
     };
     let total = query().count().get_result(conn)?;
-    let rows = query()
-        .order((users::created_at.desc(), users::id.desc()))
-        .offset(filter.offset)
-        .limit(filter.limit)
-        .load(conn)?;
+    let mut page = query().order((users::created_at.desc(), users::id.desc()));
+    page = match &filter.after {
+        Some((at, id)) => page.filter(
+            users::created_at
+                .lt(*at)
+                .or(users::created_at.eq(*at).and(users::id.lt(id.clone()))),
+        ),
+        None => page.offset(filter.offset),
+    };
+    let rows = page.limit(filter.limit).load(conn)?;
     Ok((rows, total))
+}
+
+/// The roles of each of these users, in one query.
+pub fn roles_of_each(
+    conn: &mut AnyConnection,
+    user_ids: &[&str],
+) -> QueryResult<std::collections::HashMap<String, Vec<String>>> {
+    let pairs: Vec<(String, String)> = user_roles::table
+        .filter(user_roles::user_id.eq_any(user_ids))
+        .select((user_roles::user_id, user_roles::role_name))
+        .order((user_roles::user_id.asc(), user_roles::role_name.asc()))
+        .load(conn)?;
+    let mut roles = std::collections::HashMap::<String, Vec<String>>::new();
+    for (user_id, role) in pairs {
+        roles.entry(user_id).or_default().push(role);
+    }
+    Ok(roles)
 }
 
 fn escape_like(raw: &str) -> String {

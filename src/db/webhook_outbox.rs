@@ -22,8 +22,7 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<WebhookRow
     webhook_outbox::table.find(id).first(conn).optional()
 }
 
-/// Pending, delivered and dead deliveries, by count.
-pub fn counts(conn: &mut AnyConnection) -> QueryResult<(i64, i64, i64)> {
-    let counts = outbox::counts(conn, TABLE)?;
-    Ok((counts.pending, counts.delivered, counts.dead))
+/// The deliveries by status.
+pub fn counts(conn: &mut AnyConnection) -> QueryResult<outbox::Counts> {
+    outbox::counts(conn, TABLE)
 }

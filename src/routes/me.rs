@@ -4,7 +4,8 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api_types::{
-    Accepted, ChangeEmailRequest, DeleteMeRequest, SecurityEvents, UpdateMeRequest, User,
+    Accepted, ChangeEmailRequest, DeleteMeRequest, EmailStatus, SecurityEvents, UpdateMeRequest,
+    User,
 };
 use crate::auth::{Authenticated, Email, accounts, audit_queries, email_change, reauth};
 use crate::error::ApiError;
@@ -19,6 +20,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(update_me)
         .service(delete_me)
         .service(security_events)
+        .service(email_status)
         .service(change_email)
         .configure(super::mfa::configure)
         .configure(super::identities::configure);
@@ -113,6 +115,25 @@ pub async fn security_events(
 ) -> Result<HttpResponse, ApiError> {
     let events = audit_queries::security_events(&state.db, caller.user_id()).await?;
     Ok(HttpResponse::Ok().json(SecurityEvents { events }))
+}
+
+/// The caller's address and the change of it waiting for confirmation
+/// (`pending`, null when none is).
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The address and the pending change", body = EmailStatus),
+        BearerErrors,
+    )
+)]
+#[get("/email")]
+pub async fn email_status(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let status = email_change::status(&state.db, caller.user_id()).await?;
+    Ok(HttpResponse::Ok().json(status))
 }
 
 /// Change the caller's email address (password required). A confirmation

@@ -2,13 +2,14 @@
 
 use actix_web::{HttpResponse, get, web};
 
-use crate::db::outbox;
+use crate::db::{outbox, ssf_outbox, webhook_outbox};
+use crate::metrics::Queues;
 use crate::state::AppState;
 
 /// Prometheus metrics: requests and latency by route template and status,
 /// logins by outcome, tokens issued, refresh reuse detected, rate-limit hits,
-/// mail outbox depth and dead mails, webhook deliveries and Shared Signals pushes
-/// (pending, delivered, dead), database pool usage.
+/// the mail outbox, webhook deliveries and Shared Signals pushes (pending,
+/// retrying, dead; delivered), database pool usage.
 #[utoipa::path(
     tag = "ops",
     responses((status = 200, description = "OpenMetrics / Prometheus text exposition",
@@ -17,28 +18,23 @@ use crate::state::AppState;
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     // The outbox figures are best effort: a scrape must not fail with the database.
-    let (pending, dead) = state
+    let queues = state
         .db
-        .run(|conn| Ok(outbox::stats(conn)?))
+        .run(|conn| {
+            Ok(Queues {
+                mail: outbox::counts(conn, "mail_outbox").ok(),
+                webhooks: webhook_outbox::counts(conn).ok(),
+                ssf: ssf_outbox::counts(conn).ok(),
+            })
+        })
         .await
-        .map(|(pending, _, dead)| (pending, dead))
-        .unwrap_or((-1, -1));
-    let (webhooks_pending, webhooks_dead) = state
-        .db
-        .run(|conn| Ok(crate::db::webhook_outbox::counts(conn)?))
-        .await
-        .map(|(pending, _, dead)| (pending, dead))
-        .unwrap_or((-1, -1));
-    state
-        .metrics
-        .set_webhook_queue(webhooks_pending, webhooks_dead);
-    let (ssf_pending, ssf_dead) = state
-        .db
-        .run(|conn| Ok(crate::db::ssf_outbox::counts(conn)?))
-        .await
-        .unwrap_or((-1, -1));
-    state.metrics.set_ssf_queue(ssf_pending, ssf_dead);
-    let body = state.metrics.render(pending, dead, state.db.state());
+        .unwrap_or(Queues {
+            mail: None,
+            webhooks: None,
+            ssf: None,
+        });
+    state.metrics.set_queues(&queues);
+    let body = state.metrics.render(state.db.state());
     HttpResponse::Ok()
         .insert_header((
             "Content-Type",

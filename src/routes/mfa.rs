@@ -2,12 +2,12 @@
 //! (API.md §9). These stay reachable for callers that
 //! `AUTH_MFA_REQUIRED_ROLES` holds back, so they can enrol.
 
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api_types::{
-    MfaCodeRequest, MfaFactorList, PasskeyCeremony, PasskeyRegisterRequest, PasskeyRegistered,
-    RecoveryCodes, RemoveFactorQuery, TotpEnrolment,
+    MfaCodeRequest, MfaFactor, MfaFactorList, PasskeyCeremony, PasskeyRegisterRequest,
+    PasskeyRegistered, RecoveryCodes, RemoveFactorQuery, RenameFactorRequest, TotpEnrolment,
 };
 use crate::auth::{Authenticated, mfa};
 use crate::error::ApiError;
@@ -22,6 +22,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_factors)
         .service(enrol_totp)
         .service(confirm_totp)
+        .service(rename_factor)
         .service(remove_factor)
         .service(regenerate_recovery_codes)
         .service(start_passkey_registration)
@@ -101,6 +102,29 @@ pub async fn confirm_totp(
         Some(recovery_codes) => HttpResponse::Ok().json(RecoveryCodes { recovery_codes }),
         None => HttpResponse::Ok().json(serde_json::json!({})),
     })
+}
+
+/// Rename one of the caller's factors (the label in the list: "Work
+/// laptop"). Only the label changes: no step-up, no notice mail.
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    params(("factor_id" = String, Path, description = "Factor id")),
+    request_body = RenameFactorRequest,
+    responses(
+        (status = 200, description = "The factor with its new name", body = MfaFactor),
+        JsonBodyErrors, BearerErrors, NotFound,
+    )
+)]
+#[patch("/mfa/{factor_id}")]
+pub async fn rename_factor(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    factor_id: web::Path<String>,
+    body: JsonBody<RenameFactorRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let factor = mfa::rename(&state.db, caller.user_id(), &factor_id, &body.0.name).await?;
+    Ok(HttpResponse::Ok().json(factor))
 }
 
 /// Remove one of the caller's factors (`aal2` while they have MFA); a

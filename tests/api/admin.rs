@@ -496,6 +496,61 @@ async fn pagination_and_filters_over_120_users() {
     expected.push(admin_user.email.clone());
     assert_eq!(listed, expected);
 
+    // The same walk by cursor; a user added meanwhile does not shift it.
+    let by_cursor = |query: String| {
+        let app = &app;
+        let token = admin.access.clone();
+        async move {
+            let response = app
+                .get(&format!("/v1/admin/users?{query}"), Some(&token))
+                .await;
+            response.assert_status(200);
+            response.json()
+        }
+    };
+    let mut walked = Vec::new();
+    let mut query = "per_page=50".to_owned();
+    let mut pages = 0;
+    loop {
+        let answer = by_cursor(query.clone()).await;
+        assert_eq!(answer["total"], 121 + u64::from(pages > 0));
+        pages += 1;
+        for user in answer["users"].as_array().unwrap() {
+            walked.push(user["email"].as_str().unwrap().to_owned());
+        }
+        if pages == 1 {
+            app.register("late-comer@mail.example", PASSWORD)
+                .await
+                .assert_status(202);
+        }
+        match answer["next_cursor"].as_str() {
+            Some(cursor) => query = format!("per_page=50&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(walked, expected);
+    let mut corp_walk = Vec::new();
+    let mut query = "email=corp.example&per_page=15".to_owned();
+    loop {
+        let answer = by_cursor(query.clone()).await;
+        assert_eq!(answer["total"], 40);
+        corp_walk.extend(answer["users"].as_array().unwrap().iter().cloned());
+        match answer["next_cursor"].as_str() {
+            Some(cursor) => query = format!("email=corp.example&per_page=15&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(corp_walk.len(), 40);
+    for forged in ["not-a-cursor", "MTIzfA", "%2Fetc"] {
+        app.get(
+            &format!("/v1/admin/users?cursor={forged}"),
+            Some(&admin.access),
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+    }
+
     let bad = app
         .get("/v1/admin/users?page=zero", Some(&admin.access))
         .await;

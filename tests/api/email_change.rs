@@ -144,6 +144,63 @@ async fn a_taken_address_answers_the_same_and_its_owner_is_told() {
     assert_eq!(me.json()["email"], user.email.as_str());
 }
 
+async fn email_status(app: &TestApp, tokens: &Tokens) -> Value {
+    let response = app.get("/v1/me/email", Some(&tokens.access)).await;
+    response.assert_status(200);
+    response.json()
+}
+
+#[actix_web::test]
+async fn the_pending_change_is_reported_alike_for_a_free_and_a_taken_address() {
+    let app = spawn_app().await;
+    let (user, tokens) = logged_in(&app).await;
+    let status = email_status(&app, &tokens).await;
+    assert_eq!(
+        status,
+        json!({"email": user.email, "email_verified": true, "pending": null})
+    );
+
+    let free = new_address("free");
+    ask(&app, &tokens, &free).await;
+    let status = email_status(&app, &tokens).await;
+    assert_eq!(status["pending"]["email"], free.as_str());
+    assert!(status["pending"]["expires_at"].is_string(), "{status}");
+
+    // A taken address: the same shape, so the answer tells nothing of it.
+    let other = app.verified_user().await;
+    ask(&app, &tokens, &other.email).await;
+    let status = email_status(&app, &tokens).await;
+    assert_eq!(status["pending"]["email"], other.email.as_str());
+    assert_eq!(status["email"], user.email.as_str());
+    // The newer request replaced the older one.
+    let link = app.mail_to(&free).await;
+    app.post(
+        "/v1/auth/email-change/confirm",
+        json!({"token": link.token()}),
+    )
+    .await
+    .assert_problem(400, "token_used");
+
+    // Confirmed: nothing pending, the new address is the account's.
+    let third = new_address("third");
+    ask(&app, &tokens, &third).await;
+    let link = app.mail_to(&third).await;
+    app.post(
+        "/v1/auth/email-change/confirm",
+        json!({"token": link.token()}),
+    )
+    .await
+    .assert_status(200);
+    let status = email_status(&app, &tokens).await;
+    assert_eq!(
+        status,
+        json!({"email": third, "email_verified": true, "pending": null})
+    );
+    app.get("/v1/me/email", None)
+        .await
+        .assert_problem(401, "unauthorized");
+}
+
 #[actix_web::test]
 async fn a_wrong_password_or_bad_address_changes_nothing() {
     let app = spawn_app().await;

@@ -431,6 +431,65 @@ async fn enrolment_rules_apply_to_passkeys() {
 }
 
 #[actix_web::test]
+async fn a_passkey_is_renamed_by_its_owner_only() {
+    let app = spawn_app().await;
+    let p = with_passkey(&app).await;
+    let id = p.factor["id"].as_str().unwrap();
+    let path = format!("/v1/me/mfa/{id}");
+    let rename = |token: &str, body: Value| {
+        let (app, path, token) = (&app, path.clone(), token.to_owned());
+        async move {
+            app.request("PATCH", &path, Some(&token), Some(&body), &[])
+                .await
+        }
+    };
+
+    let renamed = rename(&p.session.access, json!({"name": "  Work laptop "})).await;
+    renamed.assert_status(200);
+    assert_eq!(renamed.json()["name"], "Work laptop");
+    assert_eq!(renamed.json()["id"], id);
+    assert_eq!(renamed.json()["type"], "passkey");
+    let listed = factors(&app, &p.session.access).await;
+    assert_eq!(listed[0]["name"], "Work laptop");
+
+    // Blank, too long or invisible characters: 422, the name stays.
+    for bad in [
+        json!({"name": "   "}),
+        json!({"name": "x".repeat(65)}),
+        json!({"name": "a\u{202E}b"}),
+    ] {
+        rename(&p.session.access, bad)
+            .await
+            .assert_problem(422, "validation_failed");
+    }
+    rename(&p.session.access, json!({}))
+        .await
+        .assert_problem(422, "validation_failed");
+    // Another user's session cannot rename it, nor learn it exists.
+    let other = app.verified_user().await;
+    let other_session = app.login_user(&other).await;
+    rename(&other_session.access, json!({"name": "Mine now"}))
+        .await
+        .assert_problem(404, "not_found");
+    app.request(
+        "PATCH",
+        "/v1/me/mfa/0192f5b8-6c4e-7d3a-9a51-3f1c2b7e8d91",
+        Some(&p.session.access),
+        Some(&json!({"name": "Nothing"})),
+        &[],
+    )
+    .await
+    .assert_problem(404, "not_found");
+    app.request("PATCH", &path, None, Some(&json!({"name": "Anon"})), &[])
+        .await
+        .assert_problem(401, "unauthorized");
+    assert_eq!(
+        factors(&app, &p.session.access).await[0]["name"],
+        "Work laptop"
+    );
+}
+
+#[actix_web::test]
 async fn a_removed_passkey_no_longer_logs_in() {
     let app = spawn_app().await;
     let mut p = with_passkey(&app).await;

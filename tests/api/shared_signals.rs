@@ -127,6 +127,7 @@ async fn ssf_counts(app: &TestApp) -> (i64, i64) {
         .db
         .run(|conn| Ok(authd::db::ssf_outbox::counts(conn)?))
         .await
+        .map(|c| (c.pending, c.dead))
         .unwrap()
 }
 

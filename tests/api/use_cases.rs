@@ -233,17 +233,20 @@ async fn administration_as_functions() {
     let caller = caller_of(&app, &admin_tokens.access);
     let ctx = ClientInfo::default();
     let email = verified_directly(&app, "staff@example.com").await;
-    let (users, total) = admin::list_users(
+    let listing = admin::list_users(
         &app.state.db,
         UserFilter {
             email_contains: Some("staff".into()),
             role: None,
             offset: 0,
             limit: 10,
+            after: None,
         },
+        None,
     )
     .await
     .unwrap();
+    let (users, total) = (listing.users, listing.total);
     assert_eq!((users.len(), total), (1, 1));
     let id = users[0].id.clone();
     assert_eq!(
@@ -399,11 +402,13 @@ async fn unlock_and_refresh_as_functions() {
             role: None,
             offset: 0,
             limit: 10,
+            after: None,
         },
+        None,
     )
     .await
     .unwrap()
-    .0[0]
+    .users[0]
         .id
         .clone();
     let viewer = caller_of(

@@ -121,6 +121,7 @@ async fn webhook_counts(app: &TestApp) -> (i64, i64, i64) {
         .db
         .run(|conn| Ok(authd::db::webhook_outbox::counts(conn)?))
         .await
+        .map(|c| (c.pending, c.delivered, c.dead))
         .unwrap()
 }
 
@@ -191,6 +192,27 @@ async fn a_failed_delivery_is_retried_under_the_same_id() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(webhook_counts(&app).await, (0, 1, 0));
+}
+
+#[actix_web::test]
+async fn a_failed_delivery_waits_as_retrying_in_the_metrics() {
+    let receiver = Receiver::start(&[500, 500, 500, 500]).await;
+    let (secret, _) = secret_key();
+    let app = app_sending_to(&receiver, &secret, &[]).await;
+    assert_eq!(metric(&app, "authd_webhooks_retrying").await, 0.0);
+    app.register("retrying@example.com", crate::helpers::PASSWORD)
+        .await
+        .assert_status(202);
+    receiver.wait_for(1, Duration::from_secs(10)).await;
+    let start = Instant::now();
+    while metric(&app, "authd_webhooks_retrying").await < 1.0
+        && start.elapsed() < Duration::from_secs(5)
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(metric(&app, "authd_webhooks_retrying").await, 1.0);
+    assert_eq!(metric(&app, "authd_webhooks_pending").await, 1.0);
+    assert_eq!(metric(&app, "authd_webhooks_dead").await, 0.0);
 }
 
 #[actix_web::test]

@@ -69,8 +69,8 @@ export interface paths {
         /**
          * Prometheus metrics: requests and latency by route template and status,
          *     logins by outcome, tokens issued, refresh reuse detected, rate-limit hits,
-         *     mail outbox depth and dead mails, webhook deliveries and Shared Signals pushes
-         *     (pending, delivered, dead), database pool usage.
+         *     the mail outbox, webhook deliveries and Shared Signals pushes (pending,
+         *     retrying, dead; delivered), database pool usage.
          */
         get: operations["metrics"];
         put?: never;
@@ -783,7 +783,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The caller's address and the change of it waiting for confirmation
+         *     (`pending`, null when none is).
+         */
+        get: operations["email_status"];
         put?: never;
         /**
          * Change the caller's email address (password required). A confirmation
@@ -878,7 +882,11 @@ export interface paths {
         delete: operations["remove_factor"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Rename one of the caller's factors (the label in the list: "Work
+         *     laptop"). Only the label changes: no step-up, no notice mail.
+         */
+        patch: operations["rename_factor"];
         trace?: never;
     };
     "/v1/me/mfa/recovery-codes": {
@@ -1402,6 +1410,22 @@ export interface components {
             email: string;
         };
         /**
+         * @description The caller's address, and a change of it waiting for confirmation.
+         * @example {
+         *       "email": "a@example.com",
+         *       "email_verified": true,
+         *       "pending": {
+         *         "email": "new@example.com",
+         *         "expires_at": "2026-11-29T12:00:00Z"
+         *       }
+         *     }
+         */
+        EmailStatus: {
+            email: string;
+            email_verified: boolean;
+            pending?: components["schemas"]["PendingEmail"] | null;
+        };
+        /**
          * @example {
          *       "status": "ok"
          *     }
@@ -1666,6 +1690,15 @@ export interface components {
         PasskeyRegistered: components["schemas"]["MfaFactor"] & {
             recovery_codes?: string[] | null;
         };
+        /** @description A change of address waiting for its confirmation link. */
+        PendingEmail: {
+            email: string;
+            /**
+             * Format: date-time
+             * @description When the confirmation link dies.
+             */
+            expires_at: string;
+        };
         /**
          * @description The problem document, as the contract shows it (and as OpenAPI documents
          *     every error).
@@ -1764,6 +1797,16 @@ export interface components {
              *     server's default.
              */
             locale?: string | null;
+        };
+        /**
+         * @description A new label for a factor.
+         * @example {
+         *       "name": "Work laptop"
+         *     }
+         */
+        RenameFactorRequest: {
+            /** @description 1–64 characters, trimmed; nothing invisible. */
+            name: string;
         };
         ResetConfirmRequest: {
             token: string;
@@ -1987,6 +2030,8 @@ export interface components {
             per_page: number;
             /** Format: int64 */
             total: number;
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor?: string | null;
         };
         /** @description A user whose every session started at or before `valid_after` is dead. */
         ValidAfterEntry: {
@@ -4833,6 +4878,57 @@ export interface operations {
             };
         };
     };
+    email_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The address and the pending change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailStatus"];
+                };
+            };
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
+            401: {
+                headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `mfa_required`: the caller holds a role of `AUTH_MFA_REQUIRED_ROLES` and this token is not `aal2` (enrol a factor, then log in with it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     change_email: {
         parameters: {
             query?: never;
@@ -5210,6 +5306,109 @@ export interface operations {
             };
             /** @description `not_found`: no such resource (of the caller's, for sessions) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: a backing service is down, or too many password checks are waiting */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rename_factor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Factor id */
+                factor_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenameFactorRequest"];
+            };
+        };
+        responses: {
+            /** @description The factor with its new name */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaFactor"];
+                };
+            };
+            /** @description `malformed_request`: the body is not the JSON this route takes */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: no, malformed, revoked or otherwise invalid access token; `token_expired`: a valid access token past its `exp` (refresh, then retry) */
+            401: {
+                headers: {
+                    /** @description On `unauthorized` and `token_expired` (RFC 6750): `Bearer realm="authd"`, with `error="invalid_token"` and an `error_description` when a token was sent */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `mfa_required`: the caller holds a role of `AUTH_MFA_REQUIRED_ROLES` and this token is not `aal2` (enrol a factor, then log in with it) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource (of the caller's, for sessions) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over the limit (`AUTH_BODY_LIMIT`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: `errors` maps each invalid field to its messages */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5809,6 +6008,12 @@ export interface operations {
                 email?: string;
                 /** @description Only users holding this role. */
                 role?: string;
+                /**
+                 * @description `next_cursor` of the previous answer: the page after it (`page`
+                 *     is then ignored). Stays exact while users are added, and a deep
+                 *     page costs what the first does.
+                 */
+                cursor?: string;
             };
             header?: never;
             path?: never;

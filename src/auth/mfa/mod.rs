@@ -166,6 +166,27 @@ pub async fn list(db: &Db, user_id: &str) -> Result<MfaFactorList, ApiError> {
     .await
 }
 
+/// Renames one of the caller's confirmed factors: the label is all that
+/// changes, so no step-up and no notice (another user's factor, or one not
+/// yet confirmed, is 404 like an unknown one).
+pub async fn rename(
+    db: &Db,
+    user_id: &str,
+    factor_id: &str,
+    raw_name: &str,
+) -> Result<MfaFactor, ApiError> {
+    let name = crate::auth::text::parse_factor_name(raw_name)
+        .map_err(|m| ApiError::validation("name", m))?
+        .ok_or_else(|| ApiError::validation("name", "must not be blank"))?;
+    let (user_id, factor_id) = (user_id.to_owned(), factor_id.to_owned());
+    db.transaction(move |conn| {
+        let factor = rows::rename_factor(conn, &factor_id, &user_id, &name)?
+            .ok_or(ApiError::NotFound("no such factor"))?;
+        Ok(MfaFactor::from_row(&factor))
+    })
+    .await
+}
+
 /// Starts a TOTP enrolment: a new secret, unconfirmed until a code proves
 /// the app holds it. The first factor needs a recent login (`auth_time`
 /// within `AUTH_REAUTH_MAX_AGE`), another one an `aal2` token. A pending

@@ -39,7 +39,6 @@ pub const PASSKEY: &str = "passkey";
 
 /// How long a ceremony may take.
 const CEREMONY_TTL: Duration = Duration::from_secs(300);
-const MAX_NAME_CHARS: usize = 64;
 
 /// A ceremony in progress, as kept in the store.
 #[derive(Serialize, Deserialize)]
@@ -238,14 +237,11 @@ pub async fn finish_registration(
     end_other_sessions: bool,
 ) -> Result<PasskeyRegistered, ApiError> {
     let response: RegisterPublicKeyCredential = parse(credential)?;
-    let name = name.map(str::trim).filter(|n| !n.is_empty());
-    if name.is_some_and(|n| n.chars().count() > MAX_NAME_CHARS) {
-        return Err(ApiError::validation(
-            "name",
-            format!("at most {MAX_NAME_CHARS} characters"),
-        ));
-    }
-    let name = name.map(str::to_owned);
+    let name = match name {
+        Some(raw) => crate::auth::text::parse_factor_name(raw)
+            .map_err(|m| ApiError::validation("name", m))?,
+        None => None,
+    };
     let (pending, taken) = take(state.store.as_ref(), challenge_id).await?;
     let Pending::Register {
         user_id,

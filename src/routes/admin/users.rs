@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api_types::User;
+use crate::auth::admin::UserCursor;
 use crate::auth::guard::{RolesAssign, UsersRead, UsersWrite};
 use crate::auth::{RequirePermission, admin};
 use crate::db::users::UserFilter;
@@ -30,6 +31,10 @@ pub struct ListUsersQuery {
     pub email: Option<String>,
     /// Only users holding this role.
     pub role: Option<String>,
+    /// `next_cursor` of the previous answer: the page after it (`page`
+    /// is then ignored). Stays exact while users are added, and a deep
+    /// page costs what the first does.
+    pub cursor: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -38,6 +43,8 @@ pub struct UserPage {
     pub page: i64,
     pub per_page: i64,
     pub total: i64,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -84,13 +91,19 @@ pub async fn list_users(
         role: query.role.filter(|r| !r.is_empty()),
         offset: (page - 1) * per_page,
         limit: per_page,
+        after: None,
     };
-    let (users, total) = admin::list_users(&state.db, filter).await?;
+    let cursor = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(raw) => Some(UserCursor::parse(raw).map_err(|m| ApiError::validation("cursor", m))?),
+        None => None,
+    };
+    let listing = admin::list_users(&state.db, filter, cursor).await?;
     Ok(HttpResponse::Ok().json(UserPage {
-        users,
+        users: listing.users,
         page,
         per_page,
-        total,
+        total: listing.total,
+        next_cursor: listing.next_cursor.map(|c| c.encode()),
     }))
 }
 

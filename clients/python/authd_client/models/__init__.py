@@ -11,6 +11,7 @@ from .delete_me_request import DeleteMeRequest
 from .email_login_start_request import EmailLoginStartRequest
 from .email_login_verify_request import EmailLoginVerifyRequest
 from .email_request import EmailRequest
+from .email_status import EmailStatus
 from .health import Health
 from .identity import Identity
 from .identity_list import IdentityList
@@ -38,6 +39,7 @@ from .passkey_mfa_start_request import PasskeyMfaStartRequest
 from .passkey_register_request import PasskeyRegisterRequest
 from .passkey_register_request_credential import PasskeyRegisterRequestCredential
 from .passkey_registered import PasskeyRegistered
+from .pending_email import PendingEmail
 from .problem import Problem
 from .problem_errors_type_0 import ProblemErrorsType0
 from .readiness import Readiness
@@ -46,6 +48,7 @@ from .readiness_checks import ReadinessChecks
 from .recovery_codes import RecoveryCodes
 from .refresh_request import RefreshRequest
 from .register_request import RegisterRequest
+from .rename_factor_request import RenameFactorRequest
 from .reset_confirm_request import ResetConfirmRequest
 from .revocations_page import RevocationsPage
 from .revoked_session_entry import RevokedSessionEntry
@@ -76,6 +79,7 @@ __all__ = (
     "EmailLoginStartRequest",
     "EmailLoginVerifyRequest",
     "EmailRequest",
+    "EmailStatus",
     "Health",
     "Identity",
     "IdentityList",
@@ -103,6 +107,7 @@ __all__ = (
     "PasskeyRegisterRequest",
     "PasskeyRegisterRequestCredential",
     "PasskeyRegistered",
+    "PendingEmail",
     "Problem",
     "ProblemErrorsType0",
     "Readiness",
@@ -111,6 +116,7 @@ __all__ = (
     "RecoveryCodes",
     "RefreshRequest",
     "RegisterRequest",
+    "RenameFactorRequest",
     "ResetConfirmRequest",
     "RevocationsPage",
     "RevokedSessionEntry",

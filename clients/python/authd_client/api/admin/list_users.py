@@ -16,6 +16,7 @@ def _get_kwargs(
     per_page: int | Unset = 50,
     email: str | Unset = UNSET,
     role: str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -27,6 +28,8 @@ def _get_kwargs(
     params["email"] = email
 
     params["role"] = role
+
+    params["cursor"] = cursor
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -91,6 +94,7 @@ def sync_detailed(
     per_page: int | Unset = 50,
     email: str | Unset = UNSET,
     role: str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Response[Problem | UserPage]:
     """List users, newest first. Needs `users:read`.
 
@@ -99,6 +103,7 @@ def sync_detailed(
         per_page (int | Unset):  Default: 50.
         email (str | Unset):
         role (str | Unset):
+        cursor (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -113,6 +118,7 @@ def sync_detailed(
         per_page=per_page,
         email=email,
         role=role,
+        cursor=cursor,
     )
 
     response = client.get_httpx_client().request(
@@ -129,6 +135,7 @@ def sync(
     per_page: int | Unset = 50,
     email: str | Unset = UNSET,
     role: str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Problem | UserPage | None:
     """List users, newest first. Needs `users:read`.
 
@@ -137,6 +144,7 @@ def sync(
         per_page (int | Unset):  Default: 50.
         email (str | Unset):
         role (str | Unset):
+        cursor (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -152,6 +160,7 @@ def sync(
         per_page=per_page,
         email=email,
         role=role,
+        cursor=cursor,
     ).parsed
 
 
@@ -162,6 +171,7 @@ async def asyncio_detailed(
     per_page: int | Unset = 50,
     email: str | Unset = UNSET,
     role: str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Response[Problem | UserPage]:
     """List users, newest first. Needs `users:read`.
 
@@ -170,6 +180,7 @@ async def asyncio_detailed(
         per_page (int | Unset):  Default: 50.
         email (str | Unset):
         role (str | Unset):
+        cursor (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -184,6 +195,7 @@ async def asyncio_detailed(
         per_page=per_page,
         email=email,
         role=role,
+        cursor=cursor,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -198,6 +210,7 @@ async def asyncio(
     per_page: int | Unset = 50,
     email: str | Unset = UNSET,
     role: str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Problem | UserPage | None:
     """List users, newest first. Needs `users:read`.
 
@@ -206,6 +219,7 @@ async def asyncio(
         per_page (int | Unset):  Default: 50.
         email (str | Unset):
         role (str | Unset):
+        cursor (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -222,5 +236,6 @@ async def asyncio(
             per_page=per_page,
             email=email,
             role=role,
+            cursor=cursor,
         )
     ).parsed

@@ -48,8 +48,8 @@ def sync_detailed(
 ) -> Response[str]:
     """Prometheus metrics: requests and latency by route template and status,
     logins by outcome, tokens issued, refresh reuse detected, rate-limit hits,
-    mail outbox depth and dead mails, webhook deliveries and Shared Signals pushes
-    (pending, delivered, dead), database pool usage.
+    the mail outbox, webhook deliveries and Shared Signals pushes (pending,
+    retrying, dead; delivered), database pool usage.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -74,8 +74,8 @@ def sync(
 ) -> str | None:
     """Prometheus metrics: requests and latency by route template and status,
     logins by outcome, tokens issued, refresh reuse detected, rate-limit hits,
-    mail outbox depth and dead mails, webhook deliveries and Shared Signals pushes
-    (pending, delivered, dead), database pool usage.
+    the mail outbox, webhook deliveries and Shared Signals pushes (pending,
+    retrying, dead; delivered), database pool usage.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -96,8 +96,8 @@ async def asyncio_detailed(
 ) -> Response[str]:
     """Prometheus metrics: requests and latency by route template and status,
     logins by outcome, tokens issued, refresh reuse detected, rate-limit hits,
-    mail outbox depth and dead mails, webhook deliveries and Shared Signals pushes
-    (pending, delivered, dead), database pool usage.
+    the mail outbox, webhook deliveries and Shared Signals pushes (pending,
+    retrying, dead; delivered), database pool usage.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -120,8 +120,8 @@ async def asyncio(
 ) -> str | None:
     """Prometheus metrics: requests and latency by route template and status,
     logins by outcome, tokens issued, refresh reuse detected, rate-limit hits,
-    mail outbox depth and dead mails, webhook deliveries and Shared Signals pushes
-    (pending, delivered, dead), database pool usage.
+    the mail outbox, webhook deliveries and Shared Signals pushes (pending,
+    retrying, dead; delivered), database pool usage.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
