@@ -440,6 +440,7 @@ test("an admin signs in with TOTP, finds a user, changes roles, revokes a sessio
   const page2 = await drawn("a.pager-next");
   assert.match(await page.evaluate(() => location.hash), /^#\/users\?per_page=10&cursor=./);
   assert.equal(page2.length, 10);
+  assert.deepEqual(page2.filter((id) => page1.includes(id)), [], "page 2 repeats users of page 1");
   assert.match(await page.textContent("#users-count"), /page 2 of 3$/);
   await shot(page, "users-paged");
   const page3 = await drawn("a.pager-next");
