@@ -1,4 +1,6 @@
-// Builds dist/ (index.html, app.js, app.css) from src/. Deterministic: the
+// Builds dist/ (index.html, app.js, app.css) from src/. app.css is the
+// account portal's stylesheet (examples/spa/src/style.css) and the console's
+// own rules (src/console.css), bundled from src/app.css. Deterministic: the
 // same sources and the locked esbuild give the same bytes, which
 // `.ci/run` checks (`npm run build && git diff --exit-code dist`), and
 // authd embeds dist/ with include_bytes! (src/routes/admin_console.rs).
@@ -29,5 +31,14 @@ await build({
   nodePaths: [join(HERE, "node_modules")],
   logLevel: "warning",
 });
+await build({
+  absWorkingDir: HERE,
+  entryPoints: ["src/app.css"],
+  outfile: "dist/app.css",
+  bundle: true,
+  minify: true,
+  legalComments: "none",
+  charset: "utf8",
+  logLevel: "warning",
+});
 await copyFile(join(HERE, "src/index.html"), join(DIST, "index.html"));
-await copyFile(join(HERE, "src/app.css"), join(DIST, "app.css"));

@@ -23,9 +23,12 @@ export function link(hash: string, text: string, className = ""): HTMLAnchorElem
   return h("a", { href: hash, className }, text);
 }
 
-/** A labelled input; the label wraps it, so every input has its name. */
-export function field(label: string, input: HTMLInputElement | HTMLSelectElement): HTMLLabelElement {
-  return h("label", { className: "field" }, h("span", {}, label), input);
+let fields = 0;
+
+/** A label and its input, tied by the input's id (one is made when it has none), as the portal's fields. */
+export function field(label: string, input: HTMLInputElement | HTMLSelectElement): HTMLDivElement {
+  if (!input.id) input.id = `field-${input.name}-${++fields}`;
+  return h("div", { className: "field" }, h("label", { htmlFor: input.id }, label), input);
 }
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });

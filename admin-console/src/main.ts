@@ -28,15 +28,16 @@ function renderNav(current: string): void {
   nav.replaceChildren();
   if (!caller.user) return;
   if (caller.permissions.has("users:read")) {
-    for (const [hash, text, key] of [
+    const items = [
       ["#/", "Dashboard", ""],
       ["#/users", "Users", "users"],
       ["#/audit", "Audit log", "audit"],
-    ]) {
+    ].map(([hash, text, key]) => {
       const a = link(hash, text);
       if (key === current) a.setAttribute("aria-current", "page");
-      nav.append(a);
-    }
+      return h("li", {}, a);
+    });
+    nav.append(h("ul", {}, ...items));
   }
   const out = h("button", { type: "button", id: "sign-out", className: "link" }, "Sign out");
   out.addEventListener("click", async () => {

@@ -3,10 +3,12 @@
 // a real authd: an admin signs in with password and TOTP, reads the
 // dashboard, finds a user by email prefix, changes their roles, revokes one
 // of their sessions, disables and re-enables them, and sees each action in
-// the audit log; a read-only operator (users:read only) sees no write
-// button; an account without admin permissions sees nothing. The CSP and
-// the other headers are checked on every file, and no page may log a
-// console error or a CSP violation.
+// the audit log, then a new one arrive by the live tail; pages through the
+// users by cursor; checks the dashboard's outbox tiles against /metrics (the
+// webhooks go to a receiver that is down, so they are retrying); a read-only
+// operator (users:read only) sees no write button; an account without admin
+// permissions sees nothing. The CSP and the other headers are checked on
+// every file, and no page may log a console error or a CSP violation.
 //
 //   node --test admin-console/test/console.test.mjs
 //
@@ -111,6 +113,17 @@ async function api(method, path, { token, body, headers = {} } = {}) {
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
+}
+
+/** The unlabelled gauges of /metrics, by name. */
+async function gauges() {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const found = new Map();
+  for (const line of text.split("\n")) {
+    const [name, value] = line.trim().split(/\s+/);
+    if (name?.startsWith("authd_") && !name.includes("{") && value !== undefined) found.set(name, Number(value));
+  }
+  return found;
 }
 
 /** The verification token of the newest mail to `email` in the outbox. */
@@ -225,6 +238,12 @@ before(async () => {
     // No AUTH_CORS_ORIGINS: the console's browser sign-in (cookie mode)
     // comes from the issuer's origin, which needs no listing.
     AUTH_FRONTEND_URL: base,
+    // Webhooks of user.* events to a port nobody listens on: each delivery
+    // fails and is retried (2 s, 4 s, … : none dies during the test), so the
+    // dashboard has some to show as retrying.
+    AUTH_WEBHOOK_URL: `http://127.0.0.1:${await freePort()}/hook`,
+    AUTH_WEBHOOK_SECRET: `whsec_${Buffer.from("a console test secret, 32 bytes").toString("base64")}`,
+    AUTH_WEBHOOK_EVENTS: "user.",
   };
   // The first admin, as an operator makes one (migrates the database too).
   const made = spawnSync(AUTHD_BIN, ["create-admin", "--email", ADMIN], { env, input: `${PASSWORD}\n`, encoding: "utf8" });
@@ -290,6 +309,14 @@ test("the console's files carry a strict CSP, their types and the other headers"
     assert.equal(response.headers.get("x-frame-options"), "DENY", path);
     assert.ok(response.headers.get("cache-control"), `${path}: no Cache-Control`);
   }
+  // One look: the console's stylesheet is the portal's (every custom
+  // property of examples/spa/src/style.css) plus the console's own rules.
+  const portal = await readFile(join(REPO, "examples/spa/src/style.css"), "utf8");
+  const served = await (await fetch(`${base}/admin/app.css`)).text();
+  const properties = [...new Set(portal.match(/--[a-z-]+(?=:)/g))];
+  assert.ok(properties.length >= 15, `only ${properties.length} custom properties in the portal's stylesheet`);
+  for (const p of properties) assert.ok(served.includes(`${p}:`), `the console's app.css lacks the portal's ${p}`);
+  assert.ok(served.includes(".tiles{"), "the console's own rules are missing from app.css");
   const html = await (await fetch(`${base}/admin/`)).text();
   assert.ok(!/<script(?![^>]*\bsrc=)[^>]*>/i.test(html), "an inline script in index.html");
   assert.ok(!/\sstyle=/i.test(html) && !/<style/i.test(html), "an inline style in index.html");
@@ -313,12 +340,25 @@ test("an admin signs in with TOTP, finds a user, changes roles, revokes a sessio
   // whose addresses do not start with "target-".
   const targetId = await registerVerified(TARGET);
   for (const name of ["alice", "bob", "carol", "dave", "erin", "frank"]) await registerVerified(`${name}-${STAMP}@example.com`);
+  // More users than one page of 10 (three pages), unverified.
+  for (let i = 0; i < 14; i++) {
+    assert.equal((await api("POST", "/v1/auth/register", { body: { email: `page-${String(i).padStart(2, "0")}-${STAMP}@example.com`, password: PASSWORD } })).status, 202);
+  }
   const phone = await login(TARGET, { userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Version/18.0 Mobile/15E148 Safari/604.1" });
   const laptop = await login(TARGET, { userAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0" });
   assert.equal(phone.status, 200);
   assert.equal(laptop.status, 200);
   const failed = await api("POST", "/v1/auth/login", { body: { email: TARGET, password: "wrong-Password-1" } });
   assert.equal(failed.status, 401);
+
+  // The mail is out and every webhook tried once (they fail: retrying), so
+  // the outbox figures hold still while the dashboard is compared with them.
+  for (let i = 0; ; i++) {
+    const now = await gauges();
+    if (now.get("authd_mail_outbox_pending") === 0 && now.get("authd_webhooks_pending") === now.get("authd_webhooks_retrying")) break;
+    assert.ok(i < 100, `the outboxes did not settle: ${JSON.stringify([...now].filter(([k]) => /outbox|webhooks/.test(k)))}`);
+    await sleep(100);
+  }
 
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await newPage(context);
@@ -353,8 +393,19 @@ test("an admin signs in with TOTP, finds a user, changes roles, revokes a sessio
   assert.equal(await page.textContent("#users-role-admin .value"), "1");
   assert.ok(Number(await page.textContent("#logins-24h .value")) >= 3);
   assert.ok(Number(await page.textContent("#failed-24h .value")) >= 1);
-  assert.match(await page.textContent("#mail-queued .value"), /^\d+$/);
-  assert.match(await page.textContent("#webhooks-dead .value"), /^\d+$/);
+  // Three tiles per outbox, as /metrics has them: queued = pending -
+  // retrying. Nothing changes them meanwhile (the mail is out, no user.*
+  // event happens, a retried webhook stays retrying).
+  const metrics = await gauges();
+  for (const [box, gauge] of [["mail", "authd_mail_outbox"], ["webhooks", "authd_webhooks"], ["ssf", "authd_ssf_pushes"]]) {
+    const pending = metrics.get(`${gauge}_pending`);
+    const retrying = metrics.get(`${gauge}_retrying`);
+    assert.ok(pending !== undefined && retrying !== undefined, `no ${gauge}_pending or _retrying in /metrics`);
+    const shown = {};
+    for (const kind of ["queued", "retrying", "dead"]) shown[kind] = await page.textContent(`#${box}-outbox #${box}-${kind} .value`);
+    assert.deepEqual(shown, { queued: String(pending - retrying), retrying: String(retrying), dead: String(metrics.get(`${gauge}_dead`)) }, box);
+  }
+  assert.ok(metrics.get("authd_webhooks_retrying") >= 8, `${metrics.get("authd_webhooks_retrying")} webhooks retrying`);
   assert.equal(await page.locator("svg.chart rect.slot").count(), 24);
   assert.ok((await page.locator("svg.chart rect.bar.ok").count()) >= 1);
   assert.ok((await page.locator("svg.chart rect.bar.bad").count()) >= 1);
@@ -369,6 +420,49 @@ test("an admin signs in with TOTP, finds a user, changes roles, revokes a sessio
   await ready(page, "users");
   assert.ok((await page.locator("#users-table tr.user").count()) >= 5);
   await shot(page, "users");
+
+  // Pages of 10 by cursor: next, next, previous, previous, each the same
+  // users as before, together every user once.
+  assert.ok(total > 20 && total <= 30, `${total} users: not three pages of 10`);
+  const ids = () => page.locator("#users-table tr.user").evaluateAll((rows) => rows.map((r) => r.dataset.id));
+  const drawn = async (click) => {
+    const was = await page.evaluate(() => document.body.dataset.route);
+    await page.click(click);
+    await page.waitForFunction((old) => document.body.dataset.route === location.hash && location.hash !== old, was);
+    return ids();
+  };
+  await page.selectOption("#users-per-page", "10");
+  const page1 = await drawn("#users-filter button[type=submit]");
+  assert.equal(await page.evaluate(() => location.hash), "#/users?per_page=10");
+  assert.equal(page1.length, 10);
+  assert.match(await page.textContent("#users-count"), /page 1 of 3$/);
+  assert.equal(await page.locator("a.pager-prev, a.pager-first").count(), 0);
+  const page2 = await drawn("a.pager-next");
+  assert.match(await page.evaluate(() => location.hash), /^#\/users\?per_page=10&cursor=./);
+  assert.equal(page2.length, 10);
+  assert.deepEqual(page2.filter((id) => page1.includes(id)), [], "page 2 repeats users of page 1");
+  assert.match(await page.textContent("#users-count"), /page 2 of 3$/);
+  await shot(page, "users-paged");
+  const page3 = await drawn("a.pager-next");
+  assert.equal(page3.length, total - 20);
+  assert.match(await page.textContent("#users-count"), /page 3 of 3$/);
+  assert.equal(await page.locator("a.pager-next").count(), 0);
+  assert.equal(new Set([...page1, ...page2, ...page3]).size, total, "a user on two pages, or one on none");
+  assert.deepEqual(await drawn("a.pager-prev"), page2);
+  assert.deepEqual(await drawn("a.pager-prev"), page1);
+  assert.equal(await page.evaluate(() => location.hash), "#/users?per_page=10");
+  // The browser's Back shows the page before again.
+  await page.goBack();
+  await page.waitForFunction(() => document.body.dataset.route === location.hash && location.hash.includes("cursor="));
+  assert.deepEqual(await ids(), page2);
+  // A reload keeps the page; the way back is unknown then: "First page".
+  await page.reload();
+  await page.waitForSelector(`body[data-ready=true][data-route*="cursor="] #users-table tr.user`);
+  assert.deepEqual(await ids(), page2);
+  assert.doesNotMatch(await page.textContent("#users-count"), /page \d/);
+  assert.deepEqual(await drawn("a.pager-first"), page1);
+  await page.goto(`${base}/admin/#/users`);
+  await page.waitForSelector(`body[data-route="#/users"] #users-table tr.user`);
   await page.fill("#user-search", "target-");
   await page.click("#users-filter button[type=submit]");
   await page.waitForFunction(() => location.hash.includes("email=target-") && document.querySelectorAll("#users-table tr.user").length === 1);
@@ -445,6 +539,43 @@ test("an admin signs in with TOTP, finds a user, changes roles, revokes a sessio
   await page.waitForFunction(() => location.hash.includes("type=user.disabled"));
   await page.waitForFunction(() => [...document.querySelectorAll("#audit-events tr.event")].every((r) => r.dataset.type === "user.disabled"));
   assert.equal(await page.locator("#audit-events tr.event").count(), 1);
+
+  // The live tail: on, it shows a new event of the page's filter (the
+  // target's failed sign-in, made now through the API) on top within a few
+  // seconds, highlighted, once; another user's event stays out; off, nothing
+  // more arrives.
+  await page.goto(`${base}/admin/#/audit?user_id=${targetId}`);
+  await page.waitForSelector(`body[data-route="#/audit?user_id=${targetId}"] #audit-events tr.event`);
+  const shown = await page.locator("#audit-events tr.event").count();
+  assert.equal(await page.getAttribute("#audit-live", "aria-pressed"), "false");
+  await page.click("#audit-live");
+  assert.equal(await page.getAttribute("#audit-live", "aria-pressed"), "true");
+  await sleep(2500); // a first poll with nothing new
+  assert.equal(await page.locator("#audit-events tr.event").count(), shown);
+  assert.equal((await api("POST", "/v1/auth/login", { body: { email: `alice-${STAMP}@example.com`, password: "wrong-Password-1" } })).status, 401);
+  assert.equal((await api("POST", "/v1/auth/login", { body: { email: TARGET, password: "wrong-Password-1" } })).status, 401);
+  const arrived = Date.now();
+  await page.waitForSelector("#audit-events tr.event.new", { timeout: 6000 });
+  const seconds = (Date.now() - arrived) / 1000;
+  assert.ok(seconds < 5, `the new event took ${seconds} s`);
+  const top = await page.locator("#audit-events tr.event").first().evaluate((r) => ({
+    type: r.dataset.type,
+    isNew: r.classList.contains("new"),
+    subject: r.querySelector("td.subject a")?.dataset.id,
+  }));
+  assert.deepEqual(top, { type: "login.failed", isNew: true, subject: targetId });
+  await shot(page, "audit-live");
+  await sleep(4500); // two more polls: nothing repeats, nothing of alice's
+  const tail = await page.locator("#audit-events tr.event").evaluateAll((rows) => rows.map((r) => r.dataset.id));
+  assert.equal(tail.length, shown + 1, "the live tail repeated an event or showed another user's");
+  assert.equal(new Set(tail).size, tail.length, "an event twice in the table");
+  assert.equal(await page.locator("#audit-events tr.event.new").count(), 1);
+  await page.click("#audit-live");
+  assert.equal(await page.getAttribute("#audit-live", "aria-pressed"), "false");
+  assert.equal((await api("POST", "/v1/auth/login", { body: { email: TARGET, password: "wrong-Password-1" } })).status, 401);
+  await sleep(4500);
+  assert.equal(await page.locator("#audit-events tr.event").count(), shown + 1, "an event arrived with the live tail off");
+
   // Everyone's events, the newest page, then an older page by the cursor.
   await page.goto(`${base}/admin/#/audit?limit=20`);
   await page.waitForSelector(`body[data-route="#/audit?limit=20"] #audit-events tr.event`);

@@ -1,7 +1,13 @@
 // The audit log with the filters of API.md §12 (user, type, since, until,
-// page size) and cursor paging (older pages by `next_cursor`).
-import { type AuditEvent, call, client, emailsOf } from "../api.ts";
-import { device, field, h, link, time } from "../dom.ts";
+// page size), cursor paging (older pages by `next_cursor`) and a live tail:
+// the newest page asks every 2 s for events since its newest one.
+import { type AuditEvent, call, client, codeOf, emailsOf, explain } from "../api.ts";
+import { device, field, h, link, setStatus, status, time } from "../dom.ts";
+
+/** How often the live tail asks (ms). */
+const LIVE_EVERY = 2000;
+/** Whether the live tail is on: it stays on while the filters change. */
+let live = false;
 
 /** The event types of §12 (an unknown type is a 422). */
 export const EVENT_TYPES = [
@@ -39,13 +45,13 @@ export async function eventRows(events: AuditEvent[]): Promise<HTMLTableRowEleme
       h("td", { className: "actor" }, who(e.actor_id, names)),
       h("td", { className: "subject" }, who(e.user_id, names)),
       h("td", { className: "data" }, summary((e.data ?? {}) as Record<string, unknown>)),
-      h("td", { className: "muted small", title: e.user_agent ?? "" }, e.ip ?? "", e.user_agent ? h("div", {}, device(e.user_agent)) : null),
+      h("td", { className: "hint", title: e.user_agent ?? "" }, e.ip ?? "", e.user_agent ? h("div", {}, device(e.user_agent)) : null),
     ),
   );
 }
 
-export function eventTable(rows: HTMLTableRowElement[], id: string): HTMLElement {
-  if (!rows.length) return h("p", { className: "muted", id }, "No events.");
+export function eventTable(rows: HTMLTableRowElement[], id: string, empty = "No events."): HTMLElement {
+  if (!rows.length) return h("p", { className: "muted", id }, empty);
   return h(
     "div",
     { className: "table-wrap" },
@@ -117,11 +123,12 @@ export async function auditPage(query: URLSearchParams): Promise<HTMLElement> {
   const older = new URLSearchParams(base);
   if (page.next_cursor) older.set("cursor", page.next_cursor);
 
-  return h(
-    "section",
-    { id: "audit" },
+  const section = h("section", { id: "audit" });
+  section.append(
     h("h1", {}, "Audit log"),
     form,
+    // Older pages do not change: the live tail is for the newest one.
+    ...(cursor ? [] : [liveTail(section, apiQuery, page.events)]),
     eventTable(await eventRows(page.events), "audit-events"),
     h(
       "nav",
@@ -130,4 +137,86 @@ export async function auditPage(query: URLSearchParams): Promise<HTMLElement> {
       page.next_cursor ? link(`#/audit?${older}`, "Older →", "pager-next") : null,
     ),
   );
+  return section;
+}
+
+/**
+ * The "Live" toggle: while on, asks every 2 s for the events of the page's
+ * filters since the newest one shown (`since` is inclusive: events already
+ * shown are skipped by id) and puts the new ones on top, highlighted. Stops
+ * when the page is left.
+ */
+function liveTail(section: HTMLElement, filters: Record<string, string | number>, shown: AuditEvent[]): HTMLElement {
+  const known = new Set(shown.map((e) => e.id));
+  // Events sort by id (UUIDv7) in time order; the page is newest first.
+  let newest: AuditEvent | undefined = shown[0];
+  let timer: number | undefined;
+  const toggle = h("button", { type: "button", id: "audit-live", attrs: { "aria-pressed": String(live) } }, "Live");
+  const line = status("live-status");
+
+  /** The new events (newest first): pages since the newest shown, until one reaches what is known. */
+  async function fresh(): Promise<AuditEvent[]> {
+    const found: AuditEvent[] = [];
+    let cursor: string | undefined;
+    for (let i = 0; i < 5; i++) {
+      const query: Record<string, string | number> = { ...filters, limit: 200 };
+      delete query.cursor;
+      if (newest) query.since = newest.at;
+      if (cursor) query.cursor = cursor;
+      const page = await call((headers) => client.api.GET("/v1/admin/audit", { headers, params: { query } }));
+      found.push(...page.events.filter((e) => !known.has(e.id)));
+      if (!page.next_cursor || page.events.some((e) => known.has(e.id))) break;
+      cursor = page.next_cursor;
+    }
+    return found;
+  }
+
+  async function tick(): Promise<void> {
+    timer = undefined;
+    if (!live || !section.isConnected) return;
+    try {
+      const events = await fresh();
+      if (!live || !section.isConnected) return;
+      const unseen = events.filter((e) => !known.has(e.id));
+      if (unseen.length) {
+        const rows = await eventRows(unseen);
+        for (const row of rows) row.classList.add("new");
+        let body = section.querySelector<HTMLTableSectionElement>("#audit-events tbody");
+        if (!body) {
+          // The page had no event: the table comes with the first.
+          const table = eventTable(rows, "audit-events");
+          section.querySelector("#audit-events")?.replaceWith(table);
+        } else {
+          body.prepend(...rows);
+        }
+        for (const e of unseen) known.add(e.id);
+        for (const e of unseen) if (!newest || e.id > newest.id) newest = e;
+        setStatus(line, "ok", `${unseen.length} new event${unseen.length === 1 ? "" : "s"} at ${new Date().toLocaleTimeString()}.`);
+      }
+    } catch (err) {
+      setStatus(line, "error", `The live tail could not ask: ${explain(err)} Trying again.`, codeOf(err));
+    }
+    if (live && section.isConnected) timer = window.setTimeout(() => void tick(), LIVE_EVERY);
+  }
+
+  function turn(on: boolean): void {
+    live = on;
+    toggle.setAttribute("aria-pressed", String(on));
+    window.clearTimeout(timer);
+    timer = undefined;
+    if (on) {
+      setStatus(line, "busy", "Live: new events appear on top as they happen.");
+      timer = window.setTimeout(() => void tick(), 0);
+    } else {
+      setStatus(line, "ok", "Live tail off.");
+    }
+  }
+
+  toggle.addEventListener("click", () => turn(!live));
+  // On already (the filters changed): ask once the page is on screen.
+  if (live) {
+    setStatus(line, "busy", "Live: new events appear on top as they happen.");
+    timer = window.setTimeout(() => void tick(), LIVE_EVERY);
+  }
+  return h("div", { className: "live", id: "audit-live-bar" }, toggle, line);
 }

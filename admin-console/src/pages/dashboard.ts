@@ -1,6 +1,7 @@
 // Dashboard: user counts (the users API's totals), sign-ins per hour over the
-// last 24 hours (the audit log), and the mail and webhook outboxes (the
-// gauges of /metrics, when this listener serves it).
+// last 24 hours (the audit log), and the outboxes (mail, webhooks, Shared
+// Signals pushes): queued, retrying and dead, from the gauges of /metrics
+// when this listener serves it.
 import { type AuditEvent, call, caller, client } from "../api.ts";
 import { bars, h, link } from "../dom.ts";
 
@@ -27,21 +28,58 @@ async function eventsSince(type: string, since: Date, max = 2000): Promise<{ eve
   return { events, complete: false };
 }
 
-/** The gauges of the outboxes from /metrics, or null when it is not served here. */
-async function outboxGauges(): Promise<Record<string, number> | null> {
+/**
+ * The outboxes: the prefix of their gauges in /metrics and the ids of their
+ * tiles. `*_pending` counts every row still to send, `*_retrying` those of
+ * them that failed at least once, `*_dead` those given up on.
+ */
+const OUTBOXES = [
+  { id: "mail", name: "Mail", gauge: "authd_mail_outbox" },
+  { id: "webhooks", name: "Webhooks", gauge: "authd_webhooks" },
+  { id: "ssf", name: "Shared Signals pushes", gauge: "authd_ssf_pushes" },
+];
+
+/** The gauges of /metrics (`name value` lines), or null when it is not served here. */
+async function gauges(): Promise<Map<string, number> | null> {
   const response = await fetch("/metrics", { credentials: "omit" });
   if (!response.ok) return null;
-  const wanted = ["authd_mail_outbox_pending", "authd_mail_outbox_dead", "authd_webhooks_pending", "authd_webhooks_dead"];
-  const found: Record<string, number> = {};
+  const found = new Map<string, number>();
   for (const line of (await response.text()).split("\n")) {
     const [name, value] = line.trim().split(/\s+/);
-    if (wanted.includes(name)) found[name] = Number(value);
+    if (name?.startsWith("authd_") && value !== undefined && !name.includes("{")) found.set(name, Number(value));
   }
   return found;
 }
 
-function tile(id: string, label: string, value: string | number, hint?: Node | string): HTMLElement {
-  return h("div", { className: "tile", id }, h("span", { className: "label" }, label), h("strong", { className: "value" }, String(value)), hint ? h("span", { className: "hint" }, hint) : null);
+function tile(id: string, label: string, value: string | number, hint?: Node | string, kind = ""): HTMLElement {
+  return h(
+    "div",
+    { className: `tile${kind ? ` ${kind}` : ""}`, id },
+    h("span", { className: "label" }, label),
+    h("strong", { className: "value" }, String(value)),
+    hint ? h("span", { className: "hint" }, hint) : null,
+  );
+}
+
+/** One outbox: queued (pending, not failed yet), retrying, dead. */
+function outboxTiles(box: (typeof OUTBOXES)[number], metrics: Map<string, number>): HTMLElement {
+  const pending = metrics.get(`${box.gauge}_pending`);
+  const retrying = metrics.get(`${box.gauge}_retrying`);
+  const dead = metrics.get(`${box.gauge}_dead`);
+  const queued = pending === undefined || retrying === undefined ? undefined : Math.max(0, pending - retrying);
+  const heading = h("h3", { id: `${box.id}-outbox-title` }, box.name);
+  return h(
+    "section",
+    { className: "outbox", id: `${box.id}-outbox`, attrs: { "aria-labelledby": heading.id } },
+    heading,
+    h(
+      "div",
+      { className: "tiles" },
+      tile(`${box.id}-queued`, "Queued", queued ?? "?"),
+      tile(`${box.id}-retrying`, "Retrying", retrying ?? "?", undefined, retrying ? "warn" : ""),
+      tile(`${box.id}-dead`, "Dead", dead ?? "?", undefined, dead ? "bad" : ""),
+    ),
+  );
 }
 
 export async function dashboardPage(): Promise<HTMLElement> {
@@ -50,12 +88,12 @@ export async function dashboardPage(): Promise<HTMLElement> {
   hourStart.setMinutes(0, 0, 0);
   const since = new Date(hourStart.getTime() - 23 * 3600_000);
   const roleNames = caller.roles.map((r) => r.name);
-  const [total, perRole, succeeded, failed, gauges] = await Promise.all([
+  const [total, perRole, succeeded, failed, metrics] = await Promise.all([
     userTotal(),
     Promise.all(roleNames.map((role) => userTotal({ role }))),
     eventsSince("login.succeeded", since),
     eventsSince("login.failed", since),
-    outboxGauges().catch(() => null),
+    gauges().catch(() => null),
   ]);
 
   const hours = Array.from({ length: 24 }, (_, i) => new Date(since.getTime() + i * 3600_000));
@@ -71,16 +109,12 @@ export async function dashboardPage(): Promise<HTMLElement> {
   const more = (r: { complete: boolean }): string => (r.complete ? "" : "+");
 
   const outbox =
-    gauges === null
-      ? h("p", { className: "muted", id: "outbox-unavailable" }, "The outbox figures come from /metrics, which this listener does not serve (AUTH_OPS_BIND is set): read them there.")
-      : h(
-          "div",
-          { className: "tiles" },
-          tile("mail-queued", "Mail queued or retrying", gauges.authd_mail_outbox_pending ?? "?"),
-          tile("mail-dead", "Mail dead", gauges.authd_mail_outbox_dead ?? "?"),
-          tile("webhooks-queued", "Webhooks queued or retrying", gauges.authd_webhooks_pending ?? "?"),
-          tile("webhooks-dead", "Webhooks dead", gauges.authd_webhooks_dead ?? "?"),
-        );
+    metrics === null
+      ? [h("p", { className: "muted", id: "outbox-unavailable" }, "The outbox figures come from /metrics, which this listener does not serve (AUTH_OPS_BIND is set): read them there.")]
+      : [
+          h("div", { className: "outboxes" }, ...OUTBOXES.map((box) => outboxTiles(box, metrics))),
+          h("p", { className: "legend" }, "Queued: waiting for a first try · Retrying: failed at least once, tried again later · Dead: given up on."),
+        ];
 
   return h(
     "section",
@@ -109,6 +143,6 @@ export async function dashboardPage(): Promise<HTMLElement> {
       h("p", { className: "legend" }, h("span", { className: "key ok" }), " successful ", h("span", { className: "key bad" }), " failed · local time"),
     ),
     h("h2", {}, "Outboxes"),
-    outbox,
+    ...outbox,
   );
 }

@@ -34,7 +34,7 @@ function details(user: User): HTMLElement {
   const row = (label: string, value: Node | string): Node[] => [h("dt", {}, label), h("dd", {}, value)];
   return h(
     "dl",
-    { className: "details", id: "user-details" },
+    { className: "facts", id: "user-details" },
     ...row("Id", h("code", {}, user.id)),
     ...row("Name", user.display_name ?? h("span", { className: "muted" }, "none")),
     ...row("Email", h("span", {}, user.email, " ", user.email_verified ? badge("verified", "ok") : badge("unverified", "warn"))),
@@ -51,7 +51,7 @@ function rolesEditor(user: User, line: HTMLElement, redraw: (said: string) => vo
   }
   const boxes = caller.roles.map((role) => {
     const box = h("input", { type: "checkbox", name: "role", value: role.name, checked: user.roles.includes(role.name) });
-    return h("label", { className: "check", title: role.permissions.join(", ") || "no permissions" }, box, ` ${role.name}`, h("span", { className: "muted" }, ` — ${role.description}`));
+    return h("label", { className: "check", title: role.permissions.join(", ") || "no permissions" }, box, h("span", { className: "name" }, role.name), h("span", { className: "muted" }, `— ${role.description}`));
   });
   const form = h("form", { id: "roles", className: "roles-form" }, ...boxes, h("button", { type: "submit", className: "write primary", id: "save-roles" }, "Save roles"));
   form.addEventListener("submit", async (e) => {
@@ -73,7 +73,7 @@ function sessionsTable(user: User, sessions: Session[], line: HTMLElement): HTML
     h(
       "tr",
       { className: "session", dataset: { id: s.id } },
-      h("td", {}, device(s.user_agent), h("div", { className: "muted small" }, s.ip ?? "")),
+      h("td", {}, device(s.user_agent), h("div", { className: "hint" }, s.ip ?? "")),
       h("td", {}, time(s.created_at)),
       h("td", { title: s.last_used_at }, ago(s.last_used_at)),
       h(

@@ -1,13 +1,24 @@
 // Users: search by email (the API matches any part of the address, so a
-// prefix finds its users), filter by role, page by page, newest first.
+// prefix finds its users), filter by role, newest first, paged by cursor
+// (`next_cursor`). The cursor of the page on screen is in the address; the
+// ones before it are remembered here, for "Previous".
 import { call, caller, client } from "../api.ts";
 import { ago, badge, field, h, link, time } from "../dom.ts";
 
-const PER_PAGE = 25;
+const PER_PAGE = ["10", "25", "50", "100"];
+const DEFAULT_PER_PAGE = "25";
 
-function hashFor(query: Record<string, string | number | undefined>): string {
+/**
+ * The cursors of the pages walked through, in order, for one search ("" is
+ * the first page's). Reached by a bookmark or a reload, a page's earlier
+ * cursors are unknown: `fromFirst` is false and "First page" stands in for
+ * "Previous".
+ */
+let trail: { search: string; cursors: string[]; fromFirst: boolean } = { search: "", cursors: [""], fromFirst: true };
+
+function hashFor(query: Record<string, string | undefined>): string {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== "" && v !== 1) q.set(k, String(v));
+  for (const [k, v] of Object.entries(query)) if (v) q.set(k, v);
   const s = q.toString();
   return `#/users${s ? `?${s}` : ""}`;
 }
@@ -15,21 +26,42 @@ function hashFor(query: Record<string, string | number | undefined>): string {
 export async function usersPage(query: URLSearchParams): Promise<HTMLElement> {
   const email = query.get("email") ?? "";
   const role = query.get("role") ?? "";
-  const page = Math.max(1, Number(query.get("page") ?? "1") || 1);
+  const perPage = PER_PAGE.includes(query.get("per_page") ?? "") ? query.get("per_page")! : DEFAULT_PER_PAGE;
+  const cursor = query.get("cursor") ?? "";
   const result = await call((headers) =>
     client.api.GET("/v1/admin/users", {
       headers,
-      params: { query: { page, per_page: PER_PAGE, ...(email ? { email } : {}), ...(role ? { role } : {}) } },
+      params: { query: { per_page: Number(perPage), ...(email ? { email } : {}), ...(role ? { role } : {}), ...(cursor ? { cursor } : {}) } },
     }),
   );
 
-  const search = h("input", { name: "email", type: "search", value: email, placeholder: "e.g. alice@", id: "user-search" });
-  search.setAttribute("autocomplete", "off");
+  // Where this page is in the walk through the search's pages.
+  const search = JSON.stringify([email, role, perPage]);
+  let at = trail.search === search ? trail.cursors.indexOf(cursor) : -1;
+  if (at === -1) {
+    trail = { search, cursors: [cursor], fromFirst: cursor === "" };
+    at = 0;
+  }
+  if (result.next_cursor && trail.cursors[at + 1] !== result.next_cursor) {
+    trail.cursors = [...trail.cursors.slice(0, at + 1), result.next_cursor];
+  }
+  const filters = { email, role, per_page: perPage === DEFAULT_PER_PAGE ? "" : perPage };
+
+  const searchBox = h("input", { name: "email", type: "search", value: email, placeholder: "e.g. alice@", id: "user-search" });
+  searchBox.setAttribute("autocomplete", "off");
   const roleSelect = h("select", { name: "role", id: "role-filter" }, h("option", { value: "" }, "any role"), ...caller.roles.map((r) => h("option", { value: r.name, selected: r.name === role }, r.name)));
-  const form = h("form", { id: "users-filter", className: "filters" }, field("Email", search), field("Role", roleSelect), h("button", { type: "submit" }, "Search"));
+  const perPageSelect = h("select", { name: "per_page", id: "users-per-page" }, ...PER_PAGE.map((n) => h("option", { value: n, selected: n === perPage }, n)));
+  const form = h(
+    "form",
+    { id: "users-filter", className: "filters" },
+    field("Email", searchBox),
+    field("Role", roleSelect),
+    field("Per page", perPageSelect),
+    h("button", { type: "submit" }, "Search"),
+  );
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    location.hash = hashFor({ email: search.value.trim(), role: roleSelect.value });
+    location.hash = hashFor({ email: searchBox.value.trim(), role: roleSelect.value, per_page: perPageSelect.value === DEFAULT_PER_PAGE ? "" : perPageSelect.value });
   });
 
   const rows = result.users.map((u) =>
@@ -45,15 +77,21 @@ export async function usersPage(query: URLSearchParams): Promise<HTMLElement> {
     ),
   );
   const pages = Math.max(1, Math.ceil(result.total / result.per_page));
-  const prev = page > 1 ? link(hashFor({ email, role, page: page - 1 }), "← Newer", "pager-prev") : null;
-  const next = page < pages ? link(hashFor({ email, role, page: page + 1 }), "Older →", "pager-next") : null;
+  const where = trail.fromFirst ? ` · page ${at + 1} of ${pages}` : "";
+  const prev =
+    at > 0
+      ? link(hashFor({ ...filters, cursor: trail.cursors[at - 1] }), "← Previous", "pager-prev")
+      : cursor
+        ? link(hashFor(filters), "← First page", "pager-first")
+        : null;
+  const next = result.next_cursor ? link(hashFor({ ...filters, cursor: result.next_cursor }), "Next →", "pager-next") : null;
 
   return h(
     "section",
     { id: "users" },
     h("h1", {}, "Users"),
     form,
-    h("p", { className: "muted", id: "users-count" }, `${result.total} user${result.total === 1 ? "" : "s"}${email ? ` matching “${email}”` : ""}${role ? ` with role ${role}` : ""} · page ${page} of ${pages}`),
+    h("p", { className: "muted", id: "users-count" }, `${result.total} user${result.total === 1 ? "" : "s"}${email ? ` matching “${email}”` : ""}${role ? ` with role ${role}` : ""}${where}`),
     h(
       "div",
       { className: "table-wrap" },

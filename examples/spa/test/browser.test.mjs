@@ -4,8 +4,9 @@
 // (ci-tools/oidc-provider): every page — sign up, verify, sign in by
 // password, passkey (button and autofill), email link and code, a
 // provider, the second step, forgot and reset; profile and language,
-// email change, password change and set, an authenticator app by QR code,
-// recovery codes, passkeys, linked providers, sessions, activity — with
+// email change (pending, from the server), password change and set, an
+// authenticator app by QR code, recovery codes, passkeys, renaming a passkey
+// and an app, linked providers, sessions, activity — with
 // accessibility basics (every input labelled, buttons named, focus
 // visible), no console error and no Content-Security-Policy violation on
 // any page, and the CSP itself checked.
@@ -187,7 +188,9 @@ async function pageProblems(page) {
     }
     for (const img of document.querySelectorAll("img")) if (!img.getAttribute("alt")) problems.push(`img without alt: ${img.id}`);
     if (document.querySelectorAll("main h1").length !== 1) problems.push(`${document.querySelectorAll("main h1").length} h1 in main`);
-    for (const el of document.querySelectorAll("[style]")) problems.push(`inline style on ${el.tagName.toLowerCase()}#${el.id}`);
+    // An empty style="" styles nothing: Chromium's autofill leaves one on
+    // the inputs of a form after a full-page screenshot.
+    for (const el of document.querySelectorAll("[style]:not([style=''])")) problems.push(`inline style on ${el.tagName.toLowerCase()}#${el.id}: ${el.getAttribute("style")}`);
     const ids = [...document.querySelectorAll("[id]")].map((e) => e.id);
     for (const id of new Set(ids.filter((id, i) => ids.indexOf(id) !== i))) problems.push(`duplicate id ${id}`);
     if (!document.documentElement.lang) problems.push("no lang on html");
@@ -763,7 +766,8 @@ async function signOut(page) {
 test("account settings: profile and language, email change, password, authenticator app, recovery codes, passkeys, providers, activity", { timeout: 180_000 }, async () => {
   const context = await newContext();
   const page = await context.newPage();
-  const errors = consoleErrors(page, [SIGNED_OUT_LOAD]);
+  // A blank new name for a factor is refused on purpose (422).
+  const errors = consoleErrors(page, [SIGNED_OUT_LOAD, [422, "/v1/me/mfa/"]]);
   const email = `settings-${Date.now()}@example.com`;
   await signUpAndIn(page, email);
   await page.waitForSelector("#profile-email");
@@ -782,8 +786,11 @@ test("account settings: profile and language, email change, password, authentica
   assert.equal(await page.inputValue("#profile-form select[name=locale]"), "de");
   assert.equal(await page.textContent(".summary .name"), "Grace Hopper");
 
-  // Email change: pending until the new address confirms, across a reload.
+  // Email change: pending until the new address confirms. authd says so
+  // (GET /v1/me/email): after a reload, and in a new tab, which shares
+  // nothing with this one but the cookie; the tab keeps nothing of it.
   const newEmail = `changed-${Date.now()}@example.com`;
+  assert.equal(await page.locator("#email-pending").count(), 0);
   await page.fill("#email-change input[name=new_email]", newEmail);
   await page.fill("#email-change input[name=password]", PASSWORD);
   await page.click("#email-change button[type=submit]");
@@ -792,7 +799,19 @@ test("account settings: profile and language, email change, password, authentica
   await page.reload();
   await page.waitForSelector("#email-pending");
   assert.equal(await page.textContent("#profile-email"), email);
+  assert.match(await page.textContent("#email-pending"), new RegExp(`a link went to ${newEmail}\\. .*the link expires (in \\d+ (minutes?|hours?|days?)|tomorrow)\\. Until then mail still goes to ${email}`));
+  assert.ok(await page.getAttribute("#email-pending time", "datetime"));
   await checkPage(page, "profile-email-pending");
+  const newTab = await context.newPage();
+  errors.push(...consoleErrors(newTab, [SIGNED_OUT_LOAD]));
+  await newTab.goto(`${SPA}/profile`);
+  await newTab.waitForSelector("#email-pending");
+  assert.match(await newTab.textContent("#email-pending"), new RegExp(`a link went to ${newEmail}`));
+  for (const p of [page, newTab]) {
+    const { local, session } = await scriptVisible(p);
+    assert.ok(!`${local}${session}`.includes(newEmail), `the pending address is kept in the tab: ${local} ${session}`);
+  }
+  await newTab.close();
   const changeToken = await tokenFromMail(newEmail, "/confirm-email-change");
   await page.goto(`${SPA}/confirm-email-change?token=${encodeURIComponent(changeToken)}`);
   await page.waitForSelector("#email-change-status.ok");
@@ -873,8 +892,45 @@ test("account settings: profile and language, email change, password, authentica
   assert.equal(await page.locator("#recovery-codes").count(), 0, "recovery codes shown again for a second factor");
   assert.match(await page.textContent("#mfa-state"), /on \(2 factors\)/);
   await checkPage(page, "security-two-factors");
+
+  // Rename the passkey in place: "Rename" gives a labelled input holding
+  // the name, focused; Cancel changes nothing; a blank name is refused by
+  // authd and told in the row; Save shows the new name, which a reload
+  // (authd) keeps.
+  const passkeyRow = page.locator("#passkeys li.passkey");
+  await passkeyRow.locator("button.rename-factor").click();
+  const nameInput = passkeyRow.locator("form.rename-form input[name=name]");
+  assert.equal(await nameInput.inputValue(), "Work laptop");
+  assert.ok(await nameInput.evaluate((el) => el === document.activeElement), "the name input is not focused");
+  assert.equal(await passkeyRow.locator("button.rename-factor").isVisible(), false);
+  await checkPage(page, "security-rename");
+  await passkeyRow.locator("form.rename-form button", { hasText: "Cancel" }).click();
+  assert.equal(await passkeyRow.locator("form.rename-form").count(), 0);
+  assert.equal(await passkeyRow.locator(".item-title").textContent(), "Work laptop");
+  await passkeyRow.locator("button.rename-factor").click();
+  await nameInput.fill("   ");
+  await passkeyRow.locator("form.rename-form button[type=submit]").click();
+  await passkeyRow.locator(".status.error[data-code=validation_failed]").waitFor();
+  await nameInput.fill("  Desk laptop ");
+  await passkeyRow.locator("form.rename-form button[type=submit]").click();
+  await page.waitForSelector("#security-notice:has-text('Renamed to “Desk laptop”')");
+  assert.equal(await page.textContent("#passkeys li.passkey .item-title"), "Desk laptop");
+  await page.reload();
+  await page.waitForSelector("#passkeys li.passkey");
+  assert.equal(await page.textContent("#passkeys li.passkey .item-title"), "Desk laptop");
+  // The authenticator app too.
+  await page.click("#totp-list li.totp button.rename-factor");
+  await page.fill("#totp-list li.totp form.rename-form input[name=name]", "Phone");
+  await page.press("#totp-list li.totp form.rename-form input[name=name]", "Enter");
+  await page.waitForSelector("#security-notice:has-text('Renamed to “Phone”')");
+  await page.reload();
+  await page.waitForSelector("#totp-list li.totp");
+  assert.equal(await page.textContent("#totp-list li.totp .item-title"), "Phone");
+  const names = Object.fromEntries((await account(page)).factors.map((f) => [f.type, f.name]));
+  assert.deepEqual(names, { totp: "Phone", passkey: "Desk laptop" });
+
   await page.click("#passkeys li.passkey button.remove-factor");
-  await page.waitForSelector("#security-notice:has-text('Work laptop removed')");
+  await page.waitForSelector("#security-notice:has-text('Desk laptop removed')");
   assert.equal(await page.locator("#passkeys li.passkey").count(), 0);
   assert.deepEqual((await account(page)).factors.map((f) => f.type), ["totp"]);
   // Off the device too (else the sign-in page's autofill would offer it).

@@ -1,6 +1,7 @@
 // Profile: name and mail language (PATCH /v1/me), the email address and a
-// change of it (POST /v1/me/email, pending until the new address confirms),
-// and the pages the email-change mails link to.
+// change of it (POST /v1/me/email, pending until the new address confirms:
+// GET /v1/me/email says so, in every tab and after a reload), and the pages
+// the email-change mails link to.
 import type { User } from "@authd/client";
 
 import { authed, claims, client, unwrap } from "../lib/api.ts";
@@ -17,18 +18,23 @@ const LOCALES: [string, string][] = [
   ["fr", "Français"],
 ];
 
-// The pending change is not in GET /v1/me: the tab remembers the address it
-// asked for (an address, never a token) until it is confirmed.
-const PENDING = "authd:pending-email";
+/** The address and a change waiting for its confirmation, if any (GET /v1/me/email). */
+async function emailState() {
+  return authed((headers) => client.api.GET("/v1/me/email", { headers }));
+}
 
-function pendingEmail(user: User): string | null {
-  const saved = JSON.parse(sessionStorage.getItem(PENDING) ?? "null") as { user: string; email: string } | null;
-  if (!saved || saved.user !== user.id) return null;
-  if (saved.email.toLowerCase() === user.email.toLowerCase()) {
-    sessionStorage.removeItem(PENDING);
-    return null;
-  }
-  return saved.email;
+/** "Waiting for confirmation …": the pending address and until when its link works. */
+function pendingNote(pending: { email: string; expires_at: string }, current: string): HTMLElement {
+  return attrs(
+    h(
+      "p",
+      { id: "email-pending", className: "notice" },
+      `Waiting for confirmation: a link went to ${pending.email}. Nothing changes until it is opened; the link expires `,
+      timeEl(pending.expires_at),
+      `. Until then mail still goes to ${current}.`,
+    ),
+    { role: "status" },
+  );
 }
 
 function initials(user: User): string {
@@ -47,8 +53,7 @@ function signedInWith(): string {
 }
 
 export async function profilePage(): Promise<Node[]> {
-  const me = await client.me();
-  const pending = pendingEmail(me);
+  const [me, address] = await Promise.all([client.me(), emailState()]);
 
   const summary = h(
     "div",
@@ -91,9 +96,7 @@ export async function profilePage(): Promise<Node[]> {
     "Email address",
     "email",
     h("p", {}, "You sign in and get mail at ", h("strong", {}, me.email), "."),
-    pending
-      ? attrs(h("p", { id: "email-pending", className: "notice" }, `Waiting for confirmation: a link went to ${pending}. Nothing changes until it is opened; until then mail still goes to ${me.email}.`), { role: "status" })
-      : null,
+    address.pending ? pendingNote(address.pending, address.email) : null,
     form(
       "email-change",
       [
@@ -103,11 +106,12 @@ export async function profilePage(): Promise<Node[]> {
       "Send confirmation link",
       async ({ new_email, password }, f) => {
         await authed((headers) => client.api.POST("/v1/me/email", { headers, body: { new_email: new_email!, password: password! } }));
-        sessionStorage.setItem(PENDING, JSON.stringify({ user: me.id, email: new_email }));
         f.reset();
-        const note = emailCard.querySelector("#email-pending") ?? attrs(h("p", { id: "email-pending", className: "notice" }), { role: "status" });
-        note.textContent = `Waiting for confirmation: a link went to ${new_email}. Nothing changes until it is opened; until then mail still goes to ${me.email}.`;
-        if (!note.isConnected) f.before(note);
+        // What authd holds now (a taken address is answered the same way, so
+        // the page shows what the server says, not what was typed).
+        const now = await emailState();
+        emailCard.querySelector("#email-pending")?.remove();
+        if (now.pending) f.before(pendingNote(now.pending, now.email));
         return "Check the new address's inbox for the confirmation link.";
       },
       { say: explain, secondary: true },

@@ -1,5 +1,6 @@
 // Security: the password (change, or set one), two-factor authentication
-// (an authenticator app by QR code, recovery codes) and passkeys.
+// (an authenticator app by QR code, recovery codes) and passkeys; a passkey
+// or an authenticator app is renamed in place (PATCH /v1/me/mfa/{id}).
 import type { Schemas } from "@authd/client";
 import qrcode from "qrcode-generator";
 
@@ -70,6 +71,53 @@ function passwordCard(email: string): HTMLElement {
   );
 }
 
+/**
+ * "Rename" turns the factor's title into a labelled text input with Save and
+ * Cancel; Save sends the name (trimmed, 1–64 characters) and draws the page
+ * again from authd. Escape cancels.
+ */
+function renameForm(factor: Factor, label: string, title: HTMLElement, rename: HTMLButtonElement, status: HTMLElement): void {
+  const id = `rename-${factor.id}`;
+  const input = attrs(h("input", { id: `${id}-name`, name: "name", type: "text", value: factor.name ?? "", required: true, maxLength: 64, spellcheck: false }), { autocomplete: "off" });
+  const save = h("button", { type: "submit", className: "primary small" }, "Save");
+  const cancel = h("button", { type: "button", className: "secondary small" }, "Cancel");
+  const f = h(
+    "form",
+    { id, className: "rename-form" },
+    h("label", { htmlFor: input.id }, `New name for ${label}`),
+    h("div", { className: "rename-row" }, input, save, cancel),
+  );
+  const close = (): void => {
+    f.replaceWith(title);
+    rename.hidden = false;
+    rename.focus();
+  };
+  cancel.addEventListener("click", close);
+  f.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") close();
+  });
+  f.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    status.className = "status";
+    status.textContent = "Saving…";
+    save.disabled = true;
+    try {
+      const renamed = await authed((headers) =>
+        client.api.PATCH("/v1/me/mfa/{factor_id}", { headers, params: { path: { factor_id: factor.id } }, body: { name: input.value.trim() } }),
+      );
+      again(`Renamed to “${renamed.name ?? input.value.trim()}”.`);
+    } catch (err) {
+      showError(status, err, explain);
+      save.disabled = false;
+      input.focus();
+    }
+  });
+  title.replaceWith(f);
+  rename.hidden = true;
+  input.focus();
+  input.select();
+}
+
 function factorRow(factor: Factor, label: string, removeText: string): HTMLElement {
   const status = statusLine(`factor-${factor.id}-status`);
   const remove = actionButton(removeText, { className: "danger small remove-factor", value: factor.id }, status, async () => {
@@ -77,11 +125,14 @@ function factorRow(factor: Factor, label: string, removeText: string): HTMLEleme
     again(`${label} removed.`);
   }, explain);
   attrs(remove, { "aria-label": `${removeText}: ${label}` });
+  const title = h("p", { className: "item-title" }, label);
+  const rename = attrs(h("button", { type: "button", className: "secondary small rename-factor", value: factor.id }, "Rename"), { "aria-label": `Rename: ${label}` });
+  rename.addEventListener("click", () => renameForm(factor, label, title, rename, status));
   return h(
     "li",
     { className: `item ${factor.type}` },
-    h("div", {}, h("p", { className: "item-title" }, label), h("p", { className: "muted" }, "Added ", timeEl(factor.created_at), " · last used ", timeEl(factor.last_used_at))),
-    remove,
+    h("div", {}, title, h("p", { className: "muted" }, "Added ", timeEl(factor.created_at), " · last used ", timeEl(factor.last_used_at))),
+    h("div", { className: "actions" }, rename, remove),
     status,
   );
 }
