@@ -31,6 +31,17 @@ pub struct User {
     pub last_login_at: Option<DateTime<Utc>>,
 }
 
+/// A user as the admin list shows it: the user, and which kinds of second
+/// factor they have.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ListedUser {
+    #[serde(flatten)]
+    pub user: User,
+    /// The kinds of the user's confirmed second factors (`passkey`,
+    /// `totp`), each once; empty: none.
+    pub factors: Vec<String>,
+}
+
 impl User {
     pub fn from_row(row: &UserRow, roles: Vec<String>) -> Self {
         Self {

@@ -463,10 +463,17 @@ test("an admin signs in with TOTP, finds a user, changes roles, revokes a sessio
   assert.deepEqual(await drawn("a.pager-first"), page1);
   await page.goto(`${base}/admin/#/users`);
   await page.waitForSelector(`body[data-route="#/users"] #users-table tr.user`);
+  // The two-factor column: the admin signed in with TOTP.
+  await page.fill("#user-search", ADMIN);
+  await page.click("#users-filter button[type=submit]");
+  await page.waitForFunction(() => location.hash.includes("email=admin-") && document.querySelectorAll("#users-table tr.user").length === 1);
+  assert.equal((await page.locator("#users-table tr.user td.factors").innerText()).trim(), "authenticator app");
   await page.fill("#user-search", "target-");
   await page.click("#users-filter button[type=submit]");
   await page.waitForFunction(() => location.hash.includes("email=target-") && document.querySelectorAll("#users-table tr.user").length === 1);
   assert.equal(await page.getAttribute("#users-table tr.user", "data-email"), TARGET);
+  // ... and the target has none.
+  assert.equal((await page.locator("#users-table tr.user td.factors").innerText()).trim(), "none");
   await page.click("#users-table tr.user a.user-link");
   await ready(page, "user");
   await page.waitForSelector(`#user[data-id="${targetId}"]`);

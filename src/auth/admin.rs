@@ -8,7 +8,7 @@
 
 use diesel::RunQueryDsl;
 
-use crate::api_types::User;
+use crate::api_types::{ListedUser, User};
 use crate::auth::audit::{Event, EventType, RequestContext};
 use crate::auth::revocation;
 use crate::auth::roles::{Permission, RoleGrants, RolesAssign, UsersWrite};
@@ -90,7 +90,7 @@ pub fn ensure_caller_holds(
 /// One page of users (newest first) and the total that match.
 /// One page of the user list.
 pub struct UserListing {
-    pub users: Vec<User>,
+    pub users: Vec<ListedUser>,
     /// How many users match the filters, on every page.
     pub total: i64,
     /// Where the next page starts; None on the last page.
@@ -162,9 +162,13 @@ pub async fn list_users(
         };
         let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
         let mut roles = users::roles_of_each(conn, &ids)?;
+        let mut factors = crate::db::mfa::kinds_of_each(conn, &ids)?;
         let users = rows
             .iter()
-            .map(|row| User::from_row(row, roles.remove(&row.id).unwrap_or_default()))
+            .map(|row| ListedUser {
+                user: User::from_row(row, roles.remove(&row.id).unwrap_or_default()),
+                factors: factors.remove(&row.id).unwrap_or_default(),
+            })
             .collect();
         Ok(UserListing {
             users,

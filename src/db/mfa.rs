@@ -32,6 +32,26 @@ pub fn confirmed_factors(
         .load(conn)
 }
 
+/// The kinds of confirmed factor each of these users has (`passkey`,
+/// `totp`; each once, sorted), in one query.
+pub fn kinds_of_each(
+    conn: &mut AnyConnection,
+    user_ids: &[&str],
+) -> QueryResult<std::collections::HashMap<String, Vec<String>>> {
+    let pairs: Vec<(String, String)> = mfa_factors::table
+        .filter(mfa_factors::user_id.eq_any(user_ids))
+        .filter(mfa_factors::confirmed_at.is_not_null())
+        .select((mfa_factors::user_id, mfa_factors::kind))
+        .distinct()
+        .order((mfa_factors::user_id.asc(), mfa_factors::kind.asc()))
+        .load(conn)?;
+    let mut kinds = std::collections::HashMap::<String, Vec<String>>::new();
+    for (user_id, kind) in pairs {
+        kinds.entry(user_id).or_default().push(kind);
+    }
+    Ok(kinds)
+}
+
 pub fn delete_unconfirmed(conn: &mut AnyConnection, user_id: &str) -> QueryResult<usize> {
     diesel::delete(
         mfa_factors::table

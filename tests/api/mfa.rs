@@ -974,3 +974,25 @@ async fn every_enrolment_draws_a_fresh_secret() {
     }
     assert_eq!(secrets.len(), 3);
 }
+
+#[actix_web::test]
+async fn the_admin_user_list_says_which_factors_each_user_has() {
+    let app = spawn_app().await;
+    let (_, admin) = app.admin().await;
+    let e = enrolled(&app).await;
+    let plain = app.verified_user().await;
+    let listed = app
+        .get("/v1/admin/users?per_page=100", Some(&admin.access))
+        .await;
+    listed.assert_status(200);
+    let users = listed.json()["users"].as_array().unwrap().clone();
+    let factors_of = |email: &str| {
+        users
+            .iter()
+            .find(|u| u["email"] == email)
+            .map(|u| u["factors"].clone())
+            .unwrap_or_else(|| panic!("{email} not listed"))
+    };
+    assert_eq!(factors_of(&e.user.email), json!(["totp"]));
+    assert_eq!(factors_of(&plain.email), json!([]));
+}

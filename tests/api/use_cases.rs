@@ -248,7 +248,7 @@ async fn administration_as_functions() {
     .unwrap();
     let (users, total) = (listing.users, listing.total);
     assert_eq!((users.len(), total), (1, 1));
-    let id = users[0].id.clone();
+    let id = users[0].user.id.clone();
     assert_eq!(
         admin::get_user(&app.state.db, &id).await.unwrap().email,
         email.as_str()
@@ -409,6 +409,7 @@ async fn unlock_and_refresh_as_functions() {
     .await
     .unwrap()
     .users[0]
+        .user
         .id
         .clone();
     let viewer = caller_of(

@@ -72,6 +72,7 @@ export async function usersPage(query: URLSearchParams): Promise<HTMLElement> {
       h("td", {}, u.email_verified ? badge("verified", "ok") : badge("unverified", "warn")),
       h("td", {}, u.disabled ? badge("disabled", "bad") : badge("active", "ok")),
       h("td", { className: "roles" }, ...u.roles.map((r) => badge(r))),
+      h("td", { className: "factors" }, ...(u.factors.length ? u.factors.map((f) => badge(f === "totp" ? "authenticator app" : f, "ok")) : [h("span", { className: "muted" }, "none")])),
       h("td", { title: u.last_login_at ?? "" }, u.last_login_at ? ago(u.last_login_at) : h("span", { className: "muted" }, "never")),
       h("td", {}, time(u.created_at)),
     ),
@@ -98,7 +99,7 @@ export async function usersPage(query: URLSearchParams): Promise<HTMLElement> {
       h(
         "table",
         { id: "users-table" },
-        h("thead", {}, h("tr", {}, ...["Email", "Verified", "State", "Roles", "Last sign-in", "Created"].map((t) => h("th", { scope: "col" }, t)))),
+        h("thead", {}, h("tr", {}, ...["Email", "Verified", "State", "Roles", "Two-factor", "Last sign-in", "Created"].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, ...rows),
       ),
     ),

@@ -1477,6 +1477,17 @@ export interface components {
             openapi?: string;
         };
         /**
+         * @description A user as the admin list shows it: the user, and which kinds of second
+         *     factor they have.
+         */
+        ListedUser: components["schemas"]["User"] & {
+            /**
+             * @description The kinds of the user's confirmed second factors (`passkey`,
+             *     `totp`), each once; empty: none.
+             */
+            factors: string[];
+        };
+        /**
          * @example {
          *       "email": "a@example.com",
          *       "password": "correct-Horse-battery-9"
@@ -2023,7 +2034,7 @@ export interface components {
             last_login_at?: string | null;
         };
         UserPage: {
-            users: components["schemas"]["User"][];
+            users: components["schemas"]["ListedUser"][];
             /** Format: int64 */
             page: number;
             /** Format: int64 */

@@ -2,7 +2,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api_types::User;
+use crate::api_types::{ListedUser, User};
 use crate::auth::admin::UserCursor;
 use crate::auth::guard::{RolesAssign, UsersRead, UsersWrite};
 use crate::auth::{RequirePermission, admin};
@@ -39,7 +39,7 @@ pub struct ListUsersQuery {
 
 #[derive(Serialize, ToSchema)]
 pub struct UserPage {
-    pub users: Vec<User>,
+    pub users: Vec<ListedUser>,
     pub page: i64,
     pub per_page: i64,
     pub total: i64,

@@ -17,6 +17,7 @@ from .identity import Identity
 from .identity_list import IdentityList
 from .index import Index
 from .jwks_response_200 import JwksResponse200
+from .listed_user import ListedUser
 from .login_request import LoginRequest
 from .mfa_challenge import MfaChallenge
 from .mfa_code_request import MfaCodeRequest
@@ -85,6 +86,7 @@ __all__ = (
     "IdentityList",
     "Index",
     "JwksResponse200",
+    "ListedUser",
     "LoginRequest",
     "MfaChallenge",
     "MfaCodeRequest",

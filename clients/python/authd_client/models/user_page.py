@@ -9,7 +9,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.user import User
+    from ..models.listed_user import ListedUser
 
 
 T = TypeVar("T", bound="UserPage")
@@ -19,14 +19,14 @@ T = TypeVar("T", bound="UserPage")
 class UserPage:
     """
     Attributes:
-        users (list[User]):
+        users (list[ListedUser]):
         page (int):
         per_page (int):
         total (int):
         next_cursor (None | str | Unset): Pass as `cursor` for the next page; null on the last page.
     """
 
-    users: list[User]
+    users: list[ListedUser]
     page: int
     per_page: int
     total: int
@@ -68,13 +68,13 @@ class UserPage:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.user import User
+        from ..models.listed_user import ListedUser
 
         d = dict(src_dict)
         users = []
         _users = d.pop("users")
         for users_item_data in _users:
-            users_item = User.from_dict(users_item_data)
+            users_item = ListedUser.from_dict(users_item_data)
 
             users.append(users_item)
 
