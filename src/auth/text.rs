@@ -25,20 +25,9 @@ pub const DISPLAY_NAME_MAX: usize = 100;
 
 /// Validates a display name: trimmed, 1–100 characters, nothing invisible.
 pub fn parse_display_name(raw: Option<&str>) -> Result<Option<String>, &'static str> {
-    let Some(raw) = raw else { return Ok(None) };
-    let name = raw.trim();
-    if name.is_empty() {
-        return Ok(None);
-    }
-    if name.chars().count() > DISPLAY_NAME_MAX {
-        return Err("must be at most 100 characters long");
-    }
-    if has_invisible(name) {
-        // Bidi overrides (U+202E) and zero-width characters would let a
-        // name read differently from what it is.
-        return Err("must not contain control, format or other invisible characters");
-    }
-    Ok(Some(name.to_owned()))
+    raw.map_or(Ok(None), |raw| {
+        visible_label(raw, DISPLAY_NAME_MAX, "must be at most 100 characters long")
+    })
 }
 
 pub const FACTOR_NAME_MAX: usize = 64;
@@ -47,17 +36,29 @@ pub const FACTOR_NAME_MAX: usize = 64;
 /// characters, nothing invisible. Blank is `Ok(None)`: the caller decides
 /// whether a factor may go unnamed.
 pub fn parse_factor_name(raw: &str) -> Result<Option<String>, &'static str> {
-    let name = raw.trim();
-    if name.is_empty() {
+    visible_label(raw, FACTOR_NAME_MAX, "must be at most 64 characters long")
+}
+
+/// A label people read: trimmed (blank is None), at most `max` characters,
+/// nothing invisible.
+fn visible_label(
+    raw: &str,
+    max: usize,
+    too_long: &'static str,
+) -> Result<Option<String>, &'static str> {
+    let label = raw.trim();
+    if label.is_empty() {
         return Ok(None);
     }
-    if name.chars().count() > FACTOR_NAME_MAX {
-        return Err("must be at most 64 characters long");
+    if label.chars().count() > max {
+        return Err(too_long);
     }
-    if has_invisible(name) {
+    if has_invisible(label) {
+        // Bidi overrides (U+202E) and zero-width characters would let a
+        // label read differently from what it is.
         return Err("must not contain control, format or other invisible characters");
     }
-    Ok(Some(name.to_owned()))
+    Ok(Some(label.to_owned()))
 }
 
 #[cfg(test)]
