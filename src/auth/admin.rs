@@ -117,7 +117,7 @@ impl UserCursor {
         let text = String::from_utf8(bytes).map_err(|_| Self::NOT_OURS)?;
         let (nanos, id) = text.split_once('|').ok_or(Self::NOT_OURS)?;
         let nanos: i64 = nanos.parse().map_err(|_| Self::NOT_OURS)?;
-        if id.is_empty() || id.len() > 128 {
+        if id.is_empty() || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(Self::NOT_OURS);
         }
         Ok(Self {

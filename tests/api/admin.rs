@@ -542,6 +542,13 @@ async fn pagination_and_filters_over_120_users() {
         }
     }
     assert_eq!(corp_walk.len(), 40);
+    // "123|a\0b" (a NUL in the id) and NULs in the filters: 422, not a
+    // database error (PostgreSQL refuses NUL in text).
+    for query in ["cursor=MTIzfGEAYg", "email=a%00b", "role=%00", "email=%0Aa"] {
+        app.get(&format!("/v1/admin/users?{query}"), Some(&admin.access))
+            .await
+            .assert_problem(422, "validation_failed");
+    }
     for forged in ["not-a-cursor", "MTIzfA", "%2Fetc"] {
         app.get(
             &format!("/v1/admin/users?cursor={forged}"),

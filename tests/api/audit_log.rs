@@ -480,6 +480,7 @@ async fn the_listing_filters_by_type_and_time_and_refuses_bad_parameters() {
         "limit=0",
         "limit=many",
         "cursor=%25%25",
+        "user_id=a%00b",
     ] {
         get(bad.to_owned())
             .await

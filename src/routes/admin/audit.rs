@@ -91,6 +91,14 @@ pub async fn list_audit_events(
             Some,
         ),
     };
+    // PostgreSQL refuses a NUL in text; no id holds a control character.
+    if query
+        .user_id
+        .as_deref()
+        .is_some_and(|u| u.chars().any(char::is_control))
+    {
+        fail("user_id", "must not contain control characters");
+    }
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if limit < 1 {
         fail("limit", "must be at least 1");

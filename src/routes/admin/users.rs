@@ -83,6 +83,19 @@ pub async fn list_users(
         return Err(ApiError::validation("per_page", "must be at least 1"));
     }
     let per_page = per_page.min(MAX_PER_PAGE);
+    // PostgreSQL refuses a NUL in text (a 500 otherwise); no email or role
+    // holds a control character, so such a filter is malformed.
+    for (field, value) in [("email", &query.email), ("role", &query.role)] {
+        if value
+            .as_deref()
+            .is_some_and(|v| v.chars().any(char::is_control))
+        {
+            return Err(ApiError::validation(
+                field,
+                "must not contain control characters",
+            ));
+        }
+    }
     let filter = UserFilter {
         email_contains: query
             .email
