@@ -239,6 +239,7 @@ impl Application {
                 .into_app()
                 .configure(|cfg| routes::configure_unlisted(cfg, admin_console))
                 .default_service(web::to(routes::fallback::not_found_or_not_allowed))
+                .wrap(from_fn(routes::refuse_nul_in_path))
                 .wrap(from_fn(routes::split_ops_listener))
                 .wrap(from_fn(routes::security_headers))
                 .wrap(routes::cors(&state.settings))

@@ -81,6 +81,20 @@ pub async fn split_ops_listener(
     Ok(next.call(req).await?.map_into_left_body())
 }
 
+/// A path with a NUL in it (`%00`) names nothing authd serves, and
+/// PostgreSQL refuses NUL in text, so an id taken from such a path would
+/// fail the query (a 500): 404 here, before any handler sees it.
+pub async fn refuse_nul_in_path(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    if req.path().contains("%00") {
+        let response = ApiError::NotFound("no route matches this path").error_response();
+        return Ok(req.into_response(response).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
+}
+
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 // Swagger UI needs inline styles and its own scripts; nothing may load from

@@ -132,3 +132,22 @@ async fn a_trailing_slash_is_another_path() {
         .await
         .assert_problem(404, "not_found");
 }
+
+#[actix_web::test]
+async fn a_nul_in_a_path_id_is_a_404_on_every_backend() {
+    // PostgreSQL refuses NUL in text: before this answer, each of these
+    // was a 500 there.
+    let app = spawn_app().await;
+    let (_, admin) = app.admin().await;
+    for (method, path) in [
+        ("GET", "/v1/admin/users/a%00b"),
+        ("GET", "/v1/admin/users/a%00b/sessions"),
+        ("GET", "/v1/admin/users/a%00b/mfa"),
+        ("DELETE", "/v1/me/mfa/a%00b"),
+        ("DELETE", "/v1/auth/sessions/a%00b"),
+    ] {
+        app.request(method, path, Some(&admin.access), None, &[])
+            .await
+            .assert_problem(404, "not_found");
+    }
+}
