@@ -466,11 +466,12 @@ test("an admin signs in with TOTP, finds a user, changes roles, revokes a sessio
   // The two-factor column: the admin signed in with TOTP.
   await page.fill("#user-search", ADMIN);
   await page.click("#users-filter button[type=submit]");
-  await page.waitForFunction(() => location.hash.includes("email=admin-") && document.querySelectorAll("#users-table tr.user").length === 1);
+  await page.waitForFunction(() => document.body.dataset.route === location.hash && location.hash.includes("email=admin-") && document.querySelectorAll("#users-table tr.user").length === 1);
   assert.equal((await page.locator("#users-table tr.user td.factors").innerText()).trim(), "authenticator app");
   await page.fill("#user-search", "target-");
   await page.click("#users-filter button[type=submit]");
-  await page.waitForFunction(() => location.hash.includes("email=target-") && document.querySelectorAll("#users-table tr.user").length === 1);
+  // The page drawn for this hash, not the admin's one-row page still on screen.
+  await page.waitForFunction(() => document.body.dataset.route === location.hash && location.hash.includes("email=target-") && document.querySelectorAll("#users-table tr.user").length === 1);
   assert.equal(await page.getAttribute("#users-table tr.user", "data-email"), TARGET);
   // ... and the target has none.
   assert.equal((await page.locator("#users-table tr.user td.factors").innerText()).trim(), "none");
@@ -543,7 +544,7 @@ test("an admin signs in with TOTP, finds a user, changes roles, revokes a sessio
   // The type filter (§12): only user.disabled.
   await page.selectOption("#audit-type", "user.disabled");
   await page.click("#audit-filter button[type=submit]");
-  await page.waitForFunction(() => location.hash.includes("type=user.disabled"));
+  await page.waitForFunction(() => document.body.dataset.route === location.hash && location.hash.includes("type=user.disabled"));
   await page.waitForFunction(() => [...document.querySelectorAll("#audit-events tr.event")].every((r) => r.dataset.type === "user.disabled"));
   assert.equal(await page.locator("#audit-events tr.event").count(), 1);
 
