@@ -57,8 +57,7 @@ pub async fn rotate(
 ) -> Result<TokenPair, ApiError> {
     let grace = state.settings.tokens.refresh_reuse_grace;
     let now_ms = Utc::now().timestamp_millis();
-    // The denylist mark outlives the token it covers.
-    let ttl = Duration::from_secs((claims.exp - now_ms / 1000).max(1) as u64 + 60);
+    let ttl = spent_mark_ttl(claims.exp, now_ms);
     let (access, spend) = state
         .store
         .refresh_state(&claims.sid, &claims.sub, &claims.jti, now_ms, ttl)
@@ -105,6 +104,13 @@ pub async fn rotate(
         }
         Decision::Reuse => reuse_detected(state, claims, ctx).await,
     }
+}
+
+/// How long the store keeps a token's spent mark: a minute past the token's
+/// own expiry (`exp`, in seconds), so the mark outlives the token it covers;
+/// at least that minute for a token at the end of its life.
+fn spent_mark_ttl(exp: i64, now_ms: i64) -> Duration {
+    Duration::from_secs((exp - now_ms / 1000).max(1) as u64 + 60)
 }
 
 /// The user, then the rotation's outcome, from the database.
@@ -305,4 +311,25 @@ async fn reuse_detected(
         )
         .await?;
     Err(ApiError::RefreshTokenReused)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spent_mark_outlives_its_token_by_a_minute() {
+        let now_ms = 1_800_000_000_250;
+        let exp = now_ms / 1000 + 3_600;
+        assert_eq!(spent_mark_ttl(exp, now_ms), Duration::from_secs(3_660));
+        assert_eq!(
+            spent_mark_ttl(exp, now_ms + 999),
+            Duration::from_secs(3_659)
+        );
+        // A token at or past its expiry: a second, plus the minute.
+        assert_eq!(
+            spent_mark_ttl(exp, (exp + 5) * 1000),
+            Duration::from_secs(61)
+        );
+    }
 }

@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{Tokens, spawn_app};
 
 #[actix_web::test]
 async fn sessions_lists_the_active_ones_with_ip_user_agent_and_current() {
@@ -61,6 +61,24 @@ async fn sessions_lists_the_active_ones_with_ip_user_agent_and_current() {
     )
     .await
     .assert_problem(404, "not_found");
+}
+
+/// A refresh extends the session's row by a refresh lifetime: the session
+/// is still listed (and still counts toward the session limit) after it,
+/// and after the next one.
+#[actix_web::test]
+async fn a_refreshed_session_stays_listed_as_the_current_one() {
+    let app = spawn_app().await;
+    let user = app.verified_user().await;
+    let mut tokens = app.login_user(&user).await;
+    for _ in 0..2 {
+        tokens = Tokens::of(&app.refresh(&tokens.refresh).await);
+        let list = app.get("/v1/auth/sessions", Some(&tokens.access)).await;
+        list.assert_status(200);
+        let sessions = list.json()["sessions"].as_array().unwrap().clone();
+        assert_eq!(sessions.len(), 1, "{sessions:?}");
+        assert_eq!(sessions[0]["current"], true);
+    }
 }
 
 #[actix_web::test]
