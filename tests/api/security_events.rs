@@ -751,6 +751,44 @@ async fn refusals_with(server: &Server, outcome: &str) -> Value {
     panic!("no authz.denied with {outcome}");
 }
 
+/// ASVS 16.3.2: a valid token whose session the database has ended (the
+/// store did not know: revoked straight in the database here) is refused
+/// on an admin route as `session_ended`; a request with no token or a
+/// garbage one is not an authorization refusal and logs none.
+#[actix_web::test]
+async fn a_session_the_database_ended_is_a_logged_refusal_and_no_token_is_none() {
+    let server = Server::start(&[]).await;
+    let (access, user_id, sid) = logged_in(&server, 1, "correct-Horse-battery-9").await;
+    for token in [None, Some("not-a-token")] {
+        let anonymous = server.call("GET", "/v1/me", token, None).await;
+        assert_eq!(anonymous.status, 401, "{}", anonymous.body);
+        assert_eq!(anonymous.body["code"], "unauthorized");
+    }
+    end_session(&server.db_path(), &sid);
+    let ended = server
+        .call("GET", "/v1/admin/users", Some(&access), None)
+        .await;
+    assert_eq!(ended.status, 401, "{}", ended.body);
+    assert_eq!(ended.body["code"], "unauthorized");
+    let line = refusal_of(&server, "GET", "/v1/admin/users").await;
+    assert_refusal(&line, "unauthorized", "session_ended", &user_id, &sid);
+    // Logged in order: the two anonymous answers came before, and left none.
+    assert_eq!(events(&server, "authz.denied").len(), 1);
+}
+
+/// Revokes a session in the database alone, as a store that lost it would
+/// leave it.
+fn end_session(db: &std::path::Path, session_id: &str) {
+    use diesel::{Connection, RunQueryDsl, SqliteConnection};
+    let mut conn = SqliteConnection::establish(&db.display().to_string()).unwrap();
+    let ended =
+        diesel::sql_query("UPDATE sessions SET revoked_at = '2025-01-01 00:00:00' WHERE id = ?")
+            .bind::<diesel::sql_types::Text, _>(session_id)
+            .execute(&mut conn)
+            .unwrap();
+    assert_eq!(ended, 1);
+}
+
 /// An OpenID identity of `user_id`, written straight into the database.
 fn give_identity(db: &std::path::Path, id: &str, user_id: &str) {
     use diesel::{Connection, RunQueryDsl, SqliteConnection};
