@@ -626,6 +626,16 @@ async fn required_roles_reach_only_enrolment_until_aal2() {
     )
     .await
     .assert_problem(403, "mfa_required");
+    // A POST other than logging out is held back too.
+    app.post_auth(
+        "/v1/auth/password/change",
+        &tokens.access,
+        Some(
+            json!({"current_password": admin.password, "new_password": "Another-staple-horse-77"}),
+        ),
+    )
+    .await
+    .assert_problem(403, "mfa_required");
     app.get("/v1/me", Some(&tokens.access))
         .await
         .assert_status(200);
