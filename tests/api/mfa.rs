@@ -663,6 +663,32 @@ async fn required_roles_reach_only_enrolment_until_aal2() {
     let _ = admin;
 }
 
+/// A role that needs a second factor, granted after the token was issued:
+/// the token's `roles` claim lacks it, the database holds it, and the admin
+/// routes (which read the roles the database holds now) hold the caller
+/// back.
+#[actix_web::test]
+async fn a_required_role_granted_after_login_is_held_back_on_admin_routes() {
+    let app = spawn_app_with(&[("AUTH_MFA_REQUIRED_ROLES", "admin")]).await;
+    let user = app.verified_user().await;
+    let tokens = app.login_user(&user).await;
+    let token_roles = claims(&tokens.access)["roles"].clone();
+    assert!(!token_roles.to_string().contains("admin"), "{token_roles}");
+    let email = user.email.clone();
+    app.state
+        .db
+        .run(move |conn| {
+            let row = authd::db::users::find_by_email(conn, &email)?.expect("user");
+            authd::db::users::set_roles(conn, &row.id, &["admin".to_owned()])?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    app.get("/v1/admin/users", Some(&tokens.access))
+        .await
+        .assert_problem(403, "mfa_required");
+}
+
 #[actix_web::test]
 async fn admin_reset_removes_factors_and_sessions() {
     let app = spawn_app().await;
