@@ -14,15 +14,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-# The tests that exercise each file (a cargo test filter for the api
-# target; unit tests of the file run too, through --lib).
+# The tests that exercise each file: a cargo test filter, applied to the
+# API tests and to the unit tests (--lib) alike, so a file's own unit
+# tests must match it too (auth::session::tests, say).
 declare -A FILTER=(
   [src/auth/lockout.rs]="login:: unlock:: audit_log:: mfa::wrong mfa::parallel passkeys::refused takeover::second_factor"
   [src/auth/one_time.rs]="register:: password:: email_change:: ways_in:: audit::account_pre_hijacking"
   [src/auth/mfa/totp.rs]="mfa::"
   [src/auth/refresh.rs]="refresh:: sessions:: browser_mode:: audit::a_session faults_redis::a_refresh tokens:: expired::"
   [src/auth/guard.rs]="admin:: me:: tokens:: expired:: security_events:: mfa::required_roles mfa::a_required_role sessions:: logout"
-  [src/auth/session.rs]="login:: sessions:: admin_sessions:: mfa:: passkeys::"
+  [src/auth/session.rs]="login:: sessions:: admin_sessions:: mfa:: passkeys:: auth::session::tests"
   [src/tokens/mod.rs]="tokens:: refresh:: expired::"
   [src/tokens/keys.rs]="tokens:: cli::keygen cli::an_unreadable_key_file refresh::refresh_tokens_survive_key_rotation"
 )
