@@ -671,3 +671,72 @@ async fn no_way_in_is_added_through_a_session_that_ended() {
     assert!(factors.factors.is_empty());
     assert!(app.unread_mail_to("elsewhere@example.com").await.is_empty());
 }
+
+/// A login checks the password outside any transaction (bcrypt is slow); a
+/// disable or a password change that lands meanwhile stops its session from
+/// being written: the disabled account is told so, the replaced password is
+/// a failed login, and no session exists.
+#[actix_web::test]
+async fn a_login_whose_account_changed_during_its_password_check_starts_no_session() {
+    let app = spawn_app().await;
+    let email = verified_directly(&app, "raced@example.com").await;
+    let lookup = email.as_str().to_owned();
+    // What the login read before its password check.
+    let (row, roles) = app
+        .state
+        .db
+        .run(move |conn| {
+            let row = authd::db::users::find_by_email(conn, &lookup)?.expect("the user");
+            let roles = authd::db::users::roles_of(conn, &row.id)?;
+            Ok((row, roles))
+        })
+        .await
+        .unwrap();
+    let proven = || session::ProvenLogin {
+        verified_hash: row.password_hash.clone(),
+        tokens_valid_after: row.tokens_valid_after,
+        upgraded_hash: None,
+    };
+    let meanwhile = |disabled: bool, new_hash: Option<&'static str>| {
+        let id = row.id.clone();
+        app.state.db.run(move |conn| {
+            let at = chrono::Utc::now().naive_utc();
+            authd::db::users::set_disabled(conn, &id, disabled, at)?;
+            if let Some(hash) = new_hash {
+                authd::db::users::change_password(conn, &id, hash, at)?;
+            }
+            Ok(())
+        })
+    };
+    let start = || {
+        let (row, roles) = (row.clone(), roles.clone());
+        session::start(
+            &app.state,
+            row,
+            roles,
+            ClientInfo::default(),
+            proven(),
+            false,
+        )
+    };
+
+    meanwhile(true, None).await.unwrap();
+    let disabled = start().await.err();
+    assert!(
+        matches!(disabled, Some(ApiError::AccountDisabled)),
+        "{disabled:?}"
+    );
+    meanwhile(
+        false,
+        Some("$2b$04$replaced.by.a.reset.elsewhere........................."),
+    )
+    .await
+    .unwrap();
+    let replaced = start().await.err();
+    assert!(
+        matches!(replaced, Some(ApiError::InvalidCredentials)),
+        "{replaced:?}"
+    );
+    let live = session::list_active(&app.state.db, &row.id).await.unwrap();
+    assert!(live.is_empty(), "{live:?}");
+}
