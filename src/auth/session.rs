@@ -442,7 +442,7 @@ mod tests {
     fn a_session_starts_after_the_valid_after_time() {
         // A "valid after" time not yet passed (the same or a later ms).
         // It starts exactly a millisecond after it.
-        let after = chrono::Utc::now() + chrono::Duration::milliseconds(50);
+        let after = chrono::Utc::now() + chrono::Duration::seconds(60);
         let id = session_id_after(Some(after.naive_utc()));
         assert_eq!(started_ms(&id).unwrap(), after.timestamp_millis() + 1);
         // Long past: the id is simply now.
