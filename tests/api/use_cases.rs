@@ -204,6 +204,18 @@ async fn accounts_and_sessions_as_functions() {
             .len(),
         1
     );
+    // Revoking it again: an ended session of one's own is simply gone (not
+    // a refusal).
+    assert!(matches!(
+        session::revoke_own(
+            app.state.revoker(),
+            &user_id,
+            &second_sid,
+            &ClientInfo::default()
+        )
+        .await,
+        Err(ApiError::NotFound(_))
+    ));
     assert!(matches!(
         session::revoke_own(
             app.state.revoker(),
