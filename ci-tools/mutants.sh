@@ -24,7 +24,7 @@ declare -A FILTER=(
   [src/auth/refresh.rs]="refresh:: sessions:: browser_mode:: audit::a_session faults_redis::a_refresh tokens:: expired::"
   [src/auth/guard.rs]="admin:: me:: tokens:: expired:: security_events:: mfa::required_roles mfa::a_required_role sessions:: logout"
   [src/auth/session.rs]="login:: sessions:: admin_sessions:: mfa:: passkeys:: auth::session::tests use_cases::a_login_whose use_cases::accounts security_events::step_up"
-  [src/tokens/mod.rs]="tokens:: refresh:: expired:: mfa::required_roles login:: browser_mode:: email_login::"
+  [src/tokens/mod.rs]="tokens:: refresh:: expired:: mfa::required_roles login:: browser_mode:: email_login:: shared_signals::"
   [src/tokens/keys.rs]="tokens:: cli::keygen cli::an_unreadable_key_file refresh::refresh_tokens_survive_key_rotation"
 )
 # Files whose code has branches only the Redis store takes (the refresh
