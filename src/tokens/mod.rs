@@ -343,8 +343,9 @@ impl Tokens {
     pub fn verify_access(&self, token: &str) -> Result<Arc<AccessClaims>, TokenError> {
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         if let Some(claims) = self.verified.get(&key) {
-            // The same rule as the full check: `exp` with the leeway.
-            if claims.exp + LEEWAY_SECS as i64 > jsonwebtoken::get_current_timestamp() as i64 {
+            // The same rule as the full check (jsonwebtoken's): valid up to
+            // and including the second `exp` plus the leeway.
+            if claims.exp + LEEWAY_SECS as i64 >= jsonwebtoken::get_current_timestamp() as i64 {
                 return Ok(claims);
             }
             self.verified.invalidate(&key);

@@ -44,9 +44,23 @@ async fn an_access_token_within_the_leeway_is_still_accepted() {
         .as_secs() as i64;
     claims["jti"] = json!(uuid::Uuid::new_v4().to_string());
     claims["exp"] = json!(now - 2);
-    app.get("/v1/me", Some(&sign(&app, &claims)))
+    let token = sign(&app, &claims);
+    app.get("/v1/me", Some(&token)).await.assert_status(200);
+    // Again, from the cache of verified tokens: the same rule.
+    app.get("/v1/me", Some(&token)).await.assert_status(200);
+    // Once the leeway has passed too, the cached token is expired.
+    let leeway_end = (now - 2 + 5) as u64;
+    while (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs())
+        <= leeway_end
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.get("/v1/me", Some(&token))
         .await
-        .assert_status(200);
+        .assert_problem(401, "token_expired");
 }
 
 #[actix_web::test]
