@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::helpers::spawn_app;
-use crate::tokens::{claims_of, sign, with_payload};
+use crate::tokens::{claims_of, sign, sign_as, with_payload};
 
 #[actix_web::test]
 async fn an_expired_access_token_signed_by_the_server_answers_token_expired() {
@@ -85,6 +85,13 @@ async fn a_tampered_expired_access_token_answers_unauthorized() {
     let mut foreign = claims.clone();
     foreign["aud"] = json!("someone-else");
     app.get("/v1/me", Some(&sign(&app, &foreign)))
+        .await
+        .assert_problem(401, "unauthorized");
+    // Expired, signed, for us, but a refresh token by its `typ` claim: not
+    // an access token that expired either.
+    let mut refresh = claims.clone();
+    refresh["typ"] = json!("refresh");
+    app.get("/v1/me", Some(&sign_as(&app, &refresh, "at+jwt")))
         .await
         .assert_problem(401, "unauthorized");
 }

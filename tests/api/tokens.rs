@@ -20,18 +20,22 @@ fn header_of(token: &str) -> Value {
 /// Signs `claims` with the server's own private key (from its key file),
 /// with the JOSE `typ` authd gives that kind of token.
 pub(crate) fn sign(app: &TestApp, claims: &Value) -> String {
+    let typ = if claims["typ"] == "access" {
+        "at+jwt"
+    } else {
+        "JWT"
+    };
+    sign_as(app, claims, typ)
+}
+
+/// Signs `claims` with the server's own private key under the JOSE `typ`
+/// given.
+pub(crate) fn sign_as(app: &TestApp, claims: &Value, typ: &str) -> String {
     let pem = std::fs::read(app.key_file()).unwrap();
     let key = EncodingKey::from_ed_pem(&pem).unwrap();
     let jwks = jwks_of(app);
     let mut header = Header::new(Algorithm::EdDSA);
-    header.typ = Some(
-        if claims["typ"] == "access" {
-            "at+jwt"
-        } else {
-            "JWT"
-        }
-        .into(),
-    );
+    header.typ = Some(typ.into());
     header.kid = Some(jwks["keys"][0]["kid"].as_str().unwrap().to_owned());
     jsonwebtoken::encode(&header, claims, &key).unwrap()
 }
