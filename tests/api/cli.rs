@@ -101,6 +101,22 @@ async fn an_unreadable_key_file_exits_2_naming_its_variable() {
         assert!(stderr.contains(named), "{stderr}");
         assert!(!stderr.contains(not_named), "{stderr}");
     }
+    // A key file that exists but cannot be read (a folder here: root reads
+    // any file) is an error, not a reason to make a new key: only a
+    // missing one is created.
+    let folder = dir.path().join("a-folder.pem");
+    std::fs::create_dir(&folder).unwrap();
+    let folder = folder.display().to_string();
+    let vars = [
+        ("AUTH_JWT_KEY_FILE", folder.as_str()),
+        ("DATABASE_URL", &database),
+    ];
+    let (code, _, stderr) = authd(&vars, &["serve"], None);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot read {folder}")),
+        "{stderr}"
+    );
 }
 
 #[actix_web::test]
