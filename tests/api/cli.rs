@@ -31,7 +31,21 @@ pub(crate) fn authd(
             .unwrap();
     }
     drop(child.stdin.take());
+    // A command that should end but serves instead (a regression) is
+    // killed after a minute, so the test fails rather than hangs.
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let pid = child.id().to_string();
+    let watchdog = std::thread::spawn(move || {
+        if wait
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .is_err()
+        {
+            let _ = Command::new("kill").args(["-9", &pid]).status();
+        }
+    });
     let out = child.wait_with_output().unwrap();
+    let _ = done.send(());
+    watchdog.join().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -96,6 +110,7 @@ async fn an_unreadable_key_file_exits_2_naming_its_variable() {
     ] {
         let mut vars = vars;
         vars.push(("DATABASE_URL", &database));
+        vars.push(("AUTH_BIND", "127.0.0.1:0"));
         let (code, _, stderr) = authd(&vars, &["serve"], None);
         assert_eq!(code, 2, "{named}: {stderr}");
         assert!(stderr.contains(named), "{stderr}");
@@ -110,6 +125,7 @@ async fn an_unreadable_key_file_exits_2_naming_its_variable() {
     let vars = [
         ("AUTH_JWT_KEY_FILE", folder.as_str()),
         ("DATABASE_URL", &database),
+        ("AUTH_BIND", "127.0.0.1:0"),
     ];
     let (code, _, stderr) = authd(&vars, &["serve"], None);
     assert_eq!(code, 2, "{stderr}");
