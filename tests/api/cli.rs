@@ -393,6 +393,16 @@ async fn keygen_writes_an_owner_only_key_and_refuses_to_overwrite() {
     let (code, _, _) = authd(&[], &["keygen", "--out", &path, "--force"], None);
     assert_eq!(code, 0);
     assert_ne!(std::fs::read_to_string(&path).unwrap(), pem);
+    // Folders that do not exist yet are made.
+    let nested = dir.path().join("keys/2026/k.pem");
+    let nested = nested.display().to_string();
+    let (code, _, stderr) = authd(&[], &["keygen", "--out", &nested], None);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        std::fs::read_to_string(&nested)
+            .unwrap()
+            .starts_with("-----BEGIN PRIVATE KEY-----")
+    );
 }
 
 #[actix_web::test]
