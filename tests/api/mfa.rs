@@ -674,16 +674,7 @@ async fn a_required_role_granted_after_login_is_held_back_on_admin_routes() {
     let tokens = app.login_user(&user).await;
     let token_roles = claims(&tokens.access)["roles"].clone();
     assert!(!token_roles.to_string().contains("admin"), "{token_roles}");
-    let email = user.email.clone();
-    app.state
-        .db
-        .run(move |conn| {
-            let row = authd::db::users::find_by_email(conn, &email)?.expect("user");
-            authd::db::users::set_roles(conn, &row.id, &["admin".to_owned()])?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    app.set_roles(&user.email, &["admin"]).await;
     app.get("/v1/admin/users", Some(&tokens.access))
         .await
         .assert_problem(403, "mfa_required");

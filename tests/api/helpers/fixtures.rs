@@ -61,18 +61,24 @@ impl TestApp {
     /// A verified user with the admin role, logged in.
     pub async fn admin(&self) -> (TestUser, Tokens) {
         let user = self.verified_user().await;
-        let email = user.email.clone();
+        self.set_roles(&user.email, &["admin"]).await;
+        let tokens = self.login_user(&user).await;
+        (user, tokens)
+    }
+
+    /// Gives the user of `email` exactly `roles`, straight in the database.
+    pub async fn set_roles(&self, email: &str, roles: &[&str]) {
+        let email = email.to_owned();
+        let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
         self.state
             .db
             .run(move |conn| {
                 let row = authd::db::users::find_by_email(conn, &email)?.expect("user");
-                authd::db::users::set_roles(conn, &row.id, &["admin".to_owned()])?;
+                authd::db::users::set_roles(conn, &row.id, &roles)?;
                 Ok(())
             })
             .await
-            .expect("make admin");
-        let tokens = self.login_user(&user).await;
-        (user, tokens)
+            .expect("set roles");
     }
 }
 
